@@ -1,0 +1,317 @@
+// THE object catalog: every table memq produces, each column once, plus the object graph the query
+// language navigates (<object>.<sub_object>.<field>). Parquet schemas, Glue tables, query field
+// checking, REPL completion and UI columns are all derived from this file — never restate it.
+import { z } from 'zod';
+import { col, zodFor, type ColumnDef, type Platform } from './columns';
+
+export interface TableDef {
+  name: string;
+  doc: string;
+  platform: Platform;
+  columns: Record<string, ColumnDef>;
+}
+
+function table<C extends Record<string, ColumnDef>>(name: string, doc: string, platform: Platform, columns: C) {
+  return { name, doc, platform, columns };
+}
+
+const processId = (doc = 'owning process id') => col.int32(doc);
+
+export const tables = {
+  process: table('process', 'One row per process (Linux thread-group leader, Windows EPROCESS).', 'both', {
+    process_id: col.int32('process id (Linux tgid of the leader, Windows UniqueProcessId)'),
+    parent_process_id: col.int32('parent process id (Linux real_parent tgid, Windows InheritedFromUniqueProcessId)'),
+    name: col.string('short name as the kernel holds it: Linux task_struct.comm (≤15 bytes), Windows ImageFileName (≤15 bytes)'),
+    argv: col.stringList('arguments read from the process memory (Linux mm->arg_start..arg_end; Windows PEB CommandLine split)'),
+    command_line: col.string('argv joined by single spaces (Windows: the PEB CommandLine verbatim)'),
+    exe_path: col.string('executable path (Linux mm->exe_file, Windows PEB ImagePathName)', { nullable: true }),
+    exe_deleted: col.bool('the executable file was deleted while running (Linux: unlinked dentry / nlink 0)'),
+    cwd: col.string('current working directory', { nullable: true, platform: 'linux' }),
+    uid: col.int32('real user id', { nullable: true, platform: 'linux' }),
+    gid: col.int32('real group id', { nullable: true, platform: 'linux' }),
+    euid: col.int32('effective user id', { nullable: true, platform: 'linux' }),
+    state: col.string('scheduler state letter (R, S, D, T, t, Z, X, I) on Linux; running/exited on Windows'),
+    start_time_ns: col.int64('start time in ns since boot (Linux start_boottime)', { nullable: true }),
+    create_time: col.timestamp('wall-clock start time when the dump allows it', { nullable: true }),
+    exit_time: col.timestamp('wall-clock exit time', { nullable: true, platform: 'windows' }),
+    is_kernel_thread: col.bool('kernel thread (Linux PF_KTHREAD; Windows System/Idle)'),
+    thread_count: col.int32('number of threads'),
+    session_id: col.int32('terminal-services session', { nullable: true, platform: 'windows' }),
+    is_wow64: col.bool('32-bit process on 64-bit Windows', { nullable: true, platform: 'windows' }),
+    object_address: col.address('kernel address of the task_struct / EPROCESS'),
+    in_process_list: col.bool('reachable from the kernel process list; false = found only by scanning (hidden)'),
+    flag_kernel_thread_name: col.bool('user process whose name looks like a kernel thread ([kworker/…])'),
+    flag_deleted_exe: col.bool('executable deleted from disk'),
+    flag_suspicious_path: col.bool('executable under /tmp, /dev/shm, /var/tmp or a dot-directory (Windows: outside System32/Program Files)'),
+    flag_wx_memory: col.bool('has writable+executable anonymous/private memory'),
+    flag_unusual_parent: col.bool('parent is not what this system process normally has', { platform: 'both' }),
+  }),
+  thread: table('thread', 'One row per thread.', 'both', {
+    process_id: processId(),
+    thread_id: col.int32('thread id'),
+    name: col.string('thread name (Linux comm)'),
+    state: col.string('scheduler state'),
+    start_address: col.address('thread start address', { nullable: true, platform: 'windows' }),
+    create_time: col.timestamp('creation time', { nullable: true, platform: 'windows' }),
+    object_address: col.address('task_struct / ETHREAD address'),
+  }),
+  vma: table('vma', 'Memory regions of a process: Linux VMAs, Windows VADs.', 'both', {
+    process_id: processId(),
+    start: col.address('first address of the region'),
+    end: col.address('one past the last address'),
+    size: col.int64('end - start in bytes'),
+    protection: col.string('rwx letters plus p (private) or s (shared), as /proc/PID/maps'),
+    flags: col.int64('raw vm_flags (Linux) or VAD flags (Windows)'),
+    page_offset: col.int64('file offset of the first byte, in bytes'),
+    file_name: col.string('path of the mapped file', { nullable: true }),
+    inode: col.int64('inode number of the mapped file', { nullable: true, platform: 'linux' }),
+    kind: col.string('file, anon, heap, stack, vdso, vvar (Linux); image, mapped, private (Windows)'),
+    is_private: col.bool('private (copy-on-write) mapping'),
+    is_writable: col.bool('writable'),
+    is_executable: col.bool('executable'),
+    has_pe_header: col.bool('first page starts with an MZ/PE header', { nullable: true }),
+    object_address: col.address('vm_area_struct / MMVAD address'),
+  }),
+  loaded_library: table('loaded_library', 'Shared objects / DLLs loaded in a process.', 'both', {
+    process_id: processId(),
+    base: col.address('load address'),
+    size: col.int64('mapped size in bytes'),
+    path: col.string('full path'),
+    name: col.string('file name'),
+    in_load_list: col.bool('listed by the loader (Windows PEB Ldr); Linux: true', { nullable: true }),
+    in_vad: col.bool('backed by an image mapping (ldrmodules cross-check)', { nullable: true }),
+  }),
+  open_file: table('open_file', 'Open file descriptors / file objects of a process.', 'both', {
+    process_id: processId(),
+    fd: col.int32('descriptor number'),
+    path: col.string('path, or socket:[inode], pipe:[inode], anon_inode:… as /proc/PID/fd shows'),
+    kind: col.string('file, dir, socket, pipe, fifo, char, block, anon, link'),
+    inode: col.int64('inode number', { nullable: true }),
+    flags: col.int64('open flags', { nullable: true }),
+  }),
+  handle: table('handle', 'Windows object handles of a process.', 'windows', {
+    process_id: processId(),
+    handle_value: col.int64('handle value'),
+    object_type: col.string('object type name (File, Key, Process, …)'),
+    name: col.string('object name', { nullable: true }),
+    granted_access: col.int64('granted access mask'),
+    object_address: col.address('object body address'),
+  }),
+  env_var: table('env_var', 'Environment variables read from process memory.', 'both', {
+    process_id: processId(),
+    name: col.string('variable name'),
+    value: col.string('variable value'),
+  }),
+  kernel_module: table('kernel_module', 'Kernel modules (Linux) and drivers (Windows).', 'both', {
+    name: col.string('module name'),
+    base: col.address('base address of the core (text) section / DllBase'),
+    size: col.int64('size in bytes'),
+    path: col.string('file path', { nullable: true }),
+    state: col.string('live, coming, going, unformed (Linux)', { nullable: true }),
+    in_module_list: col.bool('reachable from the kernel module list'),
+    hidden: col.bool('found in memory but not in the module list'),
+    object_address: col.address('struct module / KLDR_DATA_TABLE_ENTRY address', { nullable: true }),
+  }),
+  socket: table('socket', 'Network and local sockets, with owner.', 'both', {
+    process_id: col.int32('owning process id', { nullable: true }),
+    fd: col.int32('descriptor in the owner', { nullable: true }),
+    family: col.string('AF_INET, AF_INET6, AF_UNIX, …'),
+    type: col.string('STREAM, DGRAM, RAW, SEQPACKET'),
+    protocol: col.string('TCP, UDP, UNIX, RAW'),
+    local_address: col.string('local address (IPv4/IPv6 text, or the UNIX path)'),
+    local_port: col.int32('local port', { nullable: true }),
+    remote_address: col.string('remote address', { nullable: true }),
+    remote_port: col.int32('remote port', { nullable: true }),
+    state: col.string('ESTABLISHED, LISTEN, CLOSE, …'),
+    inode: col.int64('socket inode', { nullable: true }),
+    object_address: col.address('struct sock / endpoint address'),
+  }),
+  syscall: table('syscall', 'System call table entries (Linux sys_call_table, Windows SSDT).', 'both', {
+    table_name: col.string('x64, ia32 (Linux); ssdt, shadow (Windows)'),
+    index: col.int32('system call number'),
+    handler: col.address('handler address in the table'),
+    symbol: col.string('symbol the handler resolves to', { nullable: true }),
+    module: col.string('module holding the handler (kernel or a module name)', { nullable: true }),
+    hooked: col.bool('handler outside the kernel image or not the expected symbol'),
+  }),
+  kernel_log: table('kernel_log', 'Kernel log (printk ring buffer).', 'linux', {
+    sequence: col.int64('record sequence number'),
+    timestamp_ns: col.int64('ns since boot'),
+    level: col.int32('log level 0-7'),
+    facility: col.int32('syslog facility'),
+    message: col.string('message text'),
+  }),
+  indicator: table('indicator', 'Network indicators (IPs, domains, URLs) found in readable process memory.', 'both', {
+    process_id: processId(),
+    kind: col.string('ipv4, ipv6, domain, url'),
+    value: col.string('the indicator text'),
+    address: col.address('virtual address where it was found'),
+    region: col.string('the mapping it was found in (file name or kind)', { nullable: true }),
+  }),
+} as const;
+
+export type TableName = keyof typeof tables;
+export const tableNames = Object.keys(tables) as TableName[];
+
+/** Partition keys every stored row carries (Hive-style directories, never columns in the file). */
+export const partitionKeys = ['project', 'machine', 'snapshot'] as const;
+
+type Infer<C extends Record<string, ColumnDef>> = {
+  [K in keyof C]: C[K]['nullable'] extends true ? ValueOf<C[K]['kind']> | null : ValueOf<C[K]['kind']>;
+};
+type ValueOf<K> = K extends 'string'
+  ? string
+  : K extends 'int32' | 'int64' | 'double'
+    ? number
+    : K extends 'bool'
+      ? boolean
+      : K extends 'address'
+        ? bigint
+        : K extends 'timestamp'
+          ? Date
+          : K extends 'string_list'
+            ? string[]
+            : never;
+
+/** In-memory row type of a table, e.g. Row<'process'>. */
+export type Row<T extends TableName> = Infer<(typeof tables)[T]['columns']>;
+export type Rows = { [T in TableName]: Row<T>[] };
+
+const schemaCache = new Map<string, z.ZodType>();
+/** zod schema validating one in-memory row of a table. */
+export function rowSchema(t: TableName): z.ZodType {
+  let s = schemaCache.get(t);
+  if (!s) {
+    const shape: Record<string, z.ZodType> = {};
+    for (const [k, c] of Object.entries(tables[t].columns)) shape[k] = zodFor(c as ColumnDef);
+    s = z.object(shape).strict();
+    schemaCache.set(t, s);
+  }
+  return s;
+}
+
+export function emptyRows(): Rows {
+  return Object.fromEntries(tableNames.map((t) => [t, []])) as unknown as Rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Object graph for the query language: <object>.<sub_object>.<field>.
+
+export interface SubObjectDef {
+  table: TableName;
+  /** 'one' = at most one row per object (1:1 or N:1), 'many' = 1:N ("some element satisfies") */
+  cardinality: 'one' | 'many';
+  /** equality pairs [primary-table column, sub-table column]; empty for the primary itself */
+  join: [string, string][];
+  doc: string;
+}
+
+export interface ObjectDef {
+  doc: string;
+  /** the sub-object whose rows ARE the objects */
+  primary: string;
+  subObjects: Record<string, SubObjectDef>;
+  /** columns returned when a query has no select, as sub_object.field */
+  defaultColumns: string[];
+}
+
+const byPid: [string, string][] = [['process_id', 'process_id']];
+const processSubs: Record<string, SubObjectDef> = {
+  process_object: { table: 'process', cardinality: 'one', join: [], doc: 'the process itself' },
+  vad_object: { table: 'vma', cardinality: 'many', join: byPid, doc: 'memory regions (Linux VMAs, Windows VADs)' },
+  thread_object: { table: 'thread', cardinality: 'many', join: byPid, doc: 'threads' },
+  module_object: { table: 'loaded_library', cardinality: 'many', join: byPid, doc: 'loaded libraries / DLLs' },
+  handle_object: { table: 'handle', cardinality: 'many', join: byPid, doc: 'handles (Windows only)' },
+  socket_object: { table: 'socket', cardinality: 'many', join: byPid, doc: 'sockets owned by the process' },
+  env_object: { table: 'env_var', cardinality: 'many', join: byPid, doc: 'environment variables' },
+  file_object: { table: 'open_file', cardinality: 'many', join: byPid, doc: 'open files' },
+  indicator_object: { table: 'indicator', cardinality: 'many', join: byPid, doc: 'network indicators in process memory' },
+};
+const ownerProcess: SubObjectDef = {
+  table: 'process',
+  cardinality: 'one',
+  join: [['process_id', 'process_id']],
+  doc: 'the owning process',
+};
+
+export const objects: Record<string, ObjectDef> = {
+  process: {
+    doc: 'processes',
+    primary: 'process_object',
+    subObjects: processSubs,
+    defaultColumns: [
+      'process_object.process_id',
+      'process_object.parent_process_id',
+      'process_object.name',
+      'process_object.command_line',
+    ],
+  },
+  thread: {
+    doc: 'threads',
+    primary: 'thread_object',
+    subObjects: {
+      thread_object: { table: 'thread', cardinality: 'one', join: [], doc: 'the thread itself' },
+      process_object: ownerProcess,
+    },
+    defaultColumns: ['thread_object.process_id', 'thread_object.thread_id', 'thread_object.name', 'thread_object.state'],
+  },
+  module: {
+    doc: 'kernel modules (Linux) and drivers (Windows)',
+    primary: 'module_object',
+    subObjects: { module_object: { table: 'kernel_module', cardinality: 'one', join: [], doc: 'the module' } },
+    defaultColumns: ['module_object.name', 'module_object.base', 'module_object.size', 'module_object.hidden'],
+  },
+  driver: {
+    doc: 'Windows name for module: kernel drivers',
+    primary: 'driver_object',
+    subObjects: { driver_object: { table: 'kernel_module', cardinality: 'one', join: [], doc: 'the driver' } },
+    defaultColumns: ['driver_object.name', 'driver_object.base', 'driver_object.size', 'driver_object.path'],
+  },
+  syscall: {
+    doc: 'system call table entries',
+    primary: 'syscall_object',
+    subObjects: { syscall_object: { table: 'syscall', cardinality: 'one', join: [], doc: 'the entry' } },
+    defaultColumns: ['syscall_object.table_name', 'syscall_object.index', 'syscall_object.symbol', 'syscall_object.hooked'],
+  },
+  socket: {
+    doc: 'sockets',
+    primary: 'socket_object',
+    subObjects: {
+      socket_object: { table: 'socket', cardinality: 'one', join: [], doc: 'the socket' },
+      process_object: ownerProcess,
+    },
+    defaultColumns: [
+      'socket_object.protocol',
+      'socket_object.local_address',
+      'socket_object.local_port',
+      'socket_object.remote_address',
+      'socket_object.remote_port',
+      'socket_object.state',
+      'socket_object.process_id',
+    ],
+  },
+  file: {
+    doc: 'open files',
+    primary: 'file_object',
+    subObjects: {
+      file_object: { table: 'open_file', cardinality: 'one', join: [], doc: 'the open file' },
+      process_object: ownerProcess,
+    },
+    defaultColumns: ['file_object.process_id', 'file_object.fd', 'file_object.path', 'file_object.kind'],
+  },
+  kernel_log: {
+    doc: 'kernel log lines',
+    primary: 'log_object',
+    subObjects: { log_object: { table: 'kernel_log', cardinality: 'one', join: [], doc: 'the log record' } },
+    defaultColumns: ['log_object.sequence', 'log_object.timestamp_ns', 'log_object.level', 'log_object.message'],
+  },
+  indicator: {
+    doc: 'network indicators found in process memory',
+    primary: 'indicator_object',
+    subObjects: {
+      indicator_object: { table: 'indicator', cardinality: 'one', join: [], doc: 'the indicator' },
+      process_object: ownerProcess,
+    },
+    defaultColumns: ['indicator_object.kind', 'indicator_object.value', 'indicator_object.process_id', 'indicator_object.address'],
+  },
+};

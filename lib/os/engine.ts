@@ -1,0 +1,41 @@
+// Contract between the OS engines (os/linux, os/windows) and everything above them (CLI, analyze,
+// cloud shards). An engine is opened on a PhysicalMemory and extracts one table at a time so the
+// pipeline can shard by object class (and, where supported, by process range).
+import type { PhysicalMemory } from '../image/physical';
+import type { Row, TableName } from '../model';
+
+export interface ExtractOptions {
+  /** only processes whose index in the kernel process list is in [from, to) — for sharding */
+  processRange?: [number, number];
+  /** only this pid (CLI --pid filters) */
+  pid?: number;
+}
+
+export interface OsEngine {
+  readonly os: 'linux' | 'windows';
+  readonly mem: PhysicalMemory;
+  /** key facts for `memq info` and the snapshot manifest (kernel version, DTB, KASLR, symbol sources…) */
+  info(): Record<string, string | number | boolean>;
+  /** tables this engine can fill */
+  readonly tables: readonly TableName[];
+  extract<T extends TableName>(table: T, opts?: ExtractOptions): Row<T>[];
+  /** number of processes in the kernel list (for planning process-range shards) */
+  processCount(): number;
+  /** non-fatal problems met so far (corrupt entries skipped, cycles cut, …) */
+  readonly warnings: string[];
+}
+
+export interface EngineProbe {
+  os: 'linux' | 'windows';
+  /** quick check whether this dump is this OS; returns a confidence reason or null */
+  detect(mem: PhysicalMemory): string | null;
+  open(mem: PhysicalMemory, opts: EngineOptions): OsEngine;
+}
+
+export interface EngineOptions {
+  /** optional symbol inputs: System.map path, ISF JSON(.xz) paths */
+  systemMap?: string;
+  isf?: string[];
+  /** progress callback for long stages */
+  progress?: (stage: string, done: number, total: number) => void;
+}

@@ -1,0 +1,50 @@
+// Opens a dump end to end: bytes → physical memory (format detection) → OS engine (Linux/Windows
+// detection). The CLI, the analyzer and the cloud shards all enter here.
+import { openDumpFile, type OpenOptions } from '../image/open';
+import type { PhysicalMemory } from '../image/physical';
+import type { EngineOptions, EngineProbe, OsEngine } from './engine';
+import { MemqError } from '../util/errors';
+
+const engines: EngineProbe[] = [];
+
+export function registerEngine(p: EngineProbe): void {
+  if (!engines.some((e) => e.os === p.os)) engines.push(p);
+}
+
+export function openEngine(mem: PhysicalMemory, opts: EngineOptions = {}): OsEngine {
+  loadEngines();
+  const reasons: string[] = [];
+  for (const e of engines) {
+    const why = e.detect(mem);
+    if (why) return e.open(mem, opts);
+    reasons.push(e.os);
+  }
+  throw new MemqError(
+    `${mem.source.name}: ${mem.format} dump read, but no supported kernel found in it (looked for: ${reasons.join(', ')})`,
+    'E_NO_KERNEL',
+  );
+}
+
+export async function openDump(file: string, opts: EngineOptions & OpenOptions = {}): Promise<OsEngine> {
+  const mem = await openDumpFile(file, opts);
+  try {
+    return openEngine(mem, opts);
+  } catch (e) {
+    mem.close();
+    throw e;
+  }
+}
+
+let loaded = false;
+function loadEngines(): void {
+  if (loaded) return;
+  loaded = true;
+  // Engines register themselves on import; required lazily to keep `memq --help` fast.
+  for (const m of ['./linux', './windows']) {
+    try {
+      require(m);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw e;
+    }
+  }
+}

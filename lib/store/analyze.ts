@@ -1,0 +1,101 @@
+// `memq analyze`: every catalog table the engine fills, written as one Parquet file per table, plus
+// manifest.json (counts, sha256, timings, warnings). Extraction is per table so a cloud shard can run
+// analyzeTables() for its slice with exactly the same code.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as crypto from 'node:crypto';
+import { openDump } from '../os/open';
+import type { EngineOptions, ExtractOptions, OsEngine } from '../os/engine';
+import type { OpenOptions } from '../image/open';
+import { tableNames, type TableName } from '../model';
+import { ParquetWriter } from './parquet-writer';
+
+export interface SnapshotManifest {
+  memq_version: string;
+  dump: { name: string; size: number; sha256: string; format: string };
+  os: 'linux' | 'windows';
+  kernel: string | null;
+  info: Record<string, string | number | boolean>;
+  counts: Record<string, number>;
+  timings_ms: Record<string, number>;
+  warnings: string[];
+  created_at: string;
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const h = crypto.createHash('sha256');
+  await new Promise<void>((resolve, reject) => {
+    fs.createReadStream(file, { highWaterMark: 4 << 20 })
+      .on('data', (d) => h.update(d))
+      .on('end', () => resolve())
+      .on('error', reject);
+  });
+  return h.digest('hex');
+}
+
+/** Extracts `which` tables from an open engine and writes <outDir>/<table>.parquet for each. */
+export async function analyzeTables(
+  eng: OsEngine,
+  outDir: string,
+  which: readonly TableName[] = tableNames,
+  opts: ExtractOptions & { fileName?: (t: TableName) => string; progress?: EngineOptions['progress'] } = {},
+): Promise<{ counts: Record<string, number>; timings_ms: Record<string, number> }> {
+  const writer = await ParquetWriter.create();
+  const counts: Record<string, number> = {};
+  const timings_ms: Record<string, number> = {};
+  try {
+    let i = 0;
+    for (const t of which) {
+      opts.progress?.('analyze', i++, which.length);
+      const t0 = performance.now();
+      const rows = eng.tables.includes(t) ? eng.extract(t, opts) : [];
+      const file = path.join(outDir, opts.fileName ? opts.fileName(t) : `${t}.parquet`);
+      counts[t] = await writer.write(t, rows as unknown as Record<string, unknown>[], file);
+      timings_ms[t] = Math.round(performance.now() - t0);
+    }
+    opts.progress?.('analyze', which.length, which.length);
+  } finally {
+    writer.close();
+  }
+  return { counts, timings_ms };
+}
+
+export async function analyzeToDirectory(
+  dump: string,
+  outDir: string,
+  opts: EngineOptions & OpenOptions = {},
+): Promise<SnapshotManifest> {
+  const t0 = performance.now();
+  const eng = await openDump(dump, opts);
+  const openMs = Math.round(performance.now() - t0);
+  try {
+    fs.mkdirSync(outDir, { recursive: true });
+    const { counts, timings_ms } = await analyzeTables(eng, outDir, tableNames, { progress: opts.progress });
+    const manifest = buildManifest(eng, dump, await sha256File(dump), counts, { open: openMs, ...timings_ms });
+    fs.writeFileSync(path.join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    return manifest;
+  } finally {
+    eng.mem.close();
+  }
+}
+
+export function buildManifest(
+  eng: OsEngine,
+  dump: string,
+  sha256: string,
+  counts: Record<string, number>,
+  timings_ms: Record<string, number>,
+): SnapshotManifest {
+  const info = eng.info();
+  return {
+    memq_version: require('../../package.json').version,
+    dump: { name: path.basename(dump), size: fs.statSync(dump).size, sha256, format: eng.mem.format },
+    os: eng.os,
+    kernel: (info.kernel_version as string | undefined) ?? null,
+    info,
+    counts,
+    timings_ms,
+    warnings: [...eng.warnings],
+    created_at: new Date().toISOString(),
+  };
+}

@@ -1,0 +1,65 @@
+// Test access to the real dumps in ../shared/images: resolves (and caches decompressed copies of)
+// each dump and loads the ground truth captured inside the guest. Nothing here is derived from memq
+// output — ground-truth.json was written by /init in the guest from /proc.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { materialize } from '../../lib/image/open';
+
+export const IMAGES = path.resolve(__dirname, '../../../shared/images');
+
+export type Kernel = '6.1' | '6.12';
+export const kernelDirs: Record<Kernel, string> = {
+  '6.1': path.join(IMAGES, 'linux-dev'),
+  '6.12': path.join(IMAGES, 'linux-dev-6.12'),
+};
+
+/** Formats shipped per kernel (6.12 ships only ELF and kdump; see its README). */
+export const shippedFormats: Record<Kernel, string[]> = {
+  '6.1': ['memory.raw.gz', 'memory.lime.gz', 'memory.elf.gz', 'memory.kdump'],
+  '6.12': ['memory.elf.gz', 'memory.kdump'],
+};
+
+export function imagesAvailable(): boolean {
+  return fs.existsSync(path.join(kernelDirs['6.1'], 'ground-truth.json'));
+}
+
+/** Path to an uncompressed copy of a shipped dump file (decompressed once into the memq cache). */
+export async function dumpPath(kernel: Kernel, file: string): Promise<string> {
+  return materialize(path.join(kernelDirs[kernel], file));
+}
+
+export function groundTruth(kernel: Kernel): GroundTruth {
+  return JSON.parse(fs.readFileSync(path.join(kernelDirs[kernel], 'ground-truth.json'), 'utf8'));
+}
+
+// Loose typing of ground-truth.json: only what tests read.
+export interface GroundTruth {
+  kernel: Record<string, unknown>;
+  processes: GtProcess[];
+  roles: Record<string, number>;
+  modules: { name: string; size: number; refcount?: number; deps?: string[]; state?: string; address?: string }[];
+  net: Record<string, unknown>;
+  iomem: unknown;
+  shell_history: unknown;
+  raw: Record<string, string>;
+}
+
+export interface GtProcess {
+  pid: number;
+  ppid: number;
+  comm: string;
+  task_comm: string;
+  cmdline: string[];
+  exe: string | null;
+  cwd?: string | null;
+  uid: number;
+  euid: number;
+  gid: number;
+  state: string;
+  start_time: number;
+  flags: number;
+  is_kernel_thread: boolean;
+  maps?: unknown;
+  environ?: unknown;
+  fds?: unknown;
+}
