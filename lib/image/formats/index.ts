@@ -27,4 +27,4 @@ registerFormat({
 });
 
 // Windows crash dumps ('PAGEDU64') register from their own module:
-// import './windows-crashdump';
+import './windows-crashdump';
