@@ -14,7 +14,9 @@ export function registerEngine(p: EngineProbe): void {
 export function openEngine(mem: PhysicalMemory, opts: EngineOptions = {}): OsEngine {
   loadEngines();
   const reasons: string[] = [];
-  for (const e of engines) {
+  // a Windows crash-dump header settles the OS before any RAM scan
+  const order = mem.format.startsWith('windows') ? [...engines].sort((a) => (a.os === 'windows' ? -1 : 1)) : engines;
+  for (const e of order) {
     const why = e.detect(mem);
     if (why) return e.open(mem, opts);
     reasons.push(e.os);

@@ -1,0 +1,114 @@
+// Shared state of one Linux analysis: the kernel profile, typed views, the task list and per-process
+// address spaces, computed once and reused by every table extractor.
+import { X86_64Space } from '../../arch/x86_64';
+import type { LinuxKernel } from './kernel';
+import { KView, ReadFault } from './view';
+import { PathResolver } from './paths';
+import { hex } from '../../util/hex';
+
+const PF_KTHREAD = 0x00200000;
+
+export interface Task {
+  /** task_struct address */
+  addr: bigint;
+  pid: number;
+  tgid: number;
+  comm: string;
+  flags: number;
+  mm: bigint;
+  /** index in the kernel process list (for process-range shards) */
+  index: number;
+}
+
+export class LinuxContext {
+  readonly v: KView;
+  readonly paths: PathResolver;
+  readonly warnings: string[];
+  private _tasks: Task[] | null = null;
+  private spaces = new Map<bigint, X86_64Space | null>();
+
+  constructor(readonly k: LinuxKernel) {
+    this.v = new KView(k.btf, k.space);
+    this.paths = new PathResolver(this.v);
+    this.warnings = k.warnings;
+  }
+
+  warn(msg: string): void {
+    if (this.warnings.length < 1000 && !this.warnings.includes(msg)) this.warnings.push(msg);
+  }
+
+  /** Runs `fn`, turning a ReadFault into a warning and `fallback`. */
+  safe<T>(what: string, fn: () => T, fallback: T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof ReadFault) {
+        this.warn(`${what}: ${e.message}`);
+        return fallback;
+      }
+      throw e;
+    }
+  }
+
+  /** Thread-group leaders from init_task.tasks (the idle task itself excluded). */
+  tasks(): Task[] {
+    if (this._tasks) return this._tasks;
+    const v = this.v;
+    const init = this.k.syms.require('init_task');
+    const off = v.off('task_struct', 'tasks');
+    const out: Task[] = [];
+    for (const t of v.list(init + BigInt(off), off, 1 << 20, (m) => this.warn(`task list: ${m}`))) {
+      const task = this.safe(`task ${hex(t)}`, () => this.readTask(t, out.length), null);
+      if (task) out.push(task);
+    }
+    this._tasks = out;
+    return out;
+  }
+
+  readTask(t: bigint, index: number): Task {
+    const v = this.v;
+    return {
+      addr: t,
+      pid: v.i32(t + BigInt(v.off('task_struct', 'pid'))),
+      tgid: v.i32(t + BigInt(v.off('task_struct', 'tgid'))),
+      comm: commOf(v, t),
+      flags: v.u32(t + BigInt(v.off('task_struct', 'flags'))),
+      mm: v.p(t, 'task_struct', 'mm'),
+      index,
+    };
+  }
+
+  isKernelThread(t: Task): boolean {
+    return (t.flags & PF_KTHREAD) !== 0 || t.mm === 0n;
+  }
+
+  /** The process's own page tables (mm->pgd is a direct-map VA). */
+  userSpace(t: Task): X86_64Space | null {
+    if (t.mm === 0n) return null;
+    let s = this.spaces.get(t.mm);
+    if (s === undefined) {
+      s = this.safe(`mm of pid ${t.pid}`, () => {
+        const pgd = this.v.p(t.mm, 'mm_struct', 'pgd');
+        const phys = Number((pgd - this.k.pageOffsetBase) & 0xfffffffffffffn);
+        return new X86_64Space(this.k.mem, phys, { la57: this.k.la57 });
+      }, null);
+      this.spaces.set(t.mm, s);
+    }
+    return s;
+  }
+
+  /** Selects tasks for an extraction: by pid and/or process-list index range. */
+  select(opts: { pid?: number; processRange?: [number, number] } = {}): Task[] {
+    return this.tasks().filter(
+      (t) =>
+        (opts.pid === undefined || t.pid === opts.pid) &&
+        (!opts.processRange || (t.index >= opts.processRange[0] && t.index < opts.processRange[1])),
+    );
+  }
+}
+
+export function commOf(v: KView, t: bigint): string {
+  const b = v.bytes(t + BigInt(v.off('task_struct', 'comm')), 16);
+  const z = b.indexOf(0);
+  return b.toString('utf8', 0, z < 0 ? 16 : z);
+}

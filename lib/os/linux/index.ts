@@ -1,0 +1,122 @@
+// The Linux engine: profile-free discovery + table extractors behind the OsEngine contract.
+// Registers itself with lib/os/open.ts on import.
+import type { PhysicalMemory } from '../../image/physical';
+import type { Row, TableName } from '../../model';
+import type { EngineOptions, ExtractOptions, OsEngine } from '../engine';
+import { registerEngine } from '../open';
+import { discoverLinux, type LinuxKernel } from './kernel';
+import { LinuxContext, type Task } from './context';
+import { envRows, processRows, threadRows } from './processes';
+import { isWxAnon, libraryRows, vmaRows, vmasOf } from './vmas';
+import { fileRows, openFds, socketRows, type OpenFd } from './files';
+import { moduleRows } from './modules';
+import { syscallRows } from './syscalls';
+import { dmesgRows } from './dmesg';
+import { indicatorRows } from './indicators';
+import { hex } from '../../util/hex';
+import { findVmcoreInfo } from '../../symbols/vmcoreinfo';
+
+export class LinuxEngine implements OsEngine {
+  readonly os = 'linux' as const;
+  readonly tables: readonly TableName[] = [
+    'process', 'thread', 'vma', 'loaded_library', 'open_file', 'env_var', 'kernel_module', 'socket', 'syscall', 'kernel_log', 'indicator',
+  ];
+  readonly ctx: LinuxContext;
+  private fdCache = new Map<bigint, OpenFd[]>();
+
+  constructor(readonly k: LinuxKernel) {
+    this.ctx = new LinuxContext(k);
+  }
+  get mem(): PhysicalMemory {
+    return this.k.mem;
+  }
+  get warnings(): string[] {
+    return this.ctx.warnings;
+  }
+
+  info(): Record<string, string | number | boolean> {
+    const k = this.k;
+    const out: Record<string, string | number | boolean> = {
+      os: 'linux',
+      kernel_version: k.release,
+      banner: k.banner ?? '',
+      kaslr_shift: hex(k.kaslrShift),
+      phys_base: hex(k.physBase),
+      dtb: hex(k.dtb),
+      paging: k.la57 ? '5-level' : '4-level',
+      page_offset_base: hex(k.pageOffsetBase),
+      symbols: k.syms.size,
+      btf_types: k.btf.count,
+    };
+    for (const [key, val] of Object.entries(k.sources)) out[`source.${key}`] = val;
+    return out;
+  }
+
+  processCount(): number {
+    return this.ctx.tasks().length;
+  }
+
+  private fds(t: Task): OpenFd[] {
+    let f = this.fdCache.get(t.addr);
+    if (!f) {
+      f = this.ctx.safe(`files of pid ${t.pid}`, () => openFds(this.ctx, t), []);
+      this.fdCache.set(t.addr, f);
+    }
+    return f;
+  }
+
+  extract<T extends TableName>(table: T, opts: ExtractOptions = {}): Row<T>[] {
+    const ctx = this.ctx;
+    const tasks = ctx.select(opts);
+    const user = tasks.filter((t) => !ctx.isKernelThread(t));
+    let rows: unknown[];
+    switch (table) {
+      case 'process':
+        rows = processRows(ctx, tasks, (t) => ctx.safe('maps', () => vmasOf(ctx, t), []).some(isWxAnon));
+        break;
+      case 'thread':
+        rows = threadRows(ctx, tasks);
+        break;
+      case 'vma':
+        rows = vmaRows(ctx, user);
+        break;
+      case 'loaded_library':
+        rows = libraryRows(vmaRows(ctx, user));
+        break;
+      case 'open_file':
+        rows = fileRows(tasks.flatMap((t) => this.fds(t)));
+        break;
+      case 'socket':
+        rows = socketRows(ctx, tasks.flatMap((t) => this.fds(t)));
+        break;
+      case 'env_var':
+        rows = envRows(ctx, user);
+        break;
+      case 'indicator':
+        rows = indicatorRows(ctx, user);
+        break;
+      case 'kernel_module':
+        rows = opts.processRange && opts.processRange[0] > 0 ? [] : moduleRows(ctx);
+        break;
+      case 'syscall':
+        rows = opts.processRange && opts.processRange[0] > 0 ? [] : syscallRows(ctx);
+        break;
+      case 'kernel_log':
+        rows = opts.processRange && opts.processRange[0] > 0 ? [] : dmesgRows(ctx);
+        break;
+      default:
+        rows = [];
+    }
+    return rows as Row<T>[];
+  }
+}
+
+registerEngine({
+  os: 'linux',
+  detect(mem) {
+    return findVmcoreInfo(mem) ? 'VMCOREINFO' : null;
+  },
+  open(mem, opts: EngineOptions) {
+    return new LinuxEngine(discoverLinux(mem, { systemMap: opts.systemMap, progress: opts.progress }));
+  },
+});

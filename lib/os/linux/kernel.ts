@@ -1,0 +1,167 @@
+// Profile-free Linux kernel discovery: VMCOREINFO (version, KASLR slide, phys_base, page-table root,
+// kallsyms table locations) → kernel page tables → kallsyms symbol table → BTF struct layouts, all
+// recovered from the dump itself. Optional System.map / ISF inputs only supplement or cross-check.
+import * as fs from 'node:fs';
+import type { PhysicalMemory } from '../../image/physical';
+import { physRead, scanRam } from '../../image/physical';
+import { X86_64Space } from '../../arch/x86_64';
+import { findVmcoreInfo, type VmcoreInfo } from '../../symbols/vmcoreinfo';
+import { decodeKallsyms, parseSystemMap, type SymbolTable } from '../../symbols/kallsyms';
+import { Btf, btfBlobLength } from '../../symbols/btf';
+import { MemqError } from '../../util/errors';
+import { hex } from '../../util/hex';
+
+const START_KERNEL_MAP = 0xffffffff80000000n;
+const MASK64 = (1n << 64n) - 1n;
+const DEFAULT_PAGE_OFFSET = 0xffff888000000000n;
+
+export interface LinuxKernel {
+  mem: PhysicalMemory;
+  space: X86_64Space;
+  release: string;
+  banner: string | null;
+  kaslrShift: bigint;
+  physBase: bigint;
+  dtb: number;
+  la57: boolean;
+  pageOffsetBase: bigint;
+  syms: SymbolTable;
+  btf: Btf;
+  vmcoreinfo: VmcoreInfo | null;
+  /** where each piece of the profile came from, for `memq info` */
+  sources: Record<string, string>;
+  warnings: string[];
+}
+
+export interface DiscoverOptions {
+  systemMap?: string;
+  progress?: (stage: string, done: number, total: number) => void;
+}
+
+/** Kernel-image VA → physical, valid before page tables are known (image is physically contiguous). */
+function imagePhys(va: bigint, physBase: bigint): number {
+  return Number((va - START_KERNEL_MAP + physBase) & MASK64);
+}
+
+export function discoverLinux(mem: PhysicalMemory, opts: DiscoverOptions = {}): LinuxKernel {
+  const warnings: string[] = [];
+  const sources: Record<string, string> = {};
+  opts.progress?.('discover', 0, 4);
+  const vmci = findVmcoreInfo(mem);
+  if (!vmci) {
+    throw new MemqError(
+      `${mem.source.name}: no VMCOREINFO found in RAM — memq needs a kernel with CONFIG_CRASH_CORE ` +
+        `(all major distributions); kernel discovery without it is not implemented yet`,
+      'E_NO_KERNEL',
+    );
+  }
+  sources.vmcoreinfo = `RAM at ${hex(vmci.paddr)}`;
+  const physBase = (vmci.numbers.get('phys_base') ?? 0n) & MASK64;
+  const kaslrShift = vmci.kernelOffset ?? 0n;
+  const la57 = vmci.numbers.get('pgtable_l5_enabled') === 1n;
+  const pgdVa = vmci.symbols.get('init_top_pgt') ?? vmci.symbols.get('swapper_pg_dir');
+  if (pgdVa === undefined) throw new MemqError('VMCOREINFO lacks init_top_pgt/swapper_pg_dir', 'E_NO_KERNEL');
+  let dtb = imagePhys(pgdVa, physBase);
+  sources.dtb = 'VMCOREINFO SYMBOL(init_top_pgt) + NUMBER(phys_base)';
+  let space = new X86_64Space(mem, dtb, { la57 });
+  // sanity: the page tables must map the kernel text to where phys_base says it is
+  const stext = vmci.symbols.get('_stext');
+  if (stext !== undefined && space.translate(stext) !== imagePhys(stext, physBase)) {
+    const hint = mem.hints?.cr3?.find((c) => {
+      const s = new X86_64Space(mem, c, { la57 });
+      return s.translate(stext) === imagePhys(stext, physBase);
+    });
+    if (hint === undefined) throw new MemqError(`kernel page tables at ${hex(dtb)} do not map _stext; dump inconsistent`, 'E_PAGING');
+    warnings.push(`init_top_pgt did not map _stext; using CR3 ${hex(hint)} from the dump header`);
+    dtb = hint;
+    space = new X86_64Space(mem, dtb, { la57 });
+    sources.dtb = 'CR3 from the dump header';
+  }
+  opts.progress?.('discover', 1, 4);
+
+  const reader = { read: (va: bigint, len: number) => space.read(va, len) };
+  let syms: SymbolTable;
+  const ks = (n: string) => vmci.symbols.get(`kallsyms_${n}`);
+  if (ks('names') !== undefined && ks('num_syms') !== undefined && ks('token_table') !== undefined && ks('token_index') !== undefined && ks('offsets') !== undefined) {
+    syms = decodeKallsyms(reader, {
+      names: ks('names')!,
+      numSyms: ks('num_syms')!,
+      tokenTable: ks('token_table')!,
+      tokenIndex: ks('token_index')!,
+      offsets: ks('offsets')!,
+      relativeBase: ks('relative_base') ?? null,
+    });
+    sources.symbols = `kallsyms decoded from memory (${syms.size} symbols; table located by VMCOREINFO)`;
+  } else if (opts.systemMap) {
+    syms = parseSystemMap(fs.readFileSync(opts.systemMap, 'utf8'), kaslrShift);
+    sources.symbols = `System.map ${opts.systemMap} shifted by KASLR ${hex(kaslrShift)}`;
+  } else {
+    throw new MemqError('kallsyms table locations are not in VMCOREINFO (kernel < 6.0): pass --system-map', 'E_KALLSYMS');
+  }
+  if (opts.systemMap && sources.symbols.startsWith('kallsyms')) {
+    const map = parseSystemMap(fs.readFileSync(opts.systemMap, 'utf8'), kaslrShift);
+    let checked = 0;
+    let bad = 0;
+    for (const name of ['_stext', 'init_task', 'sys_call_table', 'linux_banner', 'modules', 'prb']) {
+      const a = syms.get(name);
+      const b = map.get(name);
+      if (a === undefined || b === undefined) continue;
+      checked++;
+      if (a !== b) bad++;
+    }
+    sources.system_map = `cross-checked ${checked} symbols against ${opts.systemMap}: ${bad ? `${bad} MISMATCH` : 'all match'}`;
+    if (bad) warnings.push(`System.map disagrees with in-memory kallsyms on ${bad} symbols (wrong map for this kernel?)`);
+  }
+  opts.progress?.('discover', 2, 4);
+
+  const btf = loadBtf(mem, space, syms, sources);
+  opts.progress?.('discover', 3, 4);
+
+  let pageOffsetBase = DEFAULT_PAGE_OFFSET;
+  const pob = syms.get('page_offset_base');
+  if (pob !== undefined) {
+    const b = space.read(pob, 8);
+    if (b) pageOffsetBase = b.readBigUInt64LE(0);
+    sources.page_offset_base = 'kernel variable page_offset_base';
+  } else sources.page_offset_base = 'default (no CONFIG_RANDOMIZE_MEMORY)';
+
+  let banner: string | null = null;
+  const lb = syms.get('linux_banner');
+  if (lb !== undefined) {
+    const b = space.read(lb, 512);
+    if (b) banner = b.toString('latin1', 0, Math.max(0, b.indexOf(0))).trim();
+  }
+  opts.progress?.('discover', 4, 4);
+  return { mem, space, release: vmci.osrelease, banner, kaslrShift, physBase, dtb, la57, pageOffsetBase, syms, btf, vmcoreinfo: vmci, sources, warnings };
+}
+
+function loadBtf(mem: PhysicalMemory, space: X86_64Space, syms: SymbolTable, sources: Record<string, string>): Btf {
+  const start = syms.get('__start_BTF');
+  const stop = syms.get('__stop_BTF');
+  if (start !== undefined && stop !== undefined && stop > start && stop - start < 64n << 20n) {
+    const len = Number(stop - start);
+    const blob = space.read(start, len);
+    if (blob && btfBlobLength(blob) === len) {
+      sources.btf = `kernel .BTF section at ${hex(start)} (${len} bytes, located by kallsyms __start_BTF)`;
+      return new Btf(blob);
+    }
+  }
+  // Fallback: scan RAM for the BTF header (magic 9F EB 01 00, hdr_len 24).
+  const magic = Buffer.from([0x9f, 0xeb, 0x01, 0x00, 0x18, 0x00, 0x00, 0x00]);
+  for (const [base, chunk] of scanRam(mem)) {
+    let i = chunk.indexOf(magic);
+    while (i >= 0) {
+      const hdr = physRead(mem, base + i, 24);
+      const len = hdr ? btfBlobLength(hdr) : 0;
+      if (len > 1 << 20) {
+        const blob = physRead(mem, base + i, len);
+        if (blob) {
+          sources.btf = `BTF blob found by scanning RAM at physical ${hex(base + i)} (${len} bytes)`;
+          return new Btf(blob);
+        }
+      }
+      i = chunk.indexOf(magic, i + 1);
+    }
+  }
+  throw new MemqError('no kernel BTF found in memory (kernel built without CONFIG_DEBUG_INFO_BTF?)', 'E_BTF');
+}

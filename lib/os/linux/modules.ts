@@ -1,0 +1,103 @@
+// Kernel modules: the `modules` list (struct module.list), sizes as /proc/modules reports them
+// (layouts ≤ 6.3: core_layout/init_layout; ≥ 6.4: mem[MOD_*]), plus modules found in memory but not
+// in the list (hidden): a scan of the module area for struct modules whose mkobj.mod points back at
+// themselves — a self-reference a list-unlinking rootkit leaves intact.
+import type { Row } from '../../model';
+import type { LinuxContext } from './context';
+import { hex } from '../../util/hex';
+
+const MODULE_STATES = ['live', 'coming', 'going', 'unformed'];
+const MODULES_VADDR = 0xffffffffa0000000n; // lowest possible module area start (KASLR moves it up)
+const MODULES_END = 0xfffffffffe000000n;
+const MAX_SCAN_BYTES = 512 << 20;
+
+interface Mod {
+  addr: bigint;
+  name: string;
+  base: bigint;
+  size: number;
+  state: string;
+}
+
+function readModule(ctx: LinuxContext, m: bigint): Mod {
+  const v = ctx.v;
+  const name = v.bytes(m + BigInt(v.off('module', 'name')), 56);
+  const z = name.indexOf(0);
+  let base: bigint;
+  let size: number;
+  if (v.has('module', 'core_layout')) {
+    base = v.ptr(m + BigInt(v.off('module', 'core_layout.base')));
+    size = v.u32(m + BigInt(v.off('module', 'core_layout.size'))) + v.u32(m + BigInt(v.off('module', 'init_layout.size')));
+  } else {
+    // struct module_memory mem[MOD_MEM_NUM_TYPES]; MOD_TEXT = 0
+    const memOff = BigInt(v.off('module', 'mem'));
+    const elem = v.size('module_memory');
+    const f = v.btf.field('module', 'mem')!;
+    const n = v.btf.arrayInfo(v.btf.resolve(f.typeId))[2];
+    base = v.ptr(m + memOff + BigInt(v.off('module_memory', 'base')));
+    size = 0;
+    for (let i = 0; i < n; i++) size += v.u32(m + memOff + BigInt(i * elem + v.off('module_memory', 'size')));
+  }
+  const st = v.u32(m + BigInt(v.off('module', 'state')));
+  return { addr: m, name: name.toString('latin1', 0, z < 0 ? 56 : z), base, size, state: MODULE_STATES[st] ?? String(st) };
+}
+
+function listed(ctx: LinuxContext): Mod[] {
+  const v = ctx.v;
+  const head = ctx.k.syms.require('modules');
+  const off = v.off('module', 'list');
+  const out: Mod[] = [];
+  for (const m of v.list(head, off, 4096, (msg) => ctx.warn(`module list: ${msg}`))) {
+    const mod = ctx.safe(`module ${hex(m)}`, () => readModule(ctx, m), null);
+    if (mod) out.push(mod);
+  }
+  return out;
+}
+
+/** Self-referencing struct module candidates in mapped module-area pages. */
+function scanned(ctx: LinuxContext): bigint[] {
+  const v = ctx.v;
+  if (!v.has('module', 'mkobj') || !v.has('module_kobject', 'mod')) return [];
+  const backOff = BigInt(v.off('module', 'mkobj') + v.off('module_kobject', 'mod'));
+  const out: bigint[] = [];
+  let scannedBytes = 0;
+  for (const m of ctx.k.space.mappings(MODULES_VADDR, MODULES_END)) {
+    if (m.size !== 4096) continue;
+    if ((scannedBytes += m.size) > MAX_SCAN_BYTES) break;
+    const page = Buffer.alloc(4096);
+    if (!ctx.k.mem.readPhys(m.pa, page, 0, 4096)) continue;
+    const lo = new Uint32Array(page.buffer, page.byteOffset, 1024);
+    const vaHi = Number((m.va >> 32n) & 0xffffffffn);
+    const vaLo = Number(m.va & 0xffffffffn);
+    const backLo = Number(backOff);
+    for (let i = 0; i < 1024; i += 2) {
+      if (lo[i + 1] !== vaHi) continue;
+      // value == this slot's address - backOff  (same high word: module structs never straddle 4 GiB)
+      if (lo[i] === ((vaLo + i * 4 - backLo) >>> 0)) out.push(m.va + BigInt(i * 4) - backOff);
+    }
+  }
+  return out;
+}
+
+export function moduleRows(ctx: LinuxContext): Row<'kernel_module'>[] {
+  const mods = listed(ctx);
+  const known = new Set(mods.map((m) => m.addr));
+  const rows: Row<'kernel_module'>[] = mods.map((m) => ({
+    name: m.name,
+    base: m.base,
+    size: m.size,
+    path: null,
+    state: m.state,
+    in_module_list: true,
+    hidden: false,
+    object_address: m.addr,
+  }));
+  for (const cand of ctx.safe('module scan', () => scanned(ctx), [])) {
+    if (known.has(cand)) continue;
+    const mod = ctx.safe(`module candidate ${hex(cand)}`, () => readModule(ctx, cand), null);
+    if (!mod || !/^[\w-]{1,55}$/.test(mod.name) || !MODULE_STATES.includes(mod.state)) continue;
+    known.add(cand);
+    rows.push({ name: mod.name, base: mod.base, size: mod.size, path: null, state: mod.state, in_module_list: false, hidden: true, object_address: cand });
+  }
+  return rows;
+}
