@@ -3,7 +3,7 @@
 // same file reads identically in DuckDB and Athena (which has no unsigned 64-bit integer).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DuckDBInstance, listValue, DuckDBTimestampValue, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, listValue, LIST, VARCHAR, DuckDBTimestampValue, type DuckDBConnection } from '@duckdb/node-api';
 import { tables, duckdbType, type ColumnDef, type TableName } from '../model';
 import { addr } from '../util/hex';
 
@@ -67,7 +67,7 @@ export class ParquetWriter {
             app.appendTimestamp(new DuckDBTimestampValue(BigInt((v as Date).getTime()) * 1000n));
             break;
           case 'string_list':
-            app.appendList(listValue(v as string[]));
+            app.appendList(listValue(v as string[]), LIST(VARCHAR)); // typed: an empty list alone has item type ANY
             break;
         }
       }
