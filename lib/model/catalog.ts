@@ -218,6 +218,12 @@ export interface ObjectDef {
 const byPid: [string, string][] = [['process_id', 'process_id']];
 const processSubs: Record<string, SubObjectDef> = {
   process_object: { table: 'process', cardinality: 'one', join: [], doc: 'the process itself' },
+  parent_object: {
+    table: 'process',
+    cardinality: 'one',
+    join: [['parent_process_id', 'process_id']],
+    doc: 'the parent process (row whose process_id is this parent_process_id; absent when the parent is gone)',
+  },
   vad_object: { table: 'vma', cardinality: 'many', join: byPid, doc: 'memory regions (Linux VMAs, Windows VADs)' },
   thread_object: { table: 'thread', cardinality: 'many', join: byPid, doc: 'threads' },
   module_object: { table: 'loaded_library', cardinality: 'many', join: byPid, doc: 'loaded libraries / DLLs' },
