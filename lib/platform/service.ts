@@ -1,0 +1,529 @@
+// The collaboration service: every operation on orgs, users, projects, machines, snapshots, saved
+// queries, result sets, shares and the audit log. Each one gathers facts, asks authz.decide() and
+// records an audit event for changes. Storage is any MetadataRepository (SQLite locally, DynamoDB in
+// the cloud); nothing here knows which.
+import { decide, type Action, type ResourceFacts, type Subject } from './authz';
+import { PlatformError, forbidden, invalid, notFound } from './errors';
+import {
+  newId,
+  now,
+  type AuditEvent,
+  type Machine,
+  type Membership,
+  type Project,
+  type ResultSet,
+  type Role,
+  type SavedQuery,
+  type Share,
+  type ShareableKind,
+  type Snapshot,
+  type Tlp,
+  type User,
+} from './model';
+import type { MetadataRepository } from './repository';
+import { hashPassword, newTokenSecret, randomPassword, tokenId, verifyPassword } from './secrets';
+
+export type PublicUser = Omit<User, 'password_hash'>;
+export const publicUser = ({ password_hash: _p, ...u }: User): PublicUser => u;
+
+type Classified = Snapshot | SavedQuery | ResultSet;
+
+export interface SnapshotScope {
+  snapshot_ids?: string[];
+  machine_id?: string;
+  project_id?: string;
+  /** every snapshot the subject may read */
+  all?: boolean;
+}
+
+/** Bounds on listing work per request. */
+const MAX_PROJECTS = 1000;
+
+export class Platform {
+  constructor(readonly repo: MetadataRepository) {}
+
+  // ---------------------------------------------------------------- identities
+
+  /** First run: when no user exists, create the organization and its admin. */
+  async bootstrap(opts: { orgName?: string; email?: string; password?: string } = {}): Promise<{ created: boolean; user?: User; password?: string }> {
+    const any = await this.repo.all('user', 1);
+    if (any.length > 0) return { created: false };
+    const password = opts.password ?? randomPassword();
+    const { user } = await this.createOrgWithAdmin(opts.orgName ?? 'default', opts.email ?? 'admin@localhost', 'Administrator', password);
+    return { created: true, user, password };
+  }
+
+  /** System operation (first run, provisioning, tests): a new organization with one admin. */
+  async createOrgWithAdmin(orgName: string, email: string, name: string, password?: string, externalId?: string) {
+    const org = { id: newId('org'), name: orgName, created_at: now() };
+    await this.repo.put('org', org);
+    const user = await this.insertUser({ org_id: org.id, email, name, org_admin: true, password, external_id: externalId });
+    await this.audit(user, 'org.create', 'org', org.id, null, { name: orgName });
+    return { org, user };
+  }
+
+  private async insertUser(u: { org_id: string; email: string; name: string; org_admin: boolean; password?: string; external_id?: string }): Promise<User> {
+    const email = u.email.trim().toLowerCase();
+    if ((await this.repo.find('user', 'email', email, 1)).length > 0) throw new PlatformError(409, `a user with email ${email} already exists`);
+    const user: User = {
+      id: newId('usr'),
+      org_id: u.org_id,
+      email,
+      name: u.name,
+      org_admin: u.org_admin,
+      ...(u.password ? { password_hash: hashPassword(u.password) } : {}),
+      ...(u.external_id ? { external_id: u.external_id } : {}),
+      created_at: now(),
+    };
+    await this.repo.put('user', user);
+    return user;
+  }
+
+  async subject(userOrId: User | string): Promise<Subject> {
+    const user = typeof userOrId === 'string' ? await this.repo.get('user', userOrId) : userOrId;
+    if (!user) throw new PlatformError(401, 'unknown user');
+    const ms = await this.repo.find('membership', 'user_id', user.id);
+    return { user, roles: new Map(ms.map((m) => [m.project_id, m.role])) };
+  }
+
+  async login(email: string, password: string): Promise<{ token: string; user: PublicUser }> {
+    const [user] = await this.repo.find('user', 'email', email.trim().toLowerCase(), 1);
+    if (!user || !user.password_hash || !verifyPassword(password, user.password_hash)) throw new PlatformError(401, 'wrong email or password');
+    const token = await this.issueToken(user, 'sign-in', 7 * 24 * 3600);
+    await this.audit(user, 'user.login', 'user', user.id, null, {});
+    return { token, user: publicUser(user) };
+  }
+
+  async issueToken(user: User, name: string, ttlSeconds: number | null): Promise<string> {
+    const secret = newTokenSecret();
+    await this.repo.put('token', {
+      id: tokenId(secret),
+      user_id: user.id,
+      name,
+      created_at: now(),
+      expires_at: ttlSeconds === null ? null : new Date(Date.now() + ttlSeconds * 1000).toISOString(),
+    });
+    return secret;
+  }
+
+  async createApiToken(s: Subject, name: string): Promise<string> {
+    const t = await this.issueToken(s.user, name, null);
+    await this.audit(s.user, 'token.create', 'user', s.user.id, null, { name });
+    return t;
+  }
+
+  /** The user an API token belongs to, or null (unknown, expired). */
+  async authenticateToken(secret: string): Promise<User | null> {
+    if (!secret.startsWith('memq_') || secret.length > 200) return null;
+    const tok = await this.repo.get('token', tokenId(secret));
+    if (!tok || (tok.expires_at && Date.parse(tok.expires_at) < Date.now())) return null;
+    return this.repo.get('user', tok.user_id);
+  }
+
+  async logout(secret: string): Promise<void> {
+    await this.repo.delete('token', tokenId(secret));
+  }
+
+  /** A federated identity (Cognito sub/email) → the provisioned user; never auto-joins an org. */
+  async userForExternalIdentity(sub: string, email: string | undefined): Promise<User | null> {
+    if (email) {
+      const [u] = await this.repo.find('user', 'email', email.toLowerCase(), 1);
+      if (u && (!u.external_id || u.external_id === sub)) {
+        if (!u.external_id) await this.repo.put('user', { ...u, external_id: sub });
+        return u;
+      }
+    }
+    return null;
+  }
+
+  async createUser(s: Subject, u: { email: string; name: string; password?: string; org_admin?: boolean }): Promise<PublicUser> {
+    this.check(s, 'create', { kind: 'user', org_id: s.user.org_id, user_id: '' });
+    const user = await this.insertUser({ org_id: s.user.org_id, email: u.email, name: u.name, org_admin: u.org_admin ?? false, password: u.password });
+    await this.audit(s.user, 'user.create', 'user', user.id, null, { email: user.email });
+    return publicUser(user);
+  }
+
+  async listUsers(s: Subject): Promise<PublicUser[]> {
+    this.check(s, 'read', { kind: 'org', org_id: s.user.org_id });
+    return (await this.repo.find('user', 'org_id', s.user.org_id)).map(publicUser);
+  }
+
+  // ---------------------------------------------------------------- decisions
+
+  /** Throws 404/403 unless decide() allows. */
+  check(s: Subject, action: Action, facts: ResourceFacts): void {
+    const d = decide(s, action, facts);
+    if (!d.allow) throw d.deny === 'not_found' ? notFound(facts.kind.replace('_', ' ')) : forbidden(d.reason);
+  }
+
+  can(s: Subject, action: Action, facts: ResourceFacts): boolean {
+    return decide(s, action, facts).allow;
+  }
+
+  async facts(kind: ShareableKind, r: Classified): Promise<ResourceFacts> {
+    const shares = await this.repo.find('share', 'resource_id', r.id);
+    return { kind, org_id: r.org_id, project_id: r.project_id, classification: r.classification, created_by: r.created_by, shares };
+  }
+
+  // ---------------------------------------------------------------- projects and members
+
+  async createProject(s: Subject, p: { name: string; description?: string }): Promise<Project> {
+    this.check(s, 'create', { kind: 'org', org_id: s.user.org_id });
+    const project: Project = { id: newId('prj'), org_id: s.user.org_id, name: p.name, description: p.description ?? '', created_by: s.user.id, created_at: now() };
+    await this.repo.put('project', project);
+    await this.putMembership(project.id, s.user.id, 'owner');
+    (s.roles as Map<string, Role>).set(project.id, 'owner');
+    await this.audit(s.user, 'project.create', 'project', project.id, project.id, { name: p.name });
+    return project;
+  }
+
+  async getProject(s: Subject, id: string, action: Action = 'read'): Promise<Project> {
+    const p = await this.repo.get('project', id);
+    if (!p) throw notFound('project');
+    this.check(s, action, { kind: 'project', org_id: p.org_id, project_id: p.id });
+    return p;
+  }
+
+  async listProjects(s: Subject): Promise<(Project & { role: Role | null })[]> {
+    const all = await this.repo.find('project', 'org_id', s.user.org_id, MAX_PROJECTS);
+    return all
+      .filter((p) => this.can(s, 'read', { kind: 'project', org_id: p.org_id, project_id: p.id }))
+      .map((p) => ({ ...p, role: s.roles.get(p.id) ?? null }));
+  }
+
+  private async putMembership(projectId: string, userId: string, role: Role): Promise<Membership> {
+    const m: Membership = { id: `${projectId}:${userId}`, project_id: projectId, user_id: userId, role, created_at: now() };
+    await this.repo.put('membership', m);
+    return m;
+  }
+
+  async setMember(s: Subject, projectId: string, m: { user_id?: string; email?: string; role: Role }): Promise<Membership> {
+    const p = await this.getProject(s, projectId, 'manage');
+    const user = m.user_id
+      ? await this.repo.get('user', m.user_id)
+      : m.email
+        ? (await this.repo.find('user', 'email', m.email.toLowerCase(), 1))[0] ?? null
+        : null;
+    if (!user || user.org_id !== p.org_id) throw notFound('user');
+    const out = await this.putMembership(p.id, user.id, m.role);
+    await this.audit(s.user, 'member.set', 'project', p.id, p.id, { user_id: user.id, role: m.role });
+    return out;
+  }
+
+  async removeMember(s: Subject, projectId: string, userId: string): Promise<void> {
+    const p = await this.getProject(s, projectId, 'manage');
+    await this.repo.delete('membership', `${p.id}:${userId}`);
+    await this.audit(s.user, 'member.remove', 'project', p.id, p.id, { user_id: userId });
+  }
+
+  async listMembers(s: Subject, projectId: string): Promise<(Membership & { email: string; name: string })[]> {
+    const p = await this.getProject(s, projectId);
+    const ms = await this.repo.find('membership', 'project_id', p.id);
+    const out = [];
+    for (const m of ms) {
+      const u = await this.repo.get('user', m.user_id);
+      if (u) out.push({ ...m, email: u.email, name: u.name });
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- machines
+
+  async createMachine(s: Subject, projectId: string, m: { name: string; os?: Machine['os'] }): Promise<Machine> {
+    const p = await this.getProject(s, projectId);
+    this.check(s, 'create', { kind: 'machine', org_id: p.org_id, project_id: p.id });
+    const existing = (await this.repo.find('machine', 'project_id', p.id)).find((x) => x.name === m.name);
+    if (existing) return existing;
+    const machine: Machine = { id: newId('mac'), project_id: p.id, name: m.name, os: m.os ?? 'unknown', created_at: now() };
+    await this.repo.put('machine', machine);
+    await this.audit(s.user, 'machine.create', 'machine', machine.id, p.id, { name: m.name });
+    return machine;
+  }
+
+  async listMachines(s: Subject, projectId: string): Promise<Machine[]> {
+    const p = await this.getProject(s, projectId);
+    return this.repo.find('machine', 'project_id', p.id);
+  }
+
+  async getMachine(s: Subject, id: string): Promise<Machine> {
+    const m = await this.repo.get('machine', id);
+    if (!m) throw notFound('machine');
+    await this.getProject(s, m.project_id);
+    return m;
+  }
+
+  // ---------------------------------------------------------------- snapshots
+
+  async createSnapshot(
+    s: Subject,
+    input: { project_id: string; machine_id?: string; machine_name?: string; name?: string; dump_name: string; size: number; classification?: Tlp; tags?: string[] },
+  ): Promise<Snapshot> {
+    const p = await this.getProject(s, input.project_id);
+    this.check(s, 'create', { kind: 'machine', org_id: p.org_id, project_id: p.id });
+    let machine: Machine;
+    if (input.machine_id) {
+      machine = await this.getMachine(s, input.machine_id);
+      if (machine.project_id !== p.id) throw invalid('machine belongs to another project');
+    } else if (input.machine_name) {
+      machine = await this.createMachine(s, p.id, { name: input.machine_name });
+    } else throw invalid('expected machine_id or machine_name');
+    const snap: Snapshot = {
+      id: newId('snp'),
+      org_id: p.org_id,
+      project_id: p.id,
+      machine_id: machine.id,
+      name: input.name ?? input.dump_name,
+      status: 'uploading',
+      progress: 0,
+      stage: 'waiting for upload',
+      error: null,
+      dump_name: input.dump_name,
+      size: input.size,
+      os: null,
+      kernel: null,
+      counts: {},
+      classification: input.classification ?? 'AMBER',
+      tags: input.tags ?? [],
+      created_by: s.user.id,
+      created_at: now(),
+    };
+    await this.repo.put('snapshot', snap);
+    await this.audit(s.user, 'snapshot.upload', 'snapshot', snap.id, p.id, { dump_name: input.dump_name, size: input.size, machine: machine.name });
+    return snap;
+  }
+
+  /** System update of analysis progress (no subject: called by the analysis pipeline). */
+  async updateSnapshotStatus(id: string, patch: Partial<Pick<Snapshot, 'status' | 'progress' | 'stage' | 'error' | 'os' | 'kernel' | 'counts' | 'size'>>): Promise<Snapshot> {
+    const snap = await this.repo.get('snapshot', id);
+    if (!snap) throw notFound('snapshot');
+    const next = { ...snap, ...patch };
+    await this.repo.put('snapshot', next);
+    return next;
+  }
+
+  async getSnapshot(s: Subject, id: string, action: Action = 'read'): Promise<Snapshot> {
+    const snap = await this.repo.get('snapshot', id);
+    if (!snap) throw notFound('snapshot');
+    this.check(s, action, await this.facts('snapshot', snap));
+    return snap;
+  }
+
+  async listSnapshots(s: Subject, f: { project_id?: string; machine_id?: string }): Promise<Snapshot[]> {
+    let snaps: Snapshot[];
+    if (f.machine_id) {
+      const m = await this.getMachine(s, f.machine_id);
+      snaps = await this.repo.find('snapshot', 'machine_id', m.id);
+    } else if (f.project_id) {
+      await this.getProject(s, f.project_id);
+      snaps = await this.repo.find('snapshot', 'project_id', f.project_id);
+    } else snaps = await this.readableSnapshots(s, { all: true });
+    const out: Snapshot[] = [];
+    for (const sn of snaps) if (this.can(s, 'read', await this.facts('snapshot', sn))) out.push(sn);
+    return out;
+  }
+
+  /** Snapshots in a scope that the subject may read (the scope of queries, hunts and IOC searches). */
+  async readableSnapshots(s: Subject, scope: SnapshotScope): Promise<Snapshot[]> {
+    const candidates = new Map<string, Snapshot>();
+    if (scope.snapshot_ids) {
+      for (const id of scope.snapshot_ids.slice(0, 1000)) {
+        const sn = await this.repo.get('snapshot', id);
+        if (!sn) throw notFound('snapshot');
+        candidates.set(sn.id, sn);
+      }
+    } else if (scope.machine_id) {
+      for (const sn of await this.repo.find('snapshot', 'machine_id', scope.machine_id)) candidates.set(sn.id, sn);
+    } else if (scope.project_id) {
+      for (const sn of await this.repo.find('snapshot', 'project_id', scope.project_id)) candidates.set(sn.id, sn);
+    } else {
+      for (const p of await this.repo.find('project', 'org_id', s.user.org_id, MAX_PROJECTS))
+        for (const sn of await this.repo.find('snapshot', 'project_id', p.id)) candidates.set(sn.id, sn);
+    }
+    const out: Snapshot[] = [];
+    for (const sn of candidates.values()) {
+      const d = decide(s, 'read', await this.facts('snapshot', sn));
+      if (d.allow) out.push(sn);
+      else if (scope.snapshot_ids) this.check(s, 'read', await this.facts('snapshot', sn));
+    }
+    return out;
+  }
+
+  async deleteSnapshot(s: Subject, id: string): Promise<Snapshot> {
+    const snap = await this.getSnapshot(s, id, 'delete');
+    await this.repo.delete('snapshot', id);
+    for (const sh of await this.repo.find('share', 'resource_id', id)) await this.repo.delete('share', sh.id);
+    await this.audit(s.user, 'snapshot.delete', 'snapshot', id, snap.project_id, { name: snap.name });
+    return snap;
+  }
+
+  // ---------------------------------------------------------------- classification and sharing
+
+  private async loadClassified(kind: ShareableKind, id: string): Promise<Classified> {
+    const r = await this.repo.get(kind, id);
+    if (!r) throw notFound(kind.replace('_', ' '));
+    return r as Classified;
+  }
+
+  async classify(s: Subject, kind: ShareableKind, id: string, c: { classification?: Tlp; tags?: string[] }): Promise<Classified> {
+    const r = await this.loadClassified(kind, id);
+    this.check(s, 'classify', await this.facts(kind, r));
+    const next = { ...r, ...(c.classification ? { classification: c.classification } : {}), ...(c.tags ? { tags: c.tags } : {}) };
+    await this.repo.put(kind, next as never);
+    await this.audit(s.user, 'classify', kind, id, r.project_id, { from: r.classification, to: next.classification, tags: next.tags });
+    return next;
+  }
+
+  async share(s: Subject, kind: ShareableKind, id: string, t: { target_kind: 'project' | 'user'; target_id?: string; email?: string }): Promise<Share> {
+    const r = await this.loadClassified(kind, id);
+    this.check(s, 'share', await this.facts(kind, r));
+    let targetId = t.target_id;
+    if (t.target_kind === 'user') {
+      const u = targetId ? await this.repo.get('user', targetId) : t.email ? (await this.repo.find('user', 'email', t.email.toLowerCase(), 1))[0] : null;
+      // sharing never crosses the organization wall
+      if (!u || u.org_id !== s.user.org_id) throw notFound('user');
+      targetId = u.id;
+    } else {
+      const p = targetId ? await this.repo.get('project', targetId) : null;
+      if (!p || p.org_id !== s.user.org_id) throw notFound('project');
+    }
+    const existing = (await this.repo.find('share', 'resource_id', id)).find((x) => x.target_kind === t.target_kind && x.target_id === targetId && x.revoked_at === null);
+    if (existing) return existing;
+    const share: Share = {
+      id: newId('shr'),
+      org_id: r.org_id,
+      resource_kind: kind,
+      resource_id: id,
+      target_kind: t.target_kind,
+      target_id: targetId!,
+      created_by: s.user.id,
+      created_at: now(),
+      revoked_at: null,
+      revoked_by: null,
+    };
+    await this.repo.put('share', share);
+    await this.audit(s.user, 'share.create', kind, id, r.project_id, { target_kind: t.target_kind, target_id: targetId });
+    return share;
+  }
+
+  async listShares(s: Subject, kind: ShareableKind, id: string): Promise<Share[]> {
+    const r = await this.loadClassified(kind, id);
+    this.check(s, 'read', await this.facts(kind, r));
+    return this.repo.find('share', 'resource_id', id);
+  }
+
+  async revokeShare(s: Subject, shareId: string): Promise<Share> {
+    const sh = await this.repo.get('share', shareId);
+    if (!sh || sh.org_id !== s.user.org_id) throw notFound('share');
+    const r = await this.loadClassified(sh.resource_kind, sh.resource_id);
+    if (sh.created_by !== s.user.id) this.check(s, 'share', await this.facts(sh.resource_kind, r));
+    if (sh.revoked_at) return sh;
+    const next: Share = { ...sh, revoked_at: now(), revoked_by: s.user.id };
+    await this.repo.put('share', next);
+    await this.audit(s.user, 'share.revoke', sh.resource_kind, sh.resource_id, r.project_id, { share_id: sh.id, target_id: sh.target_id });
+    return next;
+  }
+
+  /** Objects shared with the subject (by name or through one of their projects), still readable. */
+  async sharedWithMe(s: Subject): Promise<{ share: Share; kind: ShareableKind; item: Classified }[]> {
+    const shares = [...(await this.repo.find('share', 'target_id', s.user.id))];
+    for (const pid of s.roles.keys()) shares.push(...(await this.repo.find('share', 'target_id', pid)));
+    const out = [];
+    const seen = new Set<string>();
+    for (const sh of shares) {
+      if (sh.revoked_at || seen.has(sh.resource_id)) continue;
+      const r = (await this.repo.get(sh.resource_kind, sh.resource_id)) as Classified | null;
+      if (r && this.can(s, 'read', await this.facts(sh.resource_kind, r))) {
+        seen.add(sh.resource_id);
+        out.push({ share: sh, kind: sh.resource_kind, item: r });
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- saved queries and result sets
+
+  async createSavedQuery(s: Subject, q: { project_id: string; name: string; text: string; description?: string; classification?: Tlp; tags?: string[] }): Promise<SavedQuery> {
+    const p = await this.getProject(s, q.project_id);
+    this.check(s, 'create', { kind: 'machine', org_id: p.org_id, project_id: p.id });
+    const sq: SavedQuery = {
+      id: newId('qry'),
+      org_id: p.org_id,
+      project_id: p.id,
+      name: q.name,
+      text: q.text,
+      description: q.description ?? '',
+      classification: q.classification ?? 'AMBER',
+      tags: q.tags ?? [],
+      created_by: s.user.id,
+      created_at: now(),
+    };
+    await this.repo.put('saved_query', sq);
+    await this.audit(s.user, 'saved_query.create', 'saved_query', sq.id, p.id, { name: q.name });
+    return sq;
+  }
+
+  async listClassified<K extends 'saved_query' | 'result_set'>(s: Subject, kind: K, projectId: string) {
+    await this.getProject(s, projectId);
+    const all = (await this.repo.find(kind, 'project_id', projectId)) as Classified[];
+    const out = [];
+    for (const r of all) if (this.can(s, 'read', await this.facts(kind, r))) out.push(r);
+    return out as K extends 'saved_query' ? SavedQuery[] : ResultSet[];
+  }
+
+  async getClassified(s: Subject, kind: ShareableKind, id: string, action: Action = 'read'): Promise<Classified> {
+    const r = await this.loadClassified(kind, id);
+    this.check(s, action, await this.facts(kind, r));
+    return r;
+  }
+
+  async updateSavedQuery(s: Subject, id: string, patch: { name?: string; text?: string; description?: string }): Promise<SavedQuery> {
+    const r = (await this.getClassified(s, 'saved_query', id, 'update')) as SavedQuery;
+    const next = { ...r, ...patch };
+    await this.repo.put('saved_query', next);
+    await this.audit(s.user, 'saved_query.update', 'saved_query', id, r.project_id, {});
+    return next;
+  }
+
+  async deleteClassified(s: Subject, kind: 'saved_query' | 'result_set', id: string): Promise<void> {
+    const r = await this.getClassified(s, kind, id, 'delete');
+    await this.repo.delete(kind, id);
+    for (const sh of await this.repo.find('share', 'resource_id', id)) await this.repo.delete('share', sh.id);
+    await this.audit(s.user, `${kind}.delete`, kind, id, r.project_id, { name: r.name });
+  }
+
+  async createResultSet(s: Subject, rs: { project_id: string; name: string; query: string; columns: string[]; rows: unknown[][]; classification?: Tlp; tags?: string[] }): Promise<ResultSet> {
+    const p = await this.getProject(s, rs.project_id);
+    this.check(s, 'create', { kind: 'machine', org_id: p.org_id, project_id: p.id });
+    const r: ResultSet = {
+      id: newId('res'),
+      org_id: p.org_id,
+      project_id: p.id,
+      name: rs.name,
+      query: rs.query,
+      columns: rs.columns,
+      rows: rs.rows,
+      classification: rs.classification ?? 'AMBER',
+      tags: rs.tags ?? [],
+      created_by: s.user.id,
+      created_at: now(),
+    };
+    await this.repo.put('result_set', r);
+    await this.audit(s.user, 'result_set.create', 'result_set', r.id, p.id, { name: r.name, rows: r.rows.length });
+    return r;
+  }
+
+  // ---------------------------------------------------------------- audit
+
+  async audit(actor: User, action: string, resourceKind: string, resourceId: string, projectId: string | null, detail: Record<string, unknown>): Promise<void> {
+    const ev: AuditEvent = { id: newId('aud'), org_id: actor.org_id, at: now(), actor_id: actor.id, action, resource_kind: resourceKind, resource_id: resourceId, project_id: projectId, detail };
+    await this.repo.put('audit', ev);
+  }
+
+  /** Audit events, newest first: the whole org for admins, one project for its owners. */
+  async listAudit(s: Subject, f: { project_id?: string; limit?: number }): Promise<AuditEvent[]> {
+    this.check(s, 'read', { kind: 'audit', org_id: s.user.org_id, project_id: f.project_id ?? null });
+    const all = await this.repo.find('audit', 'org_id', s.user.org_id);
+    const mine = f.project_id ? all.filter((e) => e.project_id === f.project_id) : all;
+    return mine.reverse().slice(0, Math.min(f.limit ?? 200, 1000));
+  }
+}
