@@ -136,8 +136,10 @@ export function socketRows(ctx: LinuxContext, fds: OpenFd[]): Row<'socket'>[] {
             path = raw[0] === 0 ? '@' + raw.toString('utf8', 1).replace(/\0+$/, '') : raw.toString('utf8').replace(/\0.*$/s, '');
           }
         }
-        const ss = v.num(sock, 'socket', 'state');
-        return { ...base, protocol: 'UNIX', local_address: path, local_port: null, remote_address: null, remote_port: null, state: SS_STATES[ss] ?? String(ss) };
+        // as /proc/net/unix reports it (net/unix/af_unix.c unix_seq_show)
+        const established = v.num(sk + BigInt(v.off('sock', '__sk_common')), 'sock_common', 'skc_state') === 1;
+        const ss = established ? 3 : 1;
+        return { ...base, protocol: 'UNIX', local_address: path, local_port: null, remote_address: null, remote_port: null, state: SS_STATES[ss] };
       }
       return { ...base, protocol: FAMILIES[family] ?? String(proto), local_address: '', local_port: null, remote_address: null, remote_port: null, state: '' };
     }, null);

@@ -29,6 +29,8 @@ export function syscallRows(ctx: LinuxContext): Row<'syscall'>[] {
       ctx.warn(`${sym} not readable`);
       continue;
     }
+    // the symbol distance can include alignment padding: trailing NULL slots are not entries
+    while (n > 0 && raw.readBigUInt64LE((n - 1) * 8) === 0n) n--;
     for (let i = 0; i < n; i++) {
       const h = raw.readBigUInt64LE(i * 8);
       const res = syms.lookup(h);

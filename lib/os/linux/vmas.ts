@@ -50,20 +50,16 @@ function mapleVmaPointers(ctx: LinuxContext, mm: bigint): bigint[] {
   const nRange = v.btf.arrayInfo(v.btf.resolve(v.btf.field('maple_range_64', 'slot')!.typeId))[2];
   const nArange = v.btf.arrayInfo(v.btf.resolve(v.btf.field('maple_arange_64', 'slot')!.typeId))[2];
   let nodes = 0;
-  const isNode = (e: bigint) => (e & 3n) === 2n && e > 4096n;
-  const visit = (entry: bigint, depth: number): void => {
-    if (entry === 0n) return;
-    if (!isNode(entry)) {
-      // a single-entry tree stores the VMA pointer directly in ma_root
-      if (depth === 0) out.push(entry);
-      return;
-    }
+  // The root pointer is tagged MAPLE_ROOT_NODE (bit 1); children in internal nodes are encoded nodes
+  // (node | type << 3 | MAPLE_ENODE_NULL); leaf slots hold the VMA pointers themselves.
+  const visit = (enode: bigint, depth: number): void => {
     if (depth > 16 || ++nodes > MAX_NODES) {
       ctx.warn(`maple tree of mm ${mm.toString(16)} too deep/large — cut`);
       return;
     }
-    const node = entry & ~MAPLE_NODE_MASK;
-    const type = Number((entry >> MAPLE_NODE_TYPE_SHIFT) & 0xfn);
+    const node = enode & ~MAPLE_NODE_MASK;
+    const type = Number((enode >> MAPLE_NODE_TYPE_SHIFT) & 0xfn);
+    if (type !== MAPLE_LEAF_64 && type !== MAPLE_RANGE_64 && type !== MAPLE_ARANGE_64) return;
     const slotsOff = type === MAPLE_ARANGE_64 ? arangeSlots : rangeSlots;
     const n = type === MAPLE_ARANGE_64 ? nArange : nRange;
     const slots = v.bytes(node + BigInt(slotsOff), n * 8);
@@ -71,11 +67,13 @@ function mapleVmaPointers(ctx: LinuxContext, mm: bigint): bigint[] {
       const s = slots.readBigUInt64LE(i * 8);
       if (s === 0n) continue;
       if (type === MAPLE_LEAF_64) {
-        if (!isNode(s) && s > 0xffff800000000000n) out.push(s);
-      } else if (type === MAPLE_RANGE_64 || type === MAPLE_ARANGE_64) visit(s, depth + 1);
+        if ((s & 7n) === 0n && s > 0xffff800000000000n) out.push(s);
+      } else if (s > 0xffff800000000000n) visit(s, depth + 1);
     }
   };
-  visit(root, 0);
+  if (root === 0n) return out;
+  if ((root & 3n) === 2n && root > 4096n) visit(root, 0);
+  else out.push(root); // a single-entry tree stores the VMA pointer directly in ma_root
   return out;
 }
 
@@ -158,7 +156,7 @@ export function vmaRows(ctx: LinuxContext, tasks: Task[]): Row<'vma'>[] {
         let kind = 'anon';
         if (m.file) {
           const p = ctx.paths.fromPathStruct(m.file + BigInt(v.off('file', 'f_path')));
-          fileName = p.path;
+          fileName = p.deleted ? `${p.path} (deleted)` : p.path; // as /proc/PID/maps shows it
           inode = p.inode;
           kind = 'file';
         } else if (mm && m.start <= mm.brk && m.end >= mm.startBrk && mm.brk > mm.startBrk) {
