@@ -24,6 +24,8 @@ export class X86_64Space {
   private tlb = new Map<number, number>();
   private readonly pteBuf = Buffer.alloc(8);
   readonly levels: 4 | 5;
+  /** frames at or above this are garbage (beyond anything the dump describes) */
+  private readonly maxPhys: number;
   constructor(
     readonly mem: PhysicalMemory,
     /** physical address of the top-level table (CR3 with flag bits masked) */
@@ -32,10 +34,12 @@ export class X86_64Space {
   ) {
     this.levels = opts.la57 ? 5 : 4;
     this.dtb = Math.floor(dtb / 4096) * 4096;
+    this.maxPhys = mem.ranges.reduce((m, r) => Math.max(m, r.end), 0);
   }
 
   /** Reads a page-table entry; returns [lo, hi] or null when the table page is absent. */
   private entry(table: number, index: number): [number, number] | null {
+    if (table >= this.maxPhys) return null;
     if (!this.mem.readPhys(table + index * 8, this.pteBuf, 0, 8)) return null;
     return [this.pteBuf.readUInt32LE(0), this.pteBuf.readUInt32LE(4)];
   }
@@ -124,7 +128,7 @@ export class X86_64Space {
     let count = 0;
     const sext = (v: bigint): bigint => {
       const bits = BigInt(this.levels === 5 ? 57 : 48);
-      return v & (1n << (bits - 1n)) ? v | (~0n << bits) : v;
+      return v & (1n << (bits - 1n)) ? (v | (~0n << bits)) & 0xffffffffffffffffn : v;
     };
     const self = this;
     function* level(table: number, depth: number, base: bigint): Generator<Mapping> {

@@ -31,16 +31,18 @@ export function readStringBlock(ctx: LinuxContext, t: Task, start: bigint, end: 
   if (!space) return null;
   const len = Math.min(Number(end - start), MAX_ARGS_BYTES);
   const buf = Buffer.alloc(len);
-  // read page by page: a block may straddle an unmapped (swapped) page
-  let ok = true;
-  for (let off = 0; off < len; ) {
-    const va = start + BigInt(off);
-    const n = Math.min(4096 - Number(va & 0xfffn), len - off);
-    if (!space.readInto(va, buf, off, n)) ok = false;
-    off += n;
+  // read page by page and keep the readable prefix: a page may be swapped out or missing
+  let got = 0;
+  while (got < len) {
+    const va = start + BigInt(got);
+    const n = Math.min(4096 - Number(va & 0xfffn), len - got);
+    if (!space.readInto(va, buf, got, n)) break;
+    got += n;
   }
-  if (!ok) ctx.warn(`pid ${t.pid}: part of argv/environment not in the dump`);
-  let text = buf.toString('utf8');
+  if (got < len) ctx.warn(`pid ${t.pid}: ${got ? 'part of' : 'all of'} argv/environment not in the dump`);
+  if (got === 0) return null;
+  let text = buf.toString('utf8', 0, got);
+  if (got < len) text = text.slice(0, text.lastIndexOf('\0') + 1); // drop a cut-off last string
   if (text.endsWith('\0')) text = text.slice(0, -1);
   return text.length ? text.split('\0') : [];
 }
