@@ -122,3 +122,15 @@ export function filetimeToDate(ft: bigint): Date | null {
   if (ms < 0 || ms > 253402300799999) return null;
   return new Date(ms);
 }
+
+const CONTEXT_GPRS = ['Rax', 'Rcx', 'Rdx', 'Rbx', 'Rsp', 'Rbp', 'Rsi', 'Rdi', 'R8', 'R9', 'R10', 'R11', 'R12', 'R13', 'R14', 'R15', 'Rip'];
+
+/** x64 CONTEXT record: MxCsr 0x34, EFlags 0x44, Rax…R15 from 0x78, Rip 0xF8 (winnt.h layout). */
+export function parseContextX64(c: Buffer): Record<string, bigint> {
+  const out: Record<string, bigint> = {};
+  if (c.length < 0x100) return out;
+  CONTEXT_GPRS.forEach((r, i) => (out[r] = c.readBigUInt64LE(0x78 + i * 8)));
+  out.EFlags = BigInt(c.readUInt32LE(0x44));
+  out.MxCsr = BigInt(c.readUInt32LE(0x34));
+  return out;
+}

@@ -1,0 +1,104 @@
+// Loaded modules: kernel drivers from PsLoadedModuleList (or the triage driver list) and user DLLs
+// from the PEB loader list, cross-checked against image VADs the way ldrmodules does (a DLL mapped as
+// an image but absent from the loader list is a classic unlinking trick).
+import type { Row } from '../../model';
+import { isKernelPtr, isUserPtr, type Mem } from './memory';
+import type { EProc, PebInfo, WinCtx } from './processes';
+import type { Vad } from './vads';
+
+const MAX_MODULES = 65536;
+
+function baseName(path: string): string {
+  const i = Math.max(path.lastIndexOf('\\'), path.lastIndexOf('/'));
+  return i >= 0 ? path.slice(i + 1) : path;
+}
+
+export function driverRows(ctx: WinCtx): Row<'kernel_module'>[] {
+  const { k } = ctx;
+  if (k.triage) {
+    return k.triage.drivers.map((d) => ({
+      name: baseName(d.name),
+      base: d.dllBase,
+      size: d.sizeOfImage,
+      path: d.name,
+      state: null,
+      in_module_list: true,
+      hidden: false,
+      object_address: null,
+    }));
+  }
+  const out: Row<'kernel_module'>[] = [];
+  if (k.psLoadedModuleList === null) return out;
+  const L = ctx.L;
+  const st = L.has('_KLDR_DATA_TABLE_ENTRY', 'DllBase') ? '_KLDR_DATA_TABLE_ENTRY' : '_LDR_DATA_TABLE_ENTRY';
+  const size = L.size(st);
+  const links = L.off(st, 'InLoadOrderLinks');
+  for (const e of k.mem.walkList(k.psLoadedModuleList, MAX_MODULES)) {
+    if (!isKernelPtr(e)) break;
+    const va = e - BigInt(links);
+    const b = k.mem.read(va, size);
+    if (!b) {
+      ctx.warn(`driver list: entry at 0x${va.toString(16)} unreadable; walk stopped`);
+      break;
+    }
+    const full = k.mem.unicodeFrom(b, L.off(st, 'FullDllName'));
+    const base = k.mem.unicodeFrom(b, L.off(st, 'BaseDllName'));
+    out.push({
+      name: base || baseName(full ?? ''),
+      base: b.readBigUInt64LE(L.off(st, 'DllBase')),
+      size: b.readUInt32LE(L.off(st, 'SizeOfImage')),
+      path: full,
+      state: null,
+      in_module_list: true,
+      hidden: false,
+      object_address: va,
+    });
+  }
+  return out;
+}
+
+export function userModuleRows(ctx: WinCtx, p: EProc, um: Mem, peb: PebInfo | null, vads: Vad[]): Row<'loaded_library'>[] {
+  const L = ctx.L;
+  const out: Row<'loaded_library'>[] = [];
+  const images = new Map<bigint, Vad>();
+  for (const v of vads) if (v.vadType === 2) images.set(v.start, v);
+  const listed = new Set<bigint>();
+  if (peb && isUserPtr(peb.ldr)) {
+    const head = peb.ldr + BigInt(L.off('_PEB_LDR_DATA', 'InLoadOrderModuleList'));
+    const links = L.off('_LDR_DATA_TABLE_ENTRY', 'InLoadOrderLinks');
+    const size = L.size('_LDR_DATA_TABLE_ENTRY');
+    for (const e of um.walkList(head, 8192)) {
+      if (!isUserPtr(e)) break;
+      const b = um.read(e - BigInt(links), size);
+      if (!b) break;
+      const base = b.readBigUInt64LE(L.off('_LDR_DATA_TABLE_ENTRY', 'DllBase'));
+      const full = um.unicodeFrom(b, L.off('_LDR_DATA_TABLE_ENTRY', 'FullDllName')) ?? '';
+      const name = um.unicodeFrom(b, L.off('_LDR_DATA_TABLE_ENTRY', 'BaseDllName')) || baseName(full);
+      listed.add(base);
+      out.push({
+        process_id: p.pid,
+        base,
+        size: b.readUInt32LE(L.off('_LDR_DATA_TABLE_ENTRY', 'SizeOfImage')),
+        path: full,
+        name,
+        in_load_list: true,
+        in_vad: images.has(base),
+      });
+    }
+  }
+  // ldrmodules cross-check: image mappings the loader list does not mention
+  for (const [start, v] of images) {
+    if (listed.has(start)) continue;
+    const path = v.fileName ?? '';
+    out.push({
+      process_id: p.pid,
+      base: start,
+      size: Number(v.end - v.start),
+      path,
+      name: baseName(path),
+      in_load_list: false,
+      in_vad: true,
+    });
+  }
+  return out;
+}
