@@ -3,7 +3,7 @@
 // every shipped format of both kernels (Debian 6.1 and 6.12), with no per-kernel tables in memq.
 import { openDump } from '../../lib/os/open';
 import type { OsEngine } from '../../lib/os/engine';
-import { dumpPath, groundTruth, shippedFormats, type Kernel, type GtProcess } from '../support/dumps';
+import { dumpPath, groundTruth, allFormats, type Kernel, type GtProcess } from '../support/dumps';
 
 jest.setTimeout(300_000);
 
@@ -13,7 +13,7 @@ interface GtSock { local_addr: string; local_port: number; remote_addr: string; 
 const TCP_STATE_NUM: Record<string, number> = { ESTABLISHED: 1, SYN_SENT: 2, SYN_RECV: 3, FIN_WAIT1: 4, FIN_WAIT2: 5, TIME_WAIT: 6, CLOSE: 7, CLOSE_WAIT: 8, LAST_ACK: 9, LISTEN: 10, CLOSING: 11 };
 const hexToBig = (s: string) => BigInt(s);
 
-const cases: [Kernel, string][] = (['6.1', '6.12'] as Kernel[]).flatMap((k) => shippedFormats[k].map((f) => [k, f] as [Kernel, string]));
+const cases: [Kernel, string][] = (['6.1', '6.12'] as Kernel[]).flatMap((k) => allFormats[k].map((f) => [k, f] as [Kernel, string]));
 
 describe.each(cases)('Linux %s %s vs ground truth', (kernel, file) => {
   const gt = groundTruth(kernel);

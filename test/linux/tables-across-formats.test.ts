@@ -3,7 +3,7 @@
 import { openDump } from '../../lib/os/open';
 import { tableNames } from '../../lib/model';
 import type { OsEngine } from '../../lib/os/engine';
-import { dumpPath, groundTruth, shippedFormats, type Kernel } from '../support/dumps';
+import { dumpPath, groundTruth, allFormats, type Kernel } from '../support/dumps';
 
 jest.setTimeout(300_000);
 
@@ -12,7 +12,7 @@ const canon = (rows: unknown[]) =>
 
 describe.each(['6.1', '6.12'] as Kernel[])('Linux %s', (kernel) => {
   test('all formats give identical rows for every table', async () => {
-    const files = shippedFormats[kernel];
+    const files = allFormats[kernel];
     const tables: Record<string, string>[] = [];
     for (const f of files) {
       const eng: OsEngine = await openDump(await dumpPath(kernel, f));

@@ -23,8 +23,21 @@ export function imagesAvailable(): boolean {
   return fs.existsSync(path.join(kernelDirs['6.1'], 'ground-truth.json'));
 }
 
-/** Path to an uncompressed copy of a shipped dump file (decompressed once into the memq cache). */
+/**
+ * Every format per kernel, as test cases: the shipped files, plus for 6.12 the raw and LiME forms its
+ * README says were checked identical and can be derived from the ELF core (test/support/derive.ts).
+ */
+export const allFormats: Record<Kernel, string[]> = {
+  '6.1': shippedFormats['6.1'],
+  '6.12': [...shippedFormats['6.12'], 'derived:raw', 'derived:lime'],
+};
+
+/** Path to an uncompressed copy of a dump file (decompressed or derived once into the memq cache). */
 export async function dumpPath(kernel: Kernel, file: string): Promise<string> {
+  if (file.startsWith('derived:')) {
+    const { derivedDump } = await import('./derive');
+    return derivedDump(kernel, file.slice(8) as 'raw' | 'lime');
+  }
   return materialize(path.join(kernelDirs[kernel], file));
 }
 
