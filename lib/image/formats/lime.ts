@@ -197,6 +197,15 @@ class AvmlChunks {
       }
       pos = body + clen;
     }
+    // Padding/skippable chunks may follow the last data chunk: the stream ends where the u64 trailer
+    // equals the stream length. Bounded by the file: each skipped chunk advances ≥ 4 bytes.
+    while (pos + 8 <= src.size) {
+      const t = readExact(src, pos, 8);
+      if (Number(t.readBigUInt64LE(0)) === pos - dataOff) break;
+      const type = t[0];
+      if (type < 0x80 || type === 0xff) break; // not skippable: let the caller report the bad trailer
+      pos += 4 + (t[1] | (t[2] << 8) | (t[3] << 16));
+    }
     this.streamEnd = pos;
     this.outStart = outStart;
     this.fileOff = fileOff;
