@@ -1,0 +1,269 @@
+// The interactive query prompt (`memq repl`): multi-line input (a statement continues while
+// brackets or quotes are open, the line ends with an operator, or with a backslash), a history
+// file, tab completion of objects / sub-objects / fields from the catalog, dot commands (.help,
+// .schema, .scope, .format, .timing, .sql, .snapshots, .exit) and query timing. Streams are
+// parameters so tests drive it without a terminal.
+import * as fs from 'node:fs';
+import * as readline from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { caretSnippet, compileQuery, completePath, describeObject, keywords, objectNames, QueryError, wordOperators, type Scope } from '../query';
+import { runQuery } from '../engine';
+import type { LocalStore } from '../store/store';
+import { isMemqError } from '../util/errors';
+import { render, outputFormats, type OutputFormat } from './output';
+
+export interface ReplOptions {
+  input: Readable;
+  output: Writable;
+  store: LocalStore;
+  /** history file; null = no history */
+  historyFile?: string | null;
+  /** true when input/output are a terminal (line editing, completion keys) */
+  terminal?: boolean;
+  scope?: Scope;
+  format?: OutputFormat;
+  maxRows?: number;
+}
+
+const HISTORY_MAX = 1000;
+const DOT_COMMANDS = ['.help', '.schema', '.objects', '.scope', '.format', '.timing', '.sql', '.snapshots', '.exit', '.quit'];
+
+const HELP = `Type a query and press Enter; a statement continues on the next line while ( [ or a quote is
+open, or the line ends with an operator (&& || , where …) or a backslash.
+  process.process_object.parent_process_id == 1 && process.vad_object.file_name == "/usr/sbin/agetty"
+  select process.process_object.process_id, process.vad_object.file_name where process.vad_object.is_executable
+Commands:
+  .help                       this text
+  .objects                    list objects
+  .schema <object>            sub-objects and fields of an object
+  .scope [project=a,b] [machine=m] [snapshot=s] | .scope clear   restrict queries (no argument: show)
+  .format table|json|jsonl|csv
+  .timing on|off              print elapsed time after each query
+  .sql <query>                show the DuckDB SQL and parameters for a query
+  .snapshots                  snapshots in the store
+  .exit                       leave (Ctrl-D too)
+Tab completes objects, sub-objects and fields. Language reference: lib/query/README.md`;
+
+/** true when the text so far forms a whole statement (nothing left open). */
+export function statementComplete(text: string): boolean {
+  if (/\\\s*$/.test(text)) return false;
+  let depth = 0;
+  let quote: string | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = null;
+      else if (c === '\n') quote = null; // strings end at the line; let the parser report it
+      continue;
+    }
+    if (c === '#' || (c === '/' && text[i + 1] === '/')) {
+      const nl = text.indexOf('\n', i);
+      if (nl < 0) break;
+      i = nl;
+      continue;
+    }
+    if (c === '"' || c === "'") quote = c;
+    else if (c === '(' || c === '[') depth++;
+    else if (c === ')' || c === ']') depth--;
+  }
+  if (quote || depth > 0) return false;
+  const last = text.replace(/(#|\/\/)[^\n]*$/gm, '').trimEnd();
+  return !/(&&|\|\||==|!=|<=|>=|=~|!~|[<>,!(\[.]|\b(and|or|not|where|select|by|order|limit|in|contains|icontains|startswith|istartswith|endswith|iendswith|matches|imatches))$/i.test(last);
+}
+
+/** Tab completion: dot commands at the start, else objects/sub-objects/fields and keywords. */
+export function completeLine(line: string): [string[], string] {
+  if (/^\s*\.[a-z]*$/.test(line)) {
+    const w = line.trim();
+    return [DOT_COMMANDS.filter((c) => c.startsWith(w)), w];
+  }
+  const schemaArg = /^\s*\.schema\s+(\w*)$/.exec(line);
+  if (schemaArg) return [objectNames().filter((o) => o.startsWith(schemaArg[1])), schemaArg[1]];
+  const m = /[A-Za-z_][A-Za-z0-9_.]*$/.exec(line);
+  const word = m ? m[0] : '';
+  let hits = completePath(word);
+  if (!word.includes('.')) hits = [...hits, ...[...keywords, ...wordOperators].filter((k) => word && k.startsWith(word.toLowerCase()))];
+  // one sub-object or object left: add the dot so the next Tab goes one level deeper
+  if (hits.length === 1 && word.split('.').length < 3 && completePath(hits[0] + '.').length) hits = [hits[0] + '.'];
+  return [hits, word];
+}
+
+function loadHistory(file: string | null | undefined): string[] {
+  if (!file) return [];
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).slice(-HISTORY_MAX).reverse();
+  } catch {
+    return [];
+  }
+}
+
+function appendHistory(file: string | null | undefined, entry: string): void {
+  if (!file) return;
+  try {
+    fs.appendFileSync(file, entry.replace(/\s*\n\s*/g, ' ') + '\n');
+  } catch {
+    /* history is a convenience: an unwritable file must not break the session */
+  }
+}
+
+function parseScope(args: string, current: Scope): Scope | string {
+  if (args.trim() === 'clear') return {};
+  const next: Scope = { ...current };
+  for (const part of args.trim().split(/\s+/).filter(Boolean)) {
+    const m = /^(project|machine|snapshot)s?=(.*)$/.exec(part);
+    if (!m) return `expected project=…, machine=… or snapshot=… (comma-separated), got "${part}"`;
+    const vals = m[2].split(',').filter(Boolean);
+    const key = `${m[1]}s` as keyof Scope;
+    if (vals.length) next[key] = vals;
+    else delete next[key];
+  }
+  return next;
+}
+
+function describeScope(s: Scope): string {
+  const parts = (['projects', 'machines', 'snapshots'] as const).filter((k) => s[k]).map((k) => `${k.slice(0, -1)}=${s[k]!.join(',')}`);
+  return parts.length ? parts.join(' ') : 'all snapshots';
+}
+
+/** Runs the REPL until input ends or .exit. */
+export function runRepl(opts: ReplOptions): Promise<void> {
+  const out = opts.output;
+  const say = (s: string) => out.write(s.endsWith('\n') ? s : s + '\n');
+  let scope: Scope = opts.scope ?? {};
+  let format: OutputFormat = opts.format ?? 'table';
+  let timing = true;
+  let buffer = '';
+  const rl = readline.createInterface({
+    input: opts.input,
+    output: opts.output,
+    terminal: opts.terminal ?? false,
+    completer: (line: string) => completeLine(line),
+    history: loadHistory(opts.historyFile),
+    historySize: HISTORY_MAX,
+    prompt: 'memq> ',
+  });
+
+  const runStatement = async (text: string): Promise<void> => {
+    appendHistory(opts.historyFile, text);
+    try {
+      const r = await runQuery(opts.store, text, scope, { maxRows: opts.maxRows });
+      out.write(render(r.rows, r.columns.map((c) => c.name), format));
+      const rowsNote = `${r.rows.length} row${r.rows.length === 1 ? '' : 's'}${r.truncated ? ' (truncated)' : ''}`;
+      if (timing) say(`(${rowsNote}, ${r.elapsedMs} ms)`);
+      else if (format === 'table') say(`(${rowsNote})`);
+    } catch (e) {
+      reportError(e, text);
+    }
+  };
+
+  const reportError = (e: unknown, text?: string) => {
+    if (e instanceof QueryError && text !== undefined) say(`error: ${e.message}\n${caretSnippet(text, e)}`);
+    else if (isMemqError(e)) say(`error: ${e.message}`);
+    else say(`internal error: ${(e as Error)?.message ?? String(e)}`);
+  };
+
+  const dotCommand = async (line: string): Promise<boolean> => {
+    const [cmd, ...rest] = line.trim().split(/\s+/);
+    const arg = rest.join(' ');
+    switch (cmd) {
+      case '.help':
+        say(HELP);
+        break;
+      case '.objects':
+        say(objectNames().join('\n'));
+        break;
+      case '.schema': {
+        if (!arg) say(`usage: .schema <object>   (objects: ${objectNames().join(', ')})`);
+        else say(describeObject(arg) || `unknown object "${arg}" (objects: ${objectNames().join(', ')})`);
+        break;
+      }
+      case '.scope': {
+        if (!arg) say(`scope: ${describeScope(scope)}`);
+        else {
+          const s = parseScope(arg, scope);
+          if (typeof s === 'string') say(`error: ${s}`);
+          else {
+            scope = s;
+            say(`scope: ${describeScope(scope)}`);
+          }
+        }
+        break;
+      }
+      case '.format':
+        if ((outputFormats as string[]).includes(arg)) {
+          format = arg as OutputFormat;
+          say(`format: ${format}`);
+        } else say(`usage: .format ${outputFormats.join('|')}   (now ${format})`);
+        break;
+      case '.timing':
+        if (arg === 'on' || arg === 'off') timing = arg === 'on';
+        say(`timing: ${timing ? 'on' : 'off'}`);
+        break;
+      case '.sql':
+        try {
+          const c = compileQuery(arg, { dialect: 'duckdb', scope });
+          say(c.sql);
+          say(`-- parameters: ${JSON.stringify(c.params, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
+        } catch (e) {
+          reportError(e, arg);
+        }
+        break;
+      case '.snapshots': {
+        const snaps = opts.store.snapshots();
+        out.write(render(snaps as unknown as Record<string, unknown>[], ['project', 'machine', 'snapshot', 'os', 'kernel', 'created_at'], format));
+        break;
+      }
+      case '.exit':
+      case '.quit':
+        return false;
+      default:
+        say(`unknown command ${cmd}; try .help`);
+    }
+    return true;
+  };
+
+  return new Promise<void>((resolve) => {
+    let chain = Promise.resolve();
+    let closed = false;
+    const finish = () => {
+      if (closed) return;
+      closed = true;
+      rl.close();
+    };
+    rl.on('line', (line) => {
+      chain = chain.then(async () => {
+        if (closed) return;
+        if (!buffer && /^\s*\./.test(line)) {
+          if (!(await dotCommand(line))) finish();
+          else rl.prompt();
+          return;
+        }
+        if (!buffer && !line.trim()) {
+          rl.prompt();
+          return;
+        }
+        buffer = buffer ? `${buffer}\n${line}` : line;
+        if (!statementComplete(buffer)) {
+          rl.setPrompt('  ...> ');
+          rl.prompt();
+          return;
+        }
+        const text = buffer.replace(/\\\s*\n/g, '\n').replace(/\s*;\s*$/, '');
+        buffer = '';
+        rl.setPrompt('memq> ');
+        await runStatement(text);
+        rl.prompt();
+      });
+    });
+    rl.on('close', () => {
+      closed = true;
+      chain.then(() => {
+        if (buffer.trim()) say('(unfinished statement discarded)');
+        resolve();
+      });
+    });
+    say(`memq query prompt — store ${opts.store.dir}, ${describeScope(scope)}. Type .help for help.`);
+    rl.prompt();
+  });
+}

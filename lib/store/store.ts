@@ -1,0 +1,214 @@
+// The local store: a directory laid out like the S3 data lake, one Hive-partitioned folder per
+// catalog table — <store>/<table>/project=<p>/machine=<m>/snapshot=<s>/*.parquet — plus one
+// manifest per snapshot in <store>/_manifests/project=<p>/machine=<m>/snapshot=<s>/manifest.json.
+// DuckDB reads it through one view per table (read_parquet with hive partitioning), so the SQL
+// compiled for DuckDB names tables exactly as the Athena SQL does.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { tables, tableNames, duckdbType, partitionKeys, type ColumnDef, type TableName } from '../model';
+import { MemqError } from '../util/errors';
+import type { SnapshotManifest } from './analyze';
+
+export const MANIFEST_DIR = '_manifests';
+export const PART_FILE = 'part-0.parquet';
+
+export interface SnapshotRef {
+  project: string;
+  machine: string;
+  snapshot: string;
+}
+
+export interface SnapshotInfo extends SnapshotRef {
+  /** from the manifest when present */
+  created_at?: string;
+  os?: string;
+  kernel?: string | null;
+  dump?: string;
+  counts?: Record<string, number>;
+}
+
+/** Default store directory: $MEMQ_STORE, else ./memq-store. */
+export function defaultStoreDir(): string {
+  return process.env.MEMQ_STORE || path.resolve('memq-store');
+}
+
+const VALUE_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Partition values become directory names (and S3 keys): letters, digits, . _ - ; ≤ 128 chars. */
+export function checkPartitionValue(key: string, v: string): string {
+  if (!VALUE_RE.test(v) || v.includes('..'))
+    throw new MemqError(`${key} "${v}" is not a valid name: use letters, digits, ".", "_" or "-" (at most 128, starting with a letter or digit)`, 'E_USAGE');
+  return v;
+}
+
+export function partitionPath(ref: SnapshotRef): string {
+  return `project=${checkPartitionValue('project', ref.project)}/machine=${checkPartitionValue('machine', ref.machine)}/snapshot=${checkPartitionValue('snapshot', ref.snapshot)}`;
+}
+
+/** Path of a table's Parquet file for one snapshot, relative to the store directory. */
+export function tableFileRelative(t: TableName, ref: SnapshotRef, part = PART_FILE): string {
+  return `${t}/${partitionPath(ref)}/${part}`;
+}
+
+export function manifestPath(dir: string, ref: SnapshotRef): string {
+  return path.join(dir, MANIFEST_DIR, partitionPath(ref), 'manifest.json');
+}
+
+/** Snapshot name used when `memq add` is given none: UTC time, e.g. 20261125T174500Z. */
+export function defaultSnapshotName(d = new Date()): string {
+  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+function listKeyDirs(dir: string, key: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const p = `${key}=`;
+  return names.filter((n) => n.startsWith(p)).map((n) => n.slice(p.length));
+}
+
+/** Every snapshot in the store: partitions of any table, enriched with its manifest. Sorted. */
+export function listSnapshots(dir: string): SnapshotInfo[] {
+  const found = new Map<string, SnapshotInfo>();
+  for (const top of [MANIFEST_DIR, ...tableNames]) {
+    const base = path.join(dir, top);
+    for (const project of listKeyDirs(base, 'project'))
+      for (const machine of listKeyDirs(path.join(base, `project=${project}`), 'machine'))
+        for (const snapshot of listKeyDirs(path.join(base, `project=${project}`, `machine=${machine}`), 'snapshot')) {
+          const key = `${project}\0${machine}\0${snapshot}`;
+          if (!found.has(key)) found.set(key, { project, machine, snapshot });
+        }
+  }
+  const out = [...found.values()];
+  for (const s of out) {
+    const m = readManifest(dir, s);
+    if (m) Object.assign(s, { created_at: m.created_at, os: m.os, kernel: m.kernel, dump: m.dump?.name, counts: m.counts });
+  }
+  return out.sort((a, b) => a.project.localeCompare(b.project) || a.machine.localeCompare(b.machine) || a.snapshot.localeCompare(b.snapshot));
+}
+
+export function readManifest(dir: string, ref: SnapshotRef): SnapshotManifest | null {
+  try {
+    return JSON.parse(fs.readFileSync(manifestPath(dir, ref), 'utf8')) as SnapshotManifest;
+  } catch {
+    return null;
+  }
+}
+
+export function writeManifest(dir: string, ref: SnapshotRef, m: SnapshotManifest): void {
+  const file = manifestPath(dir, ref);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, JSON.stringify({ ...m, ...ref }, null, 2) + '\n');
+  fs.renameSync(tmp, file);
+}
+
+export function snapshotExists(dir: string, ref: SnapshotRef): boolean {
+  return fs.existsSync(manifestPath(dir, ref)) || tableNames.some((t) => fs.existsSync(path.join(dir, t, partitionPath(ref))));
+}
+
+/** true when the table has at least one Parquet file under its partitions */
+function tableHasFiles(dir: string, t: TableName): boolean {
+  const base = path.join(dir, t);
+  for (const p of listKeyDirs(base, 'project'))
+    for (const m of listKeyDirs(path.join(base, `project=${p}`), 'machine'))
+      for (const s of listKeyDirs(path.join(base, `project=${p}`, `machine=${m}`), 'snapshot')) {
+        try {
+          if (fs.readdirSync(path.join(base, `project=${p}`, `machine=${m}`, `snapshot=${s}`)).some((f) => f.endsWith('.parquet'))) return true;
+        } catch {
+          /* raced with a delete: keep looking */
+        }
+      }
+  return false;
+}
+
+function sqlString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+/** View over one table: all its Parquet files, partition keys as VARCHAR columns; typed empty if none. */
+export function tableViewSql(dir: string, t: TableName, hasFiles: boolean): string {
+  if (hasFiles) {
+    const glob = path.join(dir, t, '*', '*', '*', '*.parquet');
+    return `CREATE OR REPLACE VIEW "${t}" AS SELECT * FROM read_parquet(${sqlString(glob)}, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`;
+  }
+  const cols = [
+    ...partitionKeys.map((k) => `CAST(NULL AS VARCHAR) AS "${k}"`),
+    ...Object.entries(tables[t].columns as Record<string, ColumnDef>).map(([n, c]) => `CAST(NULL AS ${duckdbType(c.kind)}) AS "${n}"`),
+  ];
+  return `CREATE OR REPLACE VIEW "${t}" AS SELECT ${cols.join(', ')} WHERE FALSE`;
+}
+
+/** A store directory plus (lazily) an in-memory DuckDB whose views read it. */
+export class LocalStore {
+  private db?: DuckDBInstance;
+  private conn?: DuckDBConnection;
+  private opening?: Promise<DuckDBConnection>;
+  private readonly emptyTables = new Set<TableName>();
+
+  constructor(readonly dir: string) {}
+
+  snapshots(): SnapshotInfo[] {
+    return listSnapshots(this.dir);
+  }
+
+  /** The DuckDB connection with one view per catalog table (created on first use). */
+  async connection(): Promise<DuckDBConnection> {
+    if (this.conn) {
+      await this.refreshEmptyViews(this.conn);
+      return this.conn;
+    }
+    this.opening ??= this.open();
+    return this.opening;
+  }
+
+  private async open(): Promise<DuckDBConnection> {
+    const db = await DuckDBInstance.create(':memory:', { threads: '2' });
+    const conn = await db.connect();
+    // parsed Parquet footers are reused across queries: the same files are read again and again
+    await conn.run('SET parquet_metadata_cache = true');
+    for (const t of tableNames) {
+      const has = tableHasFiles(this.dir, t);
+      if (!has) this.emptyTables.add(t);
+      await conn.run(tableViewSql(this.dir, t, has));
+    }
+    this.db = db;
+    this.conn = conn;
+    return conn;
+  }
+
+  /** Tables that were empty at open time get a real view once files appear (memq add while open). */
+  private async refreshEmptyViews(conn: DuckDBConnection): Promise<void> {
+    for (const t of [...this.emptyTables]) {
+      if (tableHasFiles(this.dir, t)) {
+        await conn.run(tableViewSql(this.dir, t, true));
+        this.emptyTables.delete(t);
+      }
+    }
+  }
+
+  close(): void {
+    this.conn?.closeSync();
+    this.db?.closeSync();
+    this.conn = undefined;
+    this.db = undefined;
+    this.opening = undefined;
+    this.emptyTables.clear();
+  }
+}
+
+/** Opens a store directory (it must exist unless `create`); DuckDB starts on the first query. */
+export function openLocalStore(dir: string, opts: { create?: boolean } = {}): LocalStore {
+  const abs = path.resolve(dir);
+  if (!fs.existsSync(abs)) {
+    if (!opts.create) throw new MemqError(`store directory ${abs} does not exist (memq add <dump> --store ${dir} creates it)`, 'E_NO_STORE');
+    fs.mkdirSync(abs, { recursive: true });
+  } else if (!fs.statSync(abs).isDirectory()) {
+    throw new MemqError(`store ${abs} is not a directory`, 'E_NO_STORE');
+  }
+  return new LocalStore(abs);
+}
