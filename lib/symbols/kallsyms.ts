@@ -83,17 +83,26 @@ export function decodeKallsyms(r: VaReader, loc: KallsymsLocations, absolutePerc
   }
   const offsets = need(loc.offsets, num * 4, 'kallsyms_offsets');
   const relBase = loc.relativeBase !== null ? need(loc.relativeBase, 8, 'kallsyms_relative_base').readBigUInt64LE(0) : 0n;
-  // names: read in 1 MiB windows as we go; each entry is ≤ 2 + 0x3fff bytes
+  // names: read in windows of up to 1 MiB as we go (shrinking near the end of the mapped table);
+  // an entry is at most 2 + 0x3fff bytes
+  const window = (va: bigint): Buffer => {
+    for (let len = 1 << 20; len >= 4096; len >>= 1) {
+      const b = r.read(va, len);
+      if (b) return b;
+    }
+    return need(va, 4096 - Number(va & 0xfffn), 'kallsyms_names');
+  };
   const out: Symbol[] = new Array(num);
   let winVa = loc.names;
-  let win = need(winVa, 1 << 20, 'kallsyms_names');
+  let win = window(winVa);
   let pos = 0;
   for (let i = 0; i < num; i++) {
-    if (pos + 0x4002 > win.length) {
+    if (pos + 0x4002 > win.length && win.length >= 0x8000) {
       winVa += BigInt(pos);
-      win = r.read(winVa, 1 << 20) ?? need(winVa, 0x8000, 'kallsyms_names');
+      win = window(winVa);
       pos = 0;
     }
+    if (pos >= win.length) throw new MemqError(`kallsyms: names table ends after ${i} of ${num} symbols`, 'E_KALLSYMS');
     let len = win[pos++];
     if (len & 0x80) len = (len & 0x7f) | (win[pos++] << 7);
     let s = '';
