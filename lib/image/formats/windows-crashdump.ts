@@ -94,8 +94,8 @@ function mergeRanges(segs: Segment[]): PhysRange[] {
 function headerInfo(h: DumpHeader64): Record<string, string | number | boolean> {
   return {
     'windows.dump_type': `${DUMP_TYPES[h.dumpType] ?? 'unknown'} (${h.dumpType})`,
-    'windows.version': `${h.majorVersion}.${h.minorVersion}`,
-    'windows.build': h.minorVersion,
+    'windows.header_version': `${h.majorVersion}.${h.minorVersion}`,
+    'windows.build_number': h.minorVersion,
     'windows.machine': hex(h.machineImageType),
     'windows.processors': h.numberProcessors,
     'windows.bugcheck': `${hex(h.bugCheckCode)} (${h.bugCheckParameters.map((p) => hex(p)).join(', ')})`,
@@ -170,7 +170,7 @@ export class WindowsBitmapDump extends SegmentedDump {
         const w = words[wi];
         const pageBase = (base / 4 + wi) * 32;
         if (w === 0 && runStart < 0) continue;
-        if (w === 0xffffffff && runStart >= 0) {
+        if (w === 0xffffffff && runStart >= 0 && pageBase + 32 <= nbits) {
           file += 32 * PAGE;
           continue;
         }
