@@ -1,0 +1,157 @@
+// Runs playbooks: every query of every playbook over the chosen snapshots, collecting the rows that
+// fired, then groups the fired playbooks by ATT&CK tactic and technique (matrix order) for reports.
+// The query executor is passed in, so the same runner serves the local DuckDB store and Athena.
+import { isMemqError } from '../util/errors';
+import { technique, techniqueLabel, tacticOrder, type Technique } from './attack';
+import { severityRank, type Playbook, type Severity } from './playbook';
+
+export interface QueryRows {
+  /** output column names in order (project, machine, snapshot first) */
+  columns: string[];
+  rows: Record<string, unknown>[];
+}
+
+/** Runs one query-language text over the hunt's scope. */
+export type QueryExecutor = (query: string) => Promise<QueryRows>;
+
+export interface QueryOutcome {
+  title: string;
+  query: string;
+  columns: string[];
+  /** rows kept (at most maxRowsPerQuery) */
+  rows: Record<string, unknown>[];
+  /** total rows the query returned */
+  count: number;
+  error?: string;
+  elapsed_ms: number;
+}
+
+export interface PlaybookOutcome {
+  id: string;
+  title: string;
+  severity: Severity;
+  platform: string;
+  file: string;
+  techniques: { id: string; name: string; tactics: string[] }[];
+  /** total rows over all queries */
+  count: number;
+  /** snapshots (project/machine/snapshot) where it fired */
+  snapshots: string[];
+  queries: QueryOutcome[];
+}
+
+export interface TechniqueGroup {
+  id: string;
+  name: string;
+  playbooks: { id: string; title: string; severity: Severity; count: number }[];
+}
+
+export interface TacticGroup {
+  id: string;
+  shortname: string;
+  name: string;
+  techniques: TechniqueGroup[];
+}
+
+export interface HuntReport {
+  playbooks_run: number;
+  queries_run: number;
+  fired: number;
+  errors: number;
+  elapsed_ms: number;
+  /** every playbook's outcome (fired or not), in load order */
+  results: PlaybookOutcome[];
+  /** fired playbooks by tactic → technique, tactics in ATT&CK matrix order */
+  by_tactic: TacticGroup[];
+}
+
+export interface HuntOptions {
+  maxRowsPerQuery?: number;
+  /** called after each playbook (progress) */
+  onPlaybook?: (done: number, total: number, p: PlaybookOutcome) => void;
+}
+
+export function snapshotKey(r: Record<string, unknown>): string {
+  return `${r.project ?? '?'}/${r.machine ?? '?'}/${r.snapshot ?? '?'}`;
+}
+
+export async function runHunt(exec: QueryExecutor, playbooks: readonly Playbook[], opts: HuntOptions = {}): Promise<HuntReport> {
+  const maxRows = opts.maxRowsPerQuery ?? 1000;
+  const t0 = performance.now();
+  const results: PlaybookOutcome[] = [];
+  let queriesRun = 0;
+  for (const pb of playbooks) {
+    const outcome: PlaybookOutcome = {
+      id: pb.id,
+      title: pb.title,
+      severity: pb.severity,
+      platform: pb.platform,
+      file: pb.file,
+      techniques: pb.attack.map((id) => {
+        const t = technique(id);
+        return { id: t.id, name: techniqueLabel(t), tactics: t.tactics.map((x) => x.shortname) };
+      }),
+      count: 0,
+      snapshots: [],
+      queries: [],
+    };
+    const snaps = new Set<string>();
+    for (const q of pb.queries) {
+      const q0 = performance.now();
+      queriesRun++;
+      try {
+        const r = await exec(q.query);
+        for (const row of r.rows) snaps.add(snapshotKey(row));
+        outcome.queries.push({
+          title: q.title,
+          query: q.query,
+          columns: r.columns,
+          rows: r.rows.slice(0, maxRows),
+          count: r.rows.length,
+          elapsed_ms: Math.round(performance.now() - q0),
+        });
+        outcome.count += r.rows.length;
+      } catch (e) {
+        // one broken query must not hide the others' findings; user errors are reported per query
+        if (!isMemqError(e)) throw e;
+        outcome.queries.push({ title: q.title, query: q.query, columns: [], rows: [], count: 0, error: e.message, elapsed_ms: Math.round(performance.now() - q0) });
+      }
+    }
+    outcome.snapshots = [...snaps].sort();
+    results.push(outcome);
+    opts.onPlaybook?.(results.length, playbooks.length, outcome);
+  }
+  const fired = results.filter((r) => r.count > 0);
+  return {
+    playbooks_run: results.length,
+    queries_run: queriesRun,
+    fired: fired.length,
+    errors: results.reduce((n, r) => n + r.queries.filter((q) => q.error).length, 0),
+    elapsed_ms: Math.round(performance.now() - t0),
+    results,
+    by_tactic: groupByTactic(fired),
+  };
+}
+
+/** Fired playbooks grouped tactic → technique; a playbook appears under each of its techniques' tactics. */
+export function groupByTactic(fired: readonly PlaybookOutcome[]): TacticGroup[] {
+  const tactics = new Map<string, TacticGroup>();
+  for (const pb of fired) {
+    for (const tref of pb.techniques) {
+      const t: Technique = technique(tref.id);
+      for (const tac of t.tactics) {
+        let g = tactics.get(tac.shortname);
+        if (!g) tactics.set(tac.shortname, (g = { id: tac.id, shortname: tac.shortname, name: tac.name, techniques: [] }));
+        let tg = g.techniques.find((x) => x.id === t.id);
+        if (!tg) g.techniques.push((tg = { id: t.id, name: techniqueLabel(t), playbooks: [] }));
+        tg.playbooks.push({ id: pb.id, title: pb.title, severity: pb.severity, count: pb.count });
+      }
+    }
+  }
+  const out = [...tactics.values()].sort((a, b) => tacticOrder(a.shortname) - tacticOrder(b.shortname));
+  for (const g of out) {
+    g.techniques.sort((a, b) => a.id.localeCompare(b.id));
+    for (const t of g.techniques) t.playbooks.sort((a, b) => severityRank[b.severity] - severityRank[a.severity] || a.id.localeCompare(b.id));
+  }
+  return out;
+}

@@ -1,0 +1,127 @@
+// `memq diff <snapA> <snapB>`: what appeared or vanished between two snapshots — processes, kernel
+// modules/drivers, sockets and listeners. Each kind has an identity key (a process is the same one if
+// pid, name and start time agree; a listener if protocol, address and port agree) compared with
+// IS NOT DISTINCT FROM so null keys (Windows has no start_time_ns) compare equal.
+import { MemqError } from '../util/errors';
+import { q, type Dialect, type SqlExecutor } from './sql';
+
+export interface SnapshotId {
+  project: string;
+  machine: string;
+  snapshot: string;
+}
+
+export type DiffKind = 'process' | 'module' | 'socket' | 'listener';
+
+export interface DiffEntry {
+  kind: DiffKind;
+  change: 'appeared' | 'vanished';
+  row: Record<string, unknown>;
+}
+
+export interface DiffResult {
+  a: SnapshotId;
+  b: SnapshotId;
+  entries: DiffEntry[];
+  counts: Record<DiffKind, { appeared: number; vanished: number }>;
+}
+
+interface DiffSpec {
+  kind: DiffKind;
+  table: string;
+  key: string[];
+  show: string[];
+  /** extra row filter (SQL over alias x) */
+  filter?: string;
+}
+
+const specs: DiffSpec[] = [
+  {
+    kind: 'process',
+    table: 'process',
+    key: ['process_id', 'name', 'start_time_ns', 'create_time'],
+    show: ['process_id', 'parent_process_id', 'name', 'exe_path', 'command_line'],
+  },
+  { kind: 'module', table: 'kernel_module', key: ['name'], show: ['name', 'base', 'size', 'path', 'hidden'] },
+  {
+    kind: 'socket',
+    table: 'socket',
+    key: ['process_id', 'protocol', 'local_address', 'local_port', 'remote_address', 'remote_port'],
+    show: ['process_id', 'protocol', 'local_address', 'local_port', 'remote_address', 'remote_port', 'state'],
+    filter: `x."state" <> 'LISTEN'`,
+  },
+  {
+    kind: 'listener',
+    table: 'socket',
+    key: ['protocol', 'local_address', 'local_port'],
+    show: ['protocol', 'local_address', 'local_port', 'process_id'],
+    filter: `x."state" = 'LISTEN'`,
+  },
+];
+
+/** SQL for one kind: rows of B with no key-equal row in A ('appeared') and vice versa ('vanished'). */
+export function diffSql(spec: DiffSpec, a: SnapshotId, b: SnapshotId): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const snap = (alias: string, s: SnapshotId) => {
+    params.push(s.project, s.machine, s.snapshot);
+    return `${alias}."project" = ? AND ${alias}."machine" = ? AND ${alias}."snapshot" = ?`;
+  };
+  const same = spec.key.map((k) => `y.${q(k)} IS NOT DISTINCT FROM x.${q(k)}`).join(' AND ');
+  const part = (change: string, from: SnapshotId, other: SnapshotId) => {
+    const filter = spec.filter ? ` AND ${spec.filter}` : '';
+    const fromSql = snap('x', from);
+    const otherSql = snap('y', other);
+    return (
+      `SELECT '${change}' AS "change", ${spec.show.map((c) => `x.${q(c)}`).join(', ')} FROM ${q(spec.table)} AS x ` +
+      `WHERE ${fromSql}${filter} AND NOT EXISTS (SELECT 1 FROM ${q(spec.table)} AS y WHERE ${otherSql}${filter.replace(/x\./g, 'y.')} AND ${same})`
+    );
+  };
+  const sql = `${part('appeared', b, a)}\nUNION ALL\n${part('vanished', a, b)}`;
+  return { sql, params };
+}
+
+/**
+ * Resolves "snapshot", "machine/snapshot" or "project/machine/snapshot" against the stored
+ * snapshots; a name matching more than one stored snapshot is an error listing the candidates.
+ */
+export function resolveSnapshot(text: string, known: readonly SnapshotId[]): SnapshotId {
+  const parts = text.split('/').filter((p) => p !== '');
+  if (parts.length < 1 || parts.length > 3) {
+    throw new MemqError(`snapshot "${text}": expected <snapshot>, <machine>/<snapshot> or <project>/<machine>/<snapshot>`, 'E_USAGE');
+  }
+  const [snapshot, machine, project] = [...parts].reverse();
+  const found = known.filter(
+    (k) => k.snapshot === snapshot && (machine === undefined || k.machine === machine) && (project === undefined || k.project === project),
+  );
+  if (found.length === 1) return found[0];
+  if (found.length === 0) {
+    const names = known.slice(0, 10).map((k) => `${k.project}/${k.machine}/${k.snapshot}`);
+    throw new MemqError(`no stored snapshot "${text}"${names.length ? ` (stored: ${names.join(', ')}${known.length > 10 ? ', …' : ''})` : ' (the store is empty)'}`, 'E_USAGE');
+  }
+  throw new MemqError(
+    `snapshot "${text}" is ambiguous: ${found.map((k) => `${k.project}/${k.machine}/${k.snapshot}`).join(', ')}; name it as project/machine/snapshot`,
+    'E_USAGE',
+  );
+}
+
+/** Distinct stored snapshots (from the process table, which every analyzed snapshot has). */
+export async function listSnapshotIds(exec: SqlExecutor): Promise<SnapshotId[]> {
+  const rows = await exec(`SELECT DISTINCT "project", "machine", "snapshot" FROM "process" ORDER BY 1, 2, 3`, []);
+  return rows.map((r) => ({ project: String(r.project), machine: String(r.machine), snapshot: String(r.snapshot) }));
+}
+
+export async function diffSnapshots(exec: SqlExecutor, a: SnapshotId, b: SnapshotId, _dialect: Dialect = 'duckdb'): Promise<DiffResult> {
+  const entries: DiffEntry[] = [];
+  const counts = Object.fromEntries(specs.map((s) => [s.kind, { appeared: 0, vanished: 0 }])) as DiffResult['counts'];
+  for (const spec of specs) {
+    const { sql, params } = diffSql(spec, a, b);
+    for (const r of await exec(sql, params)) {
+      const change = r.change as 'appeared' | 'vanished';
+      const row = { ...r };
+      delete row.change;
+      entries.push({ kind: spec.kind, change, row });
+      counts[spec.kind][change]++;
+    }
+  }
+  return { a, b, entries, counts };
+}

@@ -1,0 +1,127 @@
+// `memq ioc`: looks for indicator values (IPs, domains, URLs, hashes, paths, process names) in every
+// string column of every catalog table — the `indicator` table of addresses found in process memory
+// included — over any mix of projects, machines and snapshots. One SQL statement per table keeps only
+// rows where some string column matches any IOC (a combined regex, bound as a parameter); JS then
+// says which IOC matched which column, so each hit names its snapshot, table, column and row.
+import { tables, tableNames, type ColumnDef, type TableName } from '../model';
+import { MemqError } from '../util/errors';
+import { classifyIoc, combinedPattern, iocRegExp, type Ioc, type IocKind } from './classify';
+import { dialects, q, scopeSql, type Dialect, type Scope, type SqlExecutor } from './sql';
+
+export interface IocHit {
+  ioc: string;
+  kind: IocKind;
+  project: string;
+  machine: string;
+  snapshot: string;
+  table: TableName;
+  column: string;
+  /** the matching column text (shortened around the match when long) */
+  value: string;
+  /** columns that locate the row: process_id, fd, address, name, … as the table has them */
+  where: Record<string, unknown>;
+}
+
+export interface IocSearchOptions {
+  dialect?: Dialect;
+  scope?: Scope;
+  /** rows fetched per table at most (default 10,000) */
+  maxRowsPerTable?: number;
+  /** restrict to these tables (default: all) */
+  tables?: TableName[];
+}
+
+export interface IocSearchResult {
+  iocs: Ioc[];
+  hits: IocHit[];
+  /** tables whose row cap was reached: more hits may exist there */
+  truncated: TableName[];
+  elapsed_ms: number;
+}
+
+const MAX_IOCS = 1000;
+const LOCATOR_COLUMNS = ['process_id', 'thread_id', 'fd', 'handle_value', 'table_name', 'index', 'sequence', 'kind', 'start', 'base', 'address', 'name'];
+
+function stringColumns(t: TableName): [string, ColumnDef][] {
+  return Object.entries(tables[t].columns as Record<string, ColumnDef>).filter(([, c]) => c.kind === 'string' || c.kind === 'string_list');
+}
+
+/** Locator columns of a table (row identity for a hit), from the catalog. */
+export function locatorColumns(t: TableName): string[] {
+  const cols = tables[t].columns as Record<string, ColumnDef>;
+  return LOCATOR_COLUMNS.filter((c) => c in cols);
+}
+
+/** SQL (and params) selecting the rows of table `t` where some string column matches `pattern`. */
+export function iocTableSql(t: TableName, pattern: string, opts: IocSearchOptions = {}): { sql: string; params: unknown[]; columns: string[] } {
+  const d = dialects[opts.dialect ?? 'duckdb'];
+  const strCols = stringColumns(t);
+  const locators = locatorColumns(t).filter((c) => !strCols.some(([n]) => n === c));
+  const params: unknown[] = [];
+  const select = ['project', 'machine', 'snapshot', ...locators, ...strCols.map(([n]) => n)].map((c) => `t.${q(c)}`);
+  const scope = scopeSql('t', opts.scope, params);
+  const ors = strCols.map(([n, c]) => {
+    params.push(pattern);
+    const x = c.kind === 'string_list' ? d.joinList(`t.${q(n)}`) : `t.${q(n)}`;
+    return `coalesce(${d.regex(x, '?')}, false)`;
+  });
+  const where = [...scope, `(${ors.join(' OR ')})`];
+  const limit = opts.maxRowsPerTable ?? 10_000;
+  const sql = `SELECT ${select.join(', ')}\nFROM ${q(t)} AS t\nWHERE ${where.join('\n  AND ')}\nLIMIT ${Math.trunc(limit) + 1}`;
+  return { sql, params, columns: [...locators, ...strCols.map(([n]) => n)] };
+}
+
+function excerpt(text: string, re: RegExp): string {
+  if (text.length <= 200) return text;
+  const m = re.exec(text);
+  const at = m ? m.index : 0;
+  const from = Math.max(0, at - 60);
+  return (from > 0 ? '…' : '') + text.slice(from, from + 200) + (from + 200 < text.length ? '…' : '');
+}
+
+export async function searchIocs(exec: SqlExecutor, values: readonly string[], opts: IocSearchOptions = {}): Promise<IocSearchResult> {
+  const t0 = performance.now();
+  if (values.length === 0) throw new MemqError('no IOC values given: expected one or more IPs, domains, URLs, hashes, paths or process names', 'E_USAGE');
+  if (values.length > MAX_IOCS) throw new MemqError(`${values.length} IOC values given; at most ${MAX_IOCS} per search`, 'E_USAGE');
+  const iocs = values.map(classifyIoc);
+  const res = iocs.map((i) => iocRegExp(i));
+  const pattern = combinedPattern(iocs);
+  const limit = opts.maxRowsPerTable ?? 10_000;
+  const hits: IocHit[] = [];
+  const truncated: TableName[] = [];
+  for (const t of opts.tables ?? tableNames) {
+    const strCols = stringColumns(t);
+    if (!strCols.length) continue;
+    const { sql, params } = iocTableSql(t, pattern, opts);
+    const rows = await exec(sql, params);
+    if (rows.length > limit) {
+      truncated.push(t);
+      rows.length = limit;
+    }
+    const locators = locatorColumns(t);
+    for (const row of rows) {
+      const where: Record<string, unknown> = {};
+      for (const c of locators) where[c] = row[c];
+      for (const [col, def] of strCols) {
+        const v = row[col];
+        if (v === null || v === undefined) continue;
+        const text = def.kind === 'string_list' ? (v as unknown[]).map(String).join('\n') : String(v);
+        iocs.forEach((ioc, i) => {
+          if (!res[i].test(text)) return;
+          hits.push({
+            ioc: ioc.input,
+            kind: ioc.kind,
+            project: String(row.project),
+            machine: String(row.machine),
+            snapshot: String(row.snapshot),
+            table: t,
+            column: col,
+            value: excerpt(def.kind === 'string_list' ? (v as unknown[]).map(String).join(' ') : text, res[i]),
+            where,
+          });
+        });
+      }
+    }
+  }
+  return { iocs, hits, truncated, elapsed_ms: Math.round(performance.now() - t0) };
+}

@@ -1,0 +1,54 @@
+// Small SQL helpers shared by IOC search and snapshot diff: the executor contract (positional `?`
+// parameters, rows as plain objects), the scope filter over the partition keys, and the few
+// functions that differ between DuckDB and Athena (Trino). Tables are referenced by catalog name;
+// the store/engine exposes each as a relation with project, machine and snapshot columns.
+import { MemqError } from '../util/errors';
+
+export type Dialect = 'duckdb' | 'athena';
+
+/** Runs SQL with positional `?` parameters; returns rows keyed by column name. */
+export type SqlExecutor = (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
+
+/** Which stored snapshots to cover; an absent list = all. Same shape as the query layer's Scope. */
+export interface Scope {
+  projects?: string[];
+  machines?: string[];
+  snapshots?: string[];
+}
+
+export const q = (id: string): string => {
+  if (!/^[a-z_][a-z0-9_]*$/.test(id)) throw new Error(`bad identifier ${id}`);
+  return `"${id}"`;
+};
+
+export interface SqlDialect {
+  regex(x: string, p: string): string;
+  /** list of strings → one string, elements separated by newlines */
+  joinList(x: string): string;
+}
+
+export const dialects: Record<Dialect, SqlDialect> = {
+  duckdb: { regex: (x, p) => `regexp_matches(${x}, ${p})`, joinList: (x) => `array_to_string(${x}, chr(10))` },
+  athena: { regex: (x, p) => `regexp_like(${x}, ${p})`, joinList: (x) => `array_join(${x}, chr(10))` },
+};
+
+/** `alias.project IN (?, …) AND …` for the scope; pushes the values onto params. */
+export function scopeSql(alias: string, scope: Scope | undefined, params: unknown[]): string[] {
+  const out: string[] = [];
+  const lists: [string, string[] | undefined][] = [
+    ['project', scope?.projects],
+    ['machine', scope?.machines],
+    ['snapshot', scope?.snapshots],
+  ];
+  for (const [key, vals] of lists) {
+    if (vals === undefined) continue;
+    if (!Array.isArray(vals) || vals.some((v) => typeof v !== 'string')) throw new MemqError(`scope ${key}s must be a list of strings`, 'E_USAGE');
+    if (vals.length === 0) {
+      out.push('FALSE');
+      continue;
+    }
+    out.push(`${alias}.${q(key)} IN (${vals.map(() => '?').join(', ')})`);
+    params.push(...vals);
+  }
+  return out;
+}
