@@ -1,0 +1,98 @@
+// What the API needs from the analysis side, as one interface: receive dumps, analyze them, browse
+// object tables, run queries (async, paged), IOC searches and playbook hunts. The local implementation
+// (local-data-plane.ts: store directory + DuckDB) backs `memq serve`; the cloud stack supplies its own
+// (S3 presigned uploads, Step Functions, Athena) behind the same routes.
+import type { Snapshot } from '../platform/model';
+import type { TableName } from '../model';
+
+export interface UploadTarget {
+  method: 'PUT' | 'POST';
+  /** absolute URL (presigned S3) or an API path (local streaming upload) */
+  url: string;
+  headers?: Record<string, string>;
+  /** true when the bytes go through this API (local), false for direct-to-storage uploads */
+  via_api: boolean;
+}
+
+export interface Page {
+  columns: { name: string; kind: string }[];
+  rows: unknown[][];
+  /** total rows matching, when known */
+  total: number | null;
+  offset: number;
+}
+
+export interface BrowseOptions {
+  offset: number;
+  limit: number;
+  order_by?: string;
+  desc?: boolean;
+  /** column → value; string columns match case-insensitively by substring, others by equality */
+  filter?: Record<string, string>;
+}
+
+export type QueryPosition = { line: number; column: number };
+export type QueryCheck = { ok: true } | { ok: false; message: string; position: QueryPosition | null; suggestions: string[] };
+
+export interface QueryJob {
+  id: string;
+  owner_id: string;
+  status: 'running' | 'done' | 'failed';
+  text: string;
+  snapshot_ids: string[];
+  error: { message: string; position: QueryPosition | null } | null;
+  elapsed_ms: number | null;
+  total: number | null;
+}
+
+export interface IocHit {
+  value: string;
+  snapshot_id: string;
+  table: string;
+  column: string;
+  /** the matching row as column → value (addresses as hex strings) */
+  row: Record<string, unknown>;
+}
+
+export interface PlaybookInfo {
+  id: string;
+  title: string;
+  description: string;
+  severity: string;
+  platform: string;
+  techniques: { id: string; name: string; tactics: string[] }[];
+  queries: string[];
+}
+
+export interface HuntHit {
+  playbook_id: string;
+  title: string;
+  severity: string;
+  techniques: { id: string; name: string; tactics: string[] }[];
+  snapshot_id: string;
+  columns: string[];
+  rows: unknown[][];
+}
+
+export interface HuntResult {
+  playbooks_run: number;
+  hits: HuntHit[];
+  errors: { playbook_id: string; message: string }[];
+}
+
+export interface DataPlane {
+  uploadTarget(snap: Snapshot): Promise<UploadTarget>;
+  /** Streams dump bytes into storage (local uploads). Returns the stored size. */
+  receiveUpload?(snap: Snapshot, body: AsyncIterable<Uint8Array>, onBytes: (n: number) => void): Promise<number>;
+  /** Starts analysis of an uploaded snapshot; progress and the outcome go to `report`. Returns at once. */
+  startAnalysis(snap: Snapshot, report: (patch: Partial<Snapshot>) => Promise<void>): Promise<void>;
+  browse(snap: Snapshot, table: TableName, opts: BrowseOptions): Promise<Page>;
+  checkQuery(text: string): QueryCheck;
+  startQuery(snaps: Snapshot[], text: string, ownerId: string): Promise<QueryJob>;
+  queryPage(jobId: string, ownerId: string, offset: number, limit: number): Promise<{ job: QueryJob; page: Page | null }>;
+  ioc(snaps: Snapshot[], values: string[], limit: number): Promise<IocHit[]>;
+  playbooks(): Promise<PlaybookInfo[]>;
+  hunt(snaps: Snapshot[], opts: { playbook_ids?: string[]; tactic?: string }): Promise<HuntResult>;
+  deleteData(snap: Snapshot): Promise<void>;
+  close(): Promise<void>;
+}

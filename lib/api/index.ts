@@ -1,0 +1,8 @@
+// Public face of the API layer: createApi (the one router), the local data plane, identities, and
+// the API Gateway adapter. See lib/api/README.md.
+export { createApi, toProblem, type Api, type ApiDeps } from './router';
+export { API_PREFIX, type ApiRequest, type ApiResponse } from './http';
+export type { DataPlane, UploadTarget, Page, QueryJob } from './data-plane';
+export { tokenAuthenticator, cognitoAuthenticator, anyOf, type Authenticator, type CognitoOptions } from './identity';
+export { fromApiGatewayEvent, toApiGatewayResult, type ApiGatewayV2Event, type ApiGatewayV2Result } from './lambda-adapter';
+export { routes, catalogView } from './routes';

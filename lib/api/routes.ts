@@ -1,0 +1,451 @@
+// Every API route, once: method, path, zod schemas for params/query/body/response, and a short handler
+// that calls the platform (collaboration, authorization, audit) and the data plane (analysis, queries).
+// The OpenAPI document (openapi.ts) is generated from this table.
+import { z } from 'zod';
+import { tables, objects, tableNames, type ColumnDef, type TableName } from '../model';
+import {
+  AuditEvent,
+  Machine,
+  Membership,
+  Project,
+  ResultSet,
+  Role,
+  SavedQuery,
+  Share,
+  ShareableKind,
+  Snapshot,
+  Tags,
+  Tlp,
+  tlpLabels,
+} from '../platform/model';
+import { PlatformError, invalid } from '../platform/errors';
+import type { Subject } from '../platform/authz';
+import type { Platform } from '../platform/service';
+import type { HandlerContext } from './router';
+import { bodyStream, json, type ApiResponse } from './http';
+
+export interface RouteDef {
+  id: string;
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  summary: string;
+  tag: string;
+  auth?: false;
+  status?: number;
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  /** content type of a streamed request body (uploads), documented in OpenAPI */
+  rawBody?: string;
+  /** content type of a non-JSON response */
+  rawResponse?: string;
+  response: z.ZodType;
+  handler(ctx: HandlerContext): Promise<unknown>;
+}
+
+const Id = z.string().min(1).max(128);
+const IdParam = z.object({ id: Id });
+const Ok = z.object({ ok: z.literal(true) });
+const PublicUser = z.object({ id: z.string(), org_id: z.string(), email: z.string(), name: z.string(), org_admin: z.boolean(), external_id: z.string().optional(), created_at: z.string() });
+const int = (min: number, max: number, dflt: number) => z.coerce.number().int().min(min).max(max).default(dflt);
+const Scope = z
+  .object({
+    snapshot_ids: z.array(Id).min(1).max(1000).optional(),
+    machine_id: Id.optional(),
+    project_id: Id.optional(),
+    all: z.boolean().optional(),
+  })
+  .refine((s) => s.snapshot_ids || s.machine_id || s.project_id || s.all, { message: 'choose a scope: snapshot_ids, machine_id, project_id or all' });
+const Column = z.object({ name: z.string(), kind: z.string() });
+const PageOut = z.object({ columns: z.array(Column), rows: z.array(z.array(z.unknown())), total: z.number().nullable(), offset: z.number() });
+const Position = z.object({ line: z.number(), column: z.number() }).nullable();
+const QueryJobOut = z.object({
+  id: z.string(),
+  owner_id: z.string(),
+  status: z.enum(['running', 'done', 'failed']),
+  text: z.string(),
+  snapshot_ids: z.array(z.string()),
+  error: z.object({ message: z.string(), position: Position }).nullable(),
+  elapsed_ms: z.number().nullable(),
+  total: z.number().nullable(),
+});
+const Technique = z.object({ id: z.string(), name: z.string(), tactics: z.array(z.string()) });
+const ProjectOut = Project.extend({ role: Role.nullable() });
+
+/** The project an audit event about a scoped action belongs to: the scope's, or the one all snapshots share. */
+function scopeProject(scope: z.infer<typeof Scope>, snaps: { project_id: string }[]): string | null {
+  if (scope.project_id) return scope.project_id;
+  const ps = new Set(snaps.map((s) => s.project_id));
+  return ps.size === 1 ? [...ps][0]! : null;
+}
+
+async function readableScope(p: Platform, s: Subject, scope: z.infer<typeof Scope>) {
+  const snaps = await p.readableSnapshots(s, scope);
+  return snaps.filter((x) => x.status === 'ready');
+}
+
+function route<P extends z.ZodObject | undefined, Q extends z.ZodObject | undefined, B extends z.ZodType | undefined, R extends z.ZodType>(
+  d: Omit<RouteDef, 'handler' | 'params' | 'query' | 'body' | 'response'> & {
+    params?: P;
+    query?: Q;
+    body?: B;
+    response: R;
+    handler(ctx: HandlerContext & {
+      params: P extends z.ZodObject ? z.infer<P> : Record<string, string>;
+      query: Q extends z.ZodObject ? z.infer<Q> : Record<string, unknown>;
+      body: B extends z.ZodType ? z.infer<B> : undefined;
+    }): Promise<z.input<R> | (ApiResponse & { raw: true })>;
+  },
+): RouteDef {
+  return d as unknown as RouteDef;
+}
+
+/** The model catalog as the UI and API clients need it (completion, column headers, docs). */
+export function catalogView() {
+  return {
+    tables: Object.fromEntries(
+      tableNames.map((t) => [
+        t,
+        {
+          doc: tables[t].doc,
+          platform: tables[t].platform,
+          columns: Object.entries(tables[t].columns as Record<string, ColumnDef>).map(([name, c]) => ({ name, kind: c.kind, doc: c.doc, nullable: c.nullable, platform: c.platform })),
+        },
+      ]),
+    ),
+    objects: Object.fromEntries(
+      Object.entries(objects).map(([name, o]) => [
+        name,
+        {
+          doc: o.doc,
+          primary: o.primary,
+          default_columns: o.defaultColumns,
+          sub_objects: Object.fromEntries(
+            Object.entries(o.subObjects).map(([sn, so]) => [sn, { table: so.table, cardinality: so.cardinality, doc: so.doc, fields: Object.keys(tables[so.table].columns) }]),
+          ),
+        },
+      ]),
+    ),
+    tlp: [...tlpLabels],
+  };
+}
+
+const CatalogOut = z.object({
+  tables: z.record(z.string(), z.object({ doc: z.string(), platform: z.string(), columns: z.array(z.object({ name: z.string(), kind: z.string(), doc: z.string(), nullable: z.boolean(), platform: z.string() })) })),
+  objects: z.record(z.string(), z.object({ doc: z.string(), primary: z.string(), default_columns: z.array(z.string()), sub_objects: z.record(z.string(), z.object({ table: z.string(), cardinality: z.string(), doc: z.string(), fields: z.array(z.string()) })) })),
+  tlp: z.array(z.string()),
+});
+
+const TableParam = z.object({ id: Id, table: z.enum(tableNames as [TableName, ...TableName[]]) });
+
+export const routes: RouteDef[] = [
+  // ------------------------------------------------------------------ service
+  route({ id: 'health', method: 'GET', path: '/health', summary: 'liveness', tag: 'service', auth: false, response: z.object({ ok: z.literal(true), version: z.string() }), handler: async () => ({ ok: true as const, version: require('../../package.json').version }) }),
+  route({ id: 'catalog', method: 'GET', path: '/catalog', summary: 'the object catalog: tables, columns, query objects and sub-objects', tag: 'service', response: CatalogOut, handler: async () => catalogView() }),
+
+  // ------------------------------------------------------------------ identity
+  route({
+    id: 'login', method: 'POST', path: '/auth/login', summary: 'sign in with e-mail and password (local), returns an API token', tag: 'identity', auth: false,
+    body: z.object({ email: z.string().min(1).max(320), password: z.string().min(1).max(1000) }),
+    response: z.object({ token: z.string(), user: PublicUser }),
+    handler: async ({ deps, body }) => {
+      if (!deps.localSignIn) throw new PlatformError(501, 'password sign-in is disabled here: use the identity provider (Cognito)');
+      return deps.platform.login(body.email, body.password);
+    },
+  }),
+  route({
+    id: 'logout', method: 'POST', path: '/auth/logout', summary: 'revoke the token used for this request', tag: 'identity', response: Ok,
+    handler: async ({ deps, req }) => {
+      const t = (req.headers?.authorization ?? '').replace(/^Bearer\s+/i, '');
+      if (t.startsWith('memq_')) await deps.platform.logout(t);
+      return { ok: true as const };
+    },
+  }),
+  route({
+    id: 'me', method: 'GET', path: '/me', summary: 'the signed-in user and their projects', tag: 'identity',
+    response: z.object({ user: PublicUser, projects: z.array(ProjectOut) }),
+    handler: async ({ deps, subject }) => ({ user: (({ password_hash: _p, ...u }) => u)(subject.user), projects: await deps.platform.listProjects(subject) }),
+  }),
+  route({
+    id: 'createToken', method: 'POST', path: '/tokens', summary: 'create a long-lived API token for scripts', tag: 'identity', status: 201,
+    body: z.object({ name: z.string().min(1).max(200) }), response: z.object({ token: z.string() }),
+    handler: async ({ deps, subject, body }) => ({ token: await deps.platform.createApiToken(subject, body.name) }),
+  }),
+  route({ id: 'listUsers', method: 'GET', path: '/users', summary: 'users of my organization', tag: 'identity', response: z.array(PublicUser), handler: async ({ deps, subject }) => deps.platform.listUsers(subject) }),
+  route({
+    id: 'createUser', method: 'POST', path: '/users', summary: 'add a user to my organization (org admin)', tag: 'identity', status: 201,
+    body: z.object({ email: z.string().email(), name: z.string().min(1).max(200), password: z.string().min(8).max(1000).optional(), org_admin: z.boolean().optional() }),
+    response: PublicUser,
+    handler: async ({ deps, subject, body }) => deps.platform.createUser(subject, body),
+  }),
+
+  // ------------------------------------------------------------------ projects and machines
+  route({ id: 'listProjects', method: 'GET', path: '/projects', summary: 'projects I can see', tag: 'projects', response: z.array(ProjectOut), handler: async ({ deps, subject }) => deps.platform.listProjects(subject) }),
+  route({
+    id: 'createProject', method: 'POST', path: '/projects', summary: 'create a project (you become its owner)', tag: 'projects', status: 201,
+    body: z.object({ name: z.string().min(1).max(200), description: z.string().max(2000).optional() }), response: Project,
+    handler: async ({ deps, subject, body }) => deps.platform.createProject(subject, body),
+  }),
+  route({ id: 'getProject', method: 'GET', path: '/projects/{id}', summary: 'one project', tag: 'projects', params: IdParam, response: Project, handler: async ({ deps, subject, params }) => deps.platform.getProject(subject, params.id) }),
+  route({
+    id: 'listMembers', method: 'GET', path: '/projects/{id}/members', summary: 'members and roles', tag: 'projects', params: IdParam,
+    response: z.array(Membership.extend({ email: z.string(), name: z.string() })),
+    handler: async ({ deps, subject, params }) => deps.platform.listMembers(subject, params.id),
+  }),
+  route({
+    id: 'setMember', method: 'PUT', path: '/projects/{id}/members', summary: 'add a member or change their role (project owner)', tag: 'projects', params: IdParam,
+    body: z.object({ user_id: Id.optional(), email: z.string().optional(), role: Role }).refine((b) => b.user_id || b.email, { message: 'user_id or email' }),
+    response: Membership,
+    handler: async ({ deps, subject, params, body }) => deps.platform.setMember(subject, params.id, body),
+  }),
+  route({
+    id: 'removeMember', method: 'DELETE', path: '/projects/{id}/members/{user_id}', summary: 'remove a member (project owner)', tag: 'projects',
+    params: z.object({ id: Id, user_id: Id }), response: Ok,
+    handler: async ({ deps, subject, params }) => (await deps.platform.removeMember(subject, params.id, params.user_id), { ok: true as const }),
+  }),
+  route({ id: 'listMachines', method: 'GET', path: '/projects/{id}/machines', summary: 'machines of a project', tag: 'projects', params: IdParam, response: z.array(Machine), handler: async ({ deps, subject, params }) => deps.platform.listMachines(subject, params.id) }),
+  route({
+    id: 'createMachine', method: 'POST', path: '/projects/{id}/machines', summary: 'add a machine', tag: 'projects', params: IdParam, status: 201,
+    body: z.object({ name: z.string().min(1).max(200), os: Machine.shape.os.optional() }), response: Machine,
+    handler: async ({ deps, subject, params, body }) => deps.platform.createMachine(subject, params.id, body),
+  }),
+
+  // ------------------------------------------------------------------ snapshots
+  route({
+    id: 'listSnapshots', method: 'GET', path: '/snapshots', summary: 'snapshots I can read (optionally of one project or machine)', tag: 'snapshots',
+    query: z.object({ project_id: Id.optional(), machine_id: Id.optional() }), response: z.array(Snapshot),
+    handler: async ({ deps, subject, query }) => deps.platform.listSnapshots(subject, query),
+  }),
+  route({
+    id: 'createSnapshot', method: 'POST', path: '/snapshots', summary: 'register a dump upload; returns where to send the bytes', tag: 'snapshots', status: 201,
+    body: z.object({
+      project_id: Id, machine_id: Id.optional(), machine_name: z.string().min(1).max(200).optional(), name: z.string().min(1).max(200).optional(),
+      dump_name: z.string().min(1).max(500), size: z.number().int().min(1), classification: Tlp.optional(), tags: Tags.optional(),
+    }),
+    response: z.object({ snapshot: Snapshot, upload: z.object({ method: z.enum(['PUT', 'POST']), url: z.string(), headers: z.record(z.string(), z.string()).optional(), via_api: z.boolean() }) }),
+    handler: async ({ deps, subject, body }) => {
+      const snapshot = await deps.platform.createSnapshot(subject, body);
+      return { snapshot, upload: await deps.data.uploadTarget(snapshot) };
+    },
+  }),
+  route({ id: 'getSnapshot', method: 'GET', path: '/snapshots/{id}', summary: 'one snapshot with status and progress', tag: 'snapshots', params: IdParam, response: Snapshot, handler: async ({ deps, subject, params }) => deps.platform.getSnapshot(subject, params.id) }),
+  route({
+    id: 'uploadSnapshot', method: 'PUT', path: '/snapshots/{id}/content', summary: 'stream the dump bytes (local uploads); analysis starts when the body ends', tag: 'snapshots',
+    params: IdParam, rawBody: 'application/octet-stream', response: Snapshot,
+    handler: async ({ deps, subject, params, req }) => {
+      const snap = await deps.platform.getSnapshot(subject, params.id, 'update');
+      if (snap.status !== 'uploading') throw new PlatformError(409, `snapshot is ${snap.status}, not waiting for an upload`);
+      if (!deps.data.receiveUpload) throw new PlatformError(501, 'uploads go directly to storage here: use the URL from POST /snapshots');
+      let last = 0;
+      const size = await deps.data.receiveUpload(snap, bodyStream(req.body), (n) => {
+        if (n - last > 8 << 20) {
+          last = n;
+          void deps.platform.updateSnapshotStatus(snap.id, { progress: Math.min(1, n / Math.max(1, snap.size)), stage: 'uploading' });
+        }
+      });
+      const next = await deps.platform.updateSnapshotStatus(snap.id, { status: 'analyzing', progress: 0, stage: 'queued for analysis', size });
+      await deps.data.startAnalysis(next, async (patch) => void (await deps.platform.updateSnapshotStatus(snap.id, patch)));
+      return next;
+    },
+  }),
+  route({
+    id: 'completeUpload', method: 'POST', path: '/snapshots/{id}/complete', summary: 'tell the service a direct-to-storage upload finished; starts analysis', tag: 'snapshots',
+    params: IdParam, response: Snapshot,
+    handler: async ({ deps, subject, params }) => {
+      const snap = await deps.platform.getSnapshot(subject, params.id, 'update');
+      if (snap.status !== 'uploading') throw new PlatformError(409, `snapshot is ${snap.status}, not waiting for an upload`);
+      const next = await deps.platform.updateSnapshotStatus(snap.id, { status: 'analyzing', progress: 0, stage: 'queued for analysis' });
+      await deps.data.startAnalysis(next, async (patch) => void (await deps.platform.updateSnapshotStatus(snap.id, patch)));
+      return next;
+    },
+  }),
+  route({
+    id: 'deleteSnapshot', method: 'DELETE', path: '/snapshots/{id}', summary: 'delete a snapshot and its data', tag: 'snapshots', params: IdParam, response: Ok,
+    handler: async ({ deps, subject, params }) => {
+      const snap = await deps.platform.deleteSnapshot(subject, params.id);
+      await deps.data.deleteData(snap);
+      return { ok: true as const };
+    },
+  }),
+  route({
+    id: 'browseTable', method: 'GET', path: '/snapshots/{id}/tables/{table}', summary: 'rows of one object table, paged; filter with f.<column>=value', tag: 'snapshots',
+    params: TableParam,
+    query: z.object({ offset: int(0, 10_000_000, 0), limit: int(1, 10000, 200), order_by: z.string().max(64).optional(), desc: z.enum(['true', 'false']).optional() }).catchall(z.string().max(500)),
+    response: PageOut,
+    handler: async ({ deps, subject, params, query }) => {
+      const snap = await deps.platform.getSnapshot(subject, params.id);
+      if (snap.status !== 'ready') throw new PlatformError(409, `snapshot is ${snap.status}`);
+      const filter: Record<string, string> = {};
+      for (const [k, v] of Object.entries(query)) if (k.startsWith('f.') && typeof v === 'string') filter[k.slice(2)] = v;
+      const cols = tables[params.table].columns as Record<string, unknown>;
+      for (const c of [...Object.keys(filter), ...(query.order_by ? [query.order_by] : [])]) if (!(c in cols)) throw invalid(`table ${params.table} has no column ${c}`);
+      return deps.data.browse(snap, params.table, { offset: query.offset, limit: query.limit, order_by: query.order_by, desc: query.desc === 'true', filter });
+    },
+  }),
+
+  route({
+    id: 'snapshotOverview', method: 'GET', path: '/snapshots/{id}/overview', summary: 'everything the overview page shows, in one round trip: processes (with flag_* columns), kernel modules, sockets, kernel log, hooked syscalls', tag: 'snapshots',
+    params: IdParam,
+    response: z.object({ snapshot: Snapshot, processes: PageOut, modules: PageOut, sockets: PageOut, kernel_log: PageOut, hooked_syscalls: PageOut }),
+    handler: async ({ deps, subject, params }) => {
+      const snap = await deps.platform.getSnapshot(subject, params.id);
+      if (snap.status !== 'ready') throw new PlatformError(409, `snapshot is ${snap.status}`);
+      const page = (t: TableName, limit: number, filter?: Record<string, string>) => deps.data.browse(snap, t, { offset: 0, limit, filter });
+      const [processes, modules, sockets, kernel_log, hooked_syscalls] = await Promise.all([
+        page('process', 10000),
+        page('kernel_module', 5000),
+        page('socket', 5000),
+        page('kernel_log', 5000),
+        page('syscall', 1000, { hooked: 'true' }),
+      ]);
+      return { snapshot: snap, processes, modules, sockets, kernel_log, hooked_syscalls };
+    },
+  }),
+
+  // ------------------------------------------------------------------ classification and sharing
+  route({
+    id: 'classify', method: 'PUT', path: '/objects/{kind}/{id}/classification', summary: 'set the TLP label and tags (analyst or owner)', tag: 'sharing',
+    params: z.object({ kind: ShareableKind, id: Id }), body: z.object({ classification: Tlp.optional(), tags: Tags.optional() }),
+    response: z.object({ id: z.string(), classification: Tlp, tags: Tags }),
+    handler: async ({ deps, subject, params, body }) => {
+      const r = await deps.platform.classify(subject, params.kind, params.id, body);
+      return { id: r.id, classification: r.classification, tags: r.tags };
+    },
+  }),
+  route({
+    id: 'listShares', method: 'GET', path: '/objects/{kind}/{id}/shares', summary: 'shares of an object (active and revoked)', tag: 'sharing',
+    params: z.object({ kind: ShareableKind, id: Id }), response: z.array(Share),
+    handler: async ({ deps, subject, params }) => deps.platform.listShares(subject, params.kind, params.id),
+  }),
+  route({
+    id: 'share', method: 'POST', path: '/objects/{kind}/{id}/shares', summary: 'share with a project or a user of my organization', tag: 'sharing', status: 201,
+    params: z.object({ kind: ShareableKind, id: Id }),
+    body: z.object({ target_kind: z.enum(['project', 'user']), target_id: Id.optional(), email: z.string().optional() }).refine((b) => b.target_id || b.email, { message: 'target_id or email' }),
+    response: Share,
+    handler: async ({ deps, subject, params, body }) => deps.platform.share(subject, params.kind, params.id, body),
+  }),
+  route({ id: 'revokeShare', method: 'DELETE', path: '/shares/{id}', summary: 'revoke a share', tag: 'sharing', params: IdParam, response: Share, handler: async ({ deps, subject, params }) => deps.platform.revokeShare(subject, params.id) }),
+  route({
+    id: 'sharedWithMe', method: 'GET', path: '/shared', summary: 'objects shared with me or my projects', tag: 'sharing',
+    response: z.array(z.object({ share: Share, kind: ShareableKind, item: z.object({ id: z.string(), name: z.string(), classification: Tlp, tags: Tags, project_id: z.string() }).passthrough() })),
+    handler: async ({ deps, subject }) => deps.platform.sharedWithMe(subject),
+  }),
+
+  // ------------------------------------------------------------------ queries
+  route({
+    id: 'checkQuery', method: 'POST', path: '/query/check', summary: 'check a query without running it (errors with line/column)', tag: 'query',
+    body: z.object({ text: z.string().max(20000) }),
+    response: z.union([z.object({ ok: z.literal(true) }), z.object({ ok: z.literal(false), message: z.string(), position: Position, suggestions: z.array(z.string()) })]),
+    handler: async ({ deps, body }) => deps.data.checkQuery(body.text),
+  }),
+  route({
+    id: 'startQuery', method: 'POST', path: '/queries', summary: 'run a query over a scope (async: poll GET /queries/{id})', tag: 'query', status: 202,
+    body: z.object({ text: z.string().min(1).max(20000), scope: Scope }), response: QueryJobOut,
+    handler: async ({ deps, subject, body }) => {
+      const check = deps.data.checkQuery(body.text);
+      if (!check.ok) return { ...json(400, { error: { code: 'E_QUERY', message: check.message, position: check.position, suggestions: check.suggestions } }), raw: true as const };
+      const snaps = await readableScope(deps.platform, subject, body.scope);
+      const job = await deps.data.startQuery(snaps, body.text, subject.user.id);
+      await deps.platform.audit(subject.user, 'query.run', 'query', job.id, scopeProject(body.scope, snaps), { text: body.text, snapshots: snaps.map((s) => s.id) });
+      return job;
+    },
+  }),
+  route({
+    id: 'queryResults', method: 'GET', path: '/queries/{id}', summary: 'status and a page of results of a query', tag: 'query', params: IdParam,
+    query: z.object({ offset: int(0, 100_000_000, 0), limit: int(0, 100_000, 1000), format: z.enum(['json', 'csv']).default('json') }),
+    response: z.object({ job: QueryJobOut, page: PageOut.nullable() }),
+    handler: async ({ deps, subject, params, query }) => {
+      const r = await deps.data.queryPage(params.id, subject.user.id, query.offset, query.limit);
+      if (query.format === 'csv' && r.page) {
+        return { status: 200, headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${params.id}.csv"` }, body: toCsv(r.page), raw: true as const };
+      }
+      return r;
+    },
+  }),
+  route({
+    id: 'ioc', method: 'POST', path: '/ioc', summary: 'search IOC values (IPs, domains, URLs, hashes, paths, names) across a scope', tag: 'query',
+    body: z.object({ values: z.array(z.string().min(1).max(2000)).min(1).max(100), scope: Scope, limit: z.number().int().min(1).max(10000).default(1000) }),
+    response: z.object({ hits: z.array(z.object({ value: z.string(), snapshot_id: z.string(), table: z.string(), column: z.string(), row: z.record(z.string(), z.unknown()) })), snapshots_searched: z.number() }),
+    handler: async ({ deps, subject, body }) => {
+      const snaps = await readableScope(deps.platform, subject, body.scope);
+      const hits = await deps.data.ioc(snaps, body.values, body.limit);
+      await deps.platform.audit(subject.user, 'ioc.search', 'query', 'ioc', scopeProject(body.scope, snaps), { values: body.values, snapshots: snaps.length });
+      return { hits, snapshots_searched: snaps.length };
+    },
+  }),
+  route({
+    id: 'listPlaybooks', method: 'GET', path: '/playbooks', summary: 'the playbook library with ATT&CK techniques and tactics', tag: 'hunt',
+    response: z.array(z.object({ id: z.string(), title: z.string(), description: z.string(), severity: z.string(), platform: z.string(), techniques: z.array(Technique), queries: z.array(z.string()) })),
+    handler: async ({ deps }) => deps.data.playbooks(),
+  }),
+  route({
+    id: 'hunt', method: 'POST', path: '/hunts', summary: 'run playbooks over a scope; hits by tactic and technique', tag: 'hunt',
+    body: z.object({ scope: Scope, playbook_ids: z.array(z.string()).max(1000).optional(), tactic: z.string().max(100).optional() }),
+    response: z.object({
+      playbooks_run: z.number(),
+      hits: z.array(z.object({ playbook_id: z.string(), title: z.string(), severity: z.string(), techniques: z.array(Technique), snapshot_id: z.string(), columns: z.array(z.string()), rows: z.array(z.array(z.unknown())) })),
+      errors: z.array(z.object({ playbook_id: z.string(), message: z.string() })),
+    }),
+    handler: async ({ deps, subject, body }) => {
+      const snaps = await readableScope(deps.platform, subject, body.scope);
+      const r = await deps.data.hunt(snaps, { playbook_ids: body.playbook_ids, tactic: body.tactic });
+      await deps.platform.audit(subject.user, 'hunt.run', 'query', 'hunt', scopeProject(body.scope, snaps), { snapshots: snaps.map((s) => s.id), hits: r.hits.length });
+      return r;
+    },
+  }),
+
+  // ------------------------------------------------------------------ saved queries and result sets
+  route({
+    id: 'listSavedQueries', method: 'GET', path: '/saved-queries', summary: 'saved queries of a project', tag: 'saved', query: z.object({ project_id: Id }), response: z.array(SavedQuery),
+    handler: async ({ deps, subject, query }) => deps.platform.listClassified(subject, 'saved_query', query.project_id),
+  }),
+  route({
+    id: 'createSavedQuery', method: 'POST', path: '/saved-queries', summary: 'save a query', tag: 'saved', status: 201,
+    body: z.object({ project_id: Id, name: z.string().min(1).max(200), text: z.string().min(1).max(20000), description: z.string().max(2000).optional(), classification: Tlp.optional(), tags: Tags.optional() }),
+    response: SavedQuery,
+    handler: async ({ deps, subject, body }) => deps.platform.createSavedQuery(subject, body),
+  }),
+  route({ id: 'getSavedQuery', method: 'GET', path: '/saved-queries/{id}', summary: 'one saved query', tag: 'saved', params: IdParam, response: SavedQuery, handler: async ({ deps, subject, params }) => deps.platform.getClassified(subject, 'saved_query', params.id) as Promise<SavedQuery> }),
+  route({
+    id: 'updateSavedQuery', method: 'PUT', path: '/saved-queries/{id}', summary: 'edit a saved query', tag: 'saved', params: IdParam,
+    body: z.object({ name: z.string().min(1).max(200).optional(), text: z.string().min(1).max(20000).optional(), description: z.string().max(2000).optional() }), response: SavedQuery,
+    handler: async ({ deps, subject, params, body }) => deps.platform.updateSavedQuery(subject, params.id, body),
+  }),
+  route({
+    id: 'deleteSavedQuery', method: 'DELETE', path: '/saved-queries/{id}', summary: 'delete a saved query', tag: 'saved', params: IdParam, response: Ok,
+    handler: async ({ deps, subject, params }) => (await deps.platform.deleteClassified(subject, 'saved_query', params.id), { ok: true as const }),
+  }),
+  route({
+    id: 'listResultSets', method: 'GET', path: '/result-sets', summary: 'stored results (findings) of a project', tag: 'saved', query: z.object({ project_id: Id }), response: z.array(ResultSet),
+    handler: async ({ deps, subject, query }) => deps.platform.listClassified(subject, 'result_set', query.project_id),
+  }),
+  route({
+    id: 'createResultSet', method: 'POST', path: '/result-sets', summary: 'store query results as a classified finding', tag: 'saved', status: 201,
+    body: z.object({ project_id: Id, name: z.string().min(1).max(200), query: z.string().max(20000), columns: z.array(z.string()).max(500), rows: z.array(z.array(z.unknown())).max(10000), classification: Tlp.optional(), tags: Tags.optional() }),
+    response: ResultSet,
+    handler: async ({ deps, subject, body }) => deps.platform.createResultSet(subject, body),
+  }),
+  route({ id: 'getResultSet', method: 'GET', path: '/result-sets/{id}', summary: 'one stored result', tag: 'saved', params: IdParam, response: ResultSet, handler: async ({ deps, subject, params }) => deps.platform.getClassified(subject, 'result_set', params.id) as Promise<ResultSet> }),
+  route({
+    id: 'deleteResultSet', method: 'DELETE', path: '/result-sets/{id}', summary: 'delete a stored result', tag: 'saved', params: IdParam, response: Ok,
+    handler: async ({ deps, subject, params }) => (await deps.platform.deleteClassified(subject, 'result_set', params.id), { ok: true as const }),
+  }),
+
+  // ------------------------------------------------------------------ audit
+  route({
+    id: 'audit', method: 'GET', path: '/audit', summary: 'audit log (org admins: all; project owners: their project)', tag: 'audit',
+    query: z.object({ project_id: Id.optional(), limit: int(1, 1000, 200) }), response: z.array(AuditEvent),
+    handler: async ({ deps, subject, query }) => deps.platform.listAudit(subject, query),
+  }),
+];
+
+function csvCell(v: unknown): string {
+  const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function toCsv(page: { columns: { name: string }[]; rows: unknown[][] }): string {
+  const lines = [page.columns.map((c) => csvCell(c.name)).join(',')];
+  for (const r of page.rows) lines.push(r.map(csvCell).join(','));
+  return lines.join('\n') + '\n';
+}

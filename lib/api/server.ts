@@ -1,0 +1,107 @@
+// The local HTTP server behind `memq serve`: node:http in front of the one router (createApi), plus the
+// built web UI as static files (SPA fallback to index.html). Metadata lives in SQLite inside the
+// store (<store>/_platform/meta.sqlite); the first run creates the admin user.
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { Platform } from '../platform/service';
+import { SqliteRepository } from '../platform/sqlite-repository';
+import { createApi, type Api } from './router';
+import { API_PREFIX } from './http';
+import { tokenAuthenticator } from './identity';
+import { LocalDataPlane, type LocalDataPlaneOptions } from './local-data-plane';
+
+export interface ServeOptions {
+  store: string;
+  port?: number;
+  host?: string;
+  /** built UI folder (default web/dist of this checkout); absent = API only */
+  webDir?: string | null;
+  admin?: { email?: string; password?: string };
+  data?: LocalDataPlaneOptions;
+  validateResponses?: boolean;
+}
+
+export interface RunningServer {
+  url: string;
+  api: Api;
+  platform: Platform;
+  data: LocalDataPlane;
+  /** set on first run only */
+  admin: { email: string; password: string } | null;
+  close(): Promise<void>;
+}
+
+export const defaultWebDir = path.resolve(__dirname, '../../web/dist');
+
+const types: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+};
+
+function serveStatic(webDir: string, urlPath: string, res: http.ServerResponse): void {
+  const rel = decodeURIComponent(urlPath).replace(/^\/+/, '');
+  let file = path.resolve(webDir, rel);
+  // never outside the web folder; unknown paths are client-side routes → index.html
+  if (!file.startsWith(path.resolve(webDir) + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) file = path.join(webDir, 'index.html');
+  if (!fs.existsSync(file)) {
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('web UI not built: run `npm run build:web`\n');
+    return;
+  }
+  const immutable = file.includes(`${path.sep}assets${path.sep}`);
+  res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream', 'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache' });
+  fs.createReadStream(file).pipe(res);
+}
+
+export async function startServer(o: ServeOptions): Promise<RunningServer> {
+  const data = new LocalDataPlane(o.store, o.data);
+  const repo = new SqliteRepository(path.join(data.store.dir, '_platform', 'meta.sqlite'));
+  const platform = new Platform(repo);
+  const boot = await platform.bootstrap({ email: o.admin?.email ?? process.env.MEMQ_ADMIN_EMAIL, password: o.admin?.password ?? process.env.MEMQ_ADMIN_PASSWORD });
+  const api = createApi({ platform, data, auth: tokenAuthenticator(platform), localSignIn: true, validateResponses: o.validateResponses });
+  const webDir = o.webDir === undefined ? defaultWebDir : o.webDir;
+
+  const server = http.createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname.startsWith(API_PREFIX + '/') || url.pathname === API_PREFIX) {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
+        const out = await api.handle({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers, body: req });
+        res.writeHead(out.status, out.headers).end(out.body);
+        return;
+      }
+      if (webDir && (req.method === 'GET' || req.method === 'HEAD')) return serveStatic(webDir, url.pathname, res);
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    } catch (e) {
+      console.error('memq serve:', e);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('internal error\n');
+    }
+  });
+  server.requestTimeout = 0; // multi-GB uploads
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 8080, o.host ?? '127.0.0.1', () => resolve());
+  });
+  const addr = server.address() as { port: number; address: string };
+  return {
+    url: `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`,
+    api,
+    platform,
+    data,
+    admin: boot.created ? { email: boot.user!.email, password: boot.password! } : null,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await data.close();
+      await repo.close();
+    },
+  };
+}

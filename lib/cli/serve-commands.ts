@@ -1,0 +1,27 @@
+// `memq serve`: the web UI and the HTTP API on the embedded default (local store + DuckDB + SQLite
+// metadata). Prints the address and, on first run, the admin sign-in.
+import type { Command } from 'commander';
+import { MemqError } from '../util/errors';
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('web UI + HTTP API over a local store (first run creates the admin user)')
+    .option('--store <dir>', 'store directory (default $MEMQ_STORE or ./memq-store)')
+    .option('--port <n>', 'TCP port', '8080')
+    .option('--host <addr>', 'listen address', '127.0.0.1')
+    .option('--web <dir>', 'built web UI folder (default: web/dist of this install)')
+    .action(async (o: { store?: string; port: string; host: string; web?: string }) => {
+      const port = Number(o.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new MemqError(`--port: expected 0-65535, got ${o.port}`, 'E_USAGE');
+      // required lazily: keeps `memq --help` from loading DuckDB and SQLite
+      const { startServer } = require('../api/server') as typeof import('../api/server');
+      const { defaultStoreDir } = require('../store/store') as typeof import('../store/store');
+      const s = await startServer({ store: o.store ?? defaultStoreDir(), port, host: o.host, webDir: o.web });
+      process.stdout.write(`memq serve: ${s.url}/  (store ${s.data.store.dir})\n`);
+      if (s.admin) process.stdout.write(`first run: sign in as ${s.admin.email} with password ${s.admin.password}\n`);
+      const stop = () => void s.close().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

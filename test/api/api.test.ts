@@ -1,0 +1,317 @@
+// Every API route through the one router (createApi().handle), with response shapes checked against
+// the route schemas. Data is real: the dev kdump is uploaded through the API, analyzed by the child
+// worker into a temp store, then browsed, queried, hunted and IOC-searched; expectations come from the
+// guest's ground-truth.json. The authorization matrix runs over HTTP semantics (status codes).
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createApi, type Api } from '../../lib/api/router';
+import { routes } from '../../lib/api/routes';
+import { API_PREFIX, type ApiResponse } from '../../lib/api/http';
+import { tokenAuthenticator } from '../../lib/api/identity';
+import { LocalDataPlane } from '../../lib/api/local-data-plane';
+import { Platform } from '../../lib/platform/service';
+import { SqliteRepository } from '../../lib/platform/sqlite-repository';
+import { dumpPath, groundTruth } from '../support/dumps';
+
+const called = new Set<string>();
+let api: Api;
+let data: LocalDataPlane;
+let platform: Platform;
+let storeDir: string;
+
+type Opts = { token?: string; params?: Record<string, string>; query?: Record<string, string>; body?: unknown; raw?: AsyncIterable<Uint8Array> };
+
+/** Calls a route by its id (so the test proves every route is exercised). */
+async function call(id: string, o: Opts = {}): Promise<{ status: number; body: any; res: ApiResponse }> {
+  const r = routes.find((x) => x.id === id);
+  if (!r) throw new Error(`no route ${id}`);
+  called.add(id);
+  const p = r.path.replace(/\{(\w+)\}/g, (_m, n: string) => encodeURIComponent(o.params?.[n] ?? ''));
+  const res = await api.handle({
+    method: r.method,
+    path: API_PREFIX + p,
+    query: o.query,
+    headers: o.token ? { authorization: `Bearer ${o.token}` } : {},
+    body: o.raw ?? (o.body === undefined ? null : JSON.stringify(o.body)),
+  });
+  const text = typeof res.body === 'string' ? res.body : Buffer.from(res.body).toString();
+  let body: any = text;
+  if ((res.headers['content-type'] ?? '').startsWith('application/json')) body = JSON.parse(text);
+  if (res.status === 500) throw new Error(`500 from ${id}: ${text}`);
+  return { status: res.status, body, res };
+}
+
+const tokens: Record<string, string> = {};
+const ids: Record<string, string> = {};
+
+beforeAll(async () => {
+  storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-api-'));
+  platform = new Platform(new SqliteRepository(':memory:'));
+  data = new LocalDataPlane(storeDir);
+  api = createApi({ platform, data, auth: tokenAuthenticator(platform), localSignIn: true, validateResponses: true });
+  await platform.bootstrap({ email: 'admin@a.test', password: 'admin-pw' });
+  const b = await platform.createOrgWithAdmin('Org B', 'admin@b.test', 'B', 'b-pw');
+  void b;
+});
+
+afterAll(async () => {
+  await data.close();
+  fs.rmSync(storeDir, { recursive: true, force: true });
+});
+
+test('health, catalog, openapi and sign-in', async () => {
+  expect((await call('health')).body.ok).toBe(true);
+  expect((await call('catalog')).status).toBe(401);
+  const doc = (await api.handle({ method: 'GET', path: `${API_PREFIX}/openapi.json` })).body as string;
+  const oa = JSON.parse(doc);
+  expect(oa.openapi).toBe('3.1.0');
+  // every route documented, with the request schema generated from zod
+  for (const r of routes) expect(oa.paths[API_PREFIX + r.path][r.method.toLowerCase()].operationId).toBe(r.id);
+  expect(oa.paths[`${API_PREFIX}/projects`].post.requestBody.content['application/json'].schema.required).toContain('name');
+  expect((await call('login', { body: { email: 'admin@a.test', password: 'nope' } })).status).toBe(401);
+  expect((await call('me')).status).toBe(401);
+  const ok = await call('login', { body: { email: 'admin@a.test', password: 'admin-pw' } });
+  expect(ok.status).toBe(200);
+  tokens.admin = ok.body.token;
+  tokens.b = (await call('login', { body: { email: 'admin@b.test', password: 'b-pw' } })).body.token;
+  // the catalog served to the UI is the model catalog, not a copy
+  const cat = (await call('catalog', { token: tokens.b })).body;
+  const { tables, objects } = require('../../lib/model');
+  expect(Object.keys(cat.tables)).toEqual(Object.keys(tables));
+  expect(cat.tables.process.columns.map((c: any) => c.name)).toEqual(Object.keys(tables.process.columns));
+  expect(Object.keys(cat.objects.process.sub_objects)).toEqual(Object.keys(objects.process.subObjects));
+  const me = await call('me', { token: tokens.admin });
+  expect(me.body.user.email).toBe('admin@a.test');
+  expect(me.body.user).not.toHaveProperty('password_hash');
+  const t = await call('createToken', { token: tokens.admin, body: { name: 'ci' } });
+  expect(t.status).toBe(201);
+  expect((await call('me', { token: t.body.token })).body.user.email).toBe('admin@a.test');
+  // validation errors name the field
+  const bad = await call('createProject', { token: tokens.admin, body: { name: '' } });
+  expect(bad.status).toBe(400);
+  expect(bad.body.error.issues[0].path).toEqual(['name']);
+});
+
+test('users, projects, members, machines', async () => {
+  for (const u of ['analyst', 'viewer', 'outsider']) {
+    const r = await call('createUser', { token: tokens.admin, body: { email: `${u}@a.test`, name: u, password: `${u}-password` } });
+    expect(r.status).toBe(201);
+    ids[u] = r.body.id;
+    tokens[u] = (await call('login', { body: { email: `${u}@a.test`, password: `${u}-password` } })).body.token;
+  }
+  expect((await call('createUser', { token: tokens.viewer, body: { email: 'x@a.test', name: 'x' } })).status).toBe(403);
+  expect((await call('listUsers', { token: tokens.viewer })).body.length).toBe(4);
+  const p = await call('createProject', { token: tokens.admin, body: { name: 'incident-7', description: 'dev box' } });
+  expect(p.status).toBe(201);
+  ids.project = p.body.id;
+  ids.otherProject = (await call('createProject', { token: tokens.outsider, body: { name: 'other' } })).body.id;
+  expect((await call('setMember', { token: tokens.admin, params: { id: ids.project }, body: { email: 'analyst@a.test', role: 'analyst' } })).status).toBe(200);
+  expect((await call('setMember', { token: tokens.admin, params: { id: ids.project }, body: { user_id: ids.viewer, role: 'viewer' } })).status).toBe(200);
+  expect((await call('setMember', { token: tokens.admin, params: { id: ids.project }, body: { user_id: ids.outsider, role: 'viewer' } })).status).toBe(200);
+  expect((await call('removeMember', { token: tokens.admin, params: { id: ids.project, user_id: ids.outsider } })).status).toBe(200);
+  // viewers cannot manage members
+  expect((await call('setMember', { token: tokens.viewer, params: { id: ids.project }, body: { user_id: ids.outsider, role: 'owner' } })).status).toBe(403);
+  const members = await call('listMembers', { token: tokens.viewer, params: { id: ids.project } });
+  expect(members.body.map((m: any) => `${m.email}:${m.role}`).sort()).toEqual(['admin@a.test:owner', 'analyst@a.test:analyst', 'viewer@a.test:viewer']);
+  expect((await call('getProject', { token: tokens.viewer, params: { id: ids.project } })).body.name).toBe('incident-7');
+  expect((await call('getProject', { token: tokens.outsider, params: { id: ids.project } })).status).toBe(404);
+  expect((await call('getProject', { token: tokens.b, params: { id: ids.project } })).status).toBe(404);
+  expect((await call('listProjects', { token: tokens.viewer })).body.map((x: any) => x.role)).toEqual(['viewer']);
+  const m = await call('createMachine', { token: tokens.analyst, params: { id: ids.project }, body: { name: 'memq-dev', os: 'linux' } });
+  expect(m.status).toBe(201);
+  ids.machine = m.body.id;
+  expect((await call('createMachine', { token: tokens.viewer, params: { id: ids.project }, body: { name: 'nope' } })).status).toBe(403);
+  expect((await call('listMachines', { token: tokens.viewer, params: { id: ids.project } })).body.map((x: any) => x.name)).toEqual(['memq-dev']);
+});
+
+test('upload the real dev kdump, analysis, browse and overview', async () => {
+  const dump = await dumpPath('6.1', 'memory.kdump');
+  const size = fs.statSync(dump).size;
+  expect((await call('createSnapshot', { token: tokens.viewer, body: { project_id: ids.project, machine_id: ids.machine, dump_name: 'memory.kdump', size } })).status).toBe(403);
+  const c = await call('createSnapshot', { token: tokens.analyst, body: { project_id: ids.project, machine_id: ids.machine, dump_name: 'memory.kdump', size, classification: 'AMBER', tags: ['dev'] } });
+  expect(c.status).toBe(201);
+  expect(c.body.upload).toMatchObject({ method: 'PUT', via_api: true });
+  ids.snap = c.body.snapshot.id;
+  expect(c.body.snapshot.status).toBe('uploading');
+  // a direct-upload completion on a local server is allowed only while uploading; we stream instead
+  const up = await call('uploadSnapshot', { token: tokens.analyst, params: { id: ids.snap }, raw: fs.createReadStream(dump) });
+  expect(up.status).toBe(200);
+  expect(up.body.size).toBe(size);
+  let snap: any;
+  for (let i = 0; i < 300; i++) {
+    snap = (await call('getSnapshot', { token: tokens.viewer, params: { id: ids.snap } })).body;
+    if (snap.status === 'ready' || snap.status === 'failed') break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  expect(snap.error).toBeNull();
+  expect(snap.status).toBe('ready');
+  expect(snap.os).toBe('linux');
+  const gt = groundTruth('6.1');
+  expect(snap.kernel).toBe(String(gt.kernel.release));
+  expect(snap.counts.process).toBe(gt.processes.length);
+  // a second upload to the same snapshot is refused
+  expect((await call('completeUpload', { token: tokens.analyst, params: { id: ids.snap } })).status).toBe(409);
+
+  const page = await call('browseTable', { token: tokens.viewer, params: { id: ids.snap, table: 'process' }, query: { limit: '5', order_by: 'process_id', desc: 'false', 'f.name': 'agett' } });
+  expect(page.status).toBe(200);
+  const cols = page.body.columns.map((c: any) => c.name);
+  expect(page.body.total).toBe(1);
+  const row = Object.fromEntries(cols.map((c: string, i: number) => [c, page.body.rows[0][i]]));
+  expect(row).toMatchObject({ process_id: gt.roles.agetty, parent_process_id: 1, name: 'agetty' });
+  const all = await call('browseTable', { token: tokens.viewer, params: { id: ids.snap, table: 'process' }, query: { limit: '2', offset: '3' } });
+  expect(all.body.total).toBe(gt.processes.length);
+  expect(all.body.rows.length).toBe(2);
+  expect((await call('browseTable', { token: tokens.viewer, params: { id: ids.snap, table: 'process' }, query: { 'f.nope': 'x' } })).status).toBe(400);
+
+  const ov = await call('snapshotOverview', { token: tokens.viewer, params: { id: ids.snap } });
+  expect(ov.status).toBe(200);
+  expect(ov.body.processes.total).toBe(gt.processes.length);
+  expect(ov.body.modules.rows.map((r: any[]) => r[0]).sort()).toEqual(gt.modules.map((m) => m.name).sort());
+  const pcols = ov.body.processes.columns.map((c: any) => c.name);
+  const flagged = ov.body.processes.rows.filter((r: any[]) => r[pcols.indexOf('flag_deleted_exe')] === true).map((r: any[]) => r[pcols.indexOf('process_id')]);
+  expect(flagged).toContain(gt.roles.deleted_exe);
+  expect(ov.body.sockets.total).toBeGreaterThanOrEqual(3);
+  // another org never sees it
+  expect((await call('getSnapshot', { token: tokens.b, params: { id: ids.snap } })).status).toBe(404);
+  expect((await call('browseTable', { token: tokens.b, params: { id: ids.snap, table: 'process' } })).status).toBe(404);
+});
+
+test('queries: check with position, the seed query finds agetty, paging and CSV', async () => {
+  const bad = await call('checkQuery', { token: tokens.viewer, body: { text: 'process.process_object.parent_proces_id == 1' } });
+  expect(bad.body.ok).toBe(false);
+  expect(bad.body.position).toEqual({ line: 1, column: 24 });
+  expect(bad.body.suggestions).toContain('parent_process_id');
+  expect((await call('checkQuery', { token: tokens.viewer, body: { text: 'process.process_object.pid == 1' } })).body.ok).toBe(false);
+  const rejected = await call('startQuery', { token: tokens.viewer, body: { text: 'process.nope.x == 1', scope: { project_id: ids.project } } });
+  expect(rejected.status).toBe(400);
+  expect(rejected.body.error.position.line).toBe(1);
+  const seed = 'process.process_object.parent_process_id == 1 &&\nprocess.vad_object.file_name == "/usr/sbin/agetty"';
+  const job = await call('startQuery', { token: tokens.viewer, body: { text: seed, scope: { project_id: ids.project } } });
+  expect(job.status).toBe(202);
+  let res: any;
+  for (let i = 0; i < 100; i++) {
+    res = (await call('queryResults', { token: tokens.viewer, params: { id: job.body.id } })).body;
+    if (res.job.status !== 'running') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(res.job.status).toBe('done');
+  const cols = res.page.columns.map((c: any) => c.name);
+  expect(cols.slice(0, 3)).toEqual(['project', 'machine', 'snapshot']);
+  expect(res.page.rows.length).toBe(1);
+  const r0 = Object.fromEntries(cols.map((c: string, i: number) => [c, res.page.rows[0][i]]));
+  expect(r0).toMatchObject({ snapshot: ids.snap, process_id: groundTruth('6.1').roles.agetty, name: 'agetty' });
+  // paging over a larger result
+  const big = await call('startQuery', { token: tokens.viewer, body: { text: 'process.process_object.process_id >= 0', scope: { snapshot_ids: [ids.snap] } } });
+  let p2: any;
+  for (let i = 0; i < 100; i++) {
+    p2 = (await call('queryResults', { token: tokens.viewer, params: { id: big.body.id }, query: { offset: '10', limit: '5' } })).body;
+    if (p2.job.status !== 'running') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(p2.page.total).toBe(groundTruth('6.1').processes.length);
+  expect(p2.page.rows.length).toBe(5);
+  const csv = await call('queryResults', { token: tokens.viewer, params: { id: job.body.id }, query: { format: 'csv' } });
+  expect(csv.res.headers['content-type']).toMatch(/text\/csv/);
+  expect((csv.body as string).split('\n')[0]!.split(',').slice(0, 3)).toEqual(['project', 'machine', 'snapshot']);
+  expect(csv.body).toContain('agetty');
+  // somebody else's job is not visible
+  expect((await call('queryResults', { token: tokens.analyst, params: { id: job.body.id } })).status).toBe(404);
+  // a scope naming a snapshot the caller cannot read is refused
+  expect((await call('startQuery', { token: tokens.outsider, body: { text: seed, scope: { snapshot_ids: [ids.snap] } } })).status).toBe(404);
+});
+
+test('playbooks, hunt and IOC search', async () => {
+  const pbs = await call('listPlaybooks', { token: tokens.viewer });
+  expect(pbs.body.length).toBeGreaterThanOrEqual(20);
+  expect(pbs.body.every((p: any) => p.techniques.length > 0 && p.techniques.every((t: any) => /^T\d{4}/.test(t.id)))).toBe(true);
+  const h = await call('hunt', { token: tokens.viewer, body: { scope: { project_id: ids.project } } });
+  expect(h.status).toBe(200);
+  expect(h.body.playbooks_run).toBe(pbs.body.length);
+  const gt = groundTruth('6.1');
+  const pidsOf = (id: string) => h.body.hits.filter((x: any) => x.playbook_id === id).flatMap((x: any) => x.rows.map((r: any[]) => r[x.columns.indexOf('process_id')]));
+  expect(pidsOf('linux-deleted-executable')).toContain(gt.roles.deleted_exe);
+  expect(pidsOf('linux-kernel-thread-name-masquerade')).toContain(gt.roles.fake_kthread);
+  expect(h.body.hits.every((x: any) => x.snapshot_id === ids.snap)).toBe(true);
+  const ioc = await call('ioc', { token: tokens.viewer, body: { values: ['10.9.8.7', 'memq-dev-7f3a'], scope: { all: true } } });
+  expect(ioc.body.snapshots_searched).toBe(1);
+  const found = new Set(ioc.body.hits.map((x: any) => `${x.value}@${x.table}.${x.column}`));
+  // the miner's pool address is in its argv (pid from ground truth)
+  expect(ioc.body.hits.some((x: any) => x.value === '10.9.8.7' && x.table === 'process' && x.row.process_id === gt.roles.evil_miner)).toBe(true);
+  expect(found).toContain('memq-dev-7f3a@env_var.value');
+  expect((await call('ioc', { token: tokens.b, body: { values: ['10.9.8.7'], scope: { all: true } } })).body.hits).toEqual([]);
+});
+
+test('saved queries and result sets with classification', async () => {
+  const sq = await call('createSavedQuery', { token: tokens.analyst, body: { project_id: ids.project, name: 'agetty', text: 'process.process_object.name == "agetty"', classification: 'GREEN', tags: ['seed'] } });
+  expect(sq.status).toBe(201);
+  expect((await call('createSavedQuery', { token: tokens.viewer, body: { project_id: ids.project, name: 'x', text: 'x' } })).status).toBe(403);
+  expect((await call('listSavedQueries', { token: tokens.viewer, query: { project_id: ids.project } })).body.map((q: any) => q.name)).toEqual(['agetty']);
+  expect((await call('getSavedQuery', { token: tokens.viewer, params: { id: sq.body.id } })).body.classification).toBe('GREEN');
+  expect((await call('updateSavedQuery', { token: tokens.viewer, params: { id: sq.body.id }, body: { name: 'y' } })).status).toBe(403);
+  expect((await call('updateSavedQuery', { token: tokens.analyst, params: { id: sq.body.id }, body: { name: 'getty' } })).body.name).toBe('getty');
+  // GREEN: readable org-wide, still not by org B
+  expect((await call('getSavedQuery', { token: tokens.outsider, params: { id: sq.body.id } })).status).toBe(200);
+  expect((await call('getSavedQuery', { token: tokens.b, params: { id: sq.body.id } })).status).toBe(404);
+  expect((await call('deleteSavedQuery', { token: tokens.viewer, params: { id: sq.body.id } })).status).toBe(403);
+  expect((await call('deleteSavedQuery', { token: tokens.analyst, params: { id: sq.body.id } })).status).toBe(200);
+  const rs = await call('createResultSet', { token: tokens.analyst, body: { project_id: ids.project, name: 'finding', query: 'q', columns: ['pid'], rows: [[101]], classification: 'RED' } });
+  expect(rs.status).toBe(201);
+  expect((await call('getResultSet', { token: tokens.analyst, params: { id: rs.body.id } })).body.rows).toEqual([[101]]);
+  // RED: the project's own owner and viewer do not see it
+  expect((await call('getResultSet', { token: tokens.admin, params: { id: rs.body.id } })).status).toBe(404);
+  expect((await call('listResultSets', { token: tokens.viewer, query: { project_id: ids.project } })).body).toEqual([]);
+  expect((await call('listResultSets', { token: tokens.analyst, query: { project_id: ids.project } })).body.length).toBe(1);
+  expect((await call('deleteResultSet', { token: tokens.analyst, params: { id: rs.body.id } })).status).toBe(200);
+});
+
+test('authorization matrix over the API: shares, RED, revocation, viewer limits, audit', async () => {
+  const snap = { kind: 'snapshot', id: ids.snap };
+  // viewer: no share, no classify, no delete
+  expect((await call('share', { token: tokens.viewer, params: snap, body: { target_kind: 'user', target_id: ids.outsider } })).status).toBe(403);
+  expect((await call('classify', { token: tokens.viewer, params: snap, body: { classification: 'GREEN' } })).status).toBe(403);
+  expect((await call('deleteSnapshot', { token: tokens.viewer, params: { id: ids.snap } })).status).toBe(403);
+  // outsider (same org) does not see it, org B does not see it
+  expect((await call('getSnapshot', { token: tokens.outsider, params: { id: ids.snap } })).status).toBe(404);
+  // analyst shares with outsider → visible, in /shared; revoke → gone
+  const sh = await call('share', { token: tokens.analyst, params: snap, body: { target_kind: 'user', email: 'outsider@a.test' } });
+  expect(sh.status).toBe(201);
+  expect((await call('getSnapshot', { token: tokens.outsider, params: { id: ids.snap } })).status).toBe(200);
+  expect((await call('sharedWithMe', { token: tokens.outsider })).body.map((x: any) => x.item.id)).toEqual([ids.snap]);
+  expect((await call('listShares', { token: tokens.viewer, params: snap })).body.length).toBe(1);
+  expect((await call('revokeShare', { token: tokens.outsider, params: { id: sh.body.id } })).status).toBe(403);
+  expect((await call('revokeShare', { token: tokens.analyst, params: { id: sh.body.id } })).body.revoked_at).not.toBeNull();
+  expect((await call('getSnapshot', { token: tokens.outsider, params: { id: ids.snap } })).status).toBe(404);
+  expect((await call('sharedWithMe', { token: tokens.outsider })).body).toEqual([]);
+  // sharing into org B is refused as if the user did not exist
+  expect((await call('share', { token: tokens.analyst, params: snap, body: { target_kind: 'user', email: 'admin@b.test' } })).status).toBe(404);
+  // RED: only the creator (analyst) and named recipients
+  const cl = await call('classify', { token: tokens.analyst, params: snap, body: { classification: 'RED', tags: ['ir-42'] } });
+  expect(cl.body).toMatchObject({ classification: 'RED', tags: ['ir-42'] });
+  expect((await call('getSnapshot', { token: tokens.viewer, params: { id: ids.snap } })).status).toBe(404);
+  expect((await call('getSnapshot', { token: tokens.admin, params: { id: ids.snap } })).status).toBe(404);
+  expect((await call('listSnapshots', { token: tokens.admin, query: { project_id: ids.project } })).body).toEqual([]);
+  const hv = await call('hunt', { token: tokens.viewer, body: { scope: { project_id: ids.project } } });
+  expect(hv.body.hits).toEqual([]); // RED data is not hunted for people outside the list either
+  await call('share', { token: tokens.analyst, params: snap, body: { target_kind: 'project', target_id: ids.otherProject } });
+  expect((await call('getSnapshot', { token: tokens.outsider, params: { id: ids.snap } })).status).toBe(404);
+  const named = await call('share', { token: tokens.analyst, params: snap, body: { target_kind: 'user', target_id: ids.viewer } });
+  expect((await call('getSnapshot', { token: tokens.viewer, params: { id: ids.snap } })).body.classification).toBe('RED');
+  await call('revokeShare', { token: tokens.analyst, params: { id: named.body.id } });
+  expect((await call('getSnapshot', { token: tokens.viewer, params: { id: ids.snap } })).status).toBe(404);
+  // audit: owner reads the project's log (admin is owner of the project, but the log is metadata, not RED data)
+  const audit = await call('audit', { token: tokens.admin, query: { project_id: ids.project } });
+  const actions = audit.body.map((e: any) => e.action);
+  for (const a of ['snapshot.upload', 'query.run', 'hunt.run', 'ioc.search', 'share.create', 'share.revoke', 'classify']) expect(actions).toContain(a);
+  expect((await call('audit', { token: tokens.viewer, query: { project_id: ids.project } })).status).toBe(403);
+  // delete: the creator (analyst) may delete; data goes too
+  expect((await call('deleteSnapshot', { token: tokens.analyst, params: { id: ids.snap } })).status).toBe(200);
+  expect(fs.existsSync(path.join(storeDir, 'process', `project=${ids.project}`, `machine=${ids.machine}`, `snapshot=${ids.snap}`))).toBe(false);
+  expect((await call('audit', { token: tokens.admin })).body[0].action).toBe('snapshot.delete');
+  expect((await call('logout', { token: tokens.outsider })).status).toBe(200);
+  expect((await call('me', { token: tokens.outsider })).status).toBe(401);
+});
+
+test('every route was exercised', () => {
+  expect(routes.map((r) => r.id).filter((id) => !called.has(id))).toEqual([]);
+});
