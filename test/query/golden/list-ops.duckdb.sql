@@ -1,0 +1,7 @@
+SELECT o."project", o."machine", o."snapshot", o."process_id" AS "process_id", o."parent_process_id" AS "parent_process_id", o."name" AS "name", o."command_line" AS "command_line"
+FROM "process" AS o
+WHERE (len(list_filter(o."argv", lambda el: el LIKE ? ESCAPE '\')) > 0 AND COALESCE(list_extract(o."argv", ?) LIKE ? ESCAPE '\', FALSE) AND NOT (len(list_filter(o."argv", lambda el: el IN (?))) > 0))
+ORDER BY o."project" ASC NULLS LAST, o."machine" ASC NULLS LAST, o."snapshot" ASC NULLS LAST, o."process_id" ASC NULLS LAST, o."parent_process_id" ASC NULLS LAST, o."name" ASC NULLS LAST, o."command_line" ASC NULLS LAST
+-- params: ["%--pool%",1,"/tmp/%","-i"]
+-- kinds: ["string","int32","string","string"]
+-- columns: ["project:string","machine:string","snapshot:string","process_id:int32","parent_process_id:int32","name:string","command_line:string"]

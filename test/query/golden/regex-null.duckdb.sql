@@ -1,0 +1,7 @@
+SELECT o."project", o."machine", o."snapshot", o."process_id" AS "process_id", o."parent_process_id" AS "parent_process_id", o."name" AS "name", o."command_line" AS "command_line"
+FROM "process" AS o
+WHERE (COALESCE(regexp_matches(o."exe_path", ?), FALSE) AND o."cwd" IS NOT NULL AND o."uid" IS NULL)
+ORDER BY o."project" ASC NULLS LAST, o."machine" ASC NULLS LAST, o."snapshot" ASC NULLS LAST, o."process_id" ASC NULLS LAST, o."parent_process_id" ASC NULLS LAST, o."name" ASC NULLS LAST, o."command_line" ASC NULLS LAST
+-- params: ["^/(tmp|dev/shm)/"]
+-- kinds: ["string"]
+-- columns: ["project:string","machine:string","snapshot:string","process_id:int32","parent_process_id:int32","name:string","command_line:string"]
