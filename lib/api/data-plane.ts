@@ -46,12 +46,16 @@ export interface QueryJob {
 }
 
 export interface IocHit {
-  value: string;
+  /** the IOC as given, and what kind it was recognized as (ipv4, domain, path, …) */
+  ioc: string;
+  kind: string;
   snapshot_id: string;
   table: string;
   column: string;
-  /** the matching row as column → value (addresses as hex strings) */
-  row: Record<string, unknown>;
+  /** the matching text (shortened around the match when long) */
+  match: string;
+  /** columns that locate the row (process_id, fd, address, …) */
+  where: Record<string, unknown>;
 }
 
 export interface PlaybookInfo {

@@ -1,8 +1,9 @@
 // Playbook hunts and IOC searches for the local data plane, over the store's DuckDB views. Hunts use
 // the hunt layer's loader and runner (lib/hunt) with a query executor scoped to the chosen snapshots;
-// results are regrouped per snapshot for the API.
-import { tables, tableNames, type ColumnDef, type TableName } from '../model';
-import { compileQuery } from '../query';
+// results are regrouped per snapshot for the API. IOC search is lib/ioc's, scoped the same way.
+import { runQuery } from '../engine';
+import { searchIocs } from '../ioc/search';
+import { localSqlExecutor } from '../ioc/local';
 import type { LocalStore, SnapshotRef } from '../store/store';
 import { loadPlaybooks as loadBundled } from '../hunt/loader';
 import { runHunt, type QueryRows } from '../hunt/runner';
@@ -41,14 +42,9 @@ export async function loadPlaybooks(): Promise<PlaybookInfo[]> {
 }
 
 async function execScoped(store: LocalStore, snaps: ScopedSnapshot[], text: string): Promise<QueryRows> {
-  const compiled = compileQuery(text, { dialect: 'duckdb', scope: { snapshots: snaps.map((s) => s.ref.snapshot) } });
-  const columns = compiled.columns.map((c) => c.name);
-  if (snaps.length === 0) return { columns, rows: [] };
-  const conn = await store.connection();
-  const st = await conn.prepare(compiled.sql);
-  if (compiled.params.length) st.bind(compiled.params.map((p) => (typeof p === 'bigint' ? p.toString() : p)) as never);
-  const rows = (await st.runAndReadAll()).getRowsJS();
-  return { columns, rows: rows.map((r) => Object.fromEntries(r.map((v, i) => [columns[i]!, jsonValue(v)]))) };
+  const scope = { snapshots: snaps.map((s) => s.ref.snapshot) };
+  const r = await runQuery(store, text, scope, { maxRows: 10_000 });
+  return { columns: r.columns.map((c) => c.name), rows: r.rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, jsonValue(v)]))) };
 }
 
 export async function huntOver(store: LocalStore, snaps: ScopedSnapshot[], opts: { playbook_ids?: string[]; tactic?: string }): Promise<HuntResult> {
@@ -75,42 +71,17 @@ export async function huntOver(store: LocalStore, snaps: ScopedSnapshot[], opts:
   return out;
 }
 
-/** Case-insensitive substring match of each value against every string column of every table. */
+/** IOC search (lib/ioc) over the chosen snapshots; hits name snapshot, table, column and row locators. */
 export async function iocOver(store: LocalStore, snaps: ScopedSnapshot[], values: string[], limit: number): Promise<IocHit[]> {
   if (snaps.length === 0) return [];
-  const conn = await store.connection();
-  const hits: IocHit[] = [];
-  const needles = values.map((v) => v.toLowerCase());
-  for (const t of tableNames as TableName[]) {
-    const cols = Object.entries(tables[t].columns as Record<string, ColumnDef>).filter(([, c]) => c.kind === 'string' || c.kind === 'string_list');
-    if (!cols.length) continue;
-    const text = (n: string, c: ColumnDef) => (c.kind === 'string_list' ? `lower(array_to_string("${n}", ' '))` : `lower("${n}")`);
-    const conds: string[] = [];
-    const params: string[] = [];
-    for (const [n, c] of cols)
-      for (const v of needles) {
-        conds.push(`contains(${text(n, c)}, ?)`);
-        params.push(v);
-      }
-    const snapIn = snaps.map(() => '?').join(', ');
-    const sql = `SELECT * FROM "${t}" WHERE snapshot IN (${snapIn}) AND (${conds.join(' OR ')}) LIMIT ${limit - hits.length}`;
-    const st = await conn.prepare(sql);
-    st.bind([...snaps.map((s) => s.ref.snapshot), ...params]);
-    const reader = await st.runAndReadAll();
-    const names = reader.columnNames();
-    for (const r of reader.getRowsJS()) {
-      const row = Object.fromEntries(r.map((v, i) => [names[i]!, jsonValue(v)]));
-      for (const [n] of cols) {
-        const cell = row[n];
-        const s = (Array.isArray(cell) ? cell.join(' ') : String(cell ?? '')).toLowerCase();
-        const vi = needles.findIndex((v) => s.includes(v));
-        if (vi >= 0) {
-          hits.push({ value: values[vi]!, snapshot_id: String(row.snapshot), table: t, column: n, row });
-          break;
-        }
-      }
-      if (hits.length >= limit) return hits;
-    }
-  }
-  return hits;
+  const r = await searchIocs(localSqlExecutor(store), values, { scope: { snapshots: snaps.map((s) => s.ref.snapshot) }, maxRowsPerTable: limit });
+  return r.hits.slice(0, limit).map((h) => ({
+    ioc: h.ioc,
+    kind: h.kind,
+    snapshot_id: h.snapshot,
+    table: h.table,
+    column: h.column,
+    match: h.value,
+    where: Object.fromEntries(Object.entries(h.where).map(([k, v]) => [k, jsonValue(v)])),
+  }));
 }

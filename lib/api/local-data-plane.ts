@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { tables, type ColumnDef, type TableName } from '../model';
 import { compileQuery, checkQueryText, QueryError } from '../query';
+import { runQuery } from '../engine';
 import { openLocalStore, tableFileRelative, type LocalStore, type SnapshotRef } from '../store/store';
 import { removeSnapshot } from '../store/add';
 import { PlatformError } from '../platform/errors';
@@ -208,6 +209,7 @@ export class LocalDataPlane implements DataPlane {
 
   async startQuery(snaps: Snapshot[], text: string, ownerId: string): Promise<QueryJob> {
     this.gcJobs();
+    // compile first: query mistakes answer the request with their position instead of becoming a job
     const compiled = compileQuery(text, { dialect: 'duckdb', scope: { snapshots: snaps.map((s) => s.id) } });
     const job: Job = {
       id: newId('job'),
@@ -227,13 +229,10 @@ export class LocalDataPlane implements DataPlane {
     const done = (async () => {
       try {
         if (snaps.length > 0) {
-          const conn = await this.store.connection();
-          const st = await conn.prepare(compiled.sql);
-          if (compiled.params.length) st.bind(compiled.params.map((p) => (typeof p === 'bigint' ? p.toString() : p)) as never);
-          const reader = await st.runAndReadAll();
-          const rows = reader.getRowsJS();
-          if (rows.length > LIMITS.maxResultRows) throw new PlatformError(413, `query returned over ${LIMITS.maxResultRows} rows; narrow it down`);
-          job.rows = rows.map((r) => r.map(jsonValue));
+          const r = await runQuery(this.store, text, { snapshots: snaps.map((s) => s.id) }, { maxRows: LIMITS.maxResultRows });
+          if (r.truncated) throw new PlatformError(413, `query returned over ${LIMITS.maxResultRows} rows; narrow it down`);
+          const names = r.columns.map((c) => c.name);
+          job.rows = r.rows.map((row) => names.map((n) => jsonValue(row[n])));
         }
         job.total = job.rows.length;
         job.status = 'done';

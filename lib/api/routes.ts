@@ -365,7 +365,10 @@ export const routes: RouteDef[] = [
   route({
     id: 'ioc', method: 'POST', path: '/ioc', summary: 'search IOC values (IPs, domains, URLs, hashes, paths, names) across a scope', tag: 'query',
     body: z.object({ values: z.array(z.string().min(1).max(2000)).min(1).max(100), scope: Scope, limit: z.number().int().min(1).max(10000).default(1000) }),
-    response: z.object({ hits: z.array(z.object({ value: z.string(), snapshot_id: z.string(), table: z.string(), column: z.string(), row: z.record(z.string(), z.unknown()) })), snapshots_searched: z.number() }),
+    response: z.object({
+      hits: z.array(z.object({ ioc: z.string(), kind: z.string(), snapshot_id: z.string(), table: z.string(), column: z.string(), match: z.string(), where: z.record(z.string(), z.unknown()) })),
+      snapshots_searched: z.number(),
+    }),
     handler: async ({ deps, subject, body }) => {
       const snaps = await readableScope(deps.platform, subject, body.scope);
       const hits = await deps.data.ioc(snaps, body.values, body.limit);

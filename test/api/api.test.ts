@@ -235,10 +235,9 @@ test('playbooks, hunt and IOC search', async () => {
   expect(h.body.hits.every((x: any) => x.snapshot_id === ids.snap)).toBe(true);
   const ioc = await call('ioc', { token: tokens.viewer, body: { values: ['10.9.8.7', 'memq-dev-7f3a'], scope: { all: true } } });
   expect(ioc.body.snapshots_searched).toBe(1);
-  const found = new Set(ioc.body.hits.map((x: any) => `${x.value}@${x.table}.${x.column}`));
-  // the miner's pool address is in its argv (pid from ground truth)
-  expect(ioc.body.hits.some((x: any) => x.value === '10.9.8.7' && x.table === 'process' && x.row.process_id === gt.roles.evil_miner)).toBe(true);
-  expect(found).toContain('memq-dev-7f3a@env_var.value');
+  // the miner's pool address is in its command line, its marker in its environment (pids from ground truth)
+  expect(ioc.body.hits.some((x: any) => x.ioc === '10.9.8.7' && x.kind === 'ipv4' && x.table === 'process' && x.column === 'command_line' && x.where.process_id === gt.roles.evil_miner)).toBe(true);
+  expect(ioc.body.hits.some((x: any) => x.ioc === 'memq-dev-7f3a' && x.table === 'env_var' && x.where.process_id === gt.roles.evil_miner)).toBe(true);
   expect((await call('ioc', { token: tokens.b, body: { values: ['10.9.8.7'], scope: { all: true } } })).body.hits).toEqual([]);
 });
 
