@@ -28,7 +28,7 @@ export async function main(argv: string[]): Promise<void> {
 /** Command modules owned by other layers (query, store, serve…) register here when present. */
 function extraCommandModules(): ((p: Command) => void)[] {
   const out: ((p: Command) => void)[] = [];
-  for (const m of ['./store-commands', './query-commands', './serve-commands']) {
+  for (const m of ['./store-commands', './query-commands', './serve-commands', './hunt-commands']) {
     try {
       out.push(require(m).register);
     } catch (e) {

@@ -33,7 +33,7 @@ export interface PlaybookOutcome {
   platform: string;
   file: string;
   techniques: { id: string; name: string; tactics: string[] }[];
-  /** total rows over all queries */
+  /** distinct rows over all queries (a row two queries both return counts once) */
   count: number;
   /** snapshots (project/machine/snapshot) where it fired */
   snapshots: string[];
@@ -96,12 +96,16 @@ export async function runHunt(exec: QueryExecutor, playbooks: readonly Playbook[
       queries: [],
     };
     const snaps = new Set<string>();
+    const distinct = new Set<string>();
     for (const q of pb.queries) {
       const q0 = performance.now();
       queriesRun++;
       try {
         const r = await exec(q.query);
-        for (const row of r.rows) snaps.add(snapshotKey(row));
+        for (const row of r.rows) {
+          snaps.add(snapshotKey(row));
+          distinct.add(JSON.stringify(row, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+        }
         outcome.queries.push({
           title: q.title,
           query: q.query,
@@ -110,13 +114,13 @@ export async function runHunt(exec: QueryExecutor, playbooks: readonly Playbook[
           count: r.rows.length,
           elapsed_ms: Math.round(performance.now() - q0),
         });
-        outcome.count += r.rows.length;
       } catch (e) {
         // one broken query must not hide the others' findings; user errors are reported per query
         if (!isMemqError(e)) throw e;
         outcome.queries.push({ title: q.title, query: q.query, columns: [], rows: [], count: 0, error: e.message, elapsed_ms: Math.round(performance.now() - q0) });
       }
     }
+    outcome.count = distinct.size;
     outcome.snapshots = [...snaps].sort();
     results.push(outcome);
     opts.onPlaybook?.(results.length, playbooks.length, outcome);

@@ -163,6 +163,19 @@ export function devRows(): Rows {
       });
     }
   }
+  // indicators: URLs/IPs the ground truth says sit in process memory — the argv strings (on the
+  // stack) and the shell history (in the shell's heap); written by hand, not by memq's scanner
+  const urlsIn = (text: string) => text.match(/stratum\+tcp:\/\/[0-9.:]+/g) ?? [];
+  let at = 0x7ffd00000000n;
+  const indicator = (pid: number, value: string) => {
+    rows.indicator.push({ process_id: pid, kind: 'url', value, address: (at += 0x100n), region: null });
+    const ip = /\/\/([0-9.]+)/.exec(value)?.[1];
+    if (ip) rows.indicator.push({ process_id: pid, kind: 'ipv4', value: ip, address: at + 14n, region: null });
+  };
+  for (const p of gt.processes) for (const u of urlsIn(p.cmdline.join(' '))) indicator(p.pid, u);
+  const hist = gt.shell_history as { pid: number; entries: { command: string }[] };
+  for (const e of hist.entries) for (const u of urlsIn(e.command)) indicator(hist.pid, u);
+
   const net = gt.net as Record<string, GtSock[]>;
   for (const [table, family, type, protocol] of [
     ['tcp', 'AF_INET', 'STREAM', 'TCP'],

@@ -67,6 +67,7 @@ function devExpected(): Record<string, string[]> {
     'linux-cwd-hidden-dir': pid('evil_miner', 'shell'),
     'linux-netcat-network': pid('nc_listener', 'nc_client'),
     cryptominer: pid('evil_miner'),
+    'mining-pool-url-in-memory': pid('evil_miner', 'shell'),
     // README: ":::8080 LISTEN (pids 115)" and the nc pair on 127.0.0.1:4444
     'listener-unusual-port': [`${gtPid('httpd')}:8080`],
     'suspicious-port-connection': [`${gtPid('nc_listener')}:4444`, `${gtPid('nc_client')}:40358`],
