@@ -1,0 +1,193 @@
+// The language front end: tokens, string escapes, grammar forms, and every kind of user error with
+// its line, column and suggestions. Positions are counted by hand from the query texts below.
+import { tokenize } from '../../lib/query/lexer';
+import { parseQuery } from '../../lib/query/parser';
+import { checkQueryText, compileQuery, QueryError, completePath, caretSnippet } from '../../lib/query';
+import { MemqError } from '../../lib/util/errors';
+
+function err(text: string): QueryError {
+  try {
+    compileQuery(text, { dialect: 'duckdb' });
+  } catch (e) {
+    expect(e).toBeInstanceOf(QueryError);
+    expect(e).toBeInstanceOf(MemqError);
+    return e as QueryError;
+  }
+  throw new Error(`no error for: ${text}`);
+}
+
+describe('lexer', () => {
+  test('numbers: decimal, hex, underscores, fractions', () => {
+    const t = tokenize('1 0x1F 1_000 2.5 0xffff_ffff_ffff_ffff');
+    expect(t.slice(0, 5).map((x) => x.num)).toEqual([1n, 31n, 1000n, 2.5, 0xffffffffffffffffn]);
+  });
+  test('string escapes', () => {
+    const [s] = tokenize(String.raw`"a\"b\\c\n\t\x41\u0042\u{1F600}\d"`);
+    expect(s.value).toBe('a"b\\c\n\tAB\u{1F600}\\d');
+    expect(tokenize(`'it''s'`).length).toBe(3); // two strings: no SQL-style quote doubling
+    expect(tokenize(String.raw`'it\'s'`)[0].value).toBe("it's");
+  });
+  test('comments', () => {
+    expect(tokenize('a # comment\n// other\nb').filter((x) => x.kind === 'ident').map((x) => x.value)).toEqual(['a', 'b']);
+  });
+  test('errors carry positions', () => {
+    expect(() => tokenize('a == "open')).toThrow(/column 6: unterminated string/);
+    expect(() => tokenize('a $ b')).toThrow(/column 3: unexpected character "\$"/);
+    expect(() => tokenize('x == 12ab')).toThrow(/malformed number/);
+  });
+});
+
+describe('grammar', () => {
+  test('condition, select … where, bare object, order, limit', () => {
+    expect(parseQuery('process').object?.name).toBe('process');
+    const q = parseQuery('select process.process_object.name, process.vad_object.* where process.process_object.process_id > 1 order by process.process_object.name desc limit 5');
+    expect(q.select?.length).toBe(2);
+    expect(q.select?.[1].star).toBe(true);
+    expect(q.order[0].desc).toBe(true);
+    expect(q.limit?.value).toBe(5);
+    expect(parseQuery('where process.process_object.exe_deleted').where?.kind).toBe('cond');
+  });
+  test('precedence: ! binds tighter than &&, && tighter than ||; word forms', () => {
+    const q = parseQuery('a.b.c || !a.b.d && a.b.e');
+    expect(q.where?.kind).toBe('or');
+    const w = q.where as { items: { kind: string }[] };
+    expect(w.items.map((x) => x.kind)).toEqual(['cond', 'and']);
+    const q2 = parseQuery('a.b.c OR NOT a.b.d AND a.b.e');
+    expect(JSON.stringify(q2.where, (k, v) => (k === 'pos' || k === 'end' ? undefined : v))).toBe(
+      JSON.stringify(q.where, (k, v) => (k === 'pos' || k === 'end' ? undefined : v)),
+    );
+  });
+  test('operator spellings map to base + flags', () => {
+    const op = (s: string) => {
+      const q = parseQuery(`a.b.c ${s}`);
+      const w = q.where as { op: { base: string; negated: boolean; insensitive: boolean } };
+      return [w.op.base, w.op.negated, w.op.insensitive];
+    };
+    expect(op('!= 1')).toEqual(['eq', true, false]);
+    expect(op('=~ "x"')).toEqual(['eq', false, true]);
+    expect(op('!~ "x"')).toEqual(['eq', true, true]);
+    expect(op('!icontains "x"')).toEqual(['contains', true, true]);
+    expect(op('not startswith "x"')).toEqual(['startswith', true, false]);
+    expect(op('not in [1]')).toEqual(['in', true, false]);
+    expect(op('in~ ["a"]')).toEqual(['in', false, true]);
+    expect(op('imatches "x"')).toEqual(['matches', false, true]);
+  });
+  test('keywords stay usable as field names', () => {
+    expect(() => checkQueryText('syscall.syscall_object.index == 59')).not.toThrow();
+    expect(() => checkQueryText('process.vad_object.end > 0x1000')).not.toThrow();
+  });
+  test('multi-line queries report the right line', () => {
+    const e = err('process.process_object.parent_process_id == 1 &&\n    process.vad_object.file_nam == "/usr/sbin/agetty"');
+    expect([e.line, e.column]).toEqual([2, 24]);
+    expect(e.suggestions).toEqual(['file_name']);
+    expect(caretSnippet('x\n    process.vad_object.file_nam', e)).toBe('      process.vad_object.file_nam\n                         ^');
+  });
+  test('syntax errors', () => {
+    expect(err('process.process_object.name = "a"').message).toMatch(/column 29: unexpected "=" \(use == to compare\)/);
+    expect(err('process.process_object.name == bash').message).toMatch(/column 32: .*strings need quotes/);
+    expect(err('(process.process_object.exe_deleted').message).toMatch(/column 1: unclosed "\("/);
+    expect(err('process.process_object.exe_deleted)').message).toMatch(/unbalanced "\)"/);
+    expect(err('process.process_object.exe_deleted &&').message).toMatch(/query ends where a condition was expected/);
+    expect(err('').message).toMatch(/empty query/);
+    expect(err('process.process_object.pid in 1').message).toMatch(/expected a list/);
+    expect(err('process limit -1').message).toMatch(/after "limit"/);
+    expect(err('!'.repeat(300) + 'process.process_object.exe_deleted').message).toMatch(/nested more than 200/);
+  });
+});
+
+describe('names and "did you mean"', () => {
+  test('unknown object', () => {
+    const e = err('proces.process_object.name == "a"');
+    expect([e.line, e.column]).toEqual([1, 1]);
+    expect(e.suggestions).toEqual(['process']);
+  });
+  test('unknown sub-object', () => {
+    const e = err('process.vma_object.file_name == "a"');
+    expect(e.column).toBe(9);
+    expect(e.suggestions).toContain('vad_object');
+  });
+  test('unknown field, with the same field elsewhere in the object', () => {
+    const e = err('process.process_object.parnt_process_id == 1');
+    expect(e.column).toBe(24);
+    expect(e.suggestions[0]).toBe('parent_process_id');
+    const e2 = err('process.process_object.file_name == "x"');
+    expect(e2.suggestions).toContain('vad_object.file_name');
+  });
+  test('missing sub-object', () => {
+    const e = err('process.name == "bash"');
+    expect(e.message).toMatch(/"name" is a field/);
+    expect(e.suggestions).toContain('process.process_object.name');
+  });
+  test('bare field name', () => {
+    const e = err('parent_process_id == 1');
+    expect(e.suggestions).toContain('process.process_object.parent_process_id');
+  });
+  test('mixing objects', () => {
+    expect(err('process.process_object.name == "a" && socket.socket_object.state == "LISTEN"').message).toMatch(/column 39: a query selects one kind of object/);
+  });
+});
+
+describe('types', () => {
+  test('type mismatches', () => {
+    expect(err('process.process_object.process_id == "1"').message).toMatch(/column 38: type mismatch: process.process_object.process_id is a whole number \(int32\), but "1" is a string/);
+    expect(err('process.process_object.name == 1').message).toMatch(/type mismatch/);
+    expect(err('process.process_object.exe_deleted == 1').message).toMatch(/is a boolean/);
+    expect(err('process.process_object.process_id == 1.5').message).toMatch(/has a fraction/);
+    expect(err('process.process_object.process_id == 0x100000000').message).toMatch(/out of range/);
+  });
+  test('operators that do not fit the kind', () => {
+    expect(err('process.process_object.process_id contains "1"').message).toMatch(/"contains" applies to strings/);
+    expect(err('process.process_object.process_id =~ 1').message).toMatch(/case-insensitively/);
+    expect(err('process.process_object.exe_deleted > true').message).toMatch(/does not apply/);
+    expect(err('process.process_object.argv < "a"').message).toMatch(/does not apply/);
+    expect(err('module.module_object.base contains "ff"').message).toMatch(/compare addresses/);
+    expect(err('process.process_object.name contains null').message).toMatch(/null can only be tested/);
+  });
+  test('a non-boolean field cannot stand alone', () => {
+    expect(err('process.process_object.name').message).toMatch(/is a string: compare it/);
+  });
+  test('addresses: hex, decimal, quoted; range checked', () => {
+    const c = compileQuery('module.module_object.base == 18446744072635809792 || module.module_object.base == "0XFFFFFFFFC0000000" || module.module_object.base == 0x10', { dialect: 'duckdb' });
+    expect(c.params).toEqual(['0xffffffffc0000000', '0xffffffffc0000000', '0x0000000000000010']);
+    expect(err('module.module_object.base == 0x1ffffffffffffffff').message).toMatch(/not a 64-bit address/);
+    expect(err('module.module_object.base == "kernel"').message).toMatch(/write it as hex/);
+  });
+  test('timestamps', () => {
+    expect(compileQuery('process.process_object.create_time > "2026-11-25T12:00:00+02:00"', { dialect: 'duckdb' }).params).toEqual(['2026-11-25 10:00:00.000']);
+    expect(err('process.process_object.create_time > "yesterday"').message).toMatch(/not a timestamp/);
+  });
+  test('regexes must compile as RE2, error inside the string', () => {
+    const e = err('process.process_object.name matches "ab(c"');
+    expect(e.message).toMatch(/regular expression does not compile \(RE2 syntax\): missing closing \)/);
+    expect(e.column).toBe(38);
+    expect(err('process.process_object.name matches "(?<=a)b"').message).toMatch(/RE2 syntax/);
+    expect(err('process.process_object.name matches "(a)\\1"').message).toMatch(/RE2 syntax/);
+    expect(err('process.process_object.name matches "(?P<x>a)"').message).toMatch(/not portable/);
+    expect(compileQuery('process.process_object.name imatches "^a\\d"', { dialect: 'athena' }).params).toEqual(['(?i)^a\\d']);
+  });
+  test('index only on lists; select at most one 1:N sub-object', () => {
+    expect(err('process.process_object.name[0] == "a"').message).toMatch(/not a list/);
+    expect(err('select process.vad_object.start, process.thread_object.thread_id').message).toMatch(/at most one 1:N sub-object/);
+    expect(err('select process.process_object.name order by process.vad_object.start').message).toMatch(/also selected/);
+  });
+});
+
+describe('values are never spliced into SQL', () => {
+  test('hostile strings end up only in params', () => {
+    const evil = `x'); DROP TABLE process; --"`;
+    for (const dialect of ['duckdb', 'athena'] as const) {
+      const c = compileQuery(`process.process_object.name == ${JSON.stringify(evil)} || process.process_object.argv contains ${JSON.stringify(evil)}`, { dialect, scope: { projects: [evil] } });
+      expect(c.sql).not.toContain('DROP');
+      expect(c.params).toContain(evil);
+    }
+  });
+});
+
+describe('completion from the catalog', () => {
+  test('objects, sub-objects, fields', () => {
+    expect(completePath('pro')).toEqual(['process']);
+    expect(completePath('process.va')).toEqual(['process.vad_object']);
+    expect(completePath('process.vad_object.file')).toEqual(['process.vad_object.file_name']);
+    expect(completePath('nothing.x')).toEqual([]);
+  });
+});
