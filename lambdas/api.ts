@@ -1,0 +1,2 @@
+// placeholder (being written)
+export async function handler(): Promise<unknown> { return { statusCode: 503, body: '' }; }

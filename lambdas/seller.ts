@@ -1,0 +1,100 @@
+// Seller-account Lambda handlers (AWS Marketplace SaaS integration): thin adapters from API Gateway,
+// SQS (SNS subscription notifications) and the hourly schedule to marketplace/src/seller.ts.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { MarketplaceMeteringClient } from '@aws-sdk/client-marketplace-metering';
+import { SellerStore } from '../marketplace/src/seller-store';
+import * as seller from '../marketplace/src/seller';
+import { log } from '../lib/pipeline/log';
+
+let deps: seller.SellerDeps | undefined;
+function getDeps(): seller.SellerDeps {
+  deps ??= {
+    store: new SellerStore(new DynamoDBClient({}), process.env.SELLER_TABLE!),
+    // ResolveCustomer and BatchMeterUsage are served in us-east-1 for SaaS products
+    metering: new MarketplaceMeteringClient({ region: process.env.METERING_REGION ?? 'us-east-1' }),
+    productCode: process.env.PRODUCT_CODE!,
+  };
+  return deps;
+}
+/** tests inject their own clients */
+export function setDeps(d: seller.SellerDeps | undefined): void {
+  deps = d;
+}
+
+interface ProxyEvent {
+  httpMethod: string;
+  body: string | null;
+  isBase64Encoded?: boolean;
+  queryStringParameters?: Record<string, string> | null;
+  requestContext?: { identity?: { accountId?: string | null } };
+}
+interface ProxyResult {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const html = (status: number, title: string, text: string): ProxyResult => ({
+  statusCode: status,
+  headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'" },
+  body: `<!doctype html><meta charset="utf-8"><title>${esc(title)}</title><h1>${esc(title)}</h1><p>${esc(text)}</p>`,
+});
+function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+const bodyOf = (e: ProxyEvent) => (e.body == null ? '' : e.isBase64Encoded ? Buffer.from(e.body, 'base64').toString('utf8') : e.body);
+
+/** Registration URL: AWS Marketplace POSTs the buyer's browser here with x-amzn-marketplace-token. */
+export async function register(e: ProxyEvent): Promise<ProxyResult> {
+  const token = new URLSearchParams(bodyOf(e)).get('x-amzn-marketplace-token') ?? e.queryStringParameters?.['x-amzn-marketplace-token'] ?? '';
+  try {
+    const r = await seller.register(getDeps(), token);
+    if (!r.ok) return html(400, 'Registration failed', r.reason);
+    log('info', 'customer registered', { customer: r.customer.customerIdentifier, account: r.customer.awsAccountId });
+    return html(
+      200,
+      'memq is linked to your AWS account',
+      `AWS account ${r.customer.awsAccountId} is registered. Deploy memq into that account with the Quick Launch button on the listing; usage is reported by your deployment.`,
+    );
+  } catch (err) {
+    log('error', 'registration error', { error: (err as Error).name });
+    return html(400, 'Registration failed', 'the Marketplace token could not be resolved; open the listing and subscribe again');
+  }
+}
+
+/** POST /v1/usage (AWS_IAM auth): a customer deployment reports analyzed snapshots. */
+export async function usage(e: ProxyEvent): Promise<ProxyResult> {
+  const account = e.requestContext?.identity?.accountId;
+  if (!account) return { statusCode: 403, headers: { 'content-type': 'application/json' }, body: '{"error":"unsigned request"}' };
+  let body: unknown;
+  try {
+    body = JSON.parse(bodyOf(e));
+  } catch {
+    return { statusCode: 400, headers: { 'content-type': 'application/json' }, body: '{"error":"body is not JSON"}' };
+  }
+  const r = await seller.usage(getDeps(), account, body);
+  return { statusCode: r.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(r.body) };
+}
+
+/** SQS queue subscribed to the listing's SNS subscription topic (raw delivery off: SNS envelope). */
+export async function subscription(e: { Records: { messageId: string; body: string }[] }): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> {
+  const failures: { itemIdentifier: string }[] = [];
+  for (const rec of e.Records) {
+    try {
+      const env = JSON.parse(rec.body) as { Message?: string };
+      const r = await seller.subscription(getDeps(), env.Message ?? rec.body);
+      log('info', 'subscription notification', { applied: r.applied, reason: r.reason });
+    } catch (err) {
+      log('error', 'subscription notification failed', { error: (err as Error).message });
+      failures.push({ itemIdentifier: rec.messageId });
+    }
+  }
+  return { batchItemFailures: failures };
+}
+
+/** Hourly: BatchMeterUsage for closed hours. */
+export async function meter(): Promise<unknown> {
+  const r = await seller.meter(getDeps());
+  log('info', 'metering run', r);
+  return r;
+}

@@ -1,0 +1,147 @@
+// The HTTP API of the customer stack: API Gateway (REST, regional) → one Lambda running lib/api's
+// router (the same routes `memq serve` serves locally). Every method requires a Cognito user-pool JWT
+// (invite-only pool, TOTP MFA); tenancy (org/project membership) is enforced again in lib/api on each
+// request. Access logs, execution logs, X-Ray and an AWS WAF web ACL with AWS managed rules.
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { ApiWaf } from './waf';
+import { Construct } from 'constructs';
+import { lambdaCode } from './bundle';
+import type { LakeCatalog } from './catalog';
+import type { Metadata } from './metadata';
+import { DUMP_PREFIX } from '../pipeline/keys';
+
+export interface ApiProps {
+  dumps: s3.IBucket;
+  lake: s3.IBucket;
+  results: s3.IBucket;
+  key: kms.IKey;
+  metadata: Metadata;
+  catalog: LakeCatalog;
+  stateMachineArn: string;
+  /** API Gateway stage throttling */
+  rateLimit?: number;
+  burstLimit?: number;
+}
+
+export class Api extends Construct {
+  readonly userPool: cognito.UserPool;
+  readonly client: cognito.UserPoolClient;
+  readonly api: apigw.RestApi;
+  readonly handler: lambda.Function;
+  readonly authorizer: apigw.CognitoUserPoolsAuthorizer;
+  readonly waf: ApiWaf;
+
+  constructor(scope: Construct, id: string, props: ApiProps) {
+    super(scope, id);
+    this.userPool = new cognito.UserPool(this, 'Users', {
+      selfSignUpEnabled: false, // org admins invite users
+      signInAliases: { email: true },
+      mfa: cognito.Mfa.REQUIRED,
+      mfaSecondFactor: { otp: true, sms: false },
+      passwordPolicy: { minLength: 14, requireDigits: true, requireLowercase: true, requireUppercase: true, requireSymbols: true },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      featurePlan: cognito.FeaturePlan.PLUS,
+      standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+      removalPolicy: RemovalPolicy.RETAIN,
+      deletionProtection: true,
+    });
+    this.client = this.userPool.addClient('WebClient', {
+      authFlows: { userSrp: true },
+      generateSecret: false,
+      preventUserExistenceErrors: true,
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.days(7),
+    });
+
+    const logGroup = new logs.LogGroup(this, 'HandlerLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
+    this.handler = new lambda.Function(this, 'Handler', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.X86_64,
+      code: lambdaCode(this, 'api'),
+      handler: 'index.handler',
+      memorySize: 1024,
+      timeout: Duration.seconds(28), // under API Gateway's 29 s: queries run asynchronously (start → poll → page)
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: {
+        METADATA_TABLE: props.metadata.table.tableName,
+        DUMPS_BUCKET: props.dumps.bucketName,
+        LAKE_BUCKET: props.lake.bucketName,
+        ATHENA_WORKGROUP: props.catalog.workGroupName,
+        GLUE_DATABASE: props.catalog.databaseName,
+        KMS_KEY_ID: props.key.keyArn,
+        USER_POOL_ID: this.userPool.userPoolId,
+        USER_POOL_CLIENT_ID: this.client.userPoolClientId,
+        STATE_MACHINE_ARN: props.stateMachineArn,
+      },
+    });
+    const h = this.handler;
+    props.metadata.table.grantReadWriteData(h);
+    // presigned single and multipart uploads are signed with this role: put-only, dumps/ only
+    props.dumps.grantPut(h, `${DUMP_PREFIX}*`);
+    h.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        resources: [props.dumps.arnForObjects(`${DUMP_PREFIX}*`)],
+      }),
+    );
+    props.lake.grantRead(h);
+    props.results.grantReadWrite(h);
+    props.key.grantEncryptDecrypt(h);
+    h.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],
+        resources: [props.catalog.workGroupArn()],
+      }),
+    );
+    h.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition'],
+        resources: props.catalog.glueArns(),
+      }),
+    );
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
+    this.api = new apigw.RestApi(this, 'Rest', {
+      description: 'memq API (Cognito-authenticated)',
+      endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
+      deployOptions: {
+        stageName: 'prod',
+        tracingEnabled: true,
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false, // request bodies may carry IOCs and query text: keep them out of logs
+        metricsEnabled: true,
+        throttlingRateLimit: props.rateLimit ?? 50,
+        throttlingBurstLimit: props.burstLimit ?? 100,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+      },
+      defaultCorsPreflightOptions: undefined,
+    });
+    this.authorizer = new apigw.CognitoUserPoolsAuthorizer(this, 'Authorizer', { cognitoUserPools: [this.userPool] });
+    const validator = this.api.addRequestValidator('Validate', { validateRequestParameters: true, validateRequestBody: true });
+    const integration = new apigw.LambdaIntegration(h, { proxy: true });
+    const methodOpts: apigw.MethodOptions = {
+      authorizer: this.authorizer,
+      authorizationType: apigw.AuthorizationType.COGNITO,
+      requestValidator: validator, // bodies are validated by zod in lib/api (one schema for local and cloud)
+    };
+    // One proxy resource: lib/api owns the route table (the same router serves `memq serve`). Every
+    // method on it — and the root — requires the Cognito authorizer.
+    this.api.root.addMethod('ANY', integration, methodOpts);
+    this.api.root.addProxy({ defaultIntegration: integration, defaultMethodOptions: methodOpts, anyMethod: true });
+
+    this.waf = new ApiWaf(this, 'Waf', { api: this.api, metricPrefix: 'memq-api', countOnly: ['SizeRestrictions_BODY'] });
+  }
+}

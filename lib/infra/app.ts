@@ -1,0 +1,31 @@
+// Builds the CDK app: the customer stack (deployed by buyers) and the seller stack (deployed once by
+// the seller), with cdk-nag AwsSolutions checks on both. bin/app.ts synthesizes it for the CDK CLI;
+// scripts/synth.ts and the tests call buildApp() directly.
+import { App, Validations, type AppProps } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { MemqStack } from './customer-stack';
+import { MemqSellerStack } from './seller-stack';
+import { suppressCustomer, suppressSeller } from './nag';
+
+export interface BuiltApp {
+  app: App;
+  customer: MemqStack;
+  seller: MemqSellerStack;
+}
+
+export function buildApp(props: AppProps & { withSeller?: boolean } = {}): BuiltApp {
+  const app = new App({
+    ...props,
+    context: {
+      // access logs are delivered under a bucket policy (the bucket keeps BucketOwnerEnforced, no ACLs)
+      '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
+      ...props.context,
+    },
+  });
+  const customer = new MemqStack(app, 'Memq', { synthesizer: undefined });
+  const seller = new MemqSellerStack(app, 'MemqSeller');
+  suppressCustomer(customer);
+  suppressSeller(seller);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  return { app, customer, seller };
+}

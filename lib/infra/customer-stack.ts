@@ -1,0 +1,111 @@
+// The stack a buyer deploys into their own account (their dumps never leave it): storage, metadata,
+// catalog, pipeline, API and the usage reporter. Parameters are what the deploy guide documents.
+import { CfnCondition, CfnOutput, CfnParameter, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import { Api } from './api';
+import { LakeCatalog } from './catalog';
+import { Metadata } from './metadata';
+import { Pipeline } from './pipeline';
+import { Storage } from './storage';
+import { UsageReporter } from './usage-reporter';
+
+export interface CustomerStackProps extends StackProps {
+  /** seller metering endpoint defaults (overridable by parameters) */
+  sellerUsageUrl?: string;
+  sellerUsageArn?: string;
+}
+
+export class MemqStack extends Stack {
+  readonly storage: Storage;
+  readonly metadata: Metadata;
+  readonly catalog: LakeCatalog;
+  readonly pipeline: Pipeline;
+  readonly api: Api;
+  readonly usageReporter: UsageReporter;
+  readonly alarms: sns.Topic;
+
+  constructor(scope: Construct, id: string, props: CustomerStackProps = {}) {
+    super(scope, id, { description: 'memq memory forensics: dumps → Parquet → Athena, in your account', ...props });
+    const maxShards = new CfnParameter(this, 'MaxShardConcurrency', {
+      type: 'Number',
+      default: 100,
+      minValue: 1,
+      maxValue: 1000,
+      description: 'shard Lambdas one analysis runs at once (Distributed Map MaxConcurrency); keep under your account Lambda concurrency',
+    });
+    const scanCutoff = new CfnParameter(this, 'AthenaScanCutoffBytes', {
+      type: 'Number',
+      default: 100 * 1024 ** 3,
+      minValue: 10 * 1024 ** 2,
+      description: 'Athena per-query bytes-scanned cutoff in bytes (default 100 GiB); a query scanning more is cancelled',
+    });
+    const alarmEmail = new CfnParameter(this, 'AlarmEmail', {
+      type: 'String',
+      default: '',
+      description: 'optional e-mail subscribed to pipeline/Lambda alarms',
+      allowedPattern: '^$|^[^@\\s]+@[^@\\s]+$',
+    });
+    const sellerUrl = new CfnParameter(this, 'SellerUsageUrl', {
+      type: 'String',
+      default: props.sellerUsageUrl ?? 'https://metering.example.invalid/v1/usage',
+      description: 'seller metering endpoint (AWS Marketplace usage reporting)',
+      allowedPattern: '^https://.+',
+    });
+    const sellerArn = new CfnParameter(this, 'SellerUsageApiArn', {
+      type: 'String',
+      default: props.sellerUsageArn ?? 'arn:aws:execute-api:us-east-1:111111111111:placeholder/*/POST/v1/usage',
+      description: 'execute-api ARN of the seller metering route (the reporter role may invoke only this)',
+      allowedPattern: '^arn:aws[a-z-]*:execute-api:.+',
+    });
+
+    this.storage = new Storage(this, 'Storage');
+    this.metadata = new Metadata(this, 'Metadata', { key: this.storage.key });
+    this.catalog = new LakeCatalog(this, 'Catalog', {
+      lake: this.storage.lake,
+      results: this.storage.athenaResults,
+      key: this.storage.key,
+      bytesScannedCutoff: scanCutoff.valueAsNumber,
+    });
+    this.alarms = new sns.Topic(this, 'Alarms', { displayName: 'memq alarms', masterKey: this.storage.key, enforceSSL: true });
+    const hasEmail = new CfnCondition(this, 'HasAlarmEmail', { expression: Fn.conditionNot(Fn.conditionEquals(alarmEmail.valueAsString, '')) });
+    const sub = new sns.Subscription(this, 'AlarmEmailSubscription', {
+      topic: this.alarms,
+      protocol: sns.SubscriptionProtocol.EMAIL,
+      endpoint: alarmEmail.valueAsString,
+    });
+    (sub.node.defaultChild as sns.CfnSubscription).cfnOptions.condition = hasEmail;
+    this.pipeline = new Pipeline(this, 'Pipeline', {
+      dumps: this.storage.dumps,
+      lake: this.storage.lake,
+      key: this.storage.key,
+      metadata: this.metadata,
+      catalog: this.catalog,
+      alarmTopic: this.alarms,
+      maxShardConcurrency: maxShards.valueAsNumber,
+    });
+    this.api = new Api(this, 'Api', {
+      dumps: this.storage.dumps,
+      lake: this.storage.lake,
+      results: this.storage.athenaResults,
+      key: this.storage.key,
+      metadata: this.metadata,
+      catalog: this.catalog,
+      stateMachineArn: this.pipeline.stateMachine.stateMachineArn,
+    });
+    this.usageReporter = new UsageReporter(this, 'UsageReporter', {
+      usage: this.metadata.usage,
+      sellerUsageUrl: sellerUrl.valueAsString,
+      sellerUsageArn: sellerArn.valueAsString,
+      dlq: this.pipeline.dlq,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.api.url });
+    new CfnOutput(this, 'UserPoolId', { value: this.api.userPool.userPoolId });
+    new CfnOutput(this, 'UserPoolClientId', { value: this.api.client.userPoolClientId });
+    new CfnOutput(this, 'DumpsBucket', { value: this.storage.dumps.bucketName });
+    new CfnOutput(this, 'LakeBucket', { value: this.storage.lake.bucketName });
+    new CfnOutput(this, 'GlueDatabase', { value: this.catalog.databaseName });
+    new CfnOutput(this, 'AthenaWorkGroup', { value: this.catalog.workGroupName });
+  }
+}
