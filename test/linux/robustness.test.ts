@@ -11,6 +11,7 @@ import { LinuxEngine } from '../../lib/os/linux';
 import { MemqError } from '../../lib/util/errors';
 import { dumpPath } from '../support/dumps';
 import { OverlayMemory } from '../support/overlay';
+import { scanRam } from '../../lib/image/physical';
 
 jest.setTimeout(120_000);
 
@@ -136,6 +137,35 @@ describe('files that are not dumps', () => {
       eng.mem.close();
     } catch (e) {
       expect(e).toBeInstanceOf(MemqError);
+    }
+  });
+});
+
+describe.each(['6.1', '6.12'] as const)('Linux %s without VMCOREINFO', (kernel) => {
+  test('kallsyms, BTF, phys_base and page tables are found by scanning; tables identical', async () => {
+    const file = await dumpPath(kernel, 'memory.kdump');
+    const base = (await openDump(file)) as LinuxEngine;
+    const ov = new OverlayMemory(await openDumpFile(file));
+    // wipe the note and its copies: every "OSRELEASE=<digit>" in RAM becomes "XSRELEASE=…"
+    let wiped = 0;
+    for (const [pa, chunk] of scanRam(ov.inner)) {
+      for (let i = chunk.indexOf('OSRELEASE='); i >= 0; i = chunk.indexOf('OSRELEASE=', i + 1)) {
+        ov.write(pa + i, Buffer.from('X'));
+        wiped++;
+      }
+    }
+    expect(wiped).toBeGreaterThan(0);
+    const eng = openEngine(ov) as LinuxEngine;
+    expect(eng.k.vmcoreinfo).toBeNull();
+    expect(eng.k.sources.symbols).toMatch(/found by scanning RAM/);
+    expect(eng.k.physBase).toBe(base.k.physBase);
+    expect(eng.k.dtb).toBe(base.k.dtb);
+    expect(eng.k.release).toBe(base.k.release);
+    expect(eng.k.syms.size).toBe(base.k.syms.size);
+    for (const t of ['process', 'vma', 'socket', 'kernel_module'] as const) {
+      expect(JSON.stringify(eng.extract(t), (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v))).toBe(
+        JSON.stringify(base.extract(t), (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v)),
+      );
     }
   });
 });

@@ -15,6 +15,9 @@ import { dmesgRows } from './dmesg';
 import { indicatorRows } from './indicators';
 import { hex } from '../../util/hex';
 import { findVmcoreInfo } from '../../symbols/vmcoreinfo';
+import { scanRam } from '../../image/physical';
+
+const BANNER = Buffer.from('Linux version ');
 
 export class LinuxEngine implements OsEngine {
   readonly os = 'linux' as const;
@@ -114,7 +117,9 @@ export class LinuxEngine implements OsEngine {
 registerEngine({
   os: 'linux',
   detect(mem) {
-    return findVmcoreInfo(mem) ? 'VMCOREINFO' : null;
+    if (findVmcoreInfo(mem)) return 'VMCOREINFO';
+    for (const [, chunk] of scanRam(mem)) if (chunk.indexOf(BANNER) >= 0) return 'linux_banner';
+    return null;
   },
   open(mem, opts: EngineOptions) {
     return new LinuxEngine(discoverLinux(mem, { systemMap: opts.systemMap, progress: opts.progress }));

@@ -8,6 +8,7 @@ import { X86_64Space } from '../../arch/x86_64';
 import { findVmcoreInfo, type VmcoreInfo } from '../../symbols/vmcoreinfo';
 import { decodeKallsyms, parseSystemMap, type SymbolTable } from '../../symbols/kallsyms';
 import { Btf, btfBlobLength } from '../../symbols/btf';
+import { scanKallsyms } from '../../symbols/kallsyms-scan';
 import { MemqError } from '../../util/errors';
 import { hex } from '../../util/hex';
 
@@ -48,13 +49,56 @@ export function discoverLinux(mem: PhysicalMemory, opts: DiscoverOptions = {}): 
   const sources: Record<string, string> = {};
   opts.progress?.('discover', 0, 4);
   const vmci = findVmcoreInfo(mem);
-  if (!vmci) {
-    throw new MemqError(
-      `${mem.source.name}: no VMCOREINFO found in RAM — memq needs a kernel with CONFIG_CRASH_CORE ` +
-        `(all major distributions); kernel discovery without it is not implemented yet`,
-      'E_NO_KERNEL',
-    );
+  const base = vmci ? fromVmcoreInfo(mem, vmci, sources, warnings, opts) : withoutVmcoreInfo(mem, sources, warnings);
+  const { space, syms, physBase, kaslrShift, la57, dtb } = base;
+  opts.progress?.('discover', 2, 4);
+  if (opts.systemMap && sources.symbols.startsWith('kallsyms')) {
+    const map = parseSystemMap(fs.readFileSync(opts.systemMap, 'utf8'), kaslrShift);
+    let checked = 0;
+    let bad = 0;
+    for (const name of ['_stext', 'init_task', 'sys_call_table', 'linux_banner', 'modules', 'prb']) {
+      const a = syms.get(name);
+      const b = map.get(name);
+      if (a === undefined || b === undefined) continue;
+      checked++;
+      if (a !== b) bad++;
+    }
+    sources.system_map = `cross-checked ${checked} symbols against ${opts.systemMap}: ${bad ? `${bad} MISMATCH` : 'all match'}`;
+    if (bad) warnings.push(`System.map disagrees with in-memory kallsyms on ${bad} symbols (wrong map for this kernel?)`);
   }
+  const btf = base.btf ?? loadBtf(mem, space, syms, sources);
+  opts.progress?.('discover', 3, 4);
+
+  let pageOffsetBase = DEFAULT_PAGE_OFFSET;
+  const pob = syms.get('page_offset_base');
+  if (pob !== undefined) {
+    const b = space.read(pob, 8);
+    if (b) pageOffsetBase = b.readBigUInt64LE(0);
+    sources.page_offset_base = 'kernel variable page_offset_base';
+  } else sources.page_offset_base = 'default (no CONFIG_RANDOMIZE_MEMORY)';
+
+  let banner: string | null = null;
+  const lb = syms.get('linux_banner');
+  if (lb !== undefined) {
+    const b = space.read(lb, 512);
+    if (b) banner = b.toString('latin1', 0, Math.max(0, b.indexOf(0))).trim();
+  }
+  const release = vmci?.osrelease ?? banner?.match(/^Linux version (\S+)/)?.[1] ?? 'unknown';
+  opts.progress?.('discover', 4, 4);
+  return { mem, space, release, banner, kaslrShift, physBase, dtb, la57, pageOffsetBase, syms, btf, vmcoreinfo: vmci, sources, warnings };
+}
+
+interface BaseProfile {
+  space: X86_64Space;
+  syms: SymbolTable;
+  physBase: bigint;
+  kaslrShift: bigint;
+  la57: boolean;
+  dtb: number;
+  btf?: Btf;
+}
+
+function fromVmcoreInfo(mem: PhysicalMemory, vmci: VmcoreInfo, sources: Record<string, string>, warnings: string[], opts: DiscoverOptions): BaseProfile {
   sources.vmcoreinfo = `RAM at ${hex(vmci.paddr)}`;
   const physBase = (vmci.numbers.get('phys_base') ?? 0n) & MASK64;
   const kaslrShift = vmci.kernelOffset ?? 0n;
@@ -78,7 +122,6 @@ export function discoverLinux(mem: PhysicalMemory, opts: DiscoverOptions = {}): 
     sources.dtb = 'CR3 from the dump header';
   }
   opts.progress?.('discover', 1, 4);
-
   const reader = { read: (va: bigint, len: number) => space.read(va, len) };
   let syms: SymbolTable;
   const ks = (n: string) => vmci.symbols.get(`kallsyms_${n}`);
@@ -96,44 +139,61 @@ export function discoverLinux(mem: PhysicalMemory, opts: DiscoverOptions = {}): 
     syms = parseSystemMap(fs.readFileSync(opts.systemMap, 'utf8'), kaslrShift);
     sources.symbols = `System.map ${opts.systemMap} shifted by KASLR ${hex(kaslrShift)}`;
   } else {
-    throw new MemqError('kallsyms table locations are not in VMCOREINFO (kernel < 6.0): pass --system-map', 'E_KALLSYMS');
+    const scanned = scanKallsyms(mem, versionOf(vmci.osrelease));
+    syms = scanned.syms;
+    sources.symbols = `kallsyms decoded from memory (${syms.size} symbols; ${scanned.layout} layout found by scanning RAM at ${hex(scanned.tokenTablePhys)})`;
   }
-  if (opts.systemMap && sources.symbols.startsWith('kallsyms')) {
-    const map = parseSystemMap(fs.readFileSync(opts.systemMap, 'utf8'), kaslrShift);
-    let checked = 0;
-    let bad = 0;
-    for (const name of ['_stext', 'init_task', 'sys_call_table', 'linux_banner', 'modules', 'prb']) {
-      const a = syms.get(name);
-      const b = map.get(name);
-      if (a === undefined || b === undefined) continue;
-      checked++;
-      if (a !== b) bad++;
-    }
-    sources.system_map = `cross-checked ${checked} symbols against ${opts.systemMap}: ${bad ? `${bad} MISMATCH` : 'all match'}`;
-    if (bad) warnings.push(`System.map disagrees with in-memory kallsyms on ${bad} symbols (wrong map for this kernel?)`);
-  }
-  opts.progress?.('discover', 2, 4);
-
-  const btf = loadBtf(mem, space, syms, sources);
-  opts.progress?.('discover', 3, 4);
-
-  let pageOffsetBase = DEFAULT_PAGE_OFFSET;
-  const pob = syms.get('page_offset_base');
-  if (pob !== undefined) {
-    const b = space.read(pob, 8);
-    if (b) pageOffsetBase = b.readBigUInt64LE(0);
-    sources.page_offset_base = 'kernel variable page_offset_base';
-  } else sources.page_offset_base = 'default (no CONFIG_RANDOMIZE_MEMORY)';
-
-  let banner: string | null = null;
-  const lb = syms.get('linux_banner');
-  if (lb !== undefined) {
-    const b = space.read(lb, 512);
-    if (b) banner = b.toString('latin1', 0, Math.max(0, b.indexOf(0))).trim();
-  }
-  opts.progress?.('discover', 4, 4);
-  return { mem, space, release: vmci.osrelease, banner, kaslrShift, physBase, dtb, la57, pageOffsetBase, syms, btf, vmcoreinfo: vmci, sources, warnings };
+  return { space, syms, physBase, kaslrShift, la57, dtb };
 }
+
+function versionOf(release: string): [number, number] | undefined {
+  const m = release.match(/^(\d+)\.(\d+)/);
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+const BANNER = Buffer.from('Linux version ');
+
+/**
+ * No VMCOREINFO: kallsyms by RAM scan (runtime VAs), BTF by RAM scan, then phys_base from a banner
+ * hit that puts init_task's comm ("swapper…") where kallsyms says init_task is; the page-table root
+ * is then init_top_pgt; 4- vs 5-level decided by which one maps _stext.
+ */
+function withoutVmcoreInfo(mem: PhysicalMemory, sources: Record<string, string>, warnings: string[]): BaseProfile {
+  sources.vmcoreinfo = 'not found in RAM — scanning for kallsyms, BTF and the banner instead';
+  const scanned = scanKallsyms(mem);
+  const syms = scanned.syms;
+  sources.symbols = `kallsyms decoded from memory (${syms.size} symbols; ${scanned.layout} layout found by scanning RAM at ${hex(scanned.tokenTablePhys)})`;
+  const btf = scanBtf(mem, sources);
+  const commOff = BigInt(btf.offsetOf('task_struct', 'comm'));
+  const banner = syms.require('linux_banner');
+  const initTask = syms.require('init_task');
+  let physBase: bigint | null = null;
+  for (const [base, chunk] of scanRam(mem)) {
+    for (let i = chunk.indexOf(BANNER); i >= 0 && physBase === null; i = chunk.indexOf(BANNER, i + 1)) {
+      const cand = (BigInt(base + i) - (banner - START_KERNEL_MAP)) & MASK64;
+      const comm = physRead(mem, imagePhys(initTask + commOff, cand), 16);
+      if (comm && comm.toString('latin1', 0, 7) === 'swapper') physBase = cand;
+    }
+    if (physBase !== null) break;
+  }
+  if (physBase === null) throw new MemqError('kernel image not located: no linux_banner copy lines up with init_task', 'E_NO_KERNEL');
+  const pgdVa = syms.get('init_top_pgt') ?? syms.require('swapper_pg_dir');
+  const dtb = imagePhys(pgdVa, physBase);
+  const stext = syms.get('_stext') ?? syms.require('_text');
+  let la57 = false;
+  let space = new X86_64Space(mem, dtb, { la57 });
+  if (space.translate(stext) !== imagePhys(stext, physBase)) {
+    la57 = true;
+    space = new X86_64Space(mem, dtb, { la57 });
+    if (space.translate(stext) !== imagePhys(stext, physBase)) throw new MemqError(`kernel page tables at ${hex(dtb)} do not map _stext`, 'E_PAGING');
+  }
+  sources.dtb = 'init_top_pgt from kallsyms + phys_base from the banner/init_task match';
+  const text = syms.get('_text') ?? stext;
+  warnings.push('no VMCOREINFO in RAM: KASLR shift is reported relative to the default link address 0xffffffff81000000');
+  return { space, syms, physBase, kaslrShift: (text - DEFAULT_TEXT) & MASK64, la57, dtb, btf };
+}
+
+const DEFAULT_TEXT = 0xffffffff81000000n;
 
 function loadBtf(mem: PhysicalMemory, space: X86_64Space, syms: SymbolTable, sources: Record<string, string>): Btf {
   const start = syms.get('__start_BTF');
@@ -146,7 +206,11 @@ function loadBtf(mem: PhysicalMemory, space: X86_64Space, syms: SymbolTable, sou
       return new Btf(blob);
     }
   }
-  // Fallback: scan RAM for the BTF header (magic 9F EB 01 00, hdr_len 24).
+  return scanBtf(mem, sources);
+}
+
+/** Finds the BTF blob by scanning RAM for its header (magic 9F EB 01 00, hdr_len 24). */
+function scanBtf(mem: PhysicalMemory, sources: Record<string, string>): Btf {
   const magic = Buffer.from([0x9f, 0xeb, 0x01, 0x00, 0x18, 0x00, 0x00, 0x00]);
   for (const [base, chunk] of scanRam(mem)) {
     let i = chunk.indexOf(magic);
