@@ -277,6 +277,7 @@ export function linuxTampered(): { rows: Rows; planted: Record<string, string[]>
   P.push(processRow({ process_id: 903, parent_process_id: 900, name: 'agetty', argv: ['/sbin/agetty', 'ttyS0'], exe_path: '/usr/sbin/agetty' }));
   P.push(processRow({ process_id: 904, name: 'python3', argv: ['python3', 'loader.py'], exe_path: '/usr/bin/python3.11' }));
   rows.vma.push(vmaRow({ process_id: 904, start: 0x7f0000000000n, end: 0x7f0000021000n, protection: 'rwxp', kind: 'anon' }));
+  rows.env_var.push({ process_id: 904, name: 'PAYLOAD_SHA256', value: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' });
   P.push(processRow({ process_id: 905, name: 'sleep', argv: ['sleep', '1000'], exe_path: '/usr/bin/sleep' }));
   rows.vma.push(vmaRow({ process_id: 905, start: 0x7f1000000000n, end: 0x7f1000004000n, protection: 'r-xp', kind: 'file', file_name: '/memfd:payload (deleted)' }));
   P.push(processRow({ process_id: 906, name: 'hideme', argv: ['hideme'], exe_path: '/usr/bin/hideme', in_process_list: false }));
@@ -366,6 +367,10 @@ export function windowsMalicious(): { rows: Rows; planted: Record<string, string
   add({ process_id: 2001, parent_process_id: 1500, name: 'powershell.exe', exe_path: SYS32 + 'WindowsPowerShell\\v1.0\\powershell.exe',
     command_line: 'powershell.exe -nop -w hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAKQA=' });
   rows.socket.push(socketRow({ process_id: 2001, local_address: '10.0.0.5', local_port: 50123, remote_address: '198.51.100.7', remote_port: 4444 }));
+  rows.indicator.push(
+    { process_id: 2001, kind: 'url', value: 'https://cdn.badguy.ru/stage2.ps1', address: 0x1f0000n, region: 'private' },
+    { process_id: 2001, kind: 'domain', value: 'cdn.badguy.ru', address: 0x1f0008n, region: 'private' },
+  );
   add({ process_id: 2002, parent_process_id: 1200, name: 'wscript.exe', exe_path: SYS32 + 'wscript.exe', command_line: 'wscript.exe C:\\Users\\bob\\Downloads\\invoice.js' });
   add({ process_id: 2003, parent_process_id: 2002, name: 'rundll32.exe', exe_path: SYS32 + 'rundll32.exe', command_line: 'rundll32.exe C:\\Users\\Public\\evil.dll,Start' });
   add({ process_id: 2004, parent_process_id: 1200, name: 'svchost.exe', exe_path: 'C:\\Users\\Public\\svchost.exe', command_line: 'C:\\Users\\Public\\svchost.exe' });
