@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { materialize } from '../../lib/image/open';
+import { derivedDump } from './derive';
 
 export const IMAGES = path.resolve(__dirname, '../../../shared/images');
 
@@ -35,7 +36,6 @@ export const allFormats: Record<Kernel, string[]> = {
 /** Path to an uncompressed copy of a dump file (decompressed or derived once into the memq cache). */
 export async function dumpPath(kernel: Kernel, file: string): Promise<string> {
   if (file.startsWith('derived:')) {
-    const { derivedDump } = await import('./derive');
     return derivedDump(kernel, file.slice(8) as 'raw' | 'lime');
   }
   return materialize(path.join(kernelDirs[kernel], file));
