@@ -225,41 +225,43 @@ export function runRepl(opts: ReplOptions): Promise<void> {
 
   return new Promise<void>((resolve) => {
     let chain = Promise.resolve();
-    let closed = false;
-    const finish = () => {
-      if (closed) return;
-      closed = true;
-      rl.close();
+    let exiting = false; // .exit: ignore whatever follows
+    let inputClosed = false; // input ended: finish the queued lines, then stop
+    const prompt = () => {
+      if (!inputClosed && !exiting) rl.prompt();
     };
     rl.on('line', (line) => {
       chain = chain.then(async () => {
-        if (closed) return;
+        if (exiting) return;
         if (!buffer && /^\s*\./.test(line)) {
-          if (!(await dotCommand(line))) finish();
-          else rl.prompt();
+          if (await dotCommand(line)) prompt();
+          else {
+            exiting = true;
+            rl.close();
+          }
           return;
         }
         if (!buffer && !line.trim()) {
-          rl.prompt();
+          prompt();
           return;
         }
         buffer = buffer ? `${buffer}\n${line}` : line;
         if (!statementComplete(buffer)) {
           rl.setPrompt('  ...> ');
-          rl.prompt();
+          prompt();
           return;
         }
         const text = buffer.replace(/\\\s*\n/g, '\n').replace(/\s*;\s*$/, '');
         buffer = '';
         rl.setPrompt('memq> ');
         await runStatement(text);
-        rl.prompt();
+        prompt();
       });
     });
     rl.on('close', () => {
-      closed = true;
-      chain.then(() => {
-        if (buffer.trim()) say('(unfinished statement discarded)');
+      inputClosed = true;
+      chain = chain.then(() => {
+        if (buffer.trim() && !exiting) say('(unfinished statement discarded)');
         resolve();
       });
     });

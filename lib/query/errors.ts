@@ -58,17 +58,18 @@ function editDistance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
-/** Up to `max` candidates close to `name`: small edit distance, or one contains the other. */
+/** Up to `max` candidates close to `name`: small edit distance; failing that, names containing it. */
 export function didYouMean(name: string, candidates: Iterable<string>, max = 3): string[] {
   const n = name.toLowerCase();
   const limit = Math.max(2, Math.floor(n.length / 3));
+  const all = [...new Set(candidates)];
   const scored: [string, number][] = [];
-  for (const c of candidates) {
-    const cl = c.toLowerCase();
-    let s = editDistance(n, cl);
-    if (s > limit && n.length >= 3 && (cl.includes(n) || n.includes(cl))) s = limit;
+  for (const c of all) {
+    const s = editDistance(n, c.toLowerCase());
     if (s <= limit) scored.push([c, s]);
   }
   scored.sort((x, y) => x[1] - y[1] || x[0].localeCompare(y[0]));
-  return [...new Set(scored.map((x) => x[0]))].slice(0, max);
+  if (scored.length) return scored.slice(0, max).map((x) => x[0]);
+  if (n.length < 3) return [];
+  return all.filter((c) => c.toLowerCase().includes(n) || n.includes(c.toLowerCase())).slice(0, max);
 }
