@@ -53,6 +53,7 @@ export class KdumpMemory implements PhysicalMemory {
   private readonly rank: Float64Array;
   private readonly descOff: number;
   private readonly lru = new BlockLru(64);
+  private readonly desc = Buffer.alloc(DESC_SIZE);
   /** the source pages are read from (a FlatSource for flattened input) */
   private readonly data: ByteSource;
 
@@ -253,13 +254,15 @@ export class KdumpMemory implements PhysicalMemory {
 
   /** Decoded page `pfn`, or null when absent. Throws MemqError on corrupt or unsupported page data. */
   page(pfn: number): Buffer | null {
-    const hit = this.lru.get(pfn);
-    if (hit) return hit;
     const idx = this.descIndex(pfn);
     if (idx < 0) return null;
     const dpos = this.descOff + idx * DESC_SIZE;
-    const d = readExact(this.data, dpos, DESC_SIZE);
+    this.data.readInto(dpos, this.desc, 0, DESC_SIZE);
+    const d = this.desc;
     const off = Number(d.readBigUInt64LE(0));
+    // keyed by data offset: makedumpfile points every zero page at one shared copy, so they hit here
+    const hit = this.lru.get(off);
+    if (hit) return hit;
     const size = d.readUInt32LE(8);
     const flags = d.readUInt32LE(12);
     const where = `${this.source.name}: page pfn ${hx(pfn)} (descriptor at ${hx(dpos)}, data at ${hx(off)}+${size})`;
@@ -277,7 +280,7 @@ export class KdumpMemory implements PhysicalMemory {
     if (codec) page = decodeBlock(codec, raw, this.blockSize, where);
     else if (size === this.blockSize) page = raw;
     else throw new MemqError(`${where}: uncompressed page of ${size} bytes, expected ${this.blockSize}`, 'E_FORMAT');
-    this.lru.set(pfn, page);
+    this.lru.set(off, page);
     return page;
   }
 
