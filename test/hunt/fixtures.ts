@@ -403,3 +403,12 @@ export function windowsMalicious(): { rows: Rows; planted: Record<string, string
     },
   };
 }
+
+/** Row → the identity tests talk about: pid, pid:port for sockets, module name, table:index, log sequence. */
+export function hitKey(r: Record<string, unknown>): string {
+  if ('sequence' in r) return String(r.sequence);
+  if ('table_name' in r && 'index' in r) return `${r.table_name}:${r.index}`;
+  if ('local_port' in r) return `${r.process_id}:${r.local_port}`;
+  if ('process_id' in r) return String(r.process_id);
+  return String(r.name);
+}

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { loadPlaybooks } from '../../lib/hunt/loader';
 import { runHunt, type HuntReport } from '../../lib/hunt/runner';
 import { openLocalStore, runQuery, type LocalStore } from '../../lib/engine';
-import { devRows, gtPid, linuxTampered, windowsClean, windowsMalicious, writeSnapshot, type SnapshotRef } from './fixtures';
+import { devRows, gtPid, hitKey, linuxTampered, windowsClean, windowsMalicious, writeSnapshot, type SnapshotRef } from './fixtures';
 import { ParquetWriter } from '../../lib/store/parquet-writer';
 import { imagesAvailable } from '../support/dumps';
 
@@ -25,15 +25,6 @@ const snaps = {
 
 const tampered = linuxTampered();
 const winBad = windowsMalicious();
-
-/** Row → the identity tests talk about: pid, pid:port for sockets, module name, table:index, log sequence. */
-export function hitKey(r: Record<string, unknown>): string {
-  if ('sequence' in r) return String(r.sequence);
-  if ('table_name' in r && 'index' in r) return `${r.table_name}:${r.index}`;
-  if ('local_port' in r) return `${r.process_id}:${r.local_port}`;
-  if ('process_id' in r) return String(r.process_id);
-  return String(r.name);
-}
 
 function firedKeys(rep: HuntReport): Record<string, string[]> {
   const out: Record<string, string[]> = {};

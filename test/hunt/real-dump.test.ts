@@ -1,0 +1,132 @@
+// Hunting on the real dev dump: `memq add` analyzes memory.kdump into a store (the Linux engine's
+// real Parquet), then every bundled playbook must fire exactly on the processes the scenario table
+// (linux-dev/README.md, roles in ground-truth.json) says have that behaviour; IOC search and the
+// memory indicator scanner are checked against the miner's known pool URL.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadPlaybooks } from '../../lib/hunt/loader';
+import { runHunt } from '../../lib/hunt/runner';
+import { openLocalStore, runQuery, type LocalStore } from '../../lib/engine';
+import { addDumpToStore } from '../../lib/store/add';
+import { searchIocs } from '../../lib/ioc/search';
+import { diffSnapshots } from '../../lib/ioc/diff';
+import { localSqlExecutor } from '../../lib/ioc/local';
+import { tableNames } from '../../lib/model';
+import { scanIndicators } from '../../lib/os/common/indicators';
+import { dumpPath, groundTruth, imagesAvailable } from '../support/dumps';
+import { gtPid, hitKey } from './fixtures';
+
+const maybe = imagesAvailable() ? describe : describe.skip;
+const ref = { project: 'lab', machine: 'memq-dev', snapshot: 'kdump' };
+let dir: string;
+let store: LocalStore;
+
+beforeAll(async () => {
+  if (!imagesAvailable()) return;
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-hunt-real-'));
+  await addDumpToStore(dir, await dumpPath('6.1', 'memory.kdump'), ref);
+  // a second machine holding a copy of the same snapshot (cross-machine search)
+  for (const t of tableNames) {
+    const from = path.join(dir, t, `project=${ref.project}`, `machine=${ref.machine}`);
+    if (fs.existsSync(from)) fs.cpSync(from, path.join(dir, t, `project=${ref.project}`, 'machine=memq-dev-clone'), { recursive: true });
+  }
+  store = openLocalStore(dir);
+}, 300_000);
+
+afterAll(() => {
+  store?.close();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+maybe('hunt on the real dev dump (memory.kdump)', () => {
+  test('each playbook fires exactly where the scenario has the behaviour', async () => {
+    const exec = async (text: string) => {
+      const r = await runQuery(store, text, { machines: [ref.machine] });
+      return { columns: r.columns.map((c) => c.name), rows: r.rows };
+    };
+    const playbooks = loadPlaybooks();
+    const rep = await runHunt(exec, playbooks);
+    expect(rep.errors).toBe(0);
+    const got: Record<string, string[]> = {};
+    for (const r of rep.results) got[r.id] = [...new Set(r.queries.flatMap((q) => q.rows.map(hitKey)))].sort();
+
+    const pid = (...roles: string[]) => roles.map((r) => String(gtPid(r))).sort();
+    // the pool URL is in the memory of the miner (argv), of the shell that typed it (history, per
+    // ground truth shell_history) and of pid 1, the /init script that started the scenario
+    const pool = got['mining-pool-url-in-memory'];
+    expect(pool).toEqual(expect.arrayContaining(pid('evil_miner', 'shell')));
+    expect(pool.filter((p) => !['1', ...pid('evil_miner', 'shell')].includes(p))).toEqual([]);
+    delete got['mining-pool-url-in-memory'];
+
+    const want: Record<string, string[]> = Object.fromEntries(playbooks.filter((p) => p.id !== 'mining-pool-url-in-memory').map((p) => [p.id, []]));
+    Object.assign(want, {
+      'linux-kernel-thread-name-masquerade': pid('fake_kthread'),
+      'linux-deleted-executable': pid('deleted_exe'),
+      'linux-exec-from-temp-dir': pid('evil_miner', 'deleted_exe'),
+      'linux-exec-from-hidden-path': pid('evil_miner', 'deleted_exe', 'fake_kthread'),
+      'linux-cwd-hidden-dir': pid('evil_miner', 'shell'),
+      'linux-netcat-network': pid('nc_listener', 'nc_client'),
+      cryptominer: pid('evil_miner'),
+      'listener-unusual-port': [`${gtPid('httpd')}:8080`],
+      'suspicious-port-connection': [`${gtPid('nc_client')}:40358`, `${gtPid('nc_listener')}:4444`].sort(),
+    });
+    expect(got).toEqual(want);
+    // grouped by ATT&CK: Impact holds the miner, Defense Evasion the masquerading
+    expect(rep.by_tactic.map((t) => t.shortname)).toEqual(expect.arrayContaining(['defense-evasion', 'command-and-control', 'impact']));
+  });
+
+  test('ioc: the pool IP is found in the miner command line and memory on both machines', async () => {
+    const miner = gtPid('evil_miner');
+    const r = await searchIocs(localSqlExecutor(store), ['10.9.8.7', 'stratum+tcp://10.9.8.7:3333']);
+    for (const machine of [ref.machine, 'memq-dev-clone']) {
+      const here = r.hits.filter((h) => h.machine === machine);
+      expect(here.some((h) => h.table === 'process' && h.column === 'command_line' && h.where.process_id === miner)).toBe(true);
+      expect(here.some((h) => h.table === 'indicator' && h.where.process_id === miner && h.ioc === '10.9.8.7')).toBe(true);
+      expect(here.some((h) => h.table === 'indicator' && h.where.process_id === miner && h.ioc.startsWith('stratum'))).toBe(true);
+    }
+  });
+
+  test('diff of a snapshot with its copy is empty', async () => {
+    const d = await diffSnapshots(localSqlExecutor(store), ref, { ...ref, machine: 'memq-dev-clone' });
+    expect(d.entries).toEqual([]);
+  });
+
+  test('indicator table: the miner argv URL and its IP, 14 bytes apart ("stratum+tcp://")', async () => {
+    const r = await runQuery(store, `indicator.indicator_object.process_id == ${gtPid('evil_miner')}`, { machines: [ref.machine] }, {});
+    const rows = r.rows as { kind: string; value: string; address: string }[];
+    const url = rows.find((x) => x.kind === 'url' && x.value === 'stratum+tcp://10.9.8.7:3333');
+    expect(url).toBeDefined();
+    const ip = rows.find((x) => x.kind === 'ipv4' && x.value === '10.9.8.7' && BigInt(x.address) === BigInt(url!.address) + 14n);
+    expect(ip).toBeDefined();
+  });
+});
+
+maybe('indicator scanner on the raw physical image', () => {
+  test('finds the pool URL; every reported offset holds the reported text', async () => {
+    const raw = await dumpPath('6.1', 'memory.raw.gz');
+    const fd = fs.openSync(raw, 'r');
+    const chunk = Buffer.alloc(16 << 20);
+    const found: { value: string; offset: bigint }[] = [];
+    let checked = 0;
+    try {
+      const size = fs.fstatSync(fd).size;
+      // overlapping chunks so a string on a chunk edge is seen whole by one of them
+      for (let pos = 0; pos < size; pos += chunk.length - 4096) {
+        const n = fs.readSync(fd, chunk, 0, chunk.length, pos);
+        for (const h of scanIndicators(chunk.subarray(0, n), BigInt(pos), { kinds: ['url', 'ipv4'] })) {
+          const at = Number(h.address) - pos;
+          expect(chunk.toString('latin1', at, at + h.value.length)).toBe(h.value);
+          checked++;
+          if (h.kind === 'url') found.push({ value: h.value, offset: h.address });
+        }
+        if (n < chunk.length) break;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    expect(checked).toBeGreaterThan(0);
+    const cmd = groundTruth('6.1').processes.find((p) => p.pid === gtPid('evil_miner'))!.cmdline;
+    expect(found.map((f) => f.value)).toContain(cmd[2]);
+  }, 120_000);
+});
