@@ -191,3 +191,18 @@ describe('completion from the catalog', () => {
     expect(completePath('nothing.x')).toEqual([]);
   });
 });
+
+describe('the language reference', () => {
+  const readme = require('node:fs').readFileSync(require('node:path').join(__dirname, '../../lib/query/README.md'), 'utf8') as string;
+  test('every example in README "Examples" compiles for both dialects', () => {
+    const section = readme.split('## Examples')[1].split('\n## ')[0];
+    const examples = section
+      .split('\n')
+      .filter((l) => l.startsWith('    ') && !l.trim().startsWith('#'))
+      .map((l) => l.trim());
+    expect(examples.length).toBeGreaterThan(20);
+    for (const q of examples) {
+      for (const dialect of ['duckdb', 'athena'] as const) expect(() => compileQuery(q, { dialect })).not.toThrow();
+    }
+  });
+});
