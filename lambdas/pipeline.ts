@@ -17,6 +17,12 @@ import '../lib/os/linux';
 import '../lib/os/windows';
 
 let deps: PipelineDeps | undefined;
+let sfnClient: SFNClient | undefined;
+/** tests inject adapters over local stand-ins (s3rver, dynalite) */
+export function setDeps(d: PipelineDeps | undefined, sfn?: SFNClient): void {
+  deps = d;
+  sfnClient = sfn;
+}
 function getDeps(): PipelineDeps {
   if (deps) return deps;
   const s3 = new S3Client({});
@@ -37,7 +43,7 @@ function getDeps(): PipelineDeps {
 export async function ingest(e: { detail: { bucket: { name: string }; object: { key: string; etag?: string; 'version-id'?: string } } }) {
   const o = e.detail.object;
   const key = decodeURIComponent(o.key.replace(/\+/g, ' '));
-  const sfn = new SFNClient({});
+  const sfn = (sfnClient ??= new SFNClient({}));
   const r = await steps.ingest(getDeps(), { bucket: e.detail.bucket.name, key, versionOrEtag: o['version-id'] ?? o.etag ?? '' }, async (name, job) => {
     try {
       await sfn.send(new StartExecutionCommand({ stateMachineArn: process.env.STATE_MACHINE_ARN!, name, input: JSON.stringify({ job }) }));

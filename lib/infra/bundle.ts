@@ -60,7 +60,11 @@ export function bundleLambda(name: BundleName): Bundle {
     // the SDK is bundled (pinned versions, not whatever the runtime ships); only native code stays out
     external: ['@duckdb/*'],
   });
-  const usesDuckdb = Object.keys(res.metafile.inputs).some((f) => f.includes('lib/store/parquet-writer'));
+  const inputs = Object.keys(res.metafile.inputs);
+  const usesDuckdb = inputs.some((f) => f.includes('lib/store/parquet-writer'));
+  // lib/image/s3-source.ts runs the S3 client in a worker that require()s it by resolved path: ship
+  // it as one pre-bundled file in the bundle's node_modules so require.resolve finds it in /var/task.
+  const usesS3Worker = inputs.some((f) => f.includes('lib/image/s3-source'));
   const h = crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, 'index.js')));
   const nm = path.join(dir, 'node_modules');
   if (usesDuckdb) {
@@ -75,9 +79,25 @@ export function bundleLambda(name: BundleName): Bundle {
       fs.cpSync(from, to, { recursive: true, dereference: true });
       fs.writeFileSync(stamp, version);
     }
-  } else {
-    fs.rmSync(nm, { recursive: true, force: true });
   }
+  if (usesS3Worker) {
+    const out = path.join(nm, '@aws-sdk', 'client-s3');
+    fs.mkdirSync(out, { recursive: true });
+    buildSync({
+      entryPoints: [require.resolve('@aws-sdk/client-s3', { paths: [ROOT] })],
+      outfile: path.join(out, 'index.js'),
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      minify: true,
+      legalComments: 'none',
+      logLevel: 'silent',
+    });
+    fs.writeFileSync(path.join(out, 'package.json'), JSON.stringify({ name: '@aws-sdk/client-s3', main: 'index.js' }));
+    h.update(fs.readFileSync(path.join(out, 'index.js')));
+  }
+  if (!usesDuckdb && !usesS3Worker) fs.rmSync(nm, { recursive: true, force: true });
   const b: Bundle = { name, dir, hash: h.digest('hex').slice(0, 32) };
   memo.set(name, b);
   return b;

@@ -5,6 +5,7 @@ import type { ByteSource } from '../image/byte-source';
 import type { MetadataRepository } from '../platform/repository';
 import type { TableName } from '../model';
 import type { SnapshotPartition } from './keys';
+import type { PlanLimits } from './plan';
 
 export interface ObjectStore {
   readonly bucket: string;
@@ -58,4 +59,6 @@ export interface PipelineDeps {
   /** scratch directory for Parquet before upload (Lambda /tmp) */
   tmpDir: string;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** shard planning limits (default: defaultLimits in plan.ts) */
+  limits?: PlanLimits;
 }

@@ -11,7 +11,7 @@ import { wrapperKind } from '../image/decompress';
 import { openEngine } from '../os/open';
 import type { OsEngine } from '../os/engine';
 import { analyzeTables, type SnapshotManifest } from '../store/analyze';
-import type { TableName } from '../model';
+import { tableNames, type TableName } from '../model';
 import { now, type Snapshot } from '../platform/model';
 import { MemqError } from '../util/errors';
 import {
@@ -116,7 +116,17 @@ export async function ingest(
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * One open engine per container, keyed by the dump object: a warm Lambda that runs several shards of
+ * the same snapshot pays kernel discovery (symbols, BTF) once. Extraction is read-only, so reuse
+ * gives the same rows; the engine is closed when a different dump comes along.
+ */
+let cached: { id: string; eng: OsEngine } | null = null;
+
 function openJobEngine(deps: PipelineDeps, job: SnapshotJob): OsEngine {
+  const id = `${job.bucket}\0${job.key}\0${job.size}\0${job.snapshot}`;
+  if (cached?.id === id) return cached.eng;
+  closeCachedEngine();
   const src = deps.dumps.open(job.bucket, job.key, job.size);
   const head = readAt(src, 0, 8);
   const wrap = wrapperKind(head);
@@ -129,11 +139,19 @@ function openJobEngine(deps: PipelineDeps, job: SnapshotJob): OsEngine {
   }
   const mem = openSource(src, { cacheBytes: 256 << 20 });
   try {
-    return openEngine(mem);
+    const eng = openEngine(mem);
+    cached = { id, eng };
+    return eng;
   } catch (e) {
     mem.close();
     throw e;
   }
+}
+
+/** Closes the container's cached engine (tests, and before opening another dump). */
+export function closeCachedEngine(): void {
+  cached?.eng.mem.close();
+  cached = null;
 }
 
 async function updateSnapshot(deps: PipelineDeps, id: string, patch: Partial<Snapshot>): Promise<void> {
@@ -143,8 +161,8 @@ async function updateSnapshot(deps: PipelineDeps, id: string, patch: Partial<Sna
 }
 
 export async function probe(deps: PipelineDeps, job: SnapshotJob): Promise<{ job: SnapshotJob; probe: ProbeResult }> {
-  const eng = openJobEngine(deps, job);
   try {
+    const eng = openJobEngine(deps, job);
     const info = eng.info();
     const result: ProbeResult = {
       format: eng.mem.format,
@@ -154,8 +172,9 @@ export async function probe(deps: PipelineDeps, job: SnapshotJob): Promise<{ job
     };
     await updateSnapshot(deps, job.snapshot, { stage: 'probe', progress: 0.05, os: result.os, kernel: result.kernel });
     return { job, probe: result };
-  } finally {
-    eng.mem.close();
+  } catch (e) {
+    closeCachedEngine();
+    throw e;
   }
 }
 
@@ -165,17 +184,18 @@ export async function plan(
   limits: PlanLimits = defaultLimits,
 ): Promise<{ job: SnapshotJob; itemsKey: string; shardCount: number }> {
   const { job } = input;
-  const eng = openJobEngine(deps, job);
   try {
-    const shards = planShards(eng.tables, eng.processCount(), job.size, limits);
+    const eng = openJobEngine(deps, job);
+    const shards = planShards(eng.tables, eng.processCount(), job.size, deps.limits ?? limits);
     const file: PlanFile = { job, probe: input.probe, shards, warnings: [...eng.warnings], planned_at: now() };
     await deps.lake.put(planKey(job.snapshot), JSON.stringify(file), 'application/json');
     // the Distributed Map reads its items from this JSON array
     await deps.lake.put(shardItemsKey(job.snapshot), JSON.stringify(shards), 'application/json');
     await updateSnapshot(deps, job.snapshot, { stage: `plan: ${shards.length} shards`, progress: 0.1 });
     return { job, itemsKey: shardItemsKey(job.snapshot), shardCount: shards.length };
-  } finally {
-    eng.mem.close();
+  } catch (e) {
+    closeCachedEngine();
+    throw e;
   }
 }
 
@@ -206,6 +226,7 @@ export async function runShard(deps: PipelineDeps, input: { job: SnapshotJob; sh
   }
   const eng = openJobEngine(deps, job);
   const dir = fs.mkdtempSync(path.join(deps.tmpDir, `shard-${shard.id}-`));
+  const warningsBefore = eng.warnings.length;
   try {
     const file = `${shard.id}.parquet`;
     const { counts } = await analyzeTables(eng, dir, [shard.table], { processRange: shard.processRange, fileName: () => file });
@@ -213,11 +234,13 @@ export async function runShard(deps: PipelineDeps, input: { job: SnapshotJob; sh
     const key = shardObjectKey(shard.table, partitionOf(job), shard.id);
     if (rows > 0) await deps.lake.put(key, fs.readFileSync(path.join(dir, file)), 'application/vnd.apache.parquet');
     else await deps.lake.delete([key]); // a retry that now finds nothing must not leave an old file
-    const r: ShardResult = { id: shard.id, kind: 'table', table: shard.table, rows, ms: Math.round(performance.now() - t0), warnings: [...eng.warnings].slice(0, 200) };
+    const r: ShardResult = { id: shard.id, kind: 'table', table: shard.table, rows, ms: Math.round(performance.now() - t0), warnings: eng.warnings.slice(warningsBefore, warningsBefore + 200) };
     await deps.lake.put(shardResultKey(job.snapshot, shard.id), JSON.stringify(r), 'application/json');
     return { id: shard.id, rows };
+  } catch (e) {
+    closeCachedEngine(); // a failed extraction may leave the engine in a bad state: start fresh on retry
+    throw e;
   } finally {
-    eng.mem.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -272,7 +295,7 @@ export async function finalize(
 
   const manifest: SnapshotManifest = {
     memq_version: require('../../package.json').version,
-    dump: { name: path.posix.basename(job.key), size: job.size, sha256: combineHashes(hashes, limits.hashPartBytes), format: planFile.probe.format },
+    dump: { name: path.posix.basename(job.key), size: job.size, sha256: combineHashes(hashes, (deps.limits ?? limits).hashPartBytes), format: planFile.probe.format },
     os: planFile.probe.os,
     kernel: planFile.probe.kernel,
     info: planFile.probe.info,
@@ -282,7 +305,9 @@ export async function finalize(
     created_at: now(),
   };
   await deps.lake.put(manifestKey(partitionOf(job)), JSON.stringify(manifest, null, 2) + '\n', 'application/json');
-  await deps.partitions.register(tablesInPlan, partitionOf(job));
+  // every catalog table gets the partition (empty where this OS fills nothing): a snapshot then
+  // exists uniformly for cross-table queries
+  await deps.partitions.register(tableNames, partitionOf(job));
   await updateSnapshot(deps, job.snapshot, { status: 'ready', stage: 'done', progress: 1, counts, error: null });
   await deps.usage.record({ snapshot: job.snapshot, org: job.org, hour: new Date().toISOString().slice(0, 13), bytes: job.size });
   // _pipeline/ scratch stays so a retried finalize finds it again; a lifecycle rule expires it.

@@ -42,3 +42,24 @@ export class DynamoUsageSink implements UsageSink {
     }
   }
 }
+
+/** CreateTable input matching the CDK table (tests create it on dynalite). */
+export function usageCreateTableInput(tableName: string) {
+  const i = usageTableShape.pendingIndex;
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: [usageTableShape.partitionKey, i.partitionKey, i.sortKey].map((a) => ({ AttributeName: a, AttributeType: 'S' as const })),
+    KeySchema: [{ AttributeName: usageTableShape.partitionKey, KeyType: 'HASH' as const }],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: i.name,
+        KeySchema: [
+          { AttributeName: i.partitionKey, KeyType: 'HASH' as const },
+          { AttributeName: i.sortKey, KeyType: 'RANGE' as const },
+        ],
+        Projection: { ProjectionType: 'ALL' as const },
+      },
+    ],
+  };
+}

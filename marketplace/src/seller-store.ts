@@ -169,3 +169,24 @@ export class SellerStore {
     await this.doc.send(new PutCommand({ TableName: this.table, Item: item }));
   }
 }
+
+/** CreateTable input matching the CDK ledger table (tests create it on dynalite). */
+export function sellerCreateTableInput(tableName: string) {
+  const i = sellerTableShape.unmeteredIndex;
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: [sellerTableShape.partitionKey, i.partitionKey, i.sortKey].map((a) => ({ AttributeName: a, AttributeType: 'S' as const })),
+    KeySchema: [{ AttributeName: sellerTableShape.partitionKey, KeyType: 'HASH' as const }],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: i.name,
+        KeySchema: [
+          { AttributeName: i.partitionKey, KeyType: 'HASH' as const },
+          { AttributeName: i.sortKey, KeyType: 'RANGE' as const },
+        ],
+        Projection: { ProjectionType: 'ALL' as const },
+      },
+    ],
+  };
+}
