@@ -49,7 +49,7 @@ function bitmapDump(present: number[], bits: number, sig = 'FDMP'): Buffer {
   const bitmapBytes = Math.ceil(bits / 32) * 4;
   const sum = Buffer.alloc(0x38 + bitmapBytes);
   sum.write(sig, 0, 'latin1');
-  sum.write('DU64', 4, 'latin1');
+  sum.write('DUMP', 4, 'latin1');
   const headerSize = Math.ceil((0x2000 + sum.length) / PAGE) * PAGE;
   sum.writeBigUInt64LE(BigInt(headerSize), 0x20);
   sum.writeBigUInt64LE(BigInt(present.length), 0x28);

@@ -143,8 +143,10 @@ export class WindowsBitmapDump extends SegmentedDump {
   static open(src: ByteSource, h: DumpHeader64): WindowsBitmapDump {
     const sh = readExact(src, DUMP_HEADER64_SIZE, 0x38);
     const sig = sh.toString('latin1', 0, 4);
-    if ((sig !== 'SDMP' && sig !== 'FDMP') || sh.toString('latin1', 4, 8) !== 'DU64') {
-      throw new MemqError(`${src.name}: Windows bitmap dump without a _SUMMARY_DUMP64 header (expected 'SDMP' or 'FDMP' + 'DU64' at 0x2000, found '${sig}')`, 'E_FORMAT');
+    const valid = sh.toString('latin1', 4, 8);
+    // Windows writes ValidDump 'DUMP' here (some tools write 'DU64'): accept both
+    if ((sig !== 'SDMP' && sig !== 'FDMP') || (valid !== 'DUMP' && valid !== 'DU64')) {
+      throw new MemqError(`${src.name}: Windows bitmap dump without a _SUMMARY_DUMP64 header (expected 'SDMP'/'FDMP' + 'DUMP' at 0x2000, found '${sh.toString('latin1', 0, 8).replace(/[^\x20-\x7e]/g, '.')}')`, 'E_FORMAT');
     }
     const headerSize = sh.readBigUInt64LE(0x20);
     const pages = sh.readBigUInt64LE(0x28);

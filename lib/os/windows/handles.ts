@@ -5,7 +5,7 @@
 // FILE_OBJECT's FileName for files.
 import type { Row } from '../../model';
 import { readFieldBig } from './layout';
-import { isKernelPtr } from './memory';
+import { cString, isKernelPtr } from './memory';
 import type { EProc, WinCtx } from './processes';
 
 const MAX_HANDLES = 1 << 20;
@@ -96,6 +96,8 @@ export function handleRows(ctx: WinCtx, p: EProc, types: ObjectTypes): Row<'hand
       let name: string | null = null;
       const infoMask = h[maskOff];
       if (type === 'File') name = k.mem.unicodeString(body + BigInt(fileNameOff));
+      else if (type === 'Process') name = processName(ctx, body);
+      else if (type === 'Thread') name = threadName(ctx, body);
       else if (infoMask & 2) {
         const ni = hdr - BigInt(nameInfoSize + (infoMask & 1 ? creatorSize : 0));
         name = k.mem.unicodeString(ni + BigInt(L.off('_OBJECT_HEADER_NAME_INFO', 'Name')));
@@ -111,4 +113,24 @@ export function handleRows(ctx: WinCtx, p: EProc, types: ObjectTypes): Row<'hand
     }
   }
   return out;
+}
+
+/** Process handles are named as Volatility prints them: ImageFileName(pid). */
+function processName(ctx: WinCtx, ep: bigint): string | null {
+  const L = ctx.L;
+  const b = ctx.k.mem.read(ep, L.off('_EPROCESS', 'ImageFileName') + 16);
+  if (!b) return null;
+  const pid = b.readBigUInt64LE(L.off('_EPROCESS', 'UniqueProcessId'));
+  return `${cString(b, L.off('_EPROCESS', 'ImageFileName'), 15)}(${pid})`;
+}
+
+/** Thread handles: "TID <tid> PID <pid>" from the ETHREAD's client id. */
+function threadName(ctx: WinCtx, et: bigint): string | null {
+  const L = ctx.L;
+  const cid = L.off('_ETHREAD', 'Cid');
+  const b = ctx.k.mem.read(et + BigInt(cid), 16);
+  if (!b) return null;
+  const pid = b.readBigUInt64LE(L.off('_CLIENT_ID', 'UniqueProcess'));
+  const tid = b.readBigUInt64LE(L.off('_CLIENT_ID', 'UniqueThread'));
+  return `TID ${tid} PID ${pid}`;
 }

@@ -63,10 +63,12 @@ export function userModuleRows(ctx: WinCtx, p: EProc, um: Mem, peb: PebInfo | nu
   const images = new Map<bigint, Vad>();
   for (const v of vads) if (v.vadType === 2) images.set(v.start, v);
   const listed = new Set<bigint>();
+  let listRead = false;
   if (peb && isUserPtr(peb.ldr)) {
     const head = peb.ldr + BigInt(L.off('_PEB_LDR_DATA', 'InLoadOrderModuleList'));
     const links = L.off('_LDR_DATA_TABLE_ENTRY', 'InLoadOrderLinks');
     const size = L.size('_LDR_DATA_TABLE_ENTRY');
+    listRead = um.u64(head) !== null;
     for (const e of um.walkList(head, 8192)) {
       if (!isUserPtr(e)) break;
       const b = um.read(e - BigInt(links), size);
@@ -86,7 +88,9 @@ export function userModuleRows(ctx: WinCtx, p: EProc, um: Mem, peb: PebInfo | nu
       });
     }
   }
-  // ldrmodules cross-check: image mappings the loader list does not mention
+  // ldrmodules cross-check: image mappings the loader list does not mention (only when the list was
+  // readable — without user memory every image would look unlinked)
+  if (!listRead) return out;
   for (const [start, v] of images) {
     if (listed.has(start)) continue;
     const path = v.fileName ?? '';

@@ -162,8 +162,8 @@ export function socketRows(ctx: WinCtx, procs: EProc[]): Row<'socket'>[] {
       rows.push({
         pa: h.pa, process_id: pid, fd: null, family, type: h.kind === 'tcpL' ? 'STREAM' : 'DGRAM',
         protocol: h.kind === 'tcpL' ? 'TCP' : 'UDP', local_address: local ?? any,
-        local_port: buf.readUInt16BE(lay2.Port), remote_address: h.kind === 'tcpL' ? any : null,
-        remote_port: h.kind === 'tcpL' ? 0 : null, state: h.kind === 'tcpL' ? 'LISTENING' : '', inode: null, object_address: 0n,
+        local_port: buf.readUInt16BE(lay2.Port), remote_address: null, remote_port: null,
+        state: h.kind === 'tcpL' ? 'LISTENING' : '', inode: null, object_address: 0n,
       });
     }
     void created;

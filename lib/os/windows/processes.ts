@@ -171,9 +171,15 @@ function isWow64(ctx: WinCtx, p: EProc): boolean {
   return f ? readFieldBig(p.buf, 0, f) !== 0n : false;
 }
 
-const TRUSTED_DIRS = [/^\\windows\\system32\\/i, /^\\windows\\syswow64\\/i, /^\\program files\\/i, /^\\program files \(x86\)\\/i];
+const TRUSTED_DIRS = [
+  /^\\windows\\system32\\/i,
+  /^\\windows\\syswow64\\/i,
+  /^\\program files\\/i,
+  /^\\program files \(x86\)\\/i,
+  /^\\windows\\[^\\]+$/i, // files directly in the Windows directory (explorer.exe, regedit.exe)
+];
 
-/** Image path outside System32 / SysWOW64 / Program Files (drive letter and \??\ prefixes ignored). */
+/** Image path outside System32 / SysWOW64 / Program Files / the Windows directory itself (drive letter and \??\ prefixes ignored). */
 export function suspiciousPath(path: string | null): boolean {
   if (!path) return false;
   const p = path.replace(/^\\\?\?\\/, '').replace(/^\\SystemRoot\\/i, '\\Windows\\').replace(/^[a-z]:/i, '');
@@ -197,9 +203,12 @@ const EXPECTED_PARENTS: Record<string, string[]> = {
   'dwm.exe': ['winlogon.exe'],
   'logonui.exe': ['winlogon.exe', 'wininit.exe'],
 };
-/** Office and browser parents that should not spawn script hosts or shells. */
+/** Shells, script hosts and LOLBins that document readers should never start. */
 const SUSPICIOUS_CHILD = /^(cmd|powershell|pwsh|rundll32|regsvr32|mshta|wscript|cscript|certutil|bitsadmin)\.exe$/i;
 const DOC_PARENTS = /^(winword|excel|powerpnt|outlook|msaccess|mspub|acrord32|acrobat|wmiprvse)\.exe$/i;
+/** Proxy-execution LOLBins started from a shell or script host (the second stage of a macro chain). */
+const LOLBINS = /^(rundll32|regsvr32|mshta|certutil|bitsadmin|installutil|msbuild)\.exe$/i;
+const SCRIPT_PARENTS = /^(powershell|pwsh|cmd|wscript|cscript|mshta)\.exe$/i;
 
 export function unusualParent(name: string, parentName: string | null): boolean {
   if (parentName === null) return false; // parent exited: normal for csrss/wininit/winlogon/explorer
@@ -207,7 +216,7 @@ export function unusualParent(name: string, parentName: string | null): boolean 
   const pn = parentName.toLowerCase();
   const exp = EXPECTED_PARENTS[n];
   if (exp && !exp.includes(pn)) return true;
-  return SUSPICIOUS_CHILD.test(n) && DOC_PARENTS.test(pn);
+  return (SUSPICIOUS_CHILD.test(n) && DOC_PARENTS.test(pn)) || (LOLBINS.test(n) && SCRIPT_PARENTS.test(pn));
 }
 
 export interface ProcessExtras {

@@ -45,11 +45,8 @@ export function ssdtRows(ctx: WinCtx, drivers: Row<'kernel_module'>[]): Row<'sys
   for (let i = 0; i < count; i++) {
     const handler = base + BigInt(tab.readInt32LE(i * 4) >> 4);
     const inKernel = handler >= k.kernBase && handler < kEnd;
-    let module: string | null = inKernel ? 'ntoskrnl' : null;
-    if (!inKernel) {
-      const d = drivers.find((m) => handler >= m.base && handler < m.base + BigInt(m.size));
-      module = d ? d.name : null;
-    }
+    const d = drivers.find((m) => handler >= m.base && handler < m.base + BigInt(m.size));
+    const module = d ? d.name : inKernel ? 'ntoskrnl.exe' : null;
     out.push({
       table_name: 'ssdt',
       index: i,
