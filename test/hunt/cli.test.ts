@@ -1,0 +1,88 @@
+// The hunting commands end to end through bin/memq.js: output formats and the exit-code contract
+// (0 = nothing found, 1 = something fired / found / differs, 2 = could not run).
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { ParquetWriter } from '../../lib/store/parquet-writer';
+import { devRows, gtPid, windowsClean, writeSnapshot } from './fixtures';
+import { imagesAvailable } from '../support/dumps';
+
+const BIN = path.resolve(__dirname, '../../bin/memq.js');
+let dir: string;
+
+function memq(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, MEMQ_STORE: dir }, timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const maybe = imagesAvailable() ? describe : describe.skip;
+
+beforeAll(async () => {
+  if (!imagesAvailable()) return;
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-hunt-cli-'));
+  const w = await ParquetWriter.create();
+  try {
+    await writeSnapshot(dir, { project: 'lab', machine: 'memq-dev', snapshot: 'gt' }, devRows(), w);
+    await writeSnapshot(dir, { project: 'lab', machine: 'win10', snapshot: 'clean' }, windowsClean(), w);
+  } finally {
+    w.close();
+  }
+});
+
+afterAll(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+maybe('memq hunt / ioc / diff', () => {
+  test('hunt: findings grouped by tactic, exit 1; JSON for pipelines', () => {
+    const t = memq('hunt', '--machine', 'memq-dev');
+    expect(t.code).toBe(1);
+    expect(t.out).toMatch(/^hunt: \d+ playbooks, \d+ queries — \d+ fired in 1 snapshot/);
+    expect(t.out).toContain('Defense Evasion (TA0005)');
+    expect(t.out).toContain('[high] linux-deleted-executable');
+    const j = memq('hunt', '--machine', 'memq-dev', '--format', 'json');
+    expect(j.code).toBe(1);
+    const rep = JSON.parse(j.out);
+    const deleted = rep.results.find((r: { id: string }) => r.id === 'linux-deleted-executable');
+    expect(deleted.queries[0].rows.map((r: { process_id: number }) => r.process_id)).toEqual([gtPid('deleted_exe')]);
+    expect(rep.by_tactic[0].id).toMatch(/^TA\d{4}$/);
+  });
+
+  test('hunt: nothing fired on the clean Windows set is exit 0; a bad playbook directory is exit 2', () => {
+    const c = memq('hunt', '--machine', 'win10', '--format', 'json');
+    expect(c.code).toBe(0);
+    expect(JSON.parse(c.out).fired).toBe(0);
+    const bad = memq('hunt', '--playbooks', path.join(dir, 'nope'));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/^memq: playbook path .* does not exist/);
+  });
+
+  test('ioc: hits say where they were found; exit 1 found, 0 not found', () => {
+    const r = memq('ioc', '10.9.8.7', 'evil-miner', '--format', 'json');
+    expect(r.code).toBe(1);
+    const res = JSON.parse(r.out);
+    expect(res.hits.length).toBeGreaterThan(0);
+    for (const h of res.hits) {
+      expect(h).toMatchObject({ project: 'lab', machine: 'memq-dev', snapshot: 'gt' });
+      expect(typeof h.table).toBe('string');
+      expect(typeof h.column).toBe('string');
+    }
+    const none = memq('ioc', '203.0.113.99');
+    expect(none.code).toBe(0);
+    expect(none.out).toMatch(/0 hits/);
+    const csv = memq('ioc', 'evil-miner', '--format', 'csv');
+    expect(csv.out.split('\n')[0]).toBe('ioc,kind,project,machine,snapshot,table,column,where,value');
+  });
+
+  test('diff: exit 1 with differences, table lists appeared/vanished', () => {
+    const d = memq('diff', 'gt', 'clean');
+    expect(d.code).toBe(1);
+    expect(d.out).toMatch(/^diff lab\/memq-dev\/gt → lab\/win10\/clean/);
+    expect(d.out).toContain('listener: 3 appeared, 1 vanished'); // Windows 135/445/49664 vs. httpd 8080
+    expect(memq('diff', 'gt', 'gt').code).toBe(0);
+    const amb = memq('diff', 'gt', 'missing');
+    expect(amb.code).toBe(2);
+    expect(amb.err).toMatch(/no stored snapshot "missing"/);
+  });
+});
