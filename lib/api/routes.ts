@@ -19,6 +19,7 @@ import {
   tlpLabels,
 } from '../platform/model';
 import { PlatformError, invalid } from '../platform/errors';
+import { keywords, wordOperators } from '../query';
 import type { Subject } from '../platform/authz';
 import type { Platform } from '../platform/service';
 import type { HandlerContext } from './router';
@@ -127,6 +128,8 @@ export function catalogView() {
       ]),
     ),
     tlp: [...tlpLabels],
+    /** words of the query language, for editor completion */
+    keywords: [...keywords, ...wordOperators],
   };
 }
 
@@ -134,6 +137,7 @@ const CatalogOut = z.object({
   tables: z.record(z.string(), z.object({ doc: z.string(), platform: z.string(), columns: z.array(z.object({ name: z.string(), kind: z.string(), doc: z.string(), nullable: z.boolean(), platform: z.string() })) })),
   objects: z.record(z.string(), z.object({ doc: z.string(), primary: z.string(), default_columns: z.array(z.string()), sub_objects: z.record(z.string(), z.object({ table: z.string(), cardinality: z.string(), doc: z.string(), fields: z.array(z.string()) })) })),
   tlp: z.array(z.string()),
+  keywords: z.array(z.string()),
 });
 
 const TableParam = z.object({ id: Id, table: z.enum(tableNames as [TableName, ...TableName[]]) });

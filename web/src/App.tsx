@@ -1,0 +1,94 @@
+// The application shell: sign-in, then navigation between projects, snapshots, query, playbooks,
+// IOC search, shared items and the audit log. The catalog (for completion and column docs) and the
+// signed-in user are loaded once and passed down.
+import { useEffect, useState } from 'react';
+import { api, hasToken, setToken, type Catalog, type Project, type User } from './lib/api';
+import { go, useHashPath } from './lib/router';
+import { LoginPage } from './pages/LoginPage';
+import { ProjectsPage } from './pages/ProjectsPage';
+import { SnapshotPage } from './pages/SnapshotPage';
+import { QueryPage } from './pages/QueryPage';
+import { PlaybooksPage } from './pages/PlaybooksPage';
+import { IocPage } from './pages/IocPage';
+import { SharedPage } from './pages/SharedPage';
+import { AuditPage } from './pages/AuditPage';
+import { GridBenchPage } from './pages/GridBenchPage';
+
+export interface Session {
+  user: User;
+  projects: Project[];
+  catalog: Catalog & { keywords: string[] };
+  reload(): Promise<void>;
+}
+
+export function App() {
+  const [session, setSession] = useState<Session | null>(null);
+  const [signedIn, setSignedIn] = useState(hasToken());
+  const path = useHashPath();
+
+  const load = async () => {
+    try {
+      const [me, catalog] = await Promise.all([api('GET', '/me'), api('GET', '/catalog')]);
+      setSession({ user: me.user, projects: me.projects, catalog, reload: load });
+    } catch {
+      setSignedIn(false);
+    }
+  };
+  useEffect(() => {
+    if (signedIn) void load();
+  }, [signedIn]);
+
+  if (!signedIn) return <LoginPage onSignedIn={() => setSignedIn(true)} />;
+  if (!session) return <div className="loading">Loading…</div>;
+
+  const signOut = async () => {
+    await api('POST', '/auth/logout').catch(() => undefined);
+    setToken(null);
+    setSession(null);
+    setSignedIn(false);
+  };
+  const [page = 'projects', arg] = path;
+  const nav = [
+    ['projects', 'Projects'],
+    ['query', 'Query'],
+    ['playbooks', 'Playbooks'],
+    ['ioc', 'IOC search'],
+    ['shared', 'Shared with me'],
+    ['audit', 'Audit log'],
+  ] as const;
+  return (
+    <div className="shell">
+      <header>
+        <span className="brand">memq</span>
+        <nav>
+          {nav.map(([id, label]) => (
+            <a key={id} href={`#/${id}`} className={page === id ? 'active' : ''} data-testid={`nav-${id}`}>
+              {label}
+            </a>
+          ))}
+        </nav>
+        <span className="user" data-testid="current-user">
+          {session.user.name} ({session.user.email})
+        </span>
+        <button onClick={signOut} data-testid="sign-out">
+          Sign out
+        </button>
+      </header>
+      <main>
+        {page === 'projects' && <ProjectsPage session={session} projectId={arg} />}
+        {page === 'snapshots' && arg && <SnapshotPage session={session} snapshotId={arg} focusPid={path[2]} />}
+        {page === 'query' && <QueryPage session={session} />}
+        {page === 'playbooks' && <PlaybooksPage session={session} />}
+        {page === 'ioc' && <IocPage session={session} />}
+        {page === 'shared' && <SharedPage />}
+        {page === 'audit' && <AuditPage session={session} />}
+        {page === 'grid-bench' && <GridBenchPage n={Number(arg)} />}
+        {!['projects', 'snapshots', 'query', 'playbooks', 'ioc', 'shared', 'audit', 'grid-bench'].includes(page) && (
+          <p>
+            Unknown page. <a onClick={() => go('projects')}>Projects</a>
+          </p>
+        )}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,2 @@
+// Types for non-code imports handled by Vite.
+declare module '*.css';

@@ -1,0 +1,6 @@
+// Entry of the memq web UI.
+import { createRoot } from 'react-dom/client';
+import { App } from './App';
+import './style.css';
+
+createRoot(document.getElementById('root')!).render(<App />);

@@ -1,0 +1,38 @@
+// Sign-in: e-mail and password against POST /auth/login (local); the token is kept for API calls.
+import { useState } from 'react';
+import { api, setToken } from '../lib/api';
+
+export function LoginPage({ onSignedIn }: { onSignedIn(): void }) {
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      const r = await api('POST', '/auth/login', { email, password });
+      setToken(r.token);
+      onSignedIn();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  return (
+    <form className="login" onSubmit={submit}>
+      <h1>memq</h1>
+      <p>Memory forensics for teams</p>
+      <label>
+        E-mail
+        <input data-testid="login-email" value={email} onChange={(e) => setEmail(e.target.value)} autoFocus />
+      </label>
+      <label>
+        Password
+        <input data-testid="login-password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} />
+      </label>
+      {error && <div className="error" data-testid="login-error">{error}</div>}
+      <button type="submit" data-testid="login-submit">
+        Sign in
+      </button>
+    </form>
+  );
+}

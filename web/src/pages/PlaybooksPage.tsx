@@ -1,0 +1,131 @@
+// Playbook library grouped by ATT&CK tactic (filter by tactic/technique/text), run on a scope; hits
+// are grouped by tactic → technique → playbook, each row linking to the object in its snapshot.
+import { useEffect, useMemo, useState } from 'react';
+import { api, type HuntHit, type Playbook, type Scope } from '../lib/api';
+import { go } from '../lib/router';
+import { ScopePicker } from '../components/ScopePicker';
+import type { Session } from '../App';
+
+export function PlaybooksPage({ session }: { session: Session }) {
+  const [pbs, setPbs] = useState<Playbook[]>([]);
+  const [tactic, setTactic] = useState('');
+  const [filter, setFilter] = useState('');
+  const [scope, setScope] = useState<Scope>({ all: true });
+  const [hits, setHits] = useState<HuntHit[] | null>(null);
+  const [errors, setErrors] = useState<{ playbook_id: string; message: string }[]>([]);
+  const [running, setRunning] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => void api<Playbook[]>('GET', '/playbooks').then(setPbs).catch((e) => setError(e.message)), []);
+  const tactics = useMemo(() => [...new Set(pbs.flatMap((p) => p.techniques.flatMap((t) => t.tactics)))].sort(), [pbs]);
+  const shown = pbs.filter(
+    (p) => (!tactic || p.techniques.some((t) => t.tactics.includes(tactic))) && (!filter || `${p.id} ${p.title} ${p.techniques.map((t) => `${t.id} ${t.name}`).join(' ')}`.toLowerCase().includes(filter.toLowerCase())),
+  );
+  const run = async () => {
+    setRunning(true);
+    setError(null);
+    try {
+      const r = await api('POST', '/hunts', { scope, playbook_ids: shown.map((p) => p.id) });
+      setHits(r.hits);
+      setErrors(r.errors);
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setRunning(false);
+    }
+  };
+  const byTactic = new Map<string, HuntHit[]>();
+  for (const h of hits ?? []) for (const t of new Set(h.techniques.flatMap((x) => x.tactics))) byTactic.set(t, [...(byTactic.get(t) ?? []), h]);
+  return (
+    <div>
+      <div className="row">
+        <select value={tactic} onChange={(e) => setTactic(e.target.value)} data-testid="tactic-filter">
+          <option value="">all tactics</option>
+          {tactics.map((t) => (
+            <option key={t}>{t}</option>
+          ))}
+        </select>
+        <input placeholder="filter technique / text" value={filter} onChange={(e) => setFilter(e.target.value)} />
+        <ScopePicker session={session} value={scope} onChange={setScope} />
+        <button onClick={run} disabled={running || shown.length === 0} data-testid="run-playbooks">
+          {running ? 'Hunting…' : `Run ${shown.length} playbooks`}
+        </button>
+      </div>
+      {error && <div className="error">{error}</div>}
+      {hits && (
+        <div className="hunt-results" data-testid="hunt-results">
+          <h3 data-testid="hunt-summary">
+            {new Set(hits.map((h) => h.playbook_id)).size} playbooks fired, {hits.reduce((n, h) => n + h.rows.length, 0)} hits
+          </h3>
+          {[...byTactic.entries()].map(([t, hs]) => (
+            <div key={t} className="tactic">
+              <h4>{t}</h4>
+              {hs.map((h, i) => {
+                const sc = h.columns.indexOf('snapshot');
+                const pc = h.columns.indexOf('process_id');
+                const nc = h.columns.indexOf('name');
+                return (
+                  <div key={`${h.playbook_id}-${i}`} className="hit" data-testid="hunt-hit" data-playbook={h.playbook_id}>
+                    <span className={`sev ${h.severity}`}>{h.severity}</span> <b>{h.title}</b>{' '}
+                    <small>{h.techniques.map((x) => `${x.id} ${x.name}`).join(', ')}</small>
+                    <ul>
+                      {h.rows.slice(0, 50).map((r, j) => (
+                        <li key={j}>
+                          <a onClick={() => go('snapshots', String(r[sc] ?? h.snapshot_id), pc >= 0 ? String(r[pc]) : '')}>
+                            {pc >= 0 ? `pid ${r[pc]} ` : ''}
+                            {nc >= 0 ? String(r[nc]) : h.columns.slice(3, 6).map((c, k) => `${c}=${String(r[k + 3])}`).join(' ')}
+                          </a>
+                        </li>
+                      ))}
+                    </ul>
+                  </div>
+                );
+              })}
+            </div>
+          ))}
+          {errors.length > 0 && (
+            <details>
+              <summary>{errors.length} playbook queries failed</summary>
+              {errors.map((e, i) => (
+                <div key={i}>
+                  {e.playbook_id}: {e.message}
+                </div>
+              ))}
+            </details>
+          )}
+        </div>
+      )}
+      <table className="playbooks" data-testid="playbook-list">
+        <thead>
+          <tr>
+            <th>Playbook</th>
+            <th>ATT&CK</th>
+            <th>Severity</th>
+            <th>Platform</th>
+          </tr>
+        </thead>
+        <tbody>
+          {shown.map((p) => (
+            <tr key={p.id}>
+              <td title={p.description}>
+                <b>{p.title}</b>
+                <br />
+                <small>{p.id}</small>
+              </td>
+              <td>
+                {p.techniques.map((t) => (
+                  <div key={t.id}>
+                    {t.id} {t.name} <small>({t.tactics.join(', ')})</small>
+                  </div>
+                ))}
+              </td>
+              <td>
+                <span className={`sev ${p.severity}`}>{p.severity}</span>
+              </td>
+              <td>{p.platform}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
