@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { openDumpFile } from '../lib/image/open';
 import { ramBytes } from '../lib/image/physical';
 import { dumpPath, type Kernel } from '../test/support/dumps';
+import { derivedDump } from '../test/support/derive';
 
 const CASES: [Kernel, string][] = [
   ['6.1', 'memory.raw.gz'],
@@ -13,11 +14,13 @@ const CASES: [Kernel, string][] = [
   ['6.1', 'memory.kdump'],
   ['6.12', 'memory.elf.gz'],
   ['6.12', 'memory.kdump'],
+  ['6.1', 'derived:avml'], // AVML of the same RAM, written by test/support/derive.ts
 ];
 const RANDOM_READS = 20000;
 
 async function measure(kernel: Kernel, file: string): Promise<void> {
-  const path = await dumpPath(kernel, file); // decompression (if any) happens before timing
+  // decompression / derivation (if any) happens before timing
+  const path = file.startsWith('derived:') ? await derivedDump(kernel, 'avml') : await dumpPath(kernel, file);
   const rss0 = process.memoryUsage().rss;
   let t = performance.now();
   const mem = await openDumpFile(path);

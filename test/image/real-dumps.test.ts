@@ -75,14 +75,16 @@ const cases: [Kernel, string, string][] = [
   ['6.1', 'memory.kdump', 'kdump'],
   ['6.1', 'derived:raw', 'raw'],
   ['6.1', 'derived:lime', 'lime'],
+  ['6.1', 'derived:avml', 'avml'],
   ['6.12', 'memory.elf.gz', 'elf'],
   ['6.12', 'memory.kdump', 'kdump'],
   ['6.12', 'derived:raw', 'raw'],
   ['6.12', 'derived:lime', 'lime'],
+  ['6.12', 'derived:avml', 'avml'],
 ];
 
 async function filePath(kernel: Kernel, file: string): Promise<string> {
-  if (file.startsWith('derived:')) return derivedDump(kernel, file.slice(8) as 'raw' | 'lime');
+  if (file.startsWith('derived:')) return derivedDump(kernel, file.slice(8) as 'raw' | 'lime' | 'avml');
   return dumpPath(kernel, file);
 }
 
@@ -111,8 +113,8 @@ describe.each(cases)('linux-dev %s %s', (kernel, file, format) => {
   test('every RAM page equals the reference image (VGA window excepted)', async () => {
     const { pages, bad } = compareAllRam(mem, await reference(kernel));
     expect(bad).toEqual([]);
-    // LiME holds only System RAM (0x1000-0x9fbff, 0x100000-0x7fdffff); the others all 128 MiB
-    expect(pages).toBeGreaterThanOrEqual(format === 'lime' ? 0x7ee0 : RAM_PAGES);
+    // LiME/AVML hold only System RAM (0x1000-0x9fbff, 0x100000-0x7fdffff); the others all 128 MiB
+    expect(pages).toBeGreaterThanOrEqual(format === 'lime' || format === 'avml' ? 0x7ee0 : RAM_PAGES);
   });
 
   if (format === 'elf' || format === 'kdump') {

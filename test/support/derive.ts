@@ -4,7 +4,9 @@
 //          PT_LOAD, like QMP pmemsave of all RAM); the VGA window 0xa0000-0xbffff, which QEMU's ELF
 //          does not hold, stays zero (pmemsave would show the bus there — tests skip it);
 //  - lime: LiME v1, one range per top-level "System RAM" block of iomem in ground-truth.json,
-//          bytes taken from the ELF's PT_LOADs.
+//          bytes taken from the ELF's PT_LOADs;
+//  - avml: the same ranges as AVML writes them (magic 'AVML', version 2, each range a snappy-framed
+//          stream of 64 KiB chunks followed by its u64 length), so AVML is covered on real memory too.
 // The ELF program headers are parsed here independently of lib/image (test truth must not come from
 // the code under test). Files are written once into the memq cache dir (tmp name + rename).
 import * as fs from 'node:fs';
@@ -12,6 +14,7 @@ import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { cacheDir } from '../../lib/image/open';
 import { dumpPath, groundTruth, type Kernel } from './dumps';
+import { snappyFrames } from '../image/gen/lime';
 
 interface Load {
   offset: number;
@@ -39,15 +42,24 @@ function elfLoads(fd: number): Load[] {
   return loads.sort((a, b) => a.paddr - b.paddr);
 }
 
-/** Copies physical [start, end) from the ELF into `out` at `outPos`; throws if not fully covered. */
+/** Reads physical [p, p+n) from the ELF into buf; throws if not fully covered by PT_LOADs. */
+function readElfPhys(src: number, loads: Load[], p: number, n: number, buf: Buffer): void {
+  for (let done = 0; done < n; ) {
+    const q = p + done;
+    const l = loads.find((x) => x.paddr <= q && q < x.paddr + x.size);
+    if (!l) throw new Error(`derive: physical 0x${q.toString(16)} is not in any PT_LOAD`);
+    const m = Math.min(n - done, l.paddr + l.size - q);
+    if (fs.readSync(src, buf, done, m, l.offset + (q - l.paddr)) !== m) throw new Error('derive: short read from ELF');
+    done += m;
+  }
+}
+
+/** Copies physical [start, end) from the ELF into `out` at `outPos`. */
 function copyPhys(src: number, loads: Load[], start: number, end: number, out: number, outPos: number): void {
   const buf = Buffer.allocUnsafe(4 << 20);
   for (let p = start; p < end; ) {
-    const l = loads.find((x) => x.paddr <= p && p < x.paddr + x.size);
-    if (!l) throw new Error(`derive: physical 0x${p.toString(16)} is not in any PT_LOAD`);
-    const n = Math.min(buf.length, end - p, l.paddr + l.size - p);
-    const got = fs.readSync(src, buf, 0, n, l.offset + (p - l.paddr));
-    if (got !== n) throw new Error('derive: short read from ELF');
+    const n = Math.min(buf.length, end - p);
+    readElfPhys(src, loads, p, n, buf);
     fs.writeSync(out, buf, 0, n, outPos + (p - start));
     p += n;
   }
@@ -60,7 +72,7 @@ export function systemRam(kernel: Kernel): [number, number][] {
 }
 
 /** Path to a derived raw or LiME file for `kernel` (built from the ELF core on first use). */
-export async function derivedDump(kernel: Kernel, kind: 'raw' | 'lime'): Promise<string> {
+export async function derivedDump(kernel: Kernel, kind: 'raw' | 'lime' | 'avml'): Promise<string> {
   const elf = await dumpPath(kernel, 'memory.elf.gz');
   const st = fs.statSync(elf);
   const key = crypto.createHash('sha256').update(`derive-v1\0${kernel}\0${kind}\0${elf}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 16);
@@ -79,6 +91,32 @@ export async function derivedDump(kernel: Kernel, kind: 'raw' | 'lime'): Promise
       for (const l of ram) copyPhys(src, loads, l.paddr, l.paddr + l.size, dst, l.paddr);
       const size = Math.max(...ram.map((l) => l.paddr + l.size));
       fs.ftruncateSync(dst, size);
+    } else if (kind === 'avml') {
+      let pos = 0;
+      const piece = Buffer.alloc(65536);
+      for (const [start, end] of systemRam(kernel)) {
+        const h = Buffer.alloc(32);
+        h.writeUInt32LE(0x4c4d5641, 0);
+        h.writeUInt32LE(2, 4);
+        h.writeBigUInt64LE(BigInt(start), 8);
+        h.writeBigUInt64LE(BigInt(end - 1), 16);
+        fs.writeSync(dst, h, 0, 32, pos);
+        pos += 32;
+        const streamStart = pos;
+        for (let p = start, first = true; p < end; p += piece.length, first = false) {
+          const n = Math.min(piece.length, end - p);
+          readElfPhys(src, loads, p, n, piece);
+          // snappyFrames emits the 'sNaPpY' identifier first: keep it only for the range's first chunk
+          let frames = snappyFrames(Buffer.from(piece.subarray(0, n)));
+          if (!first) frames = frames.subarray(10);
+          fs.writeSync(dst, frames, 0, frames.length, pos);
+          pos += frames.length;
+        }
+        const t = Buffer.alloc(8);
+        t.writeBigUInt64LE(BigInt(pos - streamStart));
+        fs.writeSync(dst, t, 0, 8, pos);
+        pos += 8;
+      }
     } else {
       let pos = 0;
       for (const [start, end] of systemRam(kernel)) {
