@@ -190,6 +190,103 @@ function checkThroughPaging(g: Generated, isf: Isf, mem: TinyPhys): void {
   }
 }
 
+
+/** Reads an ISF field (incl. bitfields) of a struct at `va`. */
+function readField(ks: X86_64Space, isf: Isf, type: string, va: bigint, f: string): bigint {
+  const r = isf.field(type, f);
+  const b = ks.read(va + BigInt(r.offset), r.width)!;
+  let v = r.width === 8 ? b.readBigUInt64LE(0) : r.width === 4 ? BigInt(b.readUInt32LE(0)) : r.width === 2 ? BigInt(b.readUInt16LE(0)) : BigInt(b[0]);
+  if (r.type.kind === 'bitfield') v = (v >> BigInt(r.type.bit_position!)) & ((1n << BigInt(r.type.bit_length!)) - 1n);
+  return v;
+}
+
+/** In-order walk of a process VAD tree (Win8+ _RTL_AVL_TREE or Win7 _MM_AVL_TABLE), decoded via the ISF. */
+function walkVads(ks: X86_64Space, isf: Isf, eproc: bigint): { start: bigint; end: bigint; prot: number; vadType: number }[] {
+  const legacy = !isf.has('_MMVAD_SHORT', 'VadNode');
+  const root = legacy ? readField(ks, isf, '_EPROCESS', eproc, 'VadRoot.BalancedRoot.RightChild') : readField(ks, isf, '_EPROCESS', eproc, 'VadRoot.Root');
+  const out: { start: bigint; end: bigint; prot: number; vadType: number }[] = [];
+  const visit = (n: bigint, depth: number): void => {
+    if (n === 0n || depth > 64) return;
+    const l = readField(ks, isf, '_MMVAD_SHORT', n, legacy ? 'LeftChild' : 'VadNode.Left');
+    const r = readField(ks, isf, '_MMVAD_SHORT', n, legacy ? 'RightChild' : 'VadNode.Right');
+    visit(l, depth + 1);
+    let sv = readField(ks, isf, '_MMVAD_SHORT', n, 'StartingVpn');
+    let ev = readField(ks, isf, '_MMVAD_SHORT', n, 'EndingVpn');
+    if (!legacy) {
+      sv |= readField(ks, isf, '_MMVAD_SHORT', n, 'StartingVpnHigh') << 32n;
+      ev |= readField(ks, isf, '_MMVAD_SHORT', n, 'EndingVpnHigh') << 32n;
+    }
+    out.push({ start: sv << 12n, end: (ev << 12n) | 0xfffn, prot: Number(readField(ks, isf, '_MMVAD_SHORT', n, 'u.VadFlags.Protection')), vadType: Number(readField(ks, isf, '_MMVAD_SHORT', n, 'u.VadFlags.VadType')) });
+    visit(r, depth + 1);
+  };
+  visit(root, 0);
+  return out;
+}
+
+async function checkUserSpace(build: BuildId, isf: Isf): Promise<void> {
+  const g = await gen(build, 'raw');
+  const mem = new TinyPhys(g.path);
+  try {
+    const t = g.truth;
+    const ks = new X86_64Space(mem, Number(B(t.kernel.dtb)));
+    for (const p of t.processes) {
+      // VAD tree walk == truth VADs (every process that has VADs, also without user memory)
+      const vads = walkVads(ks, isf, B(p.eprocess));
+      expect(vads.map((v) => [addr16(v.start), addr16(v.end), v.prot, v.vadType])).toEqual(p.vads.map((v) => [v.start, v.end, v.protection, v.vadType]));
+      if (!p.userMemoryPresent) continue;
+      const us = new X86_64Space(mem, Number(B(p.dtb)));
+      const peb = B(p.peb);
+      const pp = us.read(peb + BigInt(isf.off('_PEB', 'ProcessParameters')), 8)!.readBigUInt64LE(0);
+      const cl = us.read(pp + BigInt(isf.off('_RTL_USER_PROCESS_PARAMETERS', 'CommandLine')), 16)!;
+      const s = us.read(cl.readBigUInt64LE(8), cl.readUInt16LE(0))!.toString('utf16le');
+      expect(s).toBe(p.commandLine);
+      expect(p.modules.length).toBeGreaterThan(0);
+      expect(p.vads.length).toBeGreaterThan(3);
+      expect(p.threads.length).toBeGreaterThan(0);
+      expect(p.handles.length).toBeGreaterThan(0);
+      // the PEB's InLoadOrder list == truth modules
+      const ldr = us.read(peb + BigInt(isf.off('_PEB', 'Ldr')), 8)!.readBigUInt64LE(0);
+      const head = ldr + BigInt(isf.off('_PEB_LDR_DATA', 'InLoadOrderModuleList'));
+      const bases: string[] = [];
+      let cur = us.read(head, 8)!.readBigUInt64LE(0);
+      for (let i = 0; i < 100 && cur !== head; i++) {
+        bases.push(addr16(us.read(cur + BigInt(isf.off('_LDR_DATA_TABLE_ENTRY', 'DllBase')), 8)!.readBigUInt64LE(0)));
+        cur = us.read(cur, 8)!.readBigUInt64LE(0);
+      }
+      expect(bases).toEqual(p.modules.map((m) => m.base));
+      expect(p.vads.some((v) => v.type === 'image' && v.fileName === p.imagePath!.slice(2))).toBe(true);
+      expect(p.modules[0].path).toBe(p.imagePath);
+    }
+    const inj = t.injections[0];
+    const victim = t.processes.find((p) => p.pid === inj.pid)!;
+    const vs = new X86_64Space(mem, Number(B(victim.dtb)));
+    expect(vs.read(B(inj.start), 2)!.toString('latin1')).toBe('MZ');
+    expect(victim.vads.find((v) => v.start === inj.start)!.protectionName).toBe('PAGE_EXECUTE_READWRITE');
+    // the kernel half is shared by every process address space
+    expect(vs.translate(B(t.kernel.kernBase))).toBe(ks.translate(B(t.kernel.kernBase)));
+    // handle table entries decode to the truth object headers and types
+    const win8 = isf.has('_HANDLE_TABLE_ENTRY', 'ObjectPointerBits');
+    const p = t.processes.find((q) => q.name === 'powershell.exe')!;
+    const ht = ks.read(B(p.eprocess) + BigInt(isf.off('_EPROCESS', 'ObjectTable')), 8)!.readBigUInt64LE(0);
+    const code = ks.read(ht + BigInt(isf.off('_HANDLE_TABLE', 'TableCode')), 8)!.readBigUInt64LE(0);
+    expect(code & 3n).toBe(0n);
+    for (const h of p.handles) {
+      const e = ks.read(code + BigInt((h.value / 4) * 16), 16)!;
+      const hdr = win8 ? ((e.readBigUInt64LE(0) >> 20n) << 4n) | 0xffff000000000000n : e.readBigUInt64LE(0) & ~7n;
+      expect(addr16(hdr)).toBe(h.objectHeader);
+      expect(win8 ? e.readUInt32LE(8) & 0x1ffffff : e.readUInt32LE(8)).toBe(h.grantedAccess);
+      const ti = ks.read(hdr + BigInt(isf.off('_OBJECT_HEADER', 'TypeIndex')), 1)![0];
+      const cookie = t.kernel.obHeaderCookie;
+      const idx = cookie === null ? ti : ti ^ cookie ^ Number((hdr >> 8n) & 0xffn);
+      expect(t.objectTypes.find((o) => o.index === idx)!.name).toBe(h.type);
+    }
+  } finally {
+    mem.close();
+  }
+}
+
+const addr16 = (v: bigint): string => '0x' + v.toString(16).padStart(16, '0');
+
 describe('windows dump generator', () => {
   let isf19041: Isf;
   beforeAll(async () => {
@@ -278,54 +375,70 @@ describe('windows dump generator', () => {
   });
 
   test('19041: user space — PEB, command line, loader list, VADs, injected RWX PE, handles', async () => {
-    const g = await gen('19041', 'raw');
-    const mem = new TinyPhys(g.path);
-    const isf = isf19041;
+    await checkUserSpace('19041', isf19041);
+  });
+
+
+  test('bitmap (FDMP, DumpType 5): summary header, bitmap, pages equal the raw twin', async () => {
+    const b = await gen('19041', 'bitmap');
+    const r = await gen('19041', 'raw');
+    const bm = new TinyPhys(b.path);
+    const raw = new TinyPhys(r.path);
     try {
-      const t = g.truth;
-      for (const p of t.processes) {
-        if (!p.userMemoryPresent) continue;
-        const us = new X86_64Space(mem, Number(B(p.dtb)));
-        const peb = B(p.peb);
-        const pp = us.read(peb + BigInt(isf.off('_PEB', 'ProcessParameters')), 8)!.readBigUInt64LE(0);
-        const cl = us.read(pp + BigInt(isf.off('_RTL_USER_PROCESS_PARAMETERS', 'CommandLine')), 16)!;
-        const s = us.read(cl.readBigUInt64LE(8), cl.readUInt16LE(0))!.toString('utf16le');
-        expect(s).toBe(p.commandLine);
-        expect(p.modules.length).toBeGreaterThan(0);
-        expect(p.vads.length).toBeGreaterThan(3);
-        expect(p.threads.length).toBeGreaterThan(0);
-        expect(p.handles.length).toBeGreaterThan(0);
-        // the exe's image VAD names its file; the PEB's first module is the exe
-        expect(p.vads.some((v) => v.type === 'image' && v.fileName === p.imagePath!.slice(2))).toBe(true);
-        expect(p.modules[0].path).toBe(p.imagePath);
-      }
-      const inj = t.injections[0];
-      const victim = t.processes.find((p) => p.pid === inj.pid)!;
-      const vs = new X86_64Space(mem, Number(B(victim.dtb)));
-      expect(vs.read(B(inj.start), 2)!.toString('latin1')).toBe('MZ');
-      expect(victim.vads.find((v) => v.start === inj.start)!.protectionName).toBe('PAGE_EXECUTE_READWRITE');
-      // the kernel half is shared by every process address space
-      expect(vs.translate(B(t.kernel.kernBase))).toBe(new X86_64Space(mem, Number(B(t.kernel.dtb))).translate(B(t.kernel.kernBase)));
-      // handle table entries decode (Win10: ObjectPointerBits << 4 | 0xffff…) to the truth object headers
-      const ks = new X86_64Space(mem, Number(B(t.kernel.dtb)));
-      const p = t.processes.find((q) => q.name === 'powershell.exe')!;
-      const ht = ks.read(B(p.eprocess) + BigInt(isf.off('_EPROCESS', 'ObjectTable')), 8)!.readBigUInt64LE(0);
-      const code = ks.read(ht + BigInt(isf.off('_HANDLE_TABLE', 'TableCode')), 8)!.readBigUInt64LE(0);
-      expect(code & 3n).toBe(0n);
-      for (const h of p.handles) {
-        const e = ks.read(code + BigInt((h.value / 4) * 16), 16)!;
-        const hdr = ((e.readBigUInt64LE(0) >> 20n) << 4n) | 0xffff000000000000n;
-        expect('0x' + hdr.toString(16)).toBe(h.objectHeader);
-        expect(e.readUInt32LE(8) & 0x1ffffff).toBe(h.grantedAccess);
-        // TypeIndex decodes with ObHeaderCookie to the named type
-        const ti = ks.read(hdr + BigInt(isf.off('_OBJECT_HEADER', 'TypeIndex')), 1)![0];
-        const idx = ti ^ t.kernel.obHeaderCookie! ^ Number((hdr >> 8n) & 0xffn);
-        expect(t.objectTypes.find((o) => o.index === idx)!.name).toBe(h.type);
-      }
+      expect(bm.header.readUInt32LE(0xf98)).toBe(5);
+      const sh = Buffer.alloc(0x38);
+      const fd = fs.openSync(b.path, 'r');
+      fs.readSync(fd, sh, 0, 0x38, 0x2000);
+      fs.closeSync(fd);
+      expect(sh.toString('latin1', 0, 8)).toBe('FDMPDUMP');
+      const first = Number(sh.readBigUInt64LE(0x20));
+      const pages = Number(sh.readBigUInt64LE(0x28));
+      expect(first % 4096).toBe(0);
+      expect(fs.statSync(b.path).size).toBe(first + pages * 4096);
+      expect(pages).toBe(b.truth.physical.presentPages);
+      expect(pages).toBeLessThan(b.truth.physical.numberOfPages); // free pages are left out
+      let checked = 0;
+      for (let pfn = 0; pfn < Number(sh.readBigUInt64LE(0x30)); pfn += 13)
+        if (bm.has(pfn)) {
+          expect(bm.page(pfn)!.equals(raw.page(pfn)!)).toBe(true);
+          checked++;
+        }
+      expect(checked).toBeGreaterThan(100);
+      checkThroughPaging(b, isf19041, bm);
+    } finally {
+      bm.close();
+      raw.close();
+    }
+  });
+
+  test('kernel-bitmap (SDMP, DumpType 6): kernel structures present, user pages absent', async () => {
+    const g = await gen('19041', 'kernel-bitmap');
+    const mem = new TinyPhys(g.path);
+    try {
+      expect(mem.header.readUInt32LE(0xf98)).toBe(6);
+      checkThroughPaging(g, isf19041, mem);
+      const p = g.truth.processes.find((q) => q.name === 'notepad.exe')!;
+      expect(p.userMemoryPresent).toBe(false);
+      expect(new X86_64Space(mem, Number(B(p.dtb))).read(B(p.peb), 8)).toBeNull();
     } finally {
       mem.close();
     }
   });
+
+  for (const build of ['7601', '9600', '14393', '17763', '18362', '20348', '22000'] as BuildId[]) {
+    test(`${build}: full dump translates the truth structures; raw twin user space, VADs, handles`, async () => {
+      const isf = await loadIsf(BUILDS[build].isfFile);
+      const g = await gen(build, 'full');
+      expect(g.truth.build.pdb.guid).toBe(isf.guid);
+      const mem = new TinyPhys(g.path);
+      try {
+        checkThroughPaging(g, isf, mem);
+      } finally {
+        mem.close();
+      }
+      await checkUserSpace(build, isf);
+    });
+  }
 
   test('truth covers every table', async () => {
     const { truth: t } = await gen('19041', 'full');

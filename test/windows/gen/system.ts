@@ -21,7 +21,7 @@ import type {
   TruthVad,
 } from './truth';
 
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 
 const PROT_NAMES = ['PAGE_NOACCESS', 'PAGE_READONLY', 'PAGE_EXECUTE', 'PAGE_EXECUTE_READ', 'PAGE_READWRITE', 'PAGE_WRITECOPY', 'PAGE_EXECUTE_READWRITE', 'PAGE_EXECUTE_WRITECOPY'];
 const P_RO = 1;
@@ -411,7 +411,8 @@ class SystemBuilder {
       w.set('DllBase', base).set('SizeOfImage', size).set('EntryPoint', base + 0x1000n);
       this.ustr(w, 'FullDllName', path, this.kstr(path, 'MmLd'));
       this.ustr(w, 'BaseDllName', name, this.kstr(name, 'MmLd'));
-      w.set('Flags', 0x49104000).set('LoadCount', 1);
+      w.set('Flags', 0x49104000);
+      if (this.isf.has(ldrType, 'LoadCount')) w.set('LoadCount', 1);
       this.ks.write(va, buf);
       entries.push(va);
       this.drivers.push({ name, path, base, size, ldr: va, suspicious });
@@ -572,7 +573,7 @@ class SystemBuilder {
       const wv = this.np.alloc(sz, 'PsWo');
       const wb = Buffer.alloc(sz);
       wb.writeBigUInt64LE(peb32, 0);
-      if (isf.hasType('_EWOW64PROCESS')) new StructWriter(isf, '_EWOW64PROCESS', wb).set('Machine', 0x14c);
+      if (isf.has('_EWOW64PROCESS', 'Machine')) new StructWriter(isf, '_EWOW64PROCESS', wb).set('Machine', 0x14c);
       this.ks.write(wv, wb);
       w.set(field, wv);
     }
@@ -601,9 +602,9 @@ class SystemBuilder {
     p.peb = pebRegion;
     const nThreads = Math.max(1, s.threads);
     const tebSpan = 0x1000n + BigInt(nThreads) * 0x2000n;
-    const heapBase = legacy ? BigInt(r.int(0x20, 0x60)) * 0x10000n : 0x10000000000n + BigInt(r.int(0x100, 0xfff)) * 0x1000000n;
+    const heapBase = legacy ? 0x600000n + BigInt(r.int(0, 0x10)) * 0x10000n : 0x10000000000n + BigInt(r.int(0x100, 0xfff)) * 0x1000000n;
     const heapReserve = 0x100000n;
-    const stackBase = legacy ? BigInt(r.int(0x70, 0x90)) * 0x10000n : (BigInt(r.int(0x10, 0xff)) << 32n) + 0x80000000n + BigInt(r.int(0, 0x3ff)) * 0x100000n;
+    const stackBase = legacy ? 0x100000n + BigInt(r.int(0, 8)) * 0x10000n : (BigInt(r.int(0x10, 0xff)) << 32n) + 0x80000000n + BigInt(r.int(0, 0x3ff)) * 0x100000n;
     const exeBase = s.wow64 ? 0x400000n : legacy ? 0xff000000n + BigInt(r.int(0, 0xef)) * 0x10000n : 0x7ff600000000n + BigInt(r.int(0, 0xffff)) * 0x10000n;
     p.imageBase = exeBase;
     // VADs common to every process
@@ -626,7 +627,7 @@ class SystemBuilder {
     // injected private RWX region with a PE header (reflective loading / process hollowing residue)
     let inj: bigint | null = null;
     if (s.flags?.includes('injected-rwx-pe')) {
-      inj = legacy ? 0x1f0000n + BigInt(r.int(0, 0x20)) * 0x10000n : 0x20000000000n + BigInt(r.int(0, 0xfff)) * 0x10000n;
+      inj = legacy ? 0x1f00000n + BigInt(r.int(0, 0x20)) * 0x10000n : 0x20000000000n + BigInt(r.int(0, 0xfff)) * 0x10000n;
       p.vads.push({ start: inj, end: inj + 0x5000n, protection: P_RWX, vadType: VAD_NONE, priv: true, file: null });
     }
     if (exited) return; // structures stay in kernel (VADs are torn down too: keep none)
@@ -810,7 +811,7 @@ class SystemBuilder {
     const tag = long ? 'Vad ' : 'VadS';
     const va = this.np.alloc(isf.size(type), tag);
     const { buf, w } = this.struct(type);
-    const core = long ? 'Core.' : '';
+    const core = long && isf.has('_MMVAD', 'Core') ? 'Core.' : ''; // Win7 _MMVAD repeats the short fields inline
     const sv = v.start >> 12n;
     const ev = (v.end - 1n) >> 12n;
     if (isf.has('_MMVAD_SHORT', 'StartingVpnHigh')) {
@@ -952,7 +953,10 @@ class SystemBuilder {
     // KiServiceTable entries are LONGs: (target - KiServiceTable) << 4 | stack-argument count.
     const r = this.rng.fork('ssdt');
     const table = this.sym('KiServiceTable');
-    const count = this.b.serviceCount;
+    // Win10+ kernels keep KiServiceLimit right after KiServiceTable: the gap is the real service count.
+    // (Win7/8.1 place it elsewhere; there the per-build count from builds.ts is used.)
+    const gap = (this.isf.sym('KiServiceLimit') - this.isf.sym('KiServiceTable')) / 4;
+    const count = gap > 0 && gap <= 0x200 ? gap : this.b.serviceCount;
     const nt = this.isf.symbolsWithPrefix('Nt').filter(([n, rva]) => /^Nt[A-Z]/.test(n) && rva > 0x1000 && rva < this.imageSize - 0x2000);
     const hookIdx = Math.max(0, Math.min(count - 1, nt.findIndex(([n]) => n === 'NtQuerySystemInformation')));
     const rootkit = this.drivers.find((d) => d.suspicious)!;
