@@ -33,8 +33,17 @@ export function PlaybooksPage({ session }: { session: Session }) {
       setRunning(false);
     }
   };
+  // one entry per playbook and snapshot (a playbook's several queries merge), under each of its tactics
+  const merged = new Map<string, HuntHit>();
+  for (const h of hits ?? []) {
+    const k = `${h.playbook_id}\0${h.snapshot_id}`;
+    const m = merged.get(k);
+    if (!m) merged.set(k, { ...h, rows: [...h.rows] });
+    else if (m.columns.join() === h.columns.join()) m.rows.push(...h.rows.filter((r) => !m.rows.some((x) => JSON.stringify(x) === JSON.stringify(r))));
+    else merged.set(`${k}\0${merged.size}`, h);
+  }
   const byTactic = new Map<string, HuntHit[]>();
-  for (const h of hits ?? []) for (const t of new Set(h.techniques.flatMap((x) => x.tactics))) byTactic.set(t, [...(byTactic.get(t) ?? []), h]);
+  for (const h of merged.values()) for (const t of new Set(h.techniques.flatMap((x) => x.tactics))) byTactic.set(t, [...(byTactic.get(t) ?? []), h]);
   return (
     <div>
       <div className="row">
