@@ -2,7 +2,7 @@
 // memory), written atomically (tmp name + rename) so an interrupted run leaves no half file behind.
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
-import { Transform, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MemqError } from '../util/errors';
 
@@ -21,21 +21,23 @@ export async function decompressToFile(
   onProgress?: (done: number, total: number) => void,
 ): Promise<void> {
   const total = fs.statSync(file).size;
-  let done = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      done += chunk.length;
-      onProgress?.(done, total);
-      cb(null, chunk);
-    },
-  });
   const tmp = `${out}.partial-${process.pid}`;
   try {
+    // Compressed bytes, counted for the progress bar; read errors propagate through the generator.
     const input = fs.createReadStream(file, { highWaterMark: 1 << 20 });
-    let decoder: NodeJS.ReadWriteStream;
-    if (kind === 'gzip') decoder = zlib.createGunzip();
-    else decoder = await xzDecoder();
-    await pipeline(input, counter, decoder, fs.createWriteStream(tmp));
+    async function* counted(): AsyncGenerator<Buffer> {
+      let done = 0;
+      for await (const chunk of input as AsyncIterable<Buffer>) {
+        done += chunk.length;
+        onProgress?.(done, total);
+        yield chunk;
+      }
+    }
+    if (kind === 'gzip') {
+      await pipeline(Readable.from(counted()), zlib.createGunzip(), fs.createWriteStream(tmp));
+    } else {
+      await pipeline(await xzDecoded(Readable.from(counted())), fs.createWriteStream(tmp));
+    }
     fs.renameSync(tmp, out);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
@@ -44,29 +46,15 @@ export async function decompressToFile(
   }
 }
 
-/** xz via the WebAssembly decoder of the `xz-decompress` package (no native code). */
-async function xzDecoder(): Promise<NodeJS.ReadWriteStream> {
+/**
+ * xz via the WebAssembly decoder of the `xz-decompress` package (no native code). It works on web
+ * streams: the compressed Node stream is bridged in, the decoded web stream bridged back out, so a
+ * decoder error surfaces as a stream error (and rejects the pipeline) instead of an uncaught throw.
+ */
+async function xzDecoded(compressed: Readable): Promise<Readable> {
   const { XzReadableStream } = (await import('xz-decompress')) as unknown as {
     XzReadableStream: new (s: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
   };
-  // Bridge a Node duplex: writes feed a web stream, the decoder's output is read back.
-  const { PassThrough } = await import('node:stream');
-  const inbound = new PassThrough();
-  const outbound = new PassThrough();
-  const web = Readable.toWeb(inbound) as unknown as ReadableStream<Uint8Array>;
-  const decoded = Readable.fromWeb(new XzReadableStream(web) as unknown as import('node:stream/web').ReadableStream);
-  decoded.on('error', (e) => outbound.destroy(e));
-  decoded.pipe(outbound);
-  const duplex = new Transform({
-    transform(chunk, _enc, cb) {
-      inbound.write(chunk, cb);
-    },
-    flush(cb) {
-      inbound.end();
-      outbound.on('end', () => cb());
-      outbound.on('error', cb);
-    },
-  });
-  outbound.on('data', (d) => duplex.push(d));
-  return duplex;
+  const web = Readable.toWeb(compressed) as unknown as ReadableStream<Uint8Array>;
+  return Readable.fromWeb(new XzReadableStream(web) as unknown as import('node:stream/web').ReadableStream);
 }

@@ -63,6 +63,15 @@ describe('gzip / xz wrapped dumps', () => {
     expect(mismatch(read(mem, 0x1000, 2 * P), patternAt(0x1000, 2 * P))).toBeNull();
     mem.close();
   });
+  test.each([
+    ['truncated', (b: Buffer) => b.subarray(0, 200)],
+    ['corrupted in the middle', (b: Buffer) => Buffer.from(b).fill(0x41, 100, 300)],
+  ])('an xz wrapper %s is a clear error, not a crash or hang', async (name, damage) => {
+    const f = path.join(dir, `bad-${name.replace(/ /g, '-')}.xz`);
+    fs.writeFileSync(f, damage(Buffer.from(LIME_XZ, 'base64')));
+    await expect(openDumpFile(f, { cacheDir: path.join(dir, 'cache') })).rejects.toThrow(/xz decompression failed/);
+    expect(fs.readdirSync(path.join(dir, 'cache')).filter((n) => n.includes('partial'))).toEqual([]);
+  });
   test('a corrupt gzip wrapper is a clear error', async () => {
     const f = path.join(dir, 'bad.gz');
     fs.writeFileSync(f, zlib.gzipSync(lime).subarray(0, 60));
