@@ -126,7 +126,8 @@ export class KdumpMemory implements PhysicalMemory {
       );
     }
     if (half > MAX_BITMAP_BYTES) throw new MemqError(`${where}: kdump bitmap of ${half} bytes exceeds ${MAX_BITMAP_BYTES}`, 'E_FORMAT');
-    if (bitmapOff + 2 * half > data.size) {
+    // (a flattened stream can claim a huge sparse virtual size: bound by the real file as well)
+    if (bitmapOff + 2 * half > data.size || 2 * half > source.size) {
       throw new MemqError(`${where}: kdump bitmaps (${2 * half} bytes at ${hx(bitmapOff)}) run past end of file (${data.size})`, 'E_TRUNCATED');
     }
     const used = Math.ceil(maxMapnr / 64) * 8; // bytes of the bitmap that matter
