@@ -25,8 +25,9 @@ import { vadRow, walkVads, type Vad } from './vads';
 import { driverRows, userModuleRows } from './modules';
 import { handleRows, ObjectTypes } from './handles';
 import { ssdtRows } from './ssdt';
-import { scanProcesses } from './psscan';
-import { socketRows } from './netscan';
+import { PROCESS_TAGS, scanProcesses } from './psscan';
+import { NET_TAGS, socketRows } from './netscan';
+import { scanPoolTags } from './poolscan';
 
 interface ProcState {
   um: Mem | null;
@@ -45,6 +46,7 @@ export class WindowsEngine implements OsEngine {
   private scanned: EProc[] | null = null;
   private state = new Map<bigint, ProcState>();
   private drivers: Row<'kernel_module'>[] | null = null;
+  private pools: Map<string, number[]> | null = null;
   private types: ObjectTypes | null = null;
 
   constructor(
@@ -165,10 +167,21 @@ export class WindowsEngine implements OsEngine {
           if (pa !== null) known.add(pa);
         }
         const vas = new Set(listed.map((p) => p.va));
-        this.scanned = scanProcesses(this.ctx, known).filter((p) => !vas.has(p.va));
+        const pools = this.poolHits();
+        this.scanned = scanProcesses(this.ctx, known, PROCESS_TAGS.flatMap((t) => pools.get(t) ?? [])).filter((p) => !vas.has(p.va));
       }
     }
     return [...listed, ...this.scanned];
+  }
+
+  /** Physical pool headers of every scanned tag, from one pass over RAM. */
+  private poolHits(): Map<string, number[]> {
+    if (!this.pools) {
+      const L = this.ctx!.L;
+      const tagOff = L.has('_POOL_HEADER', 'PoolTag') ? L.off('_POOL_HEADER', 'PoolTag') : 4;
+      this.pools = this.k.space ? scanPoolTags(this.k.space.mem, [...PROCESS_TAGS, ...NET_TAGS], tagOff) : new Map();
+    }
+    return this.pools;
   }
 
   private selected(opts: ExtractOptions): EProc[] {
@@ -277,7 +290,7 @@ export class WindowsEngine implements OsEngine {
       case 'syscall':
         return ssdtRows(ctx, this.driverList()) as Row<T>[];
       case 'socket': {
-        const rows = socketRows(ctx, this.allProcesses());
+        const rows = socketRows(ctx, this.allProcesses(), this.poolHits());
         return (opts.pid !== undefined ? rows.filter((r) => r.process_id === opts.pid) : rows) as Row<T>[];
       }
       default:

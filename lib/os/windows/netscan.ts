@@ -6,7 +6,6 @@
 // than the last table use it). Ports are big-endian; addresses: TCP AddrInfo→Local→pData→ptr→IN_ADDR,
 // AddrInfo→Remote→IN_ADDR; listener/UDP LocalAddr→pData→ptr→IN_ADDR (Win10+ UDP: one dereference less).
 import type { Row } from '../../model';
-import { scanRam } from '../../image/physical';
 import { filetimeToDate } from '../../image/formats/windows/dump-header';
 import { isKernelPtr } from './memory';
 import type { EProc, WinCtx } from './processes';
@@ -47,7 +46,6 @@ const TCP_STATES: Record<number, string> = {
 const AF_INET = 2;
 const AF_INET6 = 0x17;
 const OBJ_SPAN = 0x320; // bytes read per candidate: covers the largest field offset above
-const MAX_HITS = 200000;
 
 export function netTableFor(build: number): NetTable | null {
   let t: NetTable | null = null;
@@ -79,7 +77,10 @@ function ipText(b: Buffer, family: number): string {
   return `${parts.slice(0, best).join(':')}::${parts.slice(best + bestLen).join(':')}`;
 }
 
-export function socketRows(ctx: WinCtx, procs: EProc[]): Row<'socket'>[] {
+/** Pool tags of tcpip endpoint objects (scanned once with the process tags, see poolscan.ts). */
+export const NET_TAGS = ['TcpE', 'TcpL', 'UdpA', 'TTcb'];
+
+export function socketRows(ctx: WinCtx, procs: EProc[], pools: Map<string, number[]>): Row<'socket'>[] {
   const { k, L } = ctx;
   const space = k.space;
   if (!space) return [];
@@ -89,22 +90,10 @@ export function socketRows(ctx: WinCtx, procs: EProc[]): Row<'socket'>[] {
     ctx.warn(`netscan: no tcpip layout for build ${build}`);
     return [];
   }
-  const tags: [Buffer, 'tcpE' | 'tcpL' | 'udpA'][] = [
-    [Buffer.from('TcpE'), 'tcpE'],
-    [Buffer.from('TcpL'), 'tcpL'],
-    [Buffer.from('UdpA'), 'udpA'],
-  ];
-  if (t.ttcb) tags.push([Buffer.from('TTcb'), 'tcpE']);
-  const tagOff = L.has('_POOL_HEADER', 'PoolTag') ? L.off('_POOL_HEADER', 'PoolTag') : 4;
+  const kinds: [string, 'tcpE' | 'tcpL' | 'udpA'][] = [['TcpE', 'tcpE'], ['TcpL', 'tcpL'], ['UdpA', 'udpA']];
+  if (t.ttcb) kinds.push(['TTcb', 'tcpE']);
   const hits: { pa: number; kind: 'tcpE' | 'tcpL' | 'udpA' }[] = [];
-  for (const [base, chunk] of scanRam(space.mem)) {
-    for (const [tag, kind] of tags) {
-      for (let at = chunk.indexOf(tag); at >= 0 && hits.length < MAX_HITS; at = chunk.indexOf(tag, at + 4)) {
-        const pool = base + at - tagOff;
-        if (pool % 16 === 0) hits.push({ pa: pool + 0x10, kind });
-      }
-    }
-  }
+  for (const [tag, kind] of kinds) for (const pool of pools.get(tag) ?? []) hits.push({ pa: pool + 0x10, kind });
   const byVa = new Map<bigint, EProc>(procs.map((p) => [p.va, p]));
   const pidOff = L.off('_EPROCESS', 'UniqueProcessId');
   const owner = (va: bigint): number | null => {

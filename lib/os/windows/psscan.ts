@@ -3,12 +3,9 @@
 // so processes unlinked from PsActiveProcessHead (DKOM) or already exited are still found. The VA of
 // a found EPROCESS comes from its own thread-list links (ThreadListHead.Flink → first ETHREAD → Blink),
 // checked by translating it back to the same physical address.
-import { scanRam } from '../../image/physical';
 import { cString, isKernelPtr } from './memory';
 import { decodeEprocess, type EProc, type WinCtx } from './processes';
 
-const TAGS = [Buffer.from('Proc', 'latin1'), Buffer.from([0x50, 0x72, 0x6f, 0xe3])];
-const MAX_HITS = 100000;
 /** how far after the pool header the EPROCESS body may start (optional object headers vary) */
 const WINDOW = 0x200;
 
@@ -16,7 +13,11 @@ function plausibleName(s: string): boolean {
   return s.length > 0 && /^[\x20-\x7e]+$/.test(s);
 }
 
-export function scanProcesses(ctx: WinCtx, knownPa: Set<number>): EProc[] {
+/** Process pool tags: 'Proc', and 'Pro\xe3' (protected-allocation bit set) on old builds. */
+export const PROCESS_TAGS = ['Proc', 'Pro\xe3'];
+
+/** Validates EPROCESS candidates after each process pool header found by the shared pool scan. */
+export function scanProcesses(ctx: WinCtx, knownPa: Set<number>, pools: number[]): EProc[] {
   const { k, L } = ctx;
   const space = k.space;
   const out: EProc[] = [];
@@ -28,37 +29,25 @@ export function scanProcesses(ctx: WinCtx, knownPa: Set<number>): EProc[] {
   const nameOff = L.off('_EPROCESS', 'ImageFileName');
   const dtbOff = pcb + L.off('_KPROCESS', 'DirectoryTableBase');
   const thHead = L.field('_EPROCESS', 'ThreadListHead');
-  const tagOff = L.has('_POOL_HEADER', 'PoolTag') ? L.off('_POOL_HEADER', 'PoolTag') : 4;
   const buf = Buffer.alloc(size);
-  let hits = 0;
-  for (const [base, chunk] of scanRam(pm)) {
-    for (const tag of TAGS) {
-      let at = chunk.indexOf(tag);
-      while (at >= 0 && hits < MAX_HITS) {
-        hits++;
-        const pool = base + at - tagOff;
-        if (pool % 16 === 0) {
-          for (let d = 0x10; d < WINDOW; d += 0x10) {
-            const pa = pool + d;
-            if (knownPa.has(pa)) break;
-            if (!pm.readPhys(pa, buf, 0, size)) break;
-            if (buf[typeOff] !== 3) continue; // DISPATCHER_HEADER.Type == ProcessObject
-            const dtb = buf.readBigUInt64LE(dtbOff);
-            if (dtb === 0n || dtb & 0xfffn || dtb > 1n << 46n) continue;
-            const name = cString(buf, nameOff, 15);
-            if (!plausibleName(name)) continue;
-            const va = selfVa(ctx, buf, pa, thHead?.o ?? null);
-            if (va === null) continue;
-            const p = decodeEprocess(ctx, va, Buffer.from(buf), false);
-            if (!p) continue;
-            p.pa = pa;
-            knownPa.add(pa);
-            out.push(p);
-            break;
-          }
-        }
-        at = chunk.indexOf(tag, at + 4);
-      }
+  for (const pool of pools) {
+    for (let d = 0x10; d < WINDOW; d += 0x10) {
+      const pa = pool + d;
+      if (knownPa.has(pa)) break;
+      if (!pm.readPhys(pa, buf, 0, size)) break;
+      if (buf[typeOff] !== 3) continue; // DISPATCHER_HEADER.Type == ProcessObject
+      const dtb = buf.readBigUInt64LE(dtbOff);
+      if (dtb === 0n || dtb & 0xfffn || dtb > 1n << 46n) continue;
+      const name = cString(buf, nameOff, 15);
+      if (!plausibleName(name)) continue;
+      const va = selfVa(ctx, buf, pa, thHead?.o ?? null);
+      if (va === null) continue;
+      const p = decodeEprocess(ctx, va, Buffer.from(buf), false);
+      if (!p) continue;
+      p.pa = pa;
+      knownPa.add(pa);
+      out.push(p);
+      break;
     }
   }
   return out;
