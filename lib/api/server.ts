@@ -29,6 +29,8 @@ export interface RunningServer {
   data: LocalDataPlane;
   /** set on first run only */
   admin: { email: string; password: string } | null;
+  /** the first-run password was generated (not given by the caller or MEMQ_ADMIN_PASSWORD) */
+  adminPasswordGenerated: boolean;
   close(): Promise<void>;
 }
 
@@ -66,6 +68,10 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const boot = await platform.bootstrap({ email: o.admin?.email ?? process.env.MEMQ_ADMIN_EMAIL, password: o.admin?.password ?? process.env.MEMQ_ADMIN_PASSWORD });
   const api = createApi({ platform, data, auth: tokenAuthenticator(platform), localSignIn: true, validateResponses: o.validateResponses });
   const webDir = o.webDir === undefined ? defaultWebDir : o.webDir;
+  // analyses cut short by a stop or crash start again (the uploaded dump is kept in the store)
+  for (const snap of await repo.all('snapshot')) {
+    if (snap.status === 'analyzing') await data.startAnalysis(snap, async (patch) => void (await platform.updateSnapshotStatus(snap.id, patch)));
+  }
 
   const server = http.createServer(async (req, res) => {
     try {
@@ -97,6 +103,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     platform,
     data,
     admin: boot.created ? { email: boot.user!.email, password: boot.password! } : null,
+    adminPasswordGenerated: boot.created && !(o.admin?.password ?? process.env.MEMQ_ADMIN_PASSWORD),
     async close() {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

@@ -19,7 +19,10 @@ export function register(program: Command): void {
       const { defaultStoreDir } = require('../store/store') as typeof import('../store/store');
       const s = await startServer({ store: o.store ?? defaultStoreDir(), port, host: o.host, webDir: o.web });
       process.stdout.write(`memq serve: ${s.url}/  (store ${s.data.store.dir})\n`);
-      if (s.admin) process.stdout.write(`first run: sign in as ${s.admin.email} with password ${s.admin.password}\n`);
+      if (s.admin)
+        process.stdout.write(
+          `first run: sign in as ${s.admin.email} with ${s.adminPasswordGenerated ? `password ${s.admin.password} (change it: it is shown once)` : 'the password from MEMQ_ADMIN_PASSWORD'}\n`,
+        );
       const stop = () => void s.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

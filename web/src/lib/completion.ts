@@ -1,6 +1,6 @@
 // Query-editor completion, derived from the catalog the API serves (GET /catalog): objects, their
 // sub-objects, the sub-object's fields, and the language's keywords. Pure functions (tested in jest).
-import type { Catalog } from './api';
+import type { Catalog } from './types';
 
 export interface Suggestion {
   label: string;
