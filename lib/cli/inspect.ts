@@ -84,7 +84,7 @@ export function registerInspectCommands(program: Command): void {
     .option('--isf <file...>', 'Volatility ISF symbol files (.json / .json.xz)')
     .action(async (dump: string, o: CommonOpts) => {
       const eng = await open(dump, o);
-      const info: Record<string, unknown> = { ...eng.mem.info, ...eng.info(), format: eng.mem.format };
+      const info: Record<string, unknown> = { format: eng.mem.format, size: eng.mem.source.size, ...eng.mem.info, ...eng.info() };
       if (eng.warnings.length) info.warnings = eng.warnings.join('; ');
       const rows = Object.entries(info).map(([key, value]) => ({ key, value }));
       process.stdout.write(render(rows, ['key', 'value'], o.format, 200));
