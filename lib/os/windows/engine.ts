@@ -28,6 +28,7 @@ import { ssdtRows } from './ssdt';
 import { PROCESS_TAGS, scanProcesses } from './psscan';
 import { NET_TAGS, socketRows } from './netscan';
 import { scanPoolTags } from './poolscan';
+import { indicatorRows } from './indicators';
 
 interface ProcState {
   um: Mem | null;
@@ -72,7 +73,7 @@ export class WindowsEngine implements OsEngine {
     const t: TableName[] = ['kernel_module'];
     if (this.ctx) {
       t.push('process', 'thread');
-      if (!this.k.triage) t.push('vma', 'loaded_library', 'handle', 'syscall', 'socket');
+      if (!this.k.triage) t.push('vma', 'loaded_library', 'handle', 'syscall', 'socket', 'indicator');
     }
     this.tables = t;
   }
@@ -96,7 +97,7 @@ export class WindowsEngine implements OsEngine {
     if (k.kdbg) out['windows.kdbg_kernbase'] = hex(k.kdbg.kernBase);
     if (k.psActiveProcessHead !== null) out['windows.ps_active_process_head'] = hex(k.psActiveProcessHead);
     if (k.psLoadedModuleList !== null) out['windows.ps_loaded_module_list'] = hex(k.psLoadedModuleList);
-    if (k.layout) out.kernel = `Windows ${k.layout.build.label || 'build ' + (k.header?.minorVersion ?? '?')}`;
+    if (k.layout) out.kernel_version = `Windows ${k.layout.build.label || 'build ' + (k.header?.minorVersion ?? '?')}`;
     return out;
   }
 
@@ -289,6 +290,11 @@ export class WindowsEngine implements OsEngine {
       }
       case 'syscall':
         return ssdtRows(ctx, this.driverList()) as Row<T>[];
+      case 'indicator':
+        return this.selected(opts).flatMap((p) => {
+          const um = this.st(p).um;
+          return um ? indicatorRows(p, um, this.vads(p), (m) => ctx.warn(m)) : [];
+        }) as Row<T>[];
       case 'socket': {
         const rows = socketRows(ctx, this.allProcesses(), this.poolHits());
         return (opts.pid !== undefined ? rows.filter((r) => r.process_id === opts.pid) : rows) as Row<T>[];
