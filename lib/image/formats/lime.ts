@@ -111,6 +111,8 @@ export class LimeMemory implements PhysicalMemory {
 // chunk = u8 type, u24 length, body. 0xff stream identifier 'sNaPpY'; 0x00 compressed
 // (u32 masked CRC-32C + raw snappy); 0x01 uncompressed (CRC + bytes); 0x80-0xfe skippable;
 // 0x02-0x7f reserved unskippable. Every data chunk holds at most 65536 uncompressed bytes.
+// The CRC-32C is not verified (a per-byte checksum would dominate read time); corruption still shows
+// as a snappy decode error or a length mismatch, both reported with the chunk's file offset.
 const MAX_CHUNK_OUT = 65536;
 let lruKeySpace = 0;
 
