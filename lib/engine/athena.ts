@@ -1,0 +1,114 @@
+// AthenaPort on the AWS SDK v3 (the cloud half of lib/engine/executor.ts): StartQueryExecution in
+// the memq workgroup (encrypted results, scan cutoff) with the compiled query's parameters as
+// ExecutionParameters → poll GetQueryExecution with backoff (bounded) → page GetQueryResults.
+// The API uses start/state/page separately (API Gateway gives up after 29 s); athenaExecutor()
+// uses start → wait → fetch for synchronous callers (CLI, playbook runs inside a Lambda).
+import {
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand,
+  StartQueryExecutionCommand,
+  StopQueryExecutionCommand,
+  type AthenaClient,
+  type GetQueryResultsCommandOutput,
+} from '@aws-sdk/client-athena';
+import { MemqError } from '../util/errors';
+import type { AthenaPort } from './executor';
+
+export interface AthenaSdkOptions {
+  client: AthenaClient;
+  workGroup: string;
+  /** Glue database for unqualified table names */
+  database?: string;
+  /** give up (and stop the query) after this long; default 10 minutes */
+  timeoutMs?: number;
+  /** first poll interval; grows ×1.5 up to maxPollMs */
+  pollMs?: number;
+  maxPollMs?: number;
+  /** rows per GetQueryResults call (Athena allows ≤ 1000) */
+  pageSize?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export type AthenaState = { state: 'running' } | { state: 'succeeded'; scannedBytes: number; elapsedMs: number } | { state: 'failed'; reason: string };
+
+export class AthenaSdkPort implements AthenaPort {
+  private readonly sleep: (ms: number) => Promise<void>;
+  constructor(private readonly o: AthenaSdkOptions) {
+    this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  async start(sql: string, parameters: string[]): Promise<string> {
+    if (Buffer.byteLength(sql) > 262_144) throw new MemqError('query too large for Athena (262,144 bytes): put long IOC lists in a table', 'E_QUERY');
+    const r = await this.o.client.send(
+      new StartQueryExecutionCommand({
+        QueryString: sql,
+        WorkGroup: this.o.workGroup,
+        ExecutionParameters: parameters.length ? parameters : undefined,
+        QueryExecutionContext: this.o.database ? { Database: this.o.database } : undefined,
+      }),
+    );
+    if (!r.QueryExecutionId) throw new MemqError('Athena returned no query execution id', 'E_ATHENA');
+    return r.QueryExecutionId;
+  }
+
+  /** Non-blocking state of an execution. */
+  async state(id: string): Promise<AthenaState> {
+    const r = await this.o.client.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
+    const st = r.QueryExecution?.Status;
+    switch (st?.State) {
+      case 'SUCCEEDED':
+        return {
+          state: 'succeeded',
+          scannedBytes: r.QueryExecution?.Statistics?.DataScannedInBytes ?? 0,
+          elapsedMs: r.QueryExecution?.Statistics?.TotalExecutionTimeInMillis ?? 0,
+        };
+      case 'FAILED':
+      case 'CANCELLED':
+        return { state: 'failed', reason: `Athena query ${st.State.toLowerCase()}: ${st.StateChangeReason ?? st.AthenaError?.ErrorMessage ?? 'no reason given'}` };
+      default:
+        return { state: 'running' };
+    }
+  }
+
+  async wait(id: string): Promise<void> {
+    const deadline = Date.now() + (this.o.timeoutMs ?? 600_000);
+    let delay = this.o.pollMs ?? 200;
+    for (;;) {
+      const s = await this.state(id);
+      if (s.state === 'succeeded') return;
+      if (s.state === 'failed') throw new MemqError(s.reason, 'E_ATHENA');
+      if (Date.now() >= deadline) {
+        await this.o.client.send(new StopQueryExecutionCommand({ QueryExecutionId: id })).catch(() => undefined);
+        throw new MemqError(`Athena query ${id} did not finish within ${Math.round((this.o.timeoutMs ?? 600_000) / 1000)} s; stopped`, 'E_ATHENA');
+      }
+      await this.sleep(delay);
+      delay = Math.min(this.o.maxPollMs ?? 2000, Math.ceil(delay * 1.5));
+    }
+  }
+
+  /** One page of rows (header row removed) and the token for the next page. */
+  async page(id: string, nextToken: string | undefined, maxResults: number): Promise<{ rows: (string | null)[][]; nextToken?: string }> {
+    const r: GetQueryResultsCommandOutput = await this.o.client.send(
+      new GetQueryResultsCommand({ QueryExecutionId: id, NextToken: nextToken, MaxResults: Math.max(1, Math.min(1000, maxResults)) }),
+    );
+    const cols = r.ResultSet?.ResultSetMetadata?.ColumnInfo ?? [];
+    let rows = (r.ResultSet?.Rows ?? []).map((row) => (row.Data ?? []).map((d) => d.VarCharValue ?? null));
+    // the first page of a SELECT starts with a header row holding the column names
+    if (!nextToken && rows.length && cols.length && rows[0]!.every((v, i) => v === (cols[i]?.Label ?? cols[i]?.Name))) rows = rows.slice(1);
+    return { rows, nextToken: r.NextToken };
+  }
+
+  async fetch(id: string, maxRows: number): Promise<{ rows: (string | null)[][]; truncated: boolean }> {
+    const out: (string | null)[][] = [];
+    let token: string | undefined;
+    const pageSize = this.o.pageSize ?? 1000;
+    // bounded: at most maxRows/pageSize + 2 pages
+    for (let i = 0; i < Math.ceil((maxRows + 1) / pageSize) + 2; i++) {
+      const p = await this.page(id, token, pageSize);
+      out.push(...p.rows);
+      token = p.nextToken;
+      if (!token || out.length > maxRows) break;
+    }
+    return { rows: out.slice(0, maxRows), truncated: out.length > maxRows || (!!token && out.length >= maxRows) };
+  }
+}
