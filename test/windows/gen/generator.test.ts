@@ -440,6 +440,44 @@ describe('windows dump generator', () => {
     });
   }
 
+
+  test('19041 raw with encodeKdbg: KDBG stored encoded, decodes (rol/xor/bswap/xor) to the plain block', async () => {
+    const g = await generateWindowsDump({ build: '19041', kind: 'raw', sizeMiB: 64, seed: 11, encodeKdbg: true, out: path.join(dir, 'enc.raw') });
+    const plain = await gen('19041', 'raw');
+    const mem = new TinyPhys(g.path);
+    const pm = new TinyPhys(plain.path);
+    try {
+      const t = g.truth;
+      expect(t.kernel.kdbg.encoded).toBe(true);
+      const ks = new X86_64Space(mem, Number(B(t.kernel.dtb)));
+      const va = B(t.kernel.kdbg.va);
+      const enc = ks.read(va, t.kernel.kdbg.size)!;
+      expect(enc.indexOf('KDBG')).toBe(-1);
+      // the key values sit in the kernel image at the ISF's KiWaitNever / KiWaitAlways
+      const kb = B(t.kernel.kernBase);
+      const never = ks.read(kb + BigInt(isf19041.sym('KiWaitNever')), 8)!.readBigUInt64LE(0);
+      const always = ks.read(kb + BigInt(isf19041.sym('KiWaitAlways')), 8)!.readBigUInt64LE(0);
+      expect(addr16(never)).toBe(t.kernel.kdbg.kiWaitNever);
+      const M = (1n << 64n) - 1n;
+      const dec = Buffer.alloc(enc.length);
+      for (let i = 0; i < enc.length; i += 8) {
+        const n = never & 63n;
+        let v = enc.readBigUInt64LE(i) ^ never;
+        v = ((v << n) | (v >> (64n - n))) & M;
+        v ^= va;
+        const b = Buffer.alloc(8);
+        b.writeBigUInt64BE(v);
+        dec.writeBigUInt64LE(b.readBigUInt64LE(0) ^ always, i);
+      }
+      const pks = new X86_64Space(pm, Number(B(plain.truth.kernel.dtb)));
+      expect(dec.equals(pks.read(B(plain.truth.kernel.kdbg.va), plain.truth.kernel.kdbg.size)!)).toBe(true);
+      expect(dec.toString('latin1', 0x10, 0x14)).toBe('KDBG');
+    } finally {
+      mem.close();
+      pm.close();
+    }
+  });
+
   test('truth covers every table', async () => {
     const { truth: t } = await gen('19041', 'full');
     expect(t.processes.length).toBeGreaterThan(15);

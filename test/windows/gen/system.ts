@@ -21,7 +21,7 @@ import type {
   TruthVad,
 } from './truth';
 
-export const GENERATOR_VERSION = 2;
+export const GENERATOR_VERSION = 3;
 
 const PROT_NAMES = ['PAGE_NOACCESS', 'PAGE_READONLY', 'PAGE_EXECUTE', 'PAGE_EXECUTE_READ', 'PAGE_READWRITE', 'PAGE_WRITECOPY', 'PAGE_EXECUTE_READWRITE', 'PAGE_EXECUTE_WRITECOPY'];
 const P_RO = 1;
@@ -182,11 +182,13 @@ export interface BuiltSystem {
   dumpMicros: bigint;
 }
 
-export async function buildSystem(buildId: BuildId, sizeMiB: number, seed: number, kind: DumpKind): Promise<BuiltSystem> {
+export async function buildSystem(buildId: BuildId, sizeMiB: number, seed: number, kind: DumpKind, encodeKdbg = false): Promise<BuiltSystem> {
   const build = BUILDS[buildId];
   if (!build) throw new Error(`generator: unknown build ${buildId}`);
   const isf = await loadIsf(build.isfFile);
-  return new SystemBuilder(build, isf, sizeMiB, seed, kind).run();
+  const sb = new SystemBuilder(build, isf, sizeMiB, seed, kind);
+  sb.encodeKdbg = encodeKdbg;
+  return sb.run();
 }
 
 class SystemBuilder {
@@ -335,8 +337,10 @@ class SystemBuilder {
       this.ks.write(this.sym('NtBuildLab'), Buffer.from(lab + '\0', 'latin1'));
     }
     const wr = this.rng.fork('kiwait');
-    if (this.isf.hasSym('KiWaitNever')) this.ks64(this.sym('KiWaitNever'), BigInt(wr.u32()) << 32n | BigInt(wr.u32()));
-    if (this.isf.hasSym('KiWaitAlways')) this.ks64(this.sym('KiWaitAlways'), BigInt(wr.u32()) << 32n | BigInt(wr.u32()));
+    this.waitNever = (BigInt(wr.u32()) << 32n) | BigInt(wr.u32());
+    this.waitAlways = (BigInt(wr.u32()) << 32n) | BigInt(wr.u32());
+    if (this.isf.hasSym('KiWaitNever')) this.ks64(this.sym('KiWaitNever'), this.waitNever);
+    if (this.isf.hasSym('KiWaitAlways')) this.ks64(this.sym('KiWaitAlways'), this.waitAlways);
     // MmPfnDatabase holds the PFN array base (not populated in generated dumps)
     if (this.isf.hasSym('MmPfnDatabase')) this.ks64(this.sym('MmPfnDatabase'), this.b.legacyLayout ? 0xfffffa8000000000n : 0xffff_9a00_0000_0000n);
   }
@@ -1153,11 +1157,35 @@ class SystemBuilder {
     h(0x2ae, isf.off('_EPROCESS', 'Pcb.DirectoryTableBase'));
     h(0x2b0, isf.size('_KPRCB'));
     h(0x2c0, isf.size('_ETHREAD'));
+    if (this.encodeKdbg) {
+      if (this.b.legacyLayout) throw new Error('generator: KDBG encoding exists from Windows 8 on');
+      this.encodeKdbgBlock(k, va);
+    }
     this.ks.write(va, k);
     this.kdbgPa = this.ks.translate(va)!;
     return va;
   }
   kdbgPa = 0;
+  encodeKdbg = false;
+  waitNever = 0n;
+  waitAlways = 0n;
+
+  /**
+   * KdCopyDataBlock's encoding (Win8+): stored = ror64(bswap64(plain ^ KiWaitAlways) ^ &KdDebuggerDataBlock,
+   * KiWaitNever & 0xff) ^ KiWaitNever, per qword — the inverse of the decode Volatility applies
+   * (rol(e ^ never, never & 0xff) ^ block, bswap, ^ always; cf. its KTIMER DPC decoding). KdpDataBlockEncoded = 1.
+   */
+  encodeKdbgBlock(k: Buffer, va: bigint): void {
+    const M = (1n << 64n) - 1n;
+    const rot = this.waitNever & 0x3fn;
+    for (let i = 0; i + 8 <= k.length; i += 8) {
+      let v = k.readBigUInt64LE(i) ^ this.waitAlways;
+      v = bswap64(v) ^ va;
+      v = ((v >> rot) | (v << (64n - rot))) & M;
+      k.writeBigUInt64LE(v ^ this.waitNever, i);
+    }
+    if (this.isf.hasSym('KdpDataBlockEncoded')) this.ks.write(this.sym('KdpDataBlockEncoded'), Buffer.from([1]));
+  }
 
   // ---- low stub (x64 PROCESSOR_START_BLOCK below 1 MiB) ----------------------------------------
   writeLowStub(): number {
@@ -1204,7 +1232,7 @@ class SystemBuilder {
         dtb: addr(this.ks.dtb),
         selfRefIndex: this.selfIdx,
         pteBase: addr(0xffff000000000000n | (BigInt(this.selfIdx) << 39n)),
-        kdbg: { va: addr(kdbgVa), size: this.b.kdbgSize, encoded: false, pa: addr(this.kdbgPa) },
+        kdbg: { va: addr(kdbgVa), size: this.b.kdbgSize, encoded: this.encodeKdbg, pa: addr(this.kdbgPa), kiWaitNever: addr(this.waitNever), kiWaitAlways: addr(this.waitAlways) },
         psActiveProcessHead: addr(this.sym('PsActiveProcessHead')),
         psLoadedModuleList: addr(this.sym('PsLoadedModuleList')),
         obHeaderCookie: this.cookie,
@@ -1237,6 +1265,12 @@ class SystemBuilder {
       dumpMicros: this.dumpMicros,
     };
   }
+}
+
+function bswap64(v: bigint): bigint {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(v);
+  return b.readBigUInt64BE(0);
 }
 
 function hashStr(s: string): number {

@@ -160,7 +160,8 @@ export interface Truth {
     dtb: string;
     selfRefIndex: number;
     pteBase: string;
-    kdbg: { va: string; size: number; encoded: boolean; pa: string };
+    /** encoded: KDBG stored with KdCopyDataBlock's encoding (option encodeKdbg); kiWait*: the key values */
+    kdbg: { va: string; size: number; encoded: boolean; pa: string; kiWaitNever: string; kiWaitAlways: string };
     psActiveProcessHead: string;
     psLoadedModuleList: string;
     obHeaderCookie: number | null;
