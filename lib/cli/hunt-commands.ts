@@ -8,7 +8,7 @@ import { compileQuery, type Scope } from '../query';
 import { runQuery } from '../engine';
 import { defaultStoreDir, openLocalStore, type LocalStore } from '../store/store';
 import { bundledPlaybookDir, loadPlaybooks } from '../hunt/loader';
-import { runHunt, type HuntReport } from '../hunt/runner';
+import { platformsInScope, runHunt, type HuntReport } from '../hunt/runner';
 import { severities, severityRank, type Severity } from '../hunt/playbook';
 import { attackRelease } from '../hunt/attack';
 import { searchIocs, type IocSearchResult } from '../ioc/search';
@@ -63,7 +63,7 @@ export function renderHuntTable(rep: HuntReport, maxRows = 20): string {
   const out: string[] = [];
   const snaps = new Set(rep.results.flatMap((r) => r.snapshots));
   out.push(
-    `hunt: ${rep.playbooks_run} playbooks, ${rep.queries_run} queries — ${rep.fired} fired` +
+    `hunt: ${rep.playbooks_run} playbooks${rep.skipped.length ? ` (${rep.skipped.length} for other OSes skipped)` : ''}, ${rep.queries_run} queries — ${rep.fired} fired` +
       (snaps.size ? ` in ${snaps.size} snapshot${snaps.size === 1 ? '' : 's'}` : '') +
       (rep.errors ? `, ${rep.errors} query error${rep.errors === 1 ? '' : 's'}` : '') +
       ` (${rep.elapsed_ms} ms, ${attackRelease.split(' (')[0]})`,
@@ -144,7 +144,7 @@ export function register(program: Command): void {
         const rep = await runHunt(async (text) => {
           const r = await runQuery(store, text, scope, { maxRows });
           return { columns: r.columns.map((c) => c.name), rows: r.rows };
-        }, pbs, { maxRowsPerQuery: maxRows });
+        }, pbs, { maxRowsPerQuery: maxRows, platforms: platformsInScope(store.snapshots(), scope) });
         process.stdout.write(o.format === 'json' ? json(rep) : renderHuntTable(rep));
         return rep.fired > 0 ? 1 : rep.errors > 0 ? 2 : 0;
       },

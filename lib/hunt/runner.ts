@@ -55,6 +55,8 @@ export interface TacticGroup {
 
 export interface HuntReport {
   playbooks_run: number;
+  /** playbooks not run because no snapshot in scope has their platform's OS */
+  skipped: { id: string; platform: string }[];
   queries_run: number;
   fired: number;
   errors: number;
@@ -67,6 +69,11 @@ export interface HuntReport {
 
 export interface HuntOptions {
   maxRowsPerQuery?: number;
+  /**
+   * Operating systems of the snapshots in scope (from their manifests). Playbooks for another OS are
+   * skipped — a Windows playbook has nothing to find in Linux snapshots. Absent = run everything.
+   */
+  platforms?: ReadonlySet<'linux' | 'windows'>;
   /** called after each playbook (progress) */
   onPlaybook?: (done: number, total: number, p: PlaybookOutcome) => void;
 }
@@ -80,7 +87,12 @@ export async function runHunt(exec: QueryExecutor, playbooks: readonly Playbook[
   const t0 = performance.now();
   const results: PlaybookOutcome[] = [];
   let queriesRun = 0;
+  const skipped: HuntReport['skipped'] = [];
   for (const pb of playbooks) {
+    if (opts.platforms && pb.platform !== 'both' && !opts.platforms.has(pb.platform)) {
+      skipped.push({ id: pb.id, platform: pb.platform });
+      continue;
+    }
     const outcome: PlaybookOutcome = {
       id: pb.id,
       title: pb.title,
@@ -123,11 +135,12 @@ export async function runHunt(exec: QueryExecutor, playbooks: readonly Playbook[
     outcome.count = distinct.size;
     outcome.snapshots = [...snaps].sort();
     results.push(outcome);
-    opts.onPlaybook?.(results.length, playbooks.length, outcome);
+    opts.onPlaybook?.(results.length + skipped.length, playbooks.length, outcome);
   }
   const fired = results.filter((r) => r.count > 0);
   return {
     playbooks_run: results.length,
+    skipped,
     queries_run: queriesRun,
     fired: fired.length,
     errors: results.reduce((n, r) => n + r.queries.filter((q) => q.error).length, 0),
@@ -156,6 +169,28 @@ export function groupByTactic(fired: readonly PlaybookOutcome[]): TacticGroup[] 
   for (const g of out) {
     g.techniques.sort((a, b) => a.id.localeCompare(b.id));
     for (const t of g.techniques) t.playbooks.sort((a, b) => severityRank[b.severity] - severityRank[a.severity] || a.id.localeCompare(b.id));
+  }
+  return out;
+}
+
+/**
+ * OS set of the snapshots a scope covers, for HuntOptions.platforms: a snapshot whose OS is unknown
+ * (no manifest) counts as both, so nothing is skipped for it.
+ */
+export function platformsInScope(
+  snapshots: readonly { project: string; machine: string; snapshot: string; os?: string }[],
+  scope: { projects?: string[]; machines?: string[]; snapshots?: string[] },
+): Set<'linux' | 'windows'> {
+  const out = new Set<'linux' | 'windows'>();
+  for (const s of snapshots) {
+    if (scope.projects && !scope.projects.includes(s.project)) continue;
+    if (scope.machines && !scope.machines.includes(s.machine)) continue;
+    if (scope.snapshots && !scope.snapshots.includes(s.snapshot)) continue;
+    if (s.os === 'linux' || s.os === 'windows') out.add(s.os);
+    else {
+      out.add('linux');
+      out.add('windows');
+    }
   }
   return out;
 }

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadPlaybooks, parsePlaybook, bundledPlaybookDir } from '../../lib/hunt/loader';
 import { technique, tactics, attackRelease } from '../../lib/hunt/attack';
-import { groupByTactic } from '../../lib/hunt/runner';
+import { groupByTactic, platformsInScope, runHunt } from '../../lib/hunt/runner';
 import { compileQuery } from '../../lib/query';
 
 const good = `id: test-playbook
@@ -102,5 +102,38 @@ describe('playbook loader', () => {
     });
     expect(pbs.length).toBeGreaterThanOrEqual(20);
     for (const p of pbs) expect(path.basename(p.file)).toBe(`${p.id}.yml`);
+  });
+});
+
+describe('platform skipping', () => {
+  const snaps = [
+    { project: 'p', machine: 'lin', snapshot: 's1', os: 'linux' },
+    { project: 'p', machine: 'win', snapshot: 's1', os: 'windows' },
+    { project: 'q', machine: 'unknown', snapshot: 's1' },
+  ];
+
+  test('platformsInScope: OSes of the snapshots a scope covers; unknown OS counts as both', () => {
+    expect([...platformsInScope(snaps, { machines: ['lin'] })]).toEqual(['linux']);
+    expect([...platformsInScope(snaps, { projects: ['p'] })].sort()).toEqual(['linux', 'windows']);
+    expect([...platformsInScope(snaps, { projects: ['q'] })].sort()).toEqual(['linux', 'windows']);
+    expect([...platformsInScope(snaps, { snapshots: ['none'] })]).toEqual([]);
+  });
+
+  test('runHunt skips playbooks for an OS not in scope and runs "both" playbooks', async () => {
+    const mk = (id: string, platform: 'linux' | 'windows' | 'both') => parsePlaybook(good.replace('test-playbook', id).replace('platform: linux', `platform: ${platform}`), `${id}.yml`);
+    const ran: string[] = [];
+    const rep = await runHunt(
+      async (q) => {
+        ran.push(q);
+        return { columns: ['project', 'machine', 'snapshot'], rows: [{ project: 'p', machine: 'lin', snapshot: 's1' }] };
+      },
+      [mk('pb-linux', 'linux'), mk('pb-windows', 'windows'), mk('pb-both', 'both')],
+      { platforms: new Set(['linux'] as const) },
+    );
+    expect(rep.results.map((r) => r.id)).toEqual(['pb-linux', 'pb-both']);
+    expect(rep.skipped).toEqual([{ id: 'pb-windows', platform: 'windows' }]);
+    expect(ran).toHaveLength(2);
+    expect(rep.fired).toBe(2);
+    expect(rep.results[0].snapshots).toEqual(['p/lin/s1']);
   });
 });
