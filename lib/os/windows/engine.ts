@@ -8,6 +8,7 @@ import type { EngineOptions, ExtractOptions, OsEngine } from '../engine';
 import { MemqError } from '../../util/errors';
 import { hex } from '../../util/hex';
 import { discoverKernel, type WinKernel } from './kernel';
+import type { BuildLayout } from '../../symbols/isf';
 import { readFieldBig } from './layout';
 import { isKernelPtr, type Mem } from './memory';
 import {
@@ -53,8 +54,10 @@ export class WindowsEngine implements OsEngine {
   constructor(
     readonly mem: PhysicalMemory,
     readonly opts: EngineOptions = {},
+    /** replaces the layout database (tests: withhold a build to exercise the fallbacks) */
+    catalog?: BuildLayout[],
   ) {
-    this.k = discoverKernel(mem, opts.isf ?? []);
+    this.k = discoverKernel(mem, opts.isf ?? [], catalog);
     for (const n of this.k.notes) this.warnings.push(n);
     if (this.k.layout) {
       const warnings = this.warnings;

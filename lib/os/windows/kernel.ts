@@ -124,9 +124,9 @@ function validatesOnSystem(layout: WinLayout, mem: Mem, psHead: bigint, blob?: B
   return ep.readBigUInt64LE(pidOff) === 4n && cString(ep, nameOff, 15) === 'System' && ep.readBigUInt64LE(links + 8) === psHead;
 }
 
-export function discoverKernel(pm: PhysicalMemory, isf: string[] = []): WinKernel {
+/** `catalog` replaces the layout database (tests use it to withhold a build). */
+export function discoverKernel(pm: PhysicalMemory, isf: string[] = [], catalog: BuildLayout[] = layoutCatalog(isf)): WinKernel {
   const notes: string[] = [];
-  const catalog = layoutCatalog(isf);
   const k: WinKernel = {
     mem: null as unknown as Mem,
     space: null,
