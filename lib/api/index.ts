@@ -4,5 +4,5 @@ export { createApi, toProblem, type Api, type ApiDeps } from './router';
 export { API_PREFIX, type ApiRequest, type ApiResponse } from './http';
 export type { DataPlane, UploadTarget, Page, QueryJob } from './data-plane';
 export { tokenAuthenticator, cognitoAuthenticator, anyOf, type Authenticator, type CognitoOptions } from './identity';
-export { fromApiGatewayEvent, toApiGatewayResult, type ApiGatewayV2Event, type ApiGatewayV2Result } from './lambda-adapter';
+export { fromApiGatewayEvent, toApiGatewayResult, type ApiGatewayEvent, type ApiGatewayV1Event, type ApiGatewayV2Event, type ApiGatewayResult } from './lambda-adapter';
 export { routes, catalogView } from './routes';

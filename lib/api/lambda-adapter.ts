@@ -1,41 +1,63 @@
-// Translation between API Gateway HTTP API (payload format 2.0) events and the router's request and
-// response shapes. lambdas/api.ts is: `return toApiGatewayResult(await api.handle(fromApiGatewayEvent(event)))`.
+// Translation between API Gateway proxy events — REST API (payload 1.0: httpMethod/path) and HTTP API
+// (payload 2.0: requestContext.http.method/rawPath) — and the router's request/response shapes.
+// lambdas/api.ts is: `return toApiGatewayResult(await api.handle(fromApiGatewayEvent(event)))`.
 import type { ApiRequest, ApiResponse } from './http';
 
-/** The fields of an API Gateway v2 (HTTP API) proxy event the API reads. */
-export interface ApiGatewayV2Event {
+interface Common {
+  headers?: Record<string, string | undefined> | null;
+  body?: string | null;
+  isBase64Encoded?: boolean;
+}
+
+/** REST API (v1) proxy event: the fields the API reads. */
+export interface ApiGatewayV1Event extends Common {
+  httpMethod: string;
+  path: string;
+  queryStringParameters?: Record<string, string | undefined> | null;
+  multiValueQueryStringParameters?: Record<string, string[] | undefined> | null;
+}
+
+/** HTTP API (v2) proxy event: the fields the API reads. */
+export interface ApiGatewayV2Event extends Common {
   rawPath: string;
   rawQueryString?: string;
-  headers?: Record<string, string | undefined>;
-  queryStringParameters?: Record<string, string | undefined>;
-  body?: string;
-  isBase64Encoded?: boolean;
+  queryStringParameters?: Record<string, string | undefined> | null;
   requestContext: { http: { method: string } };
 }
 
-export interface ApiGatewayV2Result {
+export type ApiGatewayEvent = ApiGatewayV1Event | ApiGatewayV2Event;
+
+export interface ApiGatewayResult {
   statusCode: number;
   headers: Record<string, string>;
   body: string;
   isBase64Encoded: boolean;
 }
+/** @deprecated name kept for callers written against the first version */
+export type ApiGatewayV2Result = ApiGatewayResult;
 
-export function fromApiGatewayEvent(e: ApiGatewayV2Event): ApiRequest {
+export function fromApiGatewayEvent(e: ApiGatewayEvent): ApiRequest {
   const headers: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(e.headers ?? {})) headers[k.toLowerCase()] = v;
+  for (const [k, v] of Object.entries(e.headers ?? {})) headers[k.toLowerCase()] = v ?? undefined;
   const query: Record<string, string | undefined> = {};
-  if (e.rawQueryString) for (const [k, v] of new URLSearchParams(e.rawQueryString)) query[k] = v;
-  else Object.assign(query, e.queryStringParameters ?? {});
-  return {
-    method: e.requestContext.http.method,
-    path: e.rawPath,
-    query,
-    headers,
-    body: e.body == null ? null : e.isBase64Encoded ? Buffer.from(e.body, 'base64') : e.body,
-  };
+  let method: string;
+  let path: string;
+  if ('httpMethod' in e) {
+    method = e.httpMethod;
+    path = e.path;
+    Object.assign(query, e.queryStringParameters ?? {});
+    // repeated keys: the last one wins, as URLSearchParams → Object.fromEntries does locally
+    for (const [k, vs] of Object.entries(e.multiValueQueryStringParameters ?? {})) if (vs?.length) query[k] = vs[vs.length - 1];
+  } else {
+    method = e.requestContext.http.method;
+    path = e.rawPath;
+    if (e.rawQueryString) for (const [k, v] of new URLSearchParams(e.rawQueryString)) query[k] = v;
+    else Object.assign(query, e.queryStringParameters ?? {});
+  }
+  return { method, path, query, headers, body: e.body == null ? null : e.isBase64Encoded ? Buffer.from(e.body, 'base64') : e.body };
 }
 
-export function toApiGatewayResult(r: ApiResponse): ApiGatewayV2Result {
+export function toApiGatewayResult(r: ApiResponse): ApiGatewayResult {
   const binary = typeof r.body !== 'string';
   return {
     statusCode: r.status,

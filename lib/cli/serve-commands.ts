@@ -1,7 +1,24 @@
 // `memq serve`: the web UI and the HTTP API on the embedded default (local store + DuckDB + SQLite
 // metadata). Prints the address and, on first run, the admin sign-in.
 import type { Command } from 'commander';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { MemqError } from '../util/errors';
+
+/** Builds web/dist with Vite on first use (a checkout after `npm ci` has the sources, not the build). */
+function ensureWebBuilt(dist: string): void {
+  if (fs.existsSync(path.join(dist, 'index.html'))) return;
+  const root = path.resolve(dist, '../..');
+  const vite = path.join(root, 'node_modules', 'vite', 'bin', 'vite.js');
+  if (!fs.existsSync(vite)) {
+    process.stderr.write('memq serve: web UI not built and Vite not installed; serving the API only\n');
+    return;
+  }
+  process.stdout.write('memq serve: building the web UI (once)…\n');
+  const r = spawnSync(process.execPath, [vite, 'build', 'web', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) process.stderr.write('memq serve: web UI build failed; serving the API only\n');
+}
 
 export function register(program: Command): void {
   program
@@ -17,6 +34,8 @@ export function register(program: Command): void {
       // required lazily: keeps `memq --help` from loading DuckDB and SQLite
       const { startServer } = require('../api/server') as typeof import('../api/server');
       const { defaultStoreDir } = require('../store/store') as typeof import('../store/store');
+      const { defaultWebDir } = require('../api/server') as typeof import('../api/server');
+      if (!o.web) ensureWebBuilt(defaultWebDir);
       const s = await startServer({ store: o.store ?? defaultStoreDir(), port, host: o.host, webDir: o.web });
       process.stdout.write(`memq serve: ${s.url}/  (store ${s.data.store.dir})\n`);
       if (s.admin)

@@ -80,4 +80,9 @@ test('API Gateway events run through the same router', async () => {
   expect(toApiGatewayResult(await api.handle(fromApiGatewayEvent(ev('POST', '/api/v1/auth/login', undefined, '{"email":"a","password":"b"}')))).statusCode).toBe(501);
   expect(toApiGatewayResult(await api.handle(fromApiGatewayEvent(ev('GET', '/api/v1/me')))).statusCode).toBe(401);
   expect(toApiGatewayResult(await api.handle(fromApiGatewayEvent(ev('DELETE', '/api/v1/me', token)))).statusCode).toBe(405);
+  // REST API (payload 1.0) events, as the CDK stack's API Gateway sends them
+  const v1 = await api.handle(
+    fromApiGatewayEvent({ httpMethod: 'GET', path: '/api/v1/projects', headers: { Authorization: `Bearer ${token}` }, queryStringParameters: null, multiValueQueryStringParameters: null, body: null, isBase64Encoded: false }),
+  );
+  expect(JSON.parse(toApiGatewayResult(v1).body).map((p: { name: string }) => p.name)).toEqual(['cloud-case']);
 });
