@@ -21,7 +21,7 @@ import type {
   TruthVad,
 } from './truth';
 
-export const GENERATOR_VERSION = 3;
+export const GENERATOR_VERSION = 4;
 
 const PROT_NAMES = ['PAGE_NOACCESS', 'PAGE_READONLY', 'PAGE_EXECUTE', 'PAGE_EXECUTE_READ', 'PAGE_READWRITE', 'PAGE_WRITECOPY', 'PAGE_EXECUTE_READWRITE', 'PAGE_EXECUTE_WRITECOPY'];
 const P_RO = 1;
@@ -634,7 +634,11 @@ class SystemBuilder {
       inj = legacy ? 0x1f00000n + BigInt(r.int(0, 0x20)) * 0x10000n : 0x20000000000n + BigInt(r.int(0, 0xfff)) * 0x10000n;
       p.vads.push({ start: inj, end: inj + 0x5000n, protection: P_RWX, vadType: VAD_NONE, priv: true, file: null });
     }
-    if (exited) return; // structures stay in kernel (VADs are torn down too: keep none)
+    if (exited) {
+      // MmCleanProcessAddressSpace has run: no VADs, no user pages; the EPROCESS and its PEB pointer remain
+      p.vads = [];
+      return;
+    }
     // pages
     sp.map(0x7ffe0000n, this.sharedPfn, { user: true, write: false, nx: true });
     sp.map(pebRegion, this.mem.allocPage('user'), { user: true, nx: true });
