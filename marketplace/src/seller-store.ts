@@ -1,7 +1,7 @@
 // Seller-side ledger (DynamoDB, seller account): customers resolved at registration (with their AWS
 // account, so signed usage calls map to a customer), per-report dedupe items, and hourly aggregates
 // per (customer, dimension, hour) that the meter job sends with BatchMeterUsage exactly once.
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 export const sellerTableShape = {
@@ -32,6 +32,8 @@ export interface HourAggregate {
 
 export const METER_PENDING = 'PENDING';
 
+const nextHour = (h: string) => new Date(Date.parse(`${h}:00:00Z`) + 3600_000).toISOString().slice(0, 13);
+
 export class SellerStore {
   private readonly doc: DynamoDBDocumentClient;
   constructor(client: DynamoDBClient, private readonly table: string) {
@@ -39,15 +41,10 @@ export class SellerStore {
   }
 
   async putCustomer(c: Customer): Promise<void> {
-    // two items: by customer id (SNS notifications) and by AWS account (signed usage reports)
-    await this.doc.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: this.table, Item: { pk: `customer#${c.customerIdentifier}`, ...c } } },
-          { Put: { TableName: this.table, Item: { pk: `account#${c.awsAccountId}`, customerIdentifier: c.customerIdentifier } } },
-        ],
-      }),
-    );
+    // two items: by customer id (SNS notifications) and by AWS account (signed usage reports); each
+    // put is idempotent, the account item is written last so it never points at a missing customer
+    await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: `customer#${c.customerIdentifier}`, ...c } }));
+    await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: `account#${c.awsAccountId}`, customerIdentifier: c.customerIdentifier } }));
   }
 
   async getCustomer(customerIdentifier: string): Promise<Customer | null> {
@@ -83,53 +80,60 @@ export class SellerStore {
   }
 
   /**
-   * Adds one usage report to the hour's aggregate, once: the report id is claimed in the same
-   * transaction, so a resent report changes nothing. Fails (returns 'closed') if the hour was
-   * already metered — the caller then files it under the current hour.
+   * Adds one usage report to an hour's aggregate exactly once, with single-item conditional writes
+   * only (no transactions): (1) claim the report id, (2) add it to the aggregate of `hour` unless
+   * that aggregate already lists it or was metered — then the next hour is tried, (3) mark the claim
+   * counted. A crash between the steps is completed by the resend; a resend of a counted report is
+   * a 'duplicate'.
    */
-  async addUsage(c: Customer, reportId: string, dimension: string, hour: string, quantity: number): Promise<'added' | 'duplicate' | 'closed'> {
-    const aggKey = `meter#${c.customerIdentifier}#${dimension}#${hour}`;
+  async addUsage(c: Customer, reportId: string, dimension: string, hour: string, quantity: number): Promise<'added' | 'duplicate'> {
+    const claimKey = { pk: `report#${c.customerIdentifier}#${dimension}#${reportId}` };
     try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.table,
-                Item: { pk: `report#${c.customerIdentifier}#${dimension}#${reportId}`, hour, quantity },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Update: {
-                TableName: this.table,
-                Key: { pk: aggKey },
-                UpdateExpression:
-                  'ADD quantity :q SET customerIdentifier = :c, awsAccountId = :a, dimension = :d, #h = :h, unmetered = :u, hour_key = :hk',
-                ConditionExpression: 'attribute_not_exists(meteredAt)',
-                ExpressionAttributeNames: { '#h': 'hour' },
-                ExpressionAttributeValues: {
-                  ':q': quantity,
-                  ':c': c.customerIdentifier,
-                  ':a': c.awsAccountId,
-                  ':d': dimension,
-                  ':h': hour,
-                  ':u': METER_PENDING,
-                  ':hk': `${hour}#${c.customerIdentifier}#${dimension}`,
-                },
-              },
-            },
-          ],
-        }),
-      );
-      return 'added';
+      await this.doc.send(new PutCommand({ TableName: this.table, Item: { ...claimKey, counted: false, quantity }, ConditionExpression: 'attribute_not_exists(pk)' }));
     } catch (e) {
-      if ((e as Error).name !== 'TransactionCanceledException') throw e;
-      const reasons = ((e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).map((r) => r.Code);
-      if (reasons[0] === 'ConditionalCheckFailed') return 'duplicate';
-      if (reasons[1] === 'ConditionalCheckFailed') return 'closed';
-      throw e;
+      if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
+      const claim = await this.doc.send(new GetCommand({ TableName: this.table, Key: claimKey, ConsistentRead: true }));
+      if (claim.Item?.counted) return 'duplicate';
+      if (claim.Item?.hour) return this.markCounted(claimKey, claim.Item.hour as string, 'duplicate');
     }
+    let h = hour;
+    for (let attempt = 0; attempt < 6; attempt++, h = nextHour(h)) {
+      const aggKey = { pk: `meter#${c.customerIdentifier}#${dimension}#${h}` };
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: aggKey,
+            UpdateExpression: 'ADD quantity :q, reports :ids SET customerIdentifier = :c, awsAccountId = :a, dimension = :d, #h = :h, unmetered = :u, hour_key = :hk',
+            ConditionExpression: 'attribute_not_exists(meteredAt) AND (attribute_not_exists(reports) OR NOT contains(reports, :id))',
+            ExpressionAttributeNames: { '#h': 'hour' },
+            ExpressionAttributeValues: {
+              ':q': quantity,
+              ':ids': new Set([reportId]),
+              ':id': reportId,
+              ':c': c.customerIdentifier,
+              ':a': c.awsAccountId,
+              ':d': dimension,
+              ':h': h,
+              ':u': METER_PENDING,
+              ':hk': `${h}#${c.customerIdentifier}#${dimension}`,
+            },
+          }),
+        );
+        return this.markCounted(claimKey, h, 'added');
+      } catch (e) {
+        if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
+        const agg = await this.doc.send(new GetCommand({ TableName: this.table, Key: aggKey, ConsistentRead: true }));
+        if ((agg.Item?.reports as Set<string> | undefined)?.has(reportId)) return this.markCounted(claimKey, h, 'duplicate');
+        // metered while this report was in flight: file it under the next hour
+      }
+    }
+    throw new Error(`usage report ${reportId}: no open hour found`);
+  }
+
+  private async markCounted(key: { pk: string }, hour: string, result: 'added' | 'duplicate'): Promise<'added' | 'duplicate'> {
+    await this.doc.send(new UpdateCommand({ TableName: this.table, Key: key, UpdateExpression: 'SET counted = :t, #h = :h', ExpressionAttributeNames: { '#h': 'hour' }, ExpressionAttributeValues: { ':t': true, ':h': hour } }));
+    return result;
   }
 
   /** Aggregates of hours strictly before `beforeHour`, not yet metered (bounded). */

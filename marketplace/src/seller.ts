@@ -105,17 +105,11 @@ export async function usage(
   if (c.status !== 'subscribed') return { status: 403, body: { error: `subscription is ${c.status}` } };
   const results: Record<string, string> = {};
   for (const r of parsed.data.records) {
-    let hour = hourOf(deps.now?.() ?? new Date());
+    const hour = hourOf(deps.now?.() ?? new Date());
     const gb = Math.ceil(r.bytes / 1e9);
-    let out: string = 'added';
+    let out: 'added' | 'duplicate' = 'added';
     for (const [dim, q] of [[DIMENSIONS.snapshots, 1], [DIMENSIONS.analyzed_gb, gb]] as const) {
-      let res = await deps.store.addUsage(c, r.id, dim, hour, q);
-      if (res === 'closed') {
-        // the hour was metered while this report was in flight: file it under the next hour
-        hour = hourOf(new Date(Date.parse(`${hour}:00:00Z`) + 3600_000));
-        res = await deps.store.addUsage(c, r.id, dim, hour, q);
-      }
-      if (res === 'duplicate') out = 'duplicate';
+      if ((await deps.store.addUsage(c, r.id, dim, hour, q)) === 'duplicate') out = 'duplicate';
     }
     results[r.id] = out;
   }
