@@ -1,12 +1,48 @@
 // The authorization matrix, exercised through the service (so the facts gathering is tested too):
-// org walls, roles, TLP:RED share lists, revocation, and the audit trail of who did what.
+// org walls, roles, TLP:RED share lists, revocation, and the audit trail of who did what — on both
+// metadata repositories (embedded SQLite and DynamoDB via dynalite).
+import * as http from 'node:http';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Platform } from '../../lib/platform/service';
 import { SqliteRepository } from '../../lib/platform/sqlite-repository';
+import { DynamoRepository, createMetadataTable } from '../../lib/platform/dynamo-repository';
+import type { MetadataRepository } from '../../lib/platform/repository';
 import { decide, type Subject } from '../../lib/platform/authz';
 import type { Snapshot, User } from '../../lib/platform/model';
 
+const dynalite = require('dynalite') as (o: object) => http.Server;
+let server: http.Server;
+let client: DynamoDBClient;
+let tables = 0;
+beforeAll(async () => {
+  server = dynalite({ createTableMs: 0 });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  client = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+});
+afterAll(async () => {
+  client.destroy();
+  await new Promise((r) => server.close(r));
+});
+
+const backends: [string, () => Promise<MetadataRepository>][] = [
+  ['sqlite', async () => new SqliteRepository(':memory:')],
+  [
+    'dynamodb',
+    async () => {
+      const name = `meta-${++tables}`;
+      await createMetadataTable(client, name);
+      return new DynamoRepository(client, name);
+    },
+  ],
+];
+let makeRepo: () => Promise<MetadataRepository>;
+
 async function world() {
-  const pf = new Platform(new SqliteRepository(':memory:'));
+  const pf = new Platform(await makeRepo());
   const a = await pf.createOrgWithAdmin('Org A', 'admin@a.test', 'A admin', 'pw-a');
   const b = await pf.createOrgWithAdmin('Org B', 'admin@b.test', 'B admin', 'pw-b');
   const sA = await pf.subject(a.user);
@@ -25,116 +61,122 @@ async function world() {
   return { pf, a, b, owner, analyst, viewer, outsider, proj, other, snap, sub };
 }
 
-test('a user of org B cannot see org A snapshots, projects or users (answered as not found)', async () => {
-  const { pf, b, snap, proj } = await world();
-  const sB = await pf.subject(b.user);
-  await expect(pf.getSnapshot(sB, snap.id)).rejects.toMatchObject({ status: 404 });
-  await expect(pf.getProject(sB, proj.id)).rejects.toMatchObject({ status: 404 });
-  expect(await pf.listProjects(sB)).toEqual([]);
-  expect(await pf.listSnapshots(sB, {})).toEqual([]);
-  expect((await pf.listUsers(sB)).map((u) => u.email)).toEqual(['admin@b.test']);
-  await expect(pf.share(sB, 'snapshot', snap.id, { target_kind: 'user', target_id: b.user.id })).rejects.toMatchObject({ status: 404 });
-});
+describe.each(backends)('on %s', (_name, factory) => {
+  beforeAll(() => {
+    makeRepo = factory;
+  });
 
-test('sharing never crosses organizations', async () => {
-  const { pf, b, snap, analyst, sub } = await world();
-  await expect(pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'user', target_id: b.user.id })).rejects.toMatchObject({ status: 404 });
-  await expect(pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'user', email: 'admin@b.test' })).rejects.toMatchObject({ status: 404 });
-});
+  test('a user of org B cannot see org A snapshots, projects or users (answered as not found)', async () => {
+    const { pf, b, snap, proj } = await world();
+    const sB = await pf.subject(b.user);
+    await expect(pf.getSnapshot(sB, snap.id)).rejects.toMatchObject({ status: 404 });
+    await expect(pf.getProject(sB, proj.id)).rejects.toMatchObject({ status: 404 });
+    expect(await pf.listProjects(sB)).toEqual([]);
+    expect(await pf.listSnapshots(sB, {})).toEqual([]);
+    expect((await pf.listUsers(sB)).map((u) => u.email)).toEqual(['admin@b.test']);
+    await expect(pf.share(sB, 'snapshot', snap.id, { target_kind: 'user', target_id: b.user.id })).rejects.toMatchObject({ status: 404 });
+  });
 
-test('roles: viewer reads but cannot share, classify or delete; analyst can share; owner deletes', async () => {
-  const { pf, viewer, analyst, owner, outsider, snap, sub } = await world();
-  const sv = await sub(viewer);
-  expect((await pf.getSnapshot(sv, snap.id)).id).toBe(snap.id);
-  await expect(pf.share(sv, 'snapshot', snap.id, { target_kind: 'user', target_id: outsider.id })).rejects.toMatchObject({ status: 403 });
-  await expect(pf.classify(sv, 'snapshot', snap.id, { classification: 'GREEN' })).rejects.toMatchObject({ status: 403 });
-  await expect(pf.deleteSnapshot(sv, snap.id)).rejects.toMatchObject({ status: 403 });
-  // outsider (same org, not a member) does not see an AMBER snapshot at all
-  await expect(pf.getSnapshot(await sub(outsider), snap.id)).rejects.toMatchObject({ status: 404 });
-  // analyst shares with the outsider, who can then read (only read)
-  const sh = await pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'user', target_id: outsider.id });
-  expect((await pf.getSnapshot(await sub(outsider), snap.id)).id).toBe(snap.id);
-  await expect(pf.classify(await sub(outsider), 'snapshot', snap.id, { classification: 'GREEN' })).rejects.toMatchObject({ status: 403 });
-  expect((await pf.sharedWithMe(await sub(outsider))).map((x) => x.item.id)).toEqual([snap.id]);
-  expect(sh.revoked_at).toBeNull();
-  // an analyst who did not create it cannot delete; the owner can
-  const other = await pf.createSnapshot(await sub(owner), { project_id: snap.project_id, machine_id: snap.machine_id, dump_name: 'x', size: 1 });
-  await expect(pf.deleteSnapshot(await sub(analyst), other.id)).rejects.toMatchObject({ status: 403 });
-  await pf.deleteSnapshot(await sub(owner), other.id);
-  await expect(pf.getSnapshot(await sub(owner), other.id)).rejects.toMatchObject({ status: 404 });
-});
+  test('sharing never crosses organizations', async () => {
+    const { pf, b, snap, analyst, sub } = await world();
+    await expect(pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'user', target_id: b.user.id })).rejects.toMatchObject({ status: 404 });
+    await expect(pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'user', email: 'admin@b.test' })).rejects.toMatchObject({ status: 404 });
+  });
 
-test('revoked shares stop working (user and project shares)', async () => {
-  const { pf, analyst, outsider, other, snap, sub } = await world();
-  const so = await sub(outsider);
-  const byUser = await pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'user', target_id: outsider.id });
-  expect((await pf.getSnapshot(so, snap.id)).id).toBe(snap.id);
-  await pf.revokeShare(await sub(analyst), byUser.id);
-  await expect(pf.getSnapshot(so, snap.id)).rejects.toMatchObject({ status: 404 });
-  expect(await pf.sharedWithMe(so)).toEqual([]);
-  // project share: every member of the target project reads; revocation ends it
-  const byProject = await pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'project', target_id: other.id });
-  expect((await pf.listSnapshots(so, {})).map((s) => s.id)).toContain(snap.id);
-  await pf.revokeShare(await sub(analyst), byProject.id);
-  expect((await pf.listSnapshots(so, {})).map((s) => s.id)).not.toContain(snap.id);
-  await expect(pf.readableSnapshots(so, { snapshot_ids: [snap.id] })).rejects.toMatchObject({ status: 404 });
-});
+  test('roles: viewer reads but cannot share, classify or delete; analyst can share; owner deletes', async () => {
+    const { pf, viewer, analyst, owner, outsider, snap, sub } = await world();
+    const sv = await sub(viewer);
+    expect((await pf.getSnapshot(sv, snap.id)).id).toBe(snap.id);
+    await expect(pf.share(sv, 'snapshot', snap.id, { target_kind: 'user', target_id: outsider.id })).rejects.toMatchObject({ status: 403 });
+    await expect(pf.classify(sv, 'snapshot', snap.id, { classification: 'GREEN' })).rejects.toMatchObject({ status: 403 });
+    await expect(pf.deleteSnapshot(sv, snap.id)).rejects.toMatchObject({ status: 403 });
+    // outsider (same org, not a member) does not see an AMBER snapshot at all
+    await expect(pf.getSnapshot(await sub(outsider), snap.id)).rejects.toMatchObject({ status: 404 });
+    // analyst shares with the outsider, who can then read (only read)
+    const sh = await pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'user', target_id: outsider.id });
+    expect((await pf.getSnapshot(await sub(outsider), snap.id)).id).toBe(snap.id);
+    await expect(pf.classify(await sub(outsider), 'snapshot', snap.id, { classification: 'GREEN' })).rejects.toMatchObject({ status: 403 });
+    expect((await pf.sharedWithMe(await sub(outsider))).map((x) => x.item.id)).toEqual([snap.id]);
+    expect(sh.revoked_at).toBeNull();
+    // an analyst who did not create it cannot delete; the owner can
+    const other = await pf.createSnapshot(await sub(owner), { project_id: snap.project_id, machine_id: snap.machine_id, dump_name: 'x', size: 1 });
+    await expect(pf.deleteSnapshot(await sub(analyst), other.id)).rejects.toMatchObject({ status: 403 });
+    await pf.deleteSnapshot(await sub(owner), other.id);
+    await expect(pf.getSnapshot(await sub(owner), other.id)).rejects.toMatchObject({ status: 404 });
+  });
 
-test('TLP:RED stays inside its explicit share list', async () => {
-  const { pf, a, owner, viewer, analyst, outsider, other, snap, sub } = await world();
-  await pf.classify(await sub(analyst), 'snapshot', snap.id, { classification: 'RED', tags: ['apt-x'] });
-  // project owner, viewer and the org admin are not on the list: they do not see it
-  for (const u of [owner, viewer, a.user]) {
-    await expect(pf.getSnapshot(await sub(u), snap.id)).rejects.toMatchObject({ status: 404 });
-    expect((await pf.listSnapshots(await sub(u), {})).map((s) => s.id)).not.toContain(snap.id);
-  }
-  // creator still sees it
-  expect((await pf.getSnapshot(await sub(analyst), snap.id)).classification).toBe('RED');
-  // a project share does not open RED to the project's members
-  await pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'project', target_id: other.id });
-  await expect(pf.getSnapshot(await sub(outsider), snap.id)).rejects.toMatchObject({ status: 404 });
-  // a named share does
-  const sh = await pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'user', target_id: viewer.id });
-  expect((await pf.getSnapshot(await sub(viewer), snap.id)).id).toBe(snap.id);
-  await pf.revokeShare(await sub(analyst), sh.id);
-  await expect(pf.getSnapshot(await sub(viewer), snap.id)).rejects.toMatchObject({ status: 404 });
-});
+  test('revoked shares stop working (user and project shares)', async () => {
+    const { pf, analyst, outsider, other, snap, sub } = await world();
+    const so = await sub(outsider);
+    const byUser = await pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'user', target_id: outsider.id });
+    expect((await pf.getSnapshot(so, snap.id)).id).toBe(snap.id);
+    await pf.revokeShare(await sub(analyst), byUser.id);
+    await expect(pf.getSnapshot(so, snap.id)).rejects.toMatchObject({ status: 404 });
+    expect(await pf.sharedWithMe(so)).toEqual([]);
+    // project share: every member of the target project reads; revocation ends it
+    const byProject = await pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'project', target_id: other.id });
+    expect((await pf.listSnapshots(so, {})).map((s) => s.id)).toContain(snap.id);
+    await pf.revokeShare(await sub(analyst), byProject.id);
+    expect((await pf.listSnapshots(so, {})).map((s) => s.id)).not.toContain(snap.id);
+    await expect(pf.readableSnapshots(so, { snapshot_ids: [snap.id] })).rejects.toMatchObject({ status: 404 });
+  });
 
-test('CLEAR/GREEN are readable org-wide, never outside the org', async () => {
-  const { pf, b, outsider, analyst, snap, sub } = await world();
-  await expect(pf.getSnapshot(await sub(outsider), snap.id)).rejects.toMatchObject({ status: 404 });
-  await pf.classify(await sub(analyst), 'snapshot', snap.id, { classification: 'GREEN' });
-  expect((await pf.getSnapshot(await sub(outsider), snap.id)).classification).toBe('GREEN');
-  await expect(pf.getSnapshot(await pf.subject(b.user), snap.id)).rejects.toMatchObject({ status: 404 });
-});
+  test('TLP:RED stays inside its explicit share list', async () => {
+    const { pf, a, owner, viewer, analyst, outsider, other, snap, sub } = await world();
+    await pf.classify(await sub(analyst), 'snapshot', snap.id, { classification: 'RED', tags: ['apt-x'] });
+    // project owner, viewer and the org admin are not on the list: they do not see it
+    for (const u of [owner, viewer, a.user]) {
+      await expect(pf.getSnapshot(await sub(u), snap.id)).rejects.toMatchObject({ status: 404 });
+      expect((await pf.listSnapshots(await sub(u), {})).map((s) => s.id)).not.toContain(snap.id);
+    }
+    // creator still sees it
+    expect((await pf.getSnapshot(await sub(analyst), snap.id)).classification).toBe('RED');
+    // a project share does not open RED to the project's members
+    await pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'project', target_id: other.id });
+    await expect(pf.getSnapshot(await sub(outsider), snap.id)).rejects.toMatchObject({ status: 404 });
+    // a named share does
+    const sh = await pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'user', target_id: viewer.id });
+    expect((await pf.getSnapshot(await sub(viewer), snap.id)).id).toBe(snap.id);
+    await pf.revokeShare(await sub(analyst), sh.id);
+    await expect(pf.getSnapshot(await sub(viewer), snap.id)).rejects.toMatchObject({ status: 404 });
+  });
 
-test('audit log records upload, share, reclassify, delete; only admins/owners read it', async () => {
-  const { pf, a, owner, viewer, analyst, outsider, snap, proj, sub } = await world();
-  await pf.classify(await sub(analyst), 'snapshot', snap.id, { classification: 'GREEN' });
-  const sh = await pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'user', target_id: outsider.id });
-  await pf.revokeShare(await sub(owner), sh.id);
-  await pf.deleteSnapshot(await sub(owner), snap.id);
-  const ev = await pf.listAudit(await sub(owner), { project_id: proj.id });
-  const actions = ev
-    .filter((e) => e.resource_kind === 'snapshot')
-    .map((e) => `${e.action}:${e.actor_id === owner.id ? 'owner' : e.actor_id === analyst.id ? 'analyst' : '?'}`);
-  expect(actions).toEqual(['snapshot.delete:owner', 'share.revoke:owner', 'share.create:analyst', 'classify:analyst', 'snapshot.upload:analyst']);
-  expect(ev.find((e) => e.action === 'classify')!.detail).toMatchObject({ from: 'AMBER', to: 'GREEN' });
-  await expect(pf.listAudit(await sub(viewer), { project_id: proj.id })).rejects.toMatchObject({ status: 403 });
-  await expect(pf.listAudit(await sub(owner), {})).rejects.toMatchObject({ status: 403 });
-  expect((await pf.listAudit(await pf.subject(a.user), {})).length).toBeGreaterThan(5);
-});
+  test('CLEAR/GREEN are readable org-wide, never outside the org', async () => {
+    const { pf, b, outsider, analyst, snap, sub } = await world();
+    await expect(pf.getSnapshot(await sub(outsider), snap.id)).rejects.toMatchObject({ status: 404 });
+    await pf.classify(await sub(analyst), 'snapshot', snap.id, { classification: 'GREEN' });
+    expect((await pf.getSnapshot(await sub(outsider), snap.id)).classification).toBe('GREEN');
+    await expect(pf.getSnapshot(await pf.subject(b.user), snap.id)).rejects.toMatchObject({ status: 404 });
+  });
 
-test('sign-in and API tokens', async () => {
-  const { pf, viewer } = await world();
-  await expect(pf.login('viewer@a.test', 'wrong')).rejects.toMatchObject({ status: 401 });
-  const { token, user } = await pf.login('VIEWER@a.test', 'pw');
-  expect(user.id).toBe(viewer.id);
-  expect(user).not.toHaveProperty('password_hash');
-  expect((await pf.authenticateToken(token))!.id).toBe(viewer.id);
-  expect(await pf.authenticateToken(token.slice(0, -2) + 'xx')).toBeNull();
-  await pf.logout(token);
-  expect(await pf.authenticateToken(token)).toBeNull();
+  test('audit log records upload, share, reclassify, delete; only admins/owners read it', async () => {
+    const { pf, a, owner, viewer, analyst, outsider, snap, proj, sub } = await world();
+    await pf.classify(await sub(analyst), 'snapshot', snap.id, { classification: 'GREEN' });
+    const sh = await pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'user', target_id: outsider.id });
+    await pf.revokeShare(await sub(owner), sh.id);
+    await pf.deleteSnapshot(await sub(owner), snap.id);
+    const ev = await pf.listAudit(await sub(owner), { project_id: proj.id });
+    const actions = ev
+      .filter((e) => e.resource_kind === 'snapshot')
+      .map((e) => `${e.action}:${e.actor_id === owner.id ? 'owner' : e.actor_id === analyst.id ? 'analyst' : '?'}`);
+    expect(actions).toEqual(['snapshot.delete:owner', 'share.revoke:owner', 'share.create:analyst', 'classify:analyst', 'snapshot.upload:analyst']);
+    expect(ev.find((e) => e.action === 'classify')!.detail).toMatchObject({ from: 'AMBER', to: 'GREEN' });
+    await expect(pf.listAudit(await sub(viewer), { project_id: proj.id })).rejects.toMatchObject({ status: 403 });
+    await expect(pf.listAudit(await sub(owner), {})).rejects.toMatchObject({ status: 403 });
+    expect((await pf.listAudit(await pf.subject(a.user), {})).length).toBeGreaterThan(5);
+  });
+
+  test('sign-in and API tokens', async () => {
+    const { pf, viewer } = await world();
+    await expect(pf.login('viewer@a.test', 'wrong')).rejects.toMatchObject({ status: 401 });
+    const { token, user } = await pf.login('VIEWER@a.test', 'pw');
+    expect(user.id).toBe(viewer.id);
+    expect(user).not.toHaveProperty('password_hash');
+    expect((await pf.authenticateToken(token))!.id).toBe(viewer.id);
+    expect(await pf.authenticateToken(token.slice(0, -2) + 'xx')).toBeNull();
+    await pf.logout(token);
+    expect(await pf.authenticateToken(token)).toBeNull();
+  });
 });
 
 test('first run creates exactly one admin', async () => {
