@@ -26,7 +26,7 @@ export interface DiffResult {
   counts: Record<DiffKind, { appeared: number; vanished: number }>;
 }
 
-interface DiffSpec {
+export interface DiffSpec {
   kind: DiffKind;
   table: string;
   key: string[];
@@ -35,7 +35,7 @@ interface DiffSpec {
   filter?: string;
 }
 
-const specs: DiffSpec[] = [
+export const diffSpecs: DiffSpec[] = [
   {
     kind: 'process',
     table: 'process',
@@ -112,8 +112,8 @@ export async function listSnapshotIds(exec: SqlExecutor): Promise<SnapshotId[]> 
 
 export async function diffSnapshots(exec: SqlExecutor, a: SnapshotId, b: SnapshotId, _dialect: Dialect = 'duckdb'): Promise<DiffResult> {
   const entries: DiffEntry[] = [];
-  const counts = Object.fromEntries(specs.map((s) => [s.kind, { appeared: 0, vanished: 0 }])) as DiffResult['counts'];
-  for (const spec of specs) {
+  const counts = Object.fromEntries(diffSpecs.map((s) => [s.kind, { appeared: 0, vanished: 0 }])) as DiffResult['counts'];
+  for (const spec of diffSpecs) {
     const { sql, params } = diffSql(spec, a, b);
     for (const r of await exec(sql, params)) {
       const change = r.change as 'appeared' | 'vanished';
