@@ -2,6 +2,7 @@
 // from the dump. Gives every struct/union/enum layout, so memq needs no per-kernel profile.
 // Format: include/uapi/linux/btf.h — header, then the type section, then the string section.
 import { MemqError } from '../util/errors';
+import type { MemberLayout, TypeLayouts } from './layouts';
 
 export const BTF_MAGIC = 0xeb9f;
 
@@ -23,13 +24,7 @@ export interface BtfType {
   vlen: number;
 }
 
-export interface Field {
-  name: string;
-  /** byte offset from the start of the outermost struct */
-  offset: number;
-  /** bit offset within the byte (bitfields) and bit size (0 = not a bitfield) */
-  bitOffset: number;
-  bitSize: number;
+export interface Field extends MemberLayout {
   typeId: number;
 }
 
@@ -53,7 +48,8 @@ export function btfBlobLength(buf: Buffer): number {
   return total;
 }
 
-export class Btf {
+export class Btf implements TypeLayouts {
+  description = 'BTF';
   readonly types: BtfType[] = [];
   private byName = new Map<string, number[]>();
   private layouts = new Map<string, StructLayout>();
@@ -212,7 +208,10 @@ export class Btf {
         continue;
       }
       const full = prefix + mname;
-      if (!out.has(full)) out.set(full, { name: full, offset: byteOff, bitOffset: bitOff % 8, bitSize, typeId: mtype });
+      if (!out.has(full)) {
+        const count = rt?.kind === Kind.ARRAY ? this.arrayInfo(rt)[2] : 0;
+        out.set(full, { name: full, offset: byteOff, bitOffset: bitOff % 8, bitSize, typeId: mtype, size: this.sizeOf(mtype), count });
+      }
       if (isAgg && depth < 3) this.collect(rt, byteOff, full + '.', out, depth + 1);
     }
   }
@@ -226,5 +225,13 @@ export class Btf {
 
   field(struct: string, member: string): Field | undefined {
     return this.layout(struct).fields.get(member);
+  }
+
+  member(struct: string, member: string): MemberLayout | undefined {
+    return this.hasStruct(struct) ? this.field(struct, member) : undefined;
+  }
+
+  structSize(name: string): number {
+    return this.layout(name).size;
   }
 }

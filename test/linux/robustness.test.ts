@@ -12,6 +12,8 @@ import { MemqError } from '../../lib/util/errors';
 import { dumpPath } from '../support/dumps';
 import { OverlayMemory } from '../support/overlay';
 import { scanRam } from '../../lib/image/physical';
+import { Btf } from '../../lib/symbols/btf';
+import { isfFromBtf } from './gen/isf-from-btf';
 
 jest.setTimeout(120_000);
 
@@ -169,3 +171,33 @@ describe.each(['6.1', '6.12'] as const)('Linux %s without VMCOREINFO', (kernel) 
     }
   });
 });
+
+describe('Linux kernel without BTF', () => {
+  test('fails with a message asking for ISF; with a Volatility ISF the tables are identical', async () => {
+    const file = await dumpPath('6.1', 'memory.kdump');
+    const base = (await openDump(file)) as LinuxEngine;
+    const ov = new OverlayMemory(await openDumpFile(file));
+    // hide every copy of the BTF blob (magic 9F EB 01 00, hdr_len 24)
+    const magic = Buffer.from([0x9f, 0xeb, 0x01, 0x00, 0x18, 0x00, 0x00, 0x00]);
+    let hidden = 0;
+    for (const [pa, chunk] of scanRam(ov.inner)) {
+      for (let i = chunk.indexOf(magic); i >= 0; i = chunk.indexOf(magic, i + 1)) {
+        ov.write(pa + i, Buffer.from([0]));
+        hidden++;
+      }
+    }
+    expect(hidden).toBeGreaterThan(0);
+    expect(() => openEngine(ov)).toThrow(/BTF.*--isf/);
+    const isfFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'memq-isf-')), 'linux-6.1.json');
+    fs.writeFileSync(isfFile, JSON.stringify(isfFromBtf(base.k.types as Btf)));
+    const eng = openEngine(ov, { isf: [isfFile] }) as LinuxEngine;
+    expect(eng.k.sources.layouts).toMatch(/^ISF linux-6.1.json/);
+    for (const t of ['process', 'thread', 'vma', 'open_file', 'env_var', 'socket', 'kernel_module', 'kernel_log'] as const) {
+      expect([t, canon(eng.extract(t))]).toEqual([t, canon(base.extract(t))]);
+    }
+  });
+});
+
+function canon(rows: unknown[]): string {
+  return JSON.stringify(rows, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v));
+}

@@ -28,7 +28,7 @@ export class LinuxContext {
   private spaces = new Map<bigint, X86_64Space | null>();
 
   constructor(readonly k: LinuxKernel) {
-    this.v = new KView(k.btf, k.space);
+    this.v = new KView(k.types, k.space);
     this.paths = new PathResolver(this.v);
     this.warnings = k.warnings;
   }

@@ -14,7 +14,7 @@ const MAX_RECORDS = 1 << 20;
 export function dmesgRows(ctx: LinuxContext): Row<'kernel_log'>[] {
   const v = ctx.v;
   const prbSym = ctx.k.syms.get('prb');
-  if (prbSym === undefined || !v.btf.hasStruct('printk_ringbuffer')) {
+  if (prbSym === undefined || !v.types.hasStruct('printk_ringbuffer')) {
     ctx.warn('kernel log: printk ring buffer (prb) not found — legacy log_buf kernels are not supported');
     return [];
   }

@@ -49,7 +49,7 @@ export class LinuxEngine implements OsEngine {
       paging: k.la57 ? '5-level' : '4-level',
       page_offset_base: hex(k.pageOffsetBase),
       symbols: k.syms.size,
-      btf_types: k.btf.count,
+      layout_types: k.types.count,
     };
     for (const [key, val] of Object.entries(k.sources)) out[`source.${key}`] = val;
     return out;
@@ -122,6 +122,6 @@ registerEngine({
     return null;
   },
   open(mem, opts: EngineOptions) {
-    return new LinuxEngine(discoverLinux(mem, { systemMap: opts.systemMap, progress: opts.progress }));
+    return new LinuxEngine(discoverLinux(mem, { systemMap: opts.systemMap, isf: opts.isf, progress: opts.progress }));
   },
 });

@@ -8,6 +8,8 @@ import { X86_64Space } from '../../arch/x86_64';
 import { findVmcoreInfo, type VmcoreInfo } from '../../symbols/vmcoreinfo';
 import { decodeKallsyms, parseSystemMap, type SymbolTable } from '../../symbols/kallsyms';
 import { Btf, btfBlobLength } from '../../symbols/btf';
+import type { TypeLayouts } from '../../symbols/layouts';
+import { readLinuxIsf } from '../../symbols/isf-linux';
 import { scanKallsyms } from '../../symbols/kallsyms-scan';
 import { MemqError } from '../../util/errors';
 import { hex } from '../../util/hex';
@@ -27,7 +29,8 @@ export interface LinuxKernel {
   la57: boolean;
   pageOffsetBase: bigint;
   syms: SymbolTable;
-  btf: Btf;
+  /** struct layouts: the kernel's BTF, or an ISF file when BTF is absent */
+  types: TypeLayouts;
   vmcoreinfo: VmcoreInfo | null;
   /** where each piece of the profile came from, for `memq info` */
   sources: Record<string, string>;
@@ -36,6 +39,8 @@ export interface LinuxKernel {
 
 export interface DiscoverOptions {
   systemMap?: string;
+  /** Volatility ISF files: used for struct layouts when the kernel has no BTF */
+  isf?: string[];
   progress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -66,7 +71,7 @@ export function discoverLinux(mem: PhysicalMemory, opts: DiscoverOptions = {}): 
     sources.system_map = `cross-checked ${checked} symbols against ${opts.systemMap}: ${bad ? `${bad} MISMATCH` : 'all match'}`;
     if (bad) warnings.push(`System.map disagrees with in-memory kallsyms on ${bad} symbols (wrong map for this kernel?)`);
   }
-  const btf = base.btf ?? loadBtf(mem, space, syms, sources);
+  const types = base.btf ?? layoutsFor(mem, space, syms, sources, opts.isf ?? []);
   opts.progress?.('discover', 3, 4);
 
   let pageOffsetBase = DEFAULT_PAGE_OFFSET;
@@ -85,7 +90,7 @@ export function discoverLinux(mem: PhysicalMemory, opts: DiscoverOptions = {}): 
   }
   const release = vmci?.osrelease ?? banner?.match(/^Linux version (\S+)/)?.[1] ?? 'unknown';
   opts.progress?.('discover', 4, 4);
-  return { mem, space, release, banner, kaslrShift, physBase, dtb, la57, pageOffsetBase, syms, btf, vmcoreinfo: vmci, sources, warnings };
+  return { mem, space, release, banner, kaslrShift, physBase, dtb, la57, pageOffsetBase, syms, types, vmcoreinfo: vmci, sources, warnings };
 }
 
 interface BaseProfile {
@@ -194,6 +199,23 @@ function withoutVmcoreInfo(mem: PhysicalMemory, sources: Record<string, string>,
 }
 
 const DEFAULT_TEXT = 0xffffffff81000000n;
+
+/** The kernel's own BTF; when it has none, the first Linux ISF file given. */
+function layoutsFor(mem: PhysicalMemory, space: X86_64Space, syms: SymbolTable, sources: Record<string, string>, isf: string[]): TypeLayouts {
+  try {
+    return loadBtf(mem, space, syms, sources);
+  } catch (e) {
+    if (!(e instanceof MemqError) || e.code !== 'E_BTF') throw e;
+    for (const f of isf) {
+      const l = readLinuxIsf(f);
+      if (l) {
+        sources.layouts = `${l.description} (no BTF in memory)`;
+        return l;
+      }
+    }
+    throw new MemqError(`${e.message}; pass --isf <file> with a Volatility ISF for this kernel`, 'E_BTF');
+  }
+}
 
 function loadBtf(mem: PhysicalMemory, space: X86_64Space, syms: SymbolTable, sources: Record<string, string>): Btf {
   const start = syms.get('__start_BTF');

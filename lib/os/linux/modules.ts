@@ -32,8 +32,7 @@ function readModule(ctx: LinuxContext, m: bigint): Mod {
     // struct module_memory mem[MOD_MEM_NUM_TYPES]; MOD_TEXT = 0
     const memOff = BigInt(v.off('module', 'mem'));
     const elem = v.size('module_memory');
-    const f = v.btf.field('module', 'mem')!;
-    const n = v.btf.arrayInfo(v.btf.resolve(f.typeId))[2];
+    const n = v.count('module', 'mem');
     base = v.ptr(m + memOff + BigInt(v.off('module_memory', 'base')));
     size = 0;
     for (let i = 0; i < n; i++) size += v.u32(m + memOff + BigInt(i * elem + v.off('module_memory', 'size')));

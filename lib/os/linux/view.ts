@@ -2,7 +2,8 @@
 // Unreadable memory raises ReadFault, which extractors catch per object so one bad pointer skips one
 // object (with a warning) instead of failing the whole table.
 import type { X86_64Space } from '../../arch/x86_64';
-import type { Btf } from '../../symbols/btf';
+import type { TypeLayouts } from '../../symbols/layouts';
+import { MemqError } from '../../util/errors';
 import { hex } from '../../util/hex';
 
 export class ReadFault extends Error {
@@ -14,11 +15,11 @@ export class ReadFault extends Error {
 export class KView {
   private offs = new Map<string, number>();
   private readonly b8 = Buffer.alloc(8);
-  constructor(readonly btf: Btf, readonly space: X86_64Space) {}
+  constructor(readonly types: TypeLayouts, readonly space: X86_64Space) {}
 
   /** Same BTF, another address space (a process's page tables). */
   withSpace(space: X86_64Space): KView {
-    const v = new KView(this.btf, space);
+    const v = new KView(this.types, space);
     v.offs = this.offs;
     return v;
   }
@@ -27,18 +28,20 @@ export class KView {
     const key = `${struct}.${member}`;
     let o = this.offs.get(key);
     if (o === undefined) {
-      o = this.btf.offsetOf(struct, member);
+      const m = this.types.member(struct, member);
+      if (!m) throw new MemqError(`${this.types.description}: ${struct}.${member} not found`, 'E_LAYOUT');
+      o = m.offset;
       this.offs.set(key, o);
     }
     return o;
   }
 
   has(struct: string, member: string): boolean {
-    return this.btf.hasStruct(struct) && this.btf.field(struct, member) !== undefined;
+    return this.types.member(struct, member) !== undefined;
   }
 
   size(struct: string): number {
-    return this.btf.layout(struct).size;
+    return this.types.structSize(struct);
   }
 
   private fill(va: bigint, n: number, what: string): Buffer {
@@ -97,9 +100,9 @@ export class KView {
 
   /** Reads a member by its BTF size (1/2/4/8 bytes, bitfields honoured) as a number. */
   num(base: bigint, struct: string, member: string): number {
-    const f = this.btf.field(struct, member);
-    if (!f) throw new ReadFault(base, `${struct}.${member} (not in BTF)`);
-    const size = this.btf.sizeOf(f.typeId);
+    const f = this.types.member(struct, member);
+    if (!f) throw new ReadFault(base, `${struct}.${member} (not in ${this.types.description})`);
+    const size = f.size;
     const va = base + BigInt(f.offset);
     if (f.bitSize) {
       const nbytes = Math.ceil((f.bitOffset + f.bitSize) / 8);
@@ -115,6 +118,11 @@ export class KView {
       case 8: return this.n64(va);
       default: throw new ReadFault(va, `${struct}.${member} of size ${size}`);
     }
+  }
+
+  /** Element count of an array member (0 if absent or not an array). */
+  count(struct: string, member: string): number {
+    return this.types.member(struct, member)?.count ?? 0;
   }
 
   /** Pointer member. */

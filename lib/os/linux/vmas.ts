@@ -47,8 +47,8 @@ function mapleVmaPointers(ctx: LinuxContext, mm: bigint): bigint[] {
   const out: bigint[] = [];
   const rangeSlots = v.off('maple_range_64', 'slot');
   const arangeSlots = v.off('maple_arange_64', 'slot');
-  const nRange = v.btf.arrayInfo(v.btf.resolve(v.btf.field('maple_range_64', 'slot')!.typeId))[2];
-  const nArange = v.btf.arrayInfo(v.btf.resolve(v.btf.field('maple_arange_64', 'slot')!.typeId))[2];
+  const nRange = v.count('maple_range_64', 'slot');
+  const nArange = v.count('maple_arange_64', 'slot');
   let nodes = 0;
   // The root pointer is tagged MAPLE_ROOT_NODE (bit 1); children in internal nodes are encoded nodes
   // (node | type << 3 | MAPLE_ENODE_NULL); leaf slots hold the VMA pointers themselves.
