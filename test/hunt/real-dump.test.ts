@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadPlaybooks } from '../../lib/hunt/loader';
-import { runHunt } from '../../lib/hunt/runner';
+import { platformsInScope, runHunt } from '../../lib/hunt/runner';
 import { openLocalStore, runQuery, type LocalStore } from '../../lib/engine';
 import { addDumpToStore } from '../../lib/store/add';
 import { searchIocs } from '../../lib/ioc/search';
@@ -14,7 +14,7 @@ import { diffSnapshots } from '../../lib/ioc/diff';
 import { localSqlExecutor } from '../../lib/ioc/local';
 import { tableNames } from '../../lib/model';
 import { scanIndicators } from '../../lib/os/common/indicators';
-import { dumpPath, groundTruth, imagesAvailable } from '../support/dumps';
+import { IMAGES, dumpPath, groundTruth, imagesAvailable } from '../support/dumps';
 import { gtPid, hitKey } from './fixtures';
 
 const maybe = imagesAvailable() ? describe : describe.skip;
@@ -129,4 +129,36 @@ maybe('indicator scanner on the raw physical image', () => {
     const cmd = groundTruth('6.1').processes.find((p) => p.pid === gtPid('evil_miner'))!.cmdline;
     expect(found.map((f) => f.value)).toContain(cmd[2]);
   }, 120_000);
+});
+
+maybe('hunt on a real Windows triage dump (windows-triage/triage_x64.dmp)', () => {
+  test('Windows and cross-platform playbooks run without errors and stay silent; Linux ones are skipped', async () => {
+    const wdir = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-hunt-win-'));
+    const wref = { project: 'lab', machine: 'win', snapshot: 'triage' };
+    const wstore = openLocalStore(wdir);
+    try {
+      await addDumpToStore(wdir, path.join(IMAGES, 'windows-triage', 'triage_x64.dmp'), wref);
+      const expected = JSON.parse(fs.readFileSync(path.join(IMAGES, 'windows-triage', 'triage_x64.expected.json'), 'utf8'));
+      // the dump's own driver list (DriverCount in the triage header) is what the module playbook sees
+      const drivers = await runQuery(wstore, 'module', {});
+      expect(drivers.rows.length).toBe(Number(expected.triage_dump64.DriverCount));
+      const playbooks = loadPlaybooks();
+      const rep = await runHunt(
+        async (text) => {
+          const r = await runQuery(wstore, text, {});
+          return { columns: r.columns.map((c) => c.name), rows: r.rows };
+        },
+        playbooks,
+        { platforms: platformsInScope(wstore.snapshots(), {}) },
+      );
+      expect(rep.errors).toBe(0);
+      expect(rep.skipped.map((s) => s.platform)).toEqual(playbooks.filter((p) => p.platform === 'linux').map(() => 'linux'));
+      expect(rep.playbooks_run).toBe(playbooks.filter((p) => p.platform !== 'linux').length);
+      // a triage dump holds the System process and the driver list, none of it suspicious
+      expect(rep.results.filter((r) => r.count > 0).map((r) => r.id)).toEqual([]);
+    } finally {
+      wstore.close();
+      fs.rmSync(wdir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });
