@@ -15,6 +15,11 @@ const ROOT = path.resolve(__dirname, '../..');
 const SHOTS = path.join(ROOT, 'test-output', 'web');
 const CHROMIUM = '/usr/bin/chromium';
 
+// browser globals used inside page functions (the test's own TypeScript has no DOM types)
+declare const DataTransfer: new () => { items: { add(f: unknown): void } };
+declare const File: new (parts: unknown[], name: string) => unknown;
+declare const atob: (s: string) => string;
+
 let server: RunningServer;
 let ctx: BrowserContext;
 let page: Page;
@@ -69,10 +74,23 @@ test('upload → analysis → overview → seed query → playbooks → share wi
   await page.getByTestId('create-project').click();
   await page.getByTestId('project-title').getByText('incident-1').waitFor();
 
-  // upload the real dump (the drop zone's file input: same code path as a drop)
+  // upload the real dump by dropping it on the drop zone (a DataTransfer holding the file's bytes)
   await page.getByTestId('upload-machine').fill('memq-dev');
   await page.getByTestId('upload-tlp').selectOption('AMBER');
-  await page.getByTestId('file-input').setInputFiles(dump);
+  const dataTransfer = await page.evaluateHandle(
+    ([b64, name]) => {
+      const bin = atob(b64);
+      const bytes = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], name));
+      return dt;
+    },
+    [fs.readFileSync(dump).toString('base64'), path.basename(dump)] as const,
+  );
+  await page.getByTestId('dropzone').dispatchEvent('dragover', { dataTransfer });
+  await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer });
+  await dataTransfer.dispose();
   const row = page.getByTestId('snapshot-row').first();
   await row.waitFor();
   await page.locator('[data-testid="snapshot-row"][data-status="ready"]').waitFor({ timeout: 90_000 });
@@ -85,6 +103,7 @@ test('upload → analysis → overview → seed query → playbooks → share wi
   await row.getByRole('link').click();
   await page.getByTestId('process-tree').getByText('agetty', { exact: true }).waitFor();
   const overviewMs = Date.now() - t0;
+  console.log(`overview rendered in ${overviewMs} ms`);
   expect(overviewMs).toBeLessThan(1000);
   const treeText = await page.getByTestId('process-tree').textContent();
   for (const role of ['agetty', 'evil_miner', 'fake_kthread'] as const) {
@@ -133,6 +152,16 @@ test('upload → analysis → overview → seed query → playbooks → share wi
   expect(hitsText).toContain(`pid ${gt.roles.deleted_exe}`);
   await shot('06-playbook-hits');
 
+  // IOC search: the miner's pool address is found in its command line (pid from ground truth)
+  await page.getByTestId('nav-ioc').click();
+  await page.getByTestId('ioc-input').fill('10.9.8.7');
+  await page.getByTestId('ioc-search').click();
+  await page.getByTestId('ioc-hit').first().waitFor();
+  const iocText = await page.getByTestId('ioc-results').textContent();
+  expect(iocText).toContain('process.command_line');
+  expect(iocText).toContain(`process_id=${gt.roles.evil_miner}`);
+  await shot('07-ioc-search');
+
   // share the snapshot with Bob and reclassify it; the badge follows
   await page.goto(snapshotUrl);
   await page.getByTestId('open-share').click();
@@ -143,7 +172,7 @@ test('upload → analysis → overview → seed query → playbooks → share wi
   await page.getByTestId('share-email').fill('bob@e2e.test');
   await page.getByTestId('share-user').click();
   await page.getByTestId('share-list').getByText('bob@e2e.test').waitFor();
-  await shot('07-share-dialog');
+  await shot('08-share-dialog');
   await page.getByTestId('share-close').click();
   await page.getByTestId('snapshot-page').getByText('TLP:AMBER+STRICT').first().waitFor();
 
@@ -155,10 +184,10 @@ test('upload → analysis → overview → seed query → playbooks → share wi
   await item.waitFor();
   expect(await item.getByTestId('tlp-badge').textContent()).toBe('TLP:AMBER+STRICT');
   expect(await item.textContent()).toContain('ir-2026-11');
-  await shot('08-bob-shared-with-me');
+  await shot('09-bob-shared-with-me');
   await item.getByRole('link').click();
   await page.getByTestId('process-tree').getByText('agetty', { exact: true }).waitFor();
-  await shot('09-bob-sees-snapshot');
+  await shot('10-bob-sees-snapshot');
   // Bob only reads: no share button for him
   expect(await page.getByTestId('open-share').count()).toBe(0);
 }, 180_000);
@@ -184,12 +213,16 @@ test('the result grid stays virtualized and responsive with 100k rows', async ()
       frames.push(now - last);
       last = now;
     }
-    return { worst: Math.max(...frames), rowsInDom: document.querySelectorAll('[data-testid="grid-row"]').length };
-  })()`)) as { worst: number; rowsInDom: number };
+    frames.sort((a, b) => a - b);
+    return { worst: frames[frames.length - 1], median: frames[frames.length >> 1], rowsInDom: document.querySelectorAll('[data-testid="grid-row"]').length };
+  })()`)) as { worst: number; median: number; rowsInDom: number };
+  console.log(`100k-row grid: sort ${sortMs} ms, scroll frames median ${scroll.median.toFixed(0)} ms / worst ${scroll.worst.toFixed(0)} ms, ${scroll.rowsInDom} rows in the DOM`);
   expect(scroll.rowsInDom).toBeLessThan(200);
-  expect(scroll.worst).toBeLessThan(250);
+  // each step jumps 60,000 px (a fresh window of rows); margins leave room for a loaded CI machine
+  expect(scroll.median).toBeLessThan(100);
+  expect(scroll.worst).toBeLessThan(500);
   expect(sortMs).toBeLessThan(3000);
   await page.getByTestId('grid-filter-name').fill('proc-13');
   await page.getByTestId('grid-count').getByText(/of 100000 rows/).waitFor();
-  await shot('10-grid-100k');
+  await shot('11-grid-100k');
 }, 60_000);
