@@ -13,6 +13,8 @@ export interface GridProps {
   onRowClick?(row: Row): void;
   exportName?: string;
   height?: number;
+  /** display text of a cell (e.g. ids → names); sorting, filtering and export use the raw value */
+  format?(column: string, value: unknown): string;
 }
 
 const ROW_H = 26;
@@ -25,7 +27,7 @@ function download(name: string, type: string, text: string): void {
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
 
-export function Grid({ columns, rows, docs = {}, onRowClick, exportName = 'memq-results', height = 480 }: GridProps) {
+export function Grid({ columns, rows, docs = {}, onRowClick, exportName = 'memq-results', height = 480, format }: GridProps) {
   const [sort, setSort] = useState<{ col: number; desc: boolean } | null>(null);
   const [filters, setFilters] = useState<Record<number, string>>({});
   const [hidden, setHidden] = useState<Set<number>>(new Set());
@@ -34,7 +36,17 @@ export function Grid({ columns, rows, docs = {}, onRowClick, exportName = 'memq-
   const visible = columns.map((_c, i) => i).filter((i) => !hidden.has(i));
   const parent = useRef<HTMLDivElement>(null);
   const virt = useVirtualizer({ count: shown.length, getScrollElement: () => parent.current, estimateSize: () => ROW_H, overscan: 20 });
-  const template = visible.map(() => 'minmax(90px, 1fr)').join(' ');
+  // fixed column widths (from the header and a sample of rows) keep header and rows aligned
+  const widths = useMemo(
+    () =>
+      columns.map((c, i) => {
+        let n = c.length + 2;
+        for (let r = 0; r < Math.min(rows.length, 200); r++) n = Math.max(n, (format ? format(c, rows[r]![i]) : cellText(rows[r]![i])).length);
+        return Math.max(80, Math.min(420, n * 7.5 + 16));
+      }),
+    [columns, rows, format],
+  );
+  const template = visible.map((i) => `${widths[i]}px`).join(' ');
 
   return (
     <div className="grid" data-testid="grid">
@@ -106,7 +118,7 @@ export function Grid({ columns, rows, docs = {}, onRowClick, exportName = 'memq-
               >
                 {visible.map((i) => (
                   <div key={i} className="grid-td" title={cellText(r[i])}>
-                    {cellText(r[i])}
+                    {format ? format(columns[i]!, r[i]) : cellText(r[i])}
                   </div>
                 ))}
               </div>

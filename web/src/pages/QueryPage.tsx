@@ -4,7 +4,7 @@ import { useEffect, useState } from 'react';
 import { api, type Page, type Scope, type Tlp } from '../lib/api';
 import { go } from '../lib/router';
 import { QueryEditor } from '../components/QueryEditor';
-import { ScopePicker } from '../components/ScopePicker';
+import { ScopePicker, useScopeData } from '../components/ScopePicker';
 import { Grid } from '../components/Grid';
 import { TlpBadge } from '../components/TlpBadge';
 import type { Session } from '../App';
@@ -22,6 +22,10 @@ export function QueryPage({ session }: { session: Session }) {
   const [saved, setSaved] = useState<SavedQuery[]>([]);
   const [saveName, setSaveName] = useState('');
   const projectId = scope.project_id ?? session.projects[0]?.id;
+  // result rows name their project/machine/snapshot by id (partition values): show names
+  const { snaps, machines } = useScopeData(session);
+  const names = new Map<string, string>([...session.projects.map((p) => [p.id, p.name] as const), ...machines.map((m) => [m.id, m.name] as const), ...snaps.map((x) => [x.id, x.name] as const)]);
+  const format = (c: string, v: unknown) => (c === 'project' || c === 'machine' || c === 'snapshot' ? names.get(String(v)) ?? String(v) : v === null || v === undefined ? '' : Array.isArray(v) ? v.join(' ') : String(v));
   useEffect(() => sessionStorage.setItem('memq.query', text), [text]);
   const loadSaved = () => projectId && void api<SavedQuery[]>('GET', `/saved-queries?project_id=${projectId}`).then(setSaved).catch(() => setSaved([]));
   useEffect(() => void loadSaved(), [projectId]);
@@ -121,6 +125,7 @@ export function QueryPage({ session }: { session: Session }) {
           <Grid
             columns={cols}
             rows={result.page.rows}
+            format={format}
             onRowClick={snapCol >= 0 ? (r) => go('snapshots', String(r[snapCol]), pidCol >= 0 ? String(r[pidCol]) : '') : undefined}
           />
         )}
