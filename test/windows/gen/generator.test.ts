@@ -257,6 +257,12 @@ async function checkUserSpace(build: BuildId, isf: Isf): Promise<void> {
       expect(p.vads.some((v) => v.type === 'image' && v.fileName === p.imagePath!.slice(2))).toBe(true);
       expect(p.modules[0].path).toBe(p.imagePath);
     }
+    // environment page: transition PTE — invisible to a plain walker, readable with windowsTransition
+    const np = t.processes.find((q) => q.name === 'notepad.exe')!;
+    const envVa = B(np.transitionPages[0]);
+    expect(new X86_64Space(mem, Number(B(np.dtb))).translate(envVa)).toBeNull();
+    const env = new X86_64Space(mem, Number(B(np.dtb)), { windowsTransition: true }).read(envVa, 0x400)!.toString('utf16le');
+    expect(env.split('\0').slice(0, np.environment!.length)).toEqual(np.environment);
     const inj = t.injections[0];
     const victim = t.processes.find((p) => p.pid === inj.pid)!;
     const vs = new X86_64Space(mem, Number(B(victim.dtb)));

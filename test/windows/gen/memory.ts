@@ -210,6 +210,25 @@ export class AddressSpace {
     this.leaf.set(va & ~0xfffn, pfn);
   }
 
+  /**
+   * Turns the present 4 KiB PTE of `va` into a Windows transition PTE (P = 0, Transition bit 11 = 1,
+   * Prototype bit 10 = 0, frame kept): the page is still in RAM on the standby/modified list, and
+   * Windows-aware readers (MMPTE_TRANSITION) treat it as readable.
+   */
+  makeTransition(va: bigint): void {
+    if (va >= KERNEL_HALF && this.kernel) return this.kernel.makeTransition(va);
+    let table = this.pml4;
+    for (const shift of [39n, 30n, 21n]) {
+      const e = this.entryAt(table, Number((va >> shift) & 511n));
+      if (!(e & 1n) || e & 0x80n) throw new Error('generator: makeTransition needs a 4 KiB mapping');
+      table = Number((e >> 12n) & 0xffffffffffn);
+    }
+    const i1 = Number((va >> 12n) & 511n);
+    const e = this.entryAt(table, i1);
+    if (!(e & 1n)) throw new Error('generator: makeTransition of an unmapped page');
+    this.setEntry(table, i1, (e & ~1n & ~0x400n) | 0x800n);
+  }
+
   /** Sets a raw PML4 entry (self-map, shared kernel half). */
   setPml4e(idx: number, v: bigint): void {
     this.setEntry(this.pml4, idx, v);

@@ -21,7 +21,7 @@ import type {
   TruthVad,
 } from './truth';
 
-export const GENERATOR_VERSION = 4;
+export const GENERATOR_VERSION = 5;
 
 const PROT_NAMES = ['PAGE_NOACCESS', 'PAGE_READONLY', 'PAGE_EXECUTE', 'PAGE_EXECUTE_READ', 'PAGE_READWRITE', 'PAGE_WRITECOPY', 'PAGE_EXECUTE_READWRITE', 'PAGE_EXECUTE_WRITECOPY'];
 const P_RO = 1;
@@ -537,6 +537,8 @@ class SystemBuilder {
       vads: [],
       handles: [],
       flags: s.flags ?? [],
+      environment: null,
+      transitionPages: [],
     };
     const p: Proc = { spec: s, pid, ppid, space, eproc: o.body, header: o.header, poolHeader: o.poolBlock, create, exit, peb: 0n, truth, vads: [], imageBase: 0n };
     if (space && !s.noPeb) this.buildUserSpace(p, r);
@@ -718,9 +720,14 @@ class SystemBuilder {
     setU('DllPath', '');
     const env = ['ALLUSERSPROFILE=C:\\ProgramData', 'COMPUTERNAME=WS-ALICE-07', 'OS=Windows_NT', 'Path=C:\\Windows\\system32;C:\\Windows', 'SystemRoot=C:\\Windows', `USERNAME=${s.session === 1 ? 'alice' : 'SYSTEM'}`];
     const envBuf = Buffer.from(env.join('\0') + '\0\0', 'utf16le');
-    const envVa = heap.alloc(envBuf.length);
+    // the environment block gets its own heap page, left in transition (standby list) as often seen
+    heap.alloc(0, 0x1000);
+    const envVa = heap.alloc(envBuf.length, 0x1000);
     sp.write(envVa, envBuf);
+    heap.alloc(0, 0x1000);
+    p.truth.transitionPages.push(addr(envVa));
     pw.set('Environment', envVa);
+    p.truth.environment = env;
     if (isf.has('_RTL_USER_PROCESS_PARAMETERS', 'EnvironmentSize')) pw.set('EnvironmentSize', envBuf.length);
     sp.write(ppVa, pb);
     // PEB
@@ -1212,6 +1219,7 @@ class SystemBuilder {
   // ---- page tables: self-map + shared kernel half ----------------------------------------------
   finalizePageTables(): void {
     const NX = 1n << 63n;
+    for (const p of this.procs) for (const va of p.truth.transitionPages) p.space!.makeTransition(BigInt(va));
     this.ks.setPml4e(this.selfIdx, BigInt(this.ks.dtb) | 0x63n | NX);
     for (const p of this.procs) {
       if (!p.space) continue;

@@ -86,6 +86,10 @@ export interface TruthProcess {
   vads: TruthVad[];
   handles: TruthHandle[];
   flags: string[];
+  /** environment block (RTL_USER_PROCESS_PARAMETERS.Environment) as NAME=value strings */
+  environment: string[] | null;
+  /** user pages whose PTE is a transition PTE (P=0, bit 11 set): readable by Windows-aware walkers only */
+  transitionPages: string[];
 }
 
 export interface TruthDriver {
