@@ -36,7 +36,7 @@ interface Segment {
 }
 
 /** Common base: a sorted list of physical segments mapped to file offsets. */
-abstract class SegmentedDump implements PhysicalMemory {
+export abstract class SegmentedDump implements PhysicalMemory {
   abstract readonly format: string;
   readonly ranges: PhysRange[];
   readonly info: Record<string, string | number | boolean>;
@@ -75,6 +75,37 @@ abstract class SegmentedDump implements PhysicalMemory {
       done += n;
     }
     return true;
+  }
+  /**
+   * Sequential scan of the page data in file order (big reads, no cache churn): yields each chunk and
+   * a function mapping an offset in it to its physical address. Page data is contiguous in the file,
+   * so this reads every present page exactly once, however fragmented the physical layout is.
+   */
+  *scanFileOrder(chunk = 4 << 20): Generator<[Buffer, (off: number) => number]> {
+    const byFile = [...this.segments].sort((a, b) => a.file - b.file);
+    if (!byFile.length) return;
+    const fileStarts = byFile.map((s) => s.file);
+    const toPhys = (fileOff: number): number => {
+      let lo = 0;
+      let hi = fileStarts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (fileStarts[mid] <= fileOff) lo = mid;
+        else hi = mid - 1;
+      }
+      const s = byFile[lo];
+      return s.pa + (fileOff - s.file);
+    };
+    const start = byFile[0].file;
+    const last = byFile[byFile.length - 1];
+    const end = Math.min(last.file + last.len, this.source.size);
+    const buf = Buffer.allocUnsafe(chunk);
+    for (let f = start; f < end; f += chunk) {
+      const n = this.source.readInto(f, buf, 0, Math.min(chunk, end - f));
+      if (n <= 0) break;
+      const base = f;
+      yield [buf.subarray(0, n), (off: number) => toPhys(base + off)];
+    }
   }
   close(): void {
     this.source.close();

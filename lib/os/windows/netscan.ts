@@ -45,7 +45,7 @@ const TCP_STATES: Record<number, string> = {
 };
 const AF_INET = 2;
 const AF_INET6 = 0x17;
-const OBJ_SPAN = 0x320; // bytes read per candidate: covers the largest field offset above
+const OBJ_SPAN = 0x320; // buffer size: covers the largest field offset above
 
 export function netTableFor(build: number): NetTable | null {
   let t: NetTable | null = null;
@@ -112,8 +112,11 @@ export function socketRows(ctx: WinCtx, procs: EProc[], pools: Map<string, numbe
   const rows: (Row<'socket'> & { pa: number })[] = [];
   const buf = Buffer.alloc(OBJ_SPAN);
   for (const h of hits) {
-    if (!space.mem.readPhys(h.pa, buf, 0, OBJ_SPAN) && !space.mem.readPhys(h.pa, buf, 0, 0x100)) continue;
     const lay = t[h.kind];
+    // read only as far as this object's last field: the page after a small object may be absent
+    const span = Math.max(...Object.values(lay)) + 8;
+    buf.fill(0);
+    if (!space.mem.readPhys(h.pa, buf, 0, span)) continue;
     const inetaf = buf.readBigUInt64LE(lay.InetAF);
     const fam = isKernelPtr(inetaf) ? k.mem.u16(inetaf + BigInt(t.family)) : null;
     if (fam !== AF_INET && fam !== AF_INET6) continue;
