@@ -40,6 +40,7 @@ export interface IocSearchResult {
 }
 
 const MAX_IOCS = 1000;
+const IOCS_PER_STATEMENT = 100;
 const LOCATOR_COLUMNS = ['process_id', 'thread_id', 'fd', 'handle_value', 'table_name', 'index', 'sequence', 'kind', 'start', 'base', 'address', 'name'];
 
 function stringColumns(t: TableName): [string, ColumnDef][] {
@@ -85,18 +86,31 @@ export async function searchIocs(exec: SqlExecutor, values: readonly string[], o
   if (values.length > MAX_IOCS) throw new MemqError(`${values.length} IOC values given; at most ${MAX_IOCS} per search`, 'E_USAGE');
   const iocs = values.map(classifyIoc);
   const res = iocs.map((i) => iocRegExp(i));
-  const pattern = combinedPattern(iocs);
+  // pre-filter patterns over batches of IOCs: a literal alternation of ~100 values stays a small
+  // RE2 DFA; one over a thousand values falls back to a much slower matcher
+  const patterns: string[] = [];
+  for (let i = 0; i < iocs.length; i += IOCS_PER_STATEMENT) patterns.push(combinedPattern(iocs.slice(i, i + IOCS_PER_STATEMENT)));
   const limit = opts.maxRowsPerTable ?? 10_000;
   const hits: IocHit[] = [];
   const truncated: TableName[] = [];
   for (const t of opts.tables ?? tableNames) {
     const strCols = stringColumns(t);
     if (!strCols.length) continue;
-    const { sql, params } = iocTableSql(t, pattern, opts);
-    const rows = await exec(sql, params);
+    let rows: Record<string, unknown>[] = [];
+    const seenRows = new Set<string>();
+    for (const pattern of patterns) {
+      const { sql, params } = iocTableSql(t, pattern, opts);
+      for (const r of await exec(sql, params)) {
+        // a row matched by two batches is attributed once (every IOC is tested on it below)
+        const key = patterns.length > 1 ? JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) : '';
+        if (patterns.length > 1 && seenRows.has(key)) continue;
+        seenRows.add(key);
+        rows.push(r);
+      }
+    }
     if (rows.length > limit) {
       truncated.push(t);
-      rows.length = limit;
+      rows = rows.slice(0, limit);
     }
     const locators = locatorColumns(t);
     for (const row of rows) {

@@ -119,6 +119,14 @@ maybe('memq ioc', () => {
     await expect(searchIocs(exec, [])).rejects.toThrow(/no IOC values/);
   });
 
+  test('a thousand values (searched in batches) find the same hits as one; more is refused', async () => {
+    const filler = Array.from({ length: 999 }, (_, i) => (i % 2 ? `host${i}.nowhere.example` : `10.${i >> 8}.${i & 255}.77`));
+    const one = await searchIocs(exec, ['10.9.8.7'], { scope: { projects: ['alpha'] } });
+    const many = await searchIocs(exec, [...filler.slice(0, 500), '10.9.8.7', ...filler.slice(500)], { scope: { projects: ['alpha'] } });
+    expect(many.hits.map(where).sort()).toEqual(one.hits.map(where).sort());
+    await expect(searchIocs(exec, [...filler, 'a', 'b'])).rejects.toThrow(/at most 1000/);
+  });
+
   test('the per-table SQL binds the pattern as a parameter for both dialects', () => {
     const pattern = combinedPattern([classifyIoc("o'brien.com")]);
     for (const dialect of ['duckdb', 'athena'] as const) {
