@@ -108,7 +108,8 @@ export function register(program: Command): void {
         bar.stop();
       }
     }
-    const store = openLocalStore(dir);
+    // a prompt runs many queries: load the tables into memory once (reloaded when the store changes)
+    const store = openLocalStore(dir, { cache: true });
     const historyFile = o.history === undefined ? path.join(os.homedir(), '.memq_history') : o.history || null;
     try {
       await runRepl({

@@ -37,22 +37,22 @@ export function duckdbExecutor(store: LocalStore): QueryExecutor {
     dialect: 'duckdb',
     async execute(q: CompiledQuery, opts: ExecuteOptions = {}): Promise<ExecuteResult> {
       const maxRows = opts.maxRows ?? DEFAULT_MAX_ROWS;
-      const conn = await store.connection();
-      const st = await conn.prepare(q.sql);
-      try {
-        q.params.forEach((v, i) => bindParam(st, i, v, q.paramKinds[i]));
-        const reader = await st.streamAndReadUntil(maxRows + 1);
-        const raw = reader.getRowObjectsJS();
-        const truncated = raw.length > maxRows;
-        const rows = raw.slice(0, maxRows).map((r) => {
-          const o: Record<string, unknown> = {};
-          for (const c of q.columns) o[c.name] = plainCell(r[c.name]);
-          return o;
-        });
-        return { rows, truncated };
-      } finally {
-        st.destroySync?.();
-      }
+      return store.withConnection(async (conn) => {
+        const st = await conn.prepare(q.sql);
+        try {
+          q.params.forEach((v, i) => bindParam(st, i, v, q.paramKinds[i]));
+          const reader = await st.streamAndReadUntil(maxRows + 1);
+          const raw = reader.getRowObjectsJS();
+          const rows = raw.slice(0, maxRows).map((r) => {
+            const o: Record<string, unknown> = {};
+            for (const c of q.columns) o[c.name] = plainCell(r[c.name]);
+            return o;
+          });
+          return { rows, truncated: raw.length > maxRows };
+        } finally {
+          st.destroySync();
+        }
+      });
     },
   };
 }

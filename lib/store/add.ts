@@ -9,7 +9,7 @@ import type { OpenOptions } from '../image/open';
 import { tableNames } from '../model';
 import { MemqError } from '../util/errors';
 import { analyzeTables, buildManifest, sha256File, type SnapshotManifest } from './analyze';
-import { partitionPath, snapshotExists, tableFileRelative, writeManifest, type SnapshotRef } from './store';
+import { bumpStoreGeneration, partitionPath, snapshotExists, tableFileRelative, writeManifest, type SnapshotRef } from './store';
 
 export interface AddOptions extends EngineOptions, OpenOptions {
   /** replace an existing snapshot of the same name instead of failing */
@@ -35,6 +35,7 @@ export async function addDumpToStore(dir: string, dump: string, ref: SnapshotRef
     });
     const manifest = buildManifest(eng, dump, await sha256File(dump), counts, { open: openMs, ...timings_ms });
     writeManifest(dir, ref, manifest);
+    bumpStoreGeneration(dir);
     return manifest;
   } finally {
     eng.mem.close();
@@ -45,4 +46,5 @@ export async function addDumpToStore(dir: string, dump: string, ref: SnapshotRef
 export function removeSnapshot(dir: string, ref: SnapshotRef): void {
   const part = partitionPath(ref);
   for (const top of ['_manifests', ...tableNames]) fs.rmSync(path.join(dir, top, part), { recursive: true, force: true });
+  bumpStoreGeneration(dir);
 }
