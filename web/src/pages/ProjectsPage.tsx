@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from 'react';
 import { api, uploadFile, type Machine, type Snapshot, type Tlp } from '../lib/api';
 import { go } from '../lib/router';
 import { TlpBadge } from '../components/TlpBadge';
+import { MembersPanel } from '../components/MembersPanel';
 import type { Session } from '../App';
 
 export function ProjectsPage({ session, projectId }: { session: Session; projectId?: string }) {
@@ -113,6 +114,7 @@ function ProjectView({ session, projectId }: { session: Session; projectId: stri
   return (
     <div>
       <h2 data-testid="project-title">{project.name}</h2>
+      <MembersPanel session={session} projectId={projectId} canManage={project.role === 'owner' || session.user.org_admin} />
       {canUpload && (
         <div
           className={`dropzone ${drag ? 'drag' : ''}`}
