@@ -177,6 +177,26 @@ test('upload the real dev kdump, analysis, browse and overview', async () => {
   expect((await call('browseTable', { token: tokens.b, params: { id: ids.snap, table: 'process' } })).status).toBe(404);
 });
 
+test('a hostile upload fails analysis with a one-line reason, never hangs the server', async () => {
+  const junk = Buffer.alloc(256 * 1024);
+  for (let i = 0; i < junk.length; i++) junk[i] = (i * 2654435761) >>> 24; // deterministic noise, no dump format
+  const c = await call('createSnapshot', { token: tokens.analyst, body: { project_id: ids.project, machine_name: 'junk-box', dump_name: 'junk.bin', size: junk.length } });
+  const up = await call('uploadSnapshot', { token: tokens.analyst, params: { id: c.body.snapshot.id }, raw: (async function* () { yield junk; })() });
+  expect(up.status).toBe(200);
+  let snap: any;
+  for (let i = 0; i < 300; i++) {
+    snap = (await call('getSnapshot', { token: tokens.analyst, params: { id: c.body.snapshot.id } })).body;
+    if (snap.status !== 'analyzing') break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  expect(snap.status).toBe('failed');
+  expect(snap.error).toMatch(/junk|format|dump|kernel/i);
+  expect(snap.error).not.toMatch(/\n|    at /);
+  // browsing a failed snapshot is refused as a state conflict
+  expect((await call('browseTable', { token: tokens.analyst, params: { id: c.body.snapshot.id, table: 'process' } })).status).toBe(409);
+  expect((await call('deleteSnapshot', { token: tokens.analyst, params: { id: c.body.snapshot.id } })).status).toBe(200);
+});
+
 test('queries: check with position, the seed query finds agetty, paging and CSV', async () => {
   const bad = await call('checkQuery', { token: tokens.viewer, body: { text: 'process.process_object.parent_proces_id == 1' } });
   expect(bad.body.ok).toBe(false);
