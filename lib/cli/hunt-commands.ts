@@ -4,6 +4,7 @@
 // 2 = could not run (bad playbook, missing store, query error).
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import * as fs from 'node:fs';
 import { compileQuery, type Scope } from '../query';
 import { runQuery } from '../engine';
 import { defaultStoreDir, openLocalStore, type LocalStore } from '../store/store';
@@ -155,13 +156,15 @@ export function register(program: Command): void {
     program
       .command('ioc')
       .description('find IPs, domains, URLs, hashes, paths or process names in every table of every snapshot; exit 1 = found')
-      .argument('<value...>', 'indicator values; force a kind with a prefix: ip:, domain:, url:, md5:, sha1:, sha256:, path:, name:, text:')
+      .argument('[value...]', 'indicator values; force a kind with a prefix: ip:, domain:, url:, md5:, sha1:, sha256:, path:, name:, text:')
+      .option('--file <path>', 'read more values from a file, one per line (blank lines and # comments ignored)')
       .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
       .option('--max-rows <n>', 'rows read per table at most', '10000'),
-  ).action(async (values: string[], o: ScopeOpts & { format: 'table' | 'json' | 'csv'; maxRows: string }) => {
+  ).action(async (args: string[], o: ScopeOpts & { file?: string; format: 'table' | 'json' | 'csv'; maxRows: string }) => {
     await guarded(
       () => openLocalStore(o.store ?? defaultStoreDir()),
       async (store) => {
+        const values = [...args, ...(o.file ? readValueFile(o.file) : [])];
         const maxRows = Number(o.maxRows);
         if (!Number.isInteger(maxRows) || maxRows < 1) throw usage(`--max-rows expects a positive whole number, got "${o.maxRows}"`);
         const res = await searchIocs(localSqlExecutor(store), values, { scope: scopeFrom(o), maxRowsPerTable: maxRows });
@@ -198,4 +201,20 @@ export function register(program: Command): void {
 
 function usage(msg: string): MemqError {
   return new MemqError(msg, 'E_USAGE');
+}
+
+/** IOC values from a file: one per line; blank lines and lines starting with # are skipped. */
+export function readValueFile(file: string): string[] {
+  let text: string;
+  try {
+    if (fs.statSync(file).size > 16 << 20) throw new MemqError(`${file}: IOC file larger than 16 MiB`, 'E_USAGE');
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if (isMemqError(e)) throw e;
+    throw new MemqError(`${file}: cannot read IOC file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'E_USAGE');
+  }
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
 }

@@ -68,6 +68,11 @@ maybe('memq hunt / ioc / diff', () => {
       expect(typeof h.table).toBe('string');
       expect(typeof h.column).toBe('string');
     }
+    const list = path.join(dir, 'iocs.txt');
+    fs.writeFileSync(list, '# feed\n203.0.113.99\n\nevil-miner\n');
+    const fromFile = memq('ioc', '--file', list, '--format', 'json');
+    expect(fromFile.code).toBe(1);
+    expect(JSON.parse(fromFile.out).iocs.map((i: { input: string }) => i.input)).toEqual(['203.0.113.99', 'evil-miner']);
     const none = memq('ioc', '203.0.113.99');
     expect(none.code).toBe(0);
     expect(none.out).toMatch(/0 hits/);
