@@ -2,7 +2,7 @@
 // fixture rows (not by running memq), covering same-element grouping on 1:N sub-objects, ||, !,
 // mixed sub-objects, list fields, nulls, case-insensitivity, LIKE metacharacters, addresses,
 // timestamps, select/order/limit and scope. Each query also runs in the Athena dialect on DuckDB
-// (see athenaOnDuckdb) and must return the same rows.
+// (see athenaOnDuckdb) and on the in-memory cached store, and must return the same rows.
 import * as fs from 'node:fs';
 import { compileQuery, type Scope } from '../../lib/query';
 import { duckdbExecutor, openLocalStore, runQuery, type LocalStore } from '../../lib/engine';
@@ -92,6 +92,7 @@ const rowsC: LooseRows = {
 
 let dir: string;
 let store: LocalStore;
+let cached: LocalStore; // same store with the tables loaded into memory
 
 beforeAll(async () => {
   dir = tempDir('memq-sem-');
@@ -101,9 +102,11 @@ beforeAll(async () => {
     { ref: C, rows: rowsC },
   ]);
   store = openLocalStore(dir);
+  cached = openLocalStore(dir, { cache: true });
 });
 afterAll(() => {
   store?.close();
+  cached?.close();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -147,6 +150,7 @@ async function rows(text: string, scope: Scope = onlyA) {
   const r = await runQuery(store, text, scope);
   const a = await runAthenaEmulated(text, scope);
   expect(a.rows).toEqual(r.rows);
+  expect((await runQuery(cached, text, scope)).rows).toEqual(r.rows);
   return r.rows;
 }
 
