@@ -285,7 +285,10 @@ export function linuxTampered(): { rows: Rows; planted: Record<string, string[]>
   rows.env_var.push({ process_id: 907, name: 'HISTFILE', value: '/dev/null' });
   P.push(processRow({ process_id: 908, name: 'sshd', parent_process_id: 907, argv: ['sshd'], exe_path: '/usr/sbin/sshd' }));
   rows.kernel_module.push({ name: 'diamorphine', base: 0xffffffffc0700000n, size: 16384, path: null, state: 'live', in_module_list: false, hidden: true, object_address: null });
-  rows.syscall.push({ table_name: 'x64', index: 62, handler: 0xffffffffc0700100n, symbol: null, module: 'diamorphine', hooked: true });
+  rows.syscall.push(
+    { table_name: 'x64', index: 62, handler: 0xffffffffc0700100n, symbol: null, module: 'diamorphine', hooked: true },
+    { table_name: 'x64_sys_call', index: 217, handler: 0xffffffffc0700200n, symbol: null, module: 'diamorphine', hooked: true },
+  );
   const seq = rows.kernel_log.length;
   rows.kernel_log.push(
     { sequence: seq, timestamp_ns: 9e11, level: 4, facility: 0, message: 'diamorphine: loading out-of-tree module taints kernel.' },
@@ -303,7 +306,7 @@ export function linuxTampered(): { rows: Rows; planted: Record<string, string[]>
       'hidden-process': ['906'],
       'linux-history-tampering': ['907'],
       'hidden-kernel-module': ['diamorphine'],
-      'linux-syscall-hook': ['x64:62'],
+      'linux-syscall-hook': ['x64:62', 'x64_sys_call:217'],
       'linux-unsigned-module-taint': [String(seq), String(seq + 1)],
     },
   };
