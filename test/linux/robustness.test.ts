@@ -201,3 +201,60 @@ describe('Linux kernel without BTF', () => {
 function canon(rows: unknown[]): string {
   return JSON.stringify(rows, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v));
 }
+
+describe('syscall hooks the table does not show (6.12: x64_sys_call switch, inline hooks)', () => {
+  async function setup() {
+    const file = await dumpPath('6.12', 'memory.elf.gz');
+    const base = (await openDump(file)) as LinuxEngine;
+    const ov = new OverlayMemory(await openDumpFile(file));
+    const evil = base.extract('kernel_module').find((m) => m.name === 'dummy')!.base + 0x80n;
+    return { base, ov, evil };
+  }
+  /** Finds a `jmp/call rel32` to `target` inside [start, start+len) by plain byte search. */
+  function findRel32(base: LinuxEngine, start: bigint, len: number, target: bigint): bigint {
+    const code = base.k.space.read(start, len)!;
+    for (let i = 0; i + 5 <= code.length; i++) {
+      if (code[i] !== 0xe9 && code[i] !== 0xe8) continue;
+      const rel = BigInt(code.readInt32LE(i + 1));
+      if (start + BigInt(i) + 5n + rel === target) return start + BigInt(i);
+    }
+    throw new Error('branch not found');
+  }
+
+  test('the unmodified 6.12 switch maps numbers to the same handlers as sys_call_table', async () => {
+    const { base } = await setup();
+    const rows = base.extract('syscall');
+    const sw = rows.filter((r) => r.table_name === 'x64_sys_call');
+    expect(sw.length).toBeGreaterThan(100);
+    expect(rows.filter((r) => r.hooked)).toEqual([]);
+    const table = new Map(rows.filter((r) => r.table_name === 'x64').map((r) => [r.index, r.handler]));
+    for (const r of sw) expect([r.index, r.handler]).toEqual([r.index, table.get(r.index)]);
+  });
+
+  test('a branch in x64_sys_call redirected into a module is flagged; the table itself is untouched', async () => {
+    const { base, ov, evil } = await setup();
+    const start = base.k.syms.require('x64_sys_call');
+    const kill = base.k.syms.require('__x64_sys_kill');
+    const at = findRel32(base, start, 0x2000, kill);
+    const rel = Buffer.alloc(4);
+    rel.writeInt32LE(Number(evil - (at + 5n)));
+    ov.write(pa(base, at + 1n), rel);
+    const eng = openEngine(ov) as LinuxEngine;
+    const hooked = eng.extract('syscall').filter((r) => r.hooked);
+    expect(hooked.length).toBeGreaterThan(0);
+    expect(hooked.every((r) => r.table_name === 'x64_sys_call' && r.handler === evil)).toBe(true);
+  });
+
+  test('an inline jmp at a handler entry is flagged on that table entry', async () => {
+    const { base, ov, evil } = await setup();
+    const kill = base.k.syms.require('__x64_sys_kill');
+    const jmp = Buffer.alloc(5);
+    jmp[0] = 0xe9;
+    jmp.writeInt32LE(Number(evil - (kill + 5n)), 1);
+    ov.write(pa(base, kill), jmp);
+    const eng = openEngine(ov) as LinuxEngine;
+    const hooked = eng.extract('syscall').filter((r) => r.hooked);
+    expect(hooked.map((r) => [r.table_name, r.index])).toEqual([['x64', 62]]);
+    expect(hooked[0].symbol).toMatch(/__x64_sys_kill \(entry jumps to 0x/);
+  });
+});
