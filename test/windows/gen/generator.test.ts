@@ -411,6 +411,13 @@ describe('windows dump generator', () => {
         }
       expect(checked).toBeGreaterThan(100);
       checkThroughPaging(b, isf19041, bm);
+      // edge case on purpose: the :445 listener ends flush with its pool page and the next PFN is absent
+      const l = b.truth.network.find((n) => n.localPort === 445)!;
+      const ks = new X86_64Space(bm, Number(B(b.truth.kernel.dtb)));
+      const lpa = ks.translate(B(l.va))!;
+      const blockEnd = B(l.va) - 16n + BigInt(ks.read(B(l.va) - 16n, 4)!.readUInt8(2) * 16);
+      expect(blockEnd & 0xfffn).toBe(0n);
+      expect(bm.has(Math.floor(lpa / 4096) + 1)).toBe(false);
     } finally {
       bm.close();
       raw.close();

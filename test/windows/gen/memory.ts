@@ -19,6 +19,8 @@ export class PhysModel {
   readonly runs: PhysRun[];
   readonly endPfn: number;
   private readonly used = new Set<number>();
+  /** free pages pinned as free (zero in full/raw dumps, absent from bitmap dumps) */
+  readonly forcedFree = new Set<number>();
   constructor(
     totalPages: number,
     private readonly rng: Rng,
@@ -50,8 +52,12 @@ export class PhysModel {
     return this.used.has(pfn);
   }
 
-  /** A random free RAM page at or above 1 MiB (scattered, like a real PFN allocator after uptime). */
-  allocPage(cls: PageClass): number {
+  /**
+   * A random free RAM page at or above 1 MiB (scattered, like a real PFN allocator after uptime).
+   * `freeSuccessor`: also pin the next PFN as a free page, so an object ending at this page's end is
+   * followed by a page bitmap dumps leave out (readers must not assume the next PFN is present).
+   */
+  allocPage(cls: PageClass, freeSuccessor = false): number {
     const big = this.runs.slice(1);
     const total = big.reduce((s, r) => s + r.pageCount, 0);
     for (let tries = 0; tries < 10000; tries++) {
@@ -64,8 +70,10 @@ export class PhysModel {
         }
         k -= r.pageCount;
       }
-      if (pfn >= 0 && !this.used.has(pfn)) {
+      if (pfn >= 0 && !this.used.has(pfn) && !this.forcedFree.has(pfn)) {
+        if (freeSuccessor && (this.used.has(pfn + 1) || !this.isRam(pfn + 1))) continue;
         this.claim(pfn, cls);
+        if (freeSuccessor) this.forcedFree.add(pfn + 1);
         return pfn;
       }
     }
@@ -80,7 +88,7 @@ export class PhysModel {
     for (let tries = 0; tries < 1000; tries++) {
       const start = lo + this.rng.int(0, Math.max(0, Math.floor((hi - lo) / 512))) * 512;
       let ok = start + count <= last.basePage + last.pageCount;
-      for (let p = start; ok && p < start + count; p++) if (this.used.has(p)) ok = false;
+      for (let p = start; ok && p < start + count; p++) if (this.used.has(p) || this.forcedFree.has(p)) ok = false;
       if (ok) {
         for (let p = start; p < start + count; p++) this.claim(p, cls);
         return start;

@@ -25,10 +25,10 @@ export class Pool {
     this.nextPage = base;
   }
 
-  private newPage(): bigint {
+  private newPage(freeSuccessor = false): bigint {
     const va = this.nextPage;
     this.nextPage += BigInt(PAGE);
-    this.ks.map(va, this.ks.mem.allocPage('kernel'), { nx: true });
+    this.ks.map(va, this.ks.mem.allocPage('kernel', freeSuccessor), { nx: true });
     this.ks.mem.page(this.ks.translate(va)! / PAGE);
     return va;
   }
@@ -58,6 +58,29 @@ export class Pool {
     this.ks.write(at, b);
     this.prevBlocks = total / 16;
     return at + BigInt(hdr);
+  }
+
+  /**
+   * Like alloc(), but the block ends exactly at the end of a fresh pool page whose physical successor is
+   * a free page: the space before it is a free block (PoolType 0). Real pools are full of such blocks.
+   */
+  allocAtPageEnd(size: number, tag: string | number): bigint {
+    const hdr = this.isf.size('_POOL_HEADER');
+    const total = Math.ceil((size + hdr) / 16) * 16;
+    this.cur = this.newPage(true);
+    this.curEnd = this.cur + BigInt(PAGE);
+    this.prevBlocks = 0;
+    const filler = PAGE - total;
+    if (filler >= hdr) {
+      const b = Buffer.alloc(hdr);
+      const w = new StructWriter(this.isf, '_POOL_HEADER', b);
+      w.set('BlockSize', filler / 16).set('PoolType', 0);
+      b.writeUInt32LE(tagValue('Free'), this.isf.off('_POOL_HEADER', 'PoolTag'));
+      this.ks.write(this.cur, b);
+      this.cur += BigInt(filler);
+      this.prevBlocks = filler / 16;
+    }
+    return this.alloc(size, tag);
   }
 
   /** Page-aligned allocation of whole pages (big pool, no pool header). */

@@ -21,7 +21,7 @@ import type {
   TruthVad,
 } from './truth';
 
-export const GENERATOR_VERSION = 5;
+export const GENERATOR_VERSION = 6;
 
 const PROT_NAMES = ['PAGE_NOACCESS', 'PAGE_READONLY', 'PAGE_EXECUTE', 'PAGE_EXECUTE_READ', 'PAGE_READWRITE', 'PAGE_WRITECOPY', 'PAGE_EXECUTE_READWRITE', 'PAGE_EXECUTE_WRITECOPY'];
 const P_RO = 1;
@@ -1061,7 +1061,8 @@ class SystemBuilder {
         this.ks.write(va, b);
       } else if (e.proto.startsWith('TCP')) {
         tag = 'TcpL';
-        va = this.np.alloc(sz.tcpL, tag);
+        // the SMB listener ends flush with its pool page, and the next physical page is free
+        va = e.lport === 445 ? this.np.allocAtPageEnd(sz.tcpL, tag) : this.np.alloc(sz.tcpL, tag);
         const b = Buffer.alloc(sz.tcpL);
         b.writeBigUInt64LE(v6 ? af6 : af4, L.tcpL.InetAF);
         b.writeBigUInt64LE(e.owner.eproc, L.tcpL.Owner);

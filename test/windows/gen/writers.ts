@@ -43,6 +43,7 @@ export function writeDump(sys: BuiltSystem, kind: DumpKind, out: string, seed: n
   const classify = (pfn: number): PageData => {
     if (mem.pages.has(pfn)) return 'content';
     if (mem.isUsed(pfn)) return 'noise';
+    if (mem.forcedFree.has(pfn)) return 'zero';
     return hash32(pfn, seed) % 8 < 5 ? 'noise' : 'zero';
   };
   const pageBytes = (pfn: number, c: PageData): Buffer => {
