@@ -29,12 +29,19 @@ export async function addDumpToStore(dir: string, dump: string, ref: SnapshotRef
   const openMs = Math.round(performance.now() - t0);
   try {
     fs.mkdirSync(dir, { recursive: true });
-    const { counts, timings_ms } = await analyzeTables(eng, dir, tableNames, {
-      progress: opts.progress,
-      fileName: (t) => tableFileRelative(t, ref),
-    });
-    const manifest = buildManifest(eng, dump, await sha256File(dump), counts, { open: openMs, ...timings_ms });
-    writeManifest(dir, ref, manifest);
+    let manifest: SnapshotManifest;
+    try {
+      const { counts, timings_ms } = await analyzeTables(eng, dir, tableNames, {
+        progress: opts.progress,
+        fileName: (t) => tableFileRelative(t, ref),
+      });
+      manifest = buildManifest(eng, dump, await sha256File(dump), counts, { open: openMs, ...timings_ms });
+      writeManifest(dir, ref, manifest);
+    } catch (e) {
+      // no half-written snapshot: queries would see some tables of it and not others
+      removeSnapshot(dir, ref);
+      throw e;
+    }
     bumpStoreGeneration(dir);
     return manifest;
   } finally {

@@ -100,3 +100,26 @@ test('memory cache: same answers, reload on generation bump, files mode over bud
   expect(rs.map((r) => r.rows.length)).toEqual([3, 3, 3]);
   for (const s of [files, cached, tiny]) s.close();
 });
+
+describe('memq add guards', () => {
+  const { addDumpToStore } = require('../../lib/store/add') as typeof import('../../lib/store/add');
+  test('a file that is no dump: one-line MemqError, nothing left in the store', async () => {
+    const dir = newDir();
+    const junk = path.join(dir, 'junk.bin');
+    fs.writeFileSync(junk, Buffer.alloc(64 * 1024, 0x41));
+    const ref = { project: 'p', machine: 'm', snapshot: 's' };
+    await expect(addDumpToStore(path.join(dir, 'store'), junk, ref)).rejects.toMatchObject({ name: 'MemqError' });
+    expect(listSnapshots(path.join(dir, 'store'))).toEqual([]);
+    await expect(addDumpToStore(path.join(dir, 'store'), path.join(dir, 'missing.raw'), ref)).rejects.toThrow(/no such file/);
+    await expect(addDumpToStore(path.join(dir, 'store'), junk, { ...ref, machine: '../x' })).rejects.toThrow(/not a valid name/);
+  });
+  test('an existing snapshot is not overwritten without replace', async () => {
+    const dir = newDir();
+    const ref = { project: 'p', machine: 'm', snapshot: 's' };
+    await writeStore(dir, [{ ref, rows: { process: [proc(1, 'init')] } }]);
+    const junk = path.join(dir, 'junk.bin');
+    fs.writeFileSync(junk, 'x');
+    await expect(addDumpToStore(dir, junk, ref)).rejects.toThrow(/already exists .* --replace/);
+    expect(fs.existsSync(path.join(dir, tableFileRelative('process', ref)))).toBe(true);
+  });
+});
