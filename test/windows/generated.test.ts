@@ -152,6 +152,15 @@ describe.each(cases)('build %s, %s dump', (build, kind) => {
     );
   });
 
+  test('open files = File handles', () => {
+    const rows = byKey(eng.extract('open_file'), (r) => `${r.process_id}/${String(r.fd).padStart(8, '0')}`);
+    const want = byKey(
+      truth.processes.flatMap((p) => p.handles.filter((h) => h.type === 'File').map((h) => ({ ...h, pid: p.pid }))),
+      (h) => `${h.pid}/${String(h.value).padStart(8, '0')}`,
+    );
+    expect(rows.map((r) => [r.process_id, r.fd, r.path, r.kind])).toEqual(want.map((h) => [h.pid, h.value, h.name, 'file']));
+  });
+
   test('drivers', () => {
     const rows = eng.extract('kernel_module');
     expect(rows.map((r) => [r.name, r.path, addr(r.base), r.size, a(r.object_address)])).toEqual(

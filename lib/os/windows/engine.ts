@@ -76,7 +76,7 @@ export class WindowsEngine implements OsEngine {
     const t: TableName[] = ['kernel_module'];
     if (this.ctx) {
       t.push('process', 'thread');
-      if (!this.k.triage) t.push('vma', 'loaded_library', 'handle', 'syscall', 'socket', 'indicator');
+      if (!this.k.triage) t.push('vma', 'loaded_library', 'handle', 'open_file', 'syscall', 'socket', 'indicator');
     }
     this.tables = t;
   }
@@ -290,6 +290,15 @@ export class WindowsEngine implements OsEngine {
       case 'handle': {
         this.types ??= new ObjectTypes(ctx);
         return this.selected(opts).flatMap((p) => handleRows(ctx, p, this.types!)) as Row<T>[];
+      }
+      case 'open_file': {
+        // file objects a process holds handles to (the Windows analogue of open descriptors)
+        this.types ??= new ObjectTypes(ctx);
+        return this.selected(opts).flatMap((p) =>
+          handleRows(ctx, p, this.types!)
+            .filter((h) => h.object_type === 'File')
+            .map((h) => ({ process_id: p.pid, fd: h.handle_value, path: h.name ?? '', kind: 'file', inode: null, flags: h.granted_access })),
+        ) as Row<T>[];
       }
       case 'syscall':
         return ssdtRows(ctx, this.driverList()) as Row<T>[];
