@@ -47,6 +47,14 @@ const types: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
+/** Headers on every response: no MIME sniffing, no framing, a strict CSP for the UI (same-origin only). */
+const securityHeaders: Record<string, string> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+};
+
 function serveStatic(webDir: string, urlPath: string, res: http.ServerResponse): void {
   const rel = decodeURIComponent(urlPath).replace(/^\/+/, '');
   let file = path.resolve(webDir, rel);
@@ -57,7 +65,7 @@ function serveStatic(webDir: string, urlPath: string, res: http.ServerResponse):
     return;
   }
   const immutable = file.includes(`${path.sep}assets${path.sep}`);
-  res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream', 'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache' });
+  res.writeHead(200, { ...securityHeaders, 'content-type': types[path.extname(file)] ?? 'application/octet-stream', 'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache' });
   fs.createReadStream(file).pipe(res);
 }
 
@@ -80,7 +88,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
         const out = await api.handle({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers, body: req });
-        res.writeHead(out.status, out.headers).end(out.body);
+        res.writeHead(out.status, { ...securityHeaders, ...out.headers }).end(out.body);
         return;
       }
       if (webDir && (req.method === 'GET' || req.method === 'HEAD')) return serveStatic(webDir, url.pathname, res);
