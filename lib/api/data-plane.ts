@@ -78,10 +78,19 @@ export interface HuntHit {
   rows: unknown[][];
 }
 
+export interface TacticGroup {
+  id: string;
+  shortname: string;
+  name: string;
+  techniques: { id: string; name: string; playbooks: { id: string; title: string; severity: string; count: number }[] }[];
+}
+
 export interface HuntResult {
   playbooks_run: number;
   hits: HuntHit[];
   errors: { playbook_id: string; message: string }[];
+  /** fired playbooks by ATT&CK tactic → technique, tactics in matrix order (when the data plane groups them) */
+  by_tactic?: TacticGroup[];
 }
 
 export interface DataPlane {

@@ -52,7 +52,7 @@ export async function huntOver(store: LocalStore, snaps: ScopedSnapshot[], opts:
   if (opts.playbook_ids) pbs = pbs.filter((p) => opts.playbook_ids!.includes(p.id));
   if (opts.tactic) pbs = pbs.filter((p) => techniquesOf(p).some((t) => t.tactics.includes(opts.tactic!)));
   const report = await runHunt((q) => execScoped(store, snaps, q), pbs, { maxRowsPerQuery: 1000 });
-  const out: HuntResult = { playbooks_run: report.playbooks_run, hits: [], errors: [] };
+  const out: HuntResult = { playbooks_run: report.playbooks_run, hits: [], errors: [], by_tactic: report.by_tactic };
   const pbById = new Map(pbs.map((p) => [p.id, p]));
   for (const r of report.results) {
     for (const q of r.queries) {

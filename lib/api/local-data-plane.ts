@@ -54,6 +54,8 @@ export class LocalDataPlane implements DataPlane {
     this.store = openLocalStore(dir, { create: true });
     this.uploads = path.join(this.store.dir, '_uploads');
     fs.mkdirSync(this.uploads, { recursive: true });
+    // start DuckDB now: the first snapshot overview after an analysis should not pay for it
+    void this.conn().catch(() => undefined);
   }
 
   private uploadFile(snap: Snapshot): string {

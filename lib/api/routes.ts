@@ -392,6 +392,16 @@ export const routes: RouteDef[] = [
       playbooks_run: z.number(),
       hits: z.array(z.object({ playbook_id: z.string(), title: z.string(), severity: z.string(), techniques: z.array(Technique), snapshot_id: z.string(), columns: z.array(z.string()), rows: z.array(z.array(z.unknown())) })),
       errors: z.array(z.object({ playbook_id: z.string(), message: z.string() })),
+      by_tactic: z
+        .array(
+          z.object({
+            id: z.string(),
+            shortname: z.string(),
+            name: z.string(),
+            techniques: z.array(z.object({ id: z.string(), name: z.string(), playbooks: z.array(z.object({ id: z.string(), title: z.string(), severity: z.string(), count: z.number() })) })),
+          }),
+        )
+        .optional(),
     }),
     handler: async ({ deps, subject, body }) => {
       const snaps = await readableScope(deps.platform, subject, body.scope);

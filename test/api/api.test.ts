@@ -253,6 +253,10 @@ test('playbooks, hunt and IOC search', async () => {
   expect(pidsOf('linux-deleted-executable')).toContain(gt.roles.deleted_exe);
   expect(pidsOf('linux-kernel-thread-name-masquerade')).toContain(gt.roles.fake_kthread);
   expect(h.body.hits.every((x: any) => x.snapshot_id === ids.snap)).toBe(true);
+  // grouped by ATT&CK tactic → technique: the deleted-executable playbook sits under its technique's tactic
+  const del = pbs.body.find((p: any) => p.id === 'linux-deleted-executable');
+  const tac = h.body.by_tactic.find((t: any) => t.shortname === del.techniques[0].tactics[0]);
+  expect(tac.techniques.find((t: any) => t.id === del.techniques[0].id).playbooks.map((p: any) => p.id)).toContain('linux-deleted-executable');
   const ioc = await call('ioc', { token: tokens.viewer, body: { values: ['10.9.8.7', 'memq-dev-7f3a'], scope: { all: true } } });
   expect(ioc.body.snapshots_searched).toBe(1);
   // the miner's pool address is in its command line, its marker in its environment (pids from ground truth)
