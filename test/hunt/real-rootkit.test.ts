@@ -2,7 +2,8 @@
 // copy-on-write overlay (test/support/overlay.ts, the Linux robustness tests' tool) the way the
 // attacks would change it — veth unlinked from the module list, sys_call_table[execve] pointed into
 // a module, an anonymous mapping of the miner made executable, PATH in every environment overwritten
-// with an LD_PRELOAD of the same length — analyzed by the real engine into a store, and hunted.
+// with an LD_PRELOAD of the same length, HISTFILE set to /dev/null, agetty re-parented, a kernel log
+// record rewritten to a taint message — analyzed by the real engine into a store, and hunted.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -66,6 +67,27 @@ maybe('rootkit/injection playbooks on the patched real dev dump', () => {
     }
     for (const p of patches) ov.write(p, Buffer.from(PRELOAD, 'latin1'));
 
+    // 5. HISTFILE pointed at /dev/null (the rest of the old value becomes a filler variable)
+    const HIST = 'HISTFILE=/root/.bash_history';
+    const NOHIST = 'HISTFILE=/dev/null\0X=0000000';
+    expect(NOHIST.length).toBe(HIST.length);
+    // 6. agetty re-parented to httpd (task_struct.real_parent)
+    const procs = base.extract('process');
+    const task = (pid: number) => procs.find((p) => p.process_id === pid)!.object_address;
+    ov.writeU64(pa(task(gtPid('agetty')) + BigInt(v.off('task_struct', 'real_parent'))), task(gtPid('httpd')));
+    // 7. a kernel log record rewritten to the out-of-tree taint message (same length, in place)
+    const TAINT = 'loading out-of-tree module taints kernel.';
+    const victim = base.extract('kernel_log').find((r) => r.message.length >= TAINT.length + 4 && r.message.startsWith('ACPI: '))!;
+    for (const [from, to] of [[HIST, NOHIST], [victim.message, TAINT + victim.message.slice(TAINT.length)]]) {
+      const find = Buffer.from(from, 'latin1');
+      const hits: number[] = [];
+      for (const [at, chunk] of scanRam(ov.inner)) {
+        for (let i = chunk.indexOf(find); i >= 0; i = chunk.indexOf(find, i + 1)) hits.push(at + i);
+      }
+      expect(hits.length).toBeGreaterThan(0);
+      for (const p of hits) ov.write(p, Buffer.from(to, 'latin1'));
+    }
+
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-hunt-rootkit-'));
     const ref = { project: 'lab', machine: 'memq-dev', snapshot: 'patched' };
     const store = openLocalStore(dir);
@@ -91,6 +113,13 @@ maybe('rootkit/injection playbooks on the patched real dev dump', () => {
         .sort();
       expect(withPath.length).toBeGreaterThan(3);
       expect(got['linux-ld-preload']).toEqual(withPath);
+      const withHist = groundTruth('6.1')
+        .processes.filter((p) => ((p as { environ?: string[] }).environ ?? []).includes(HIST))
+        .map((p) => String(p.pid));
+      expect(withHist).toEqual([String(gtPid('shell'))]);
+      expect(got['linux-history-tampering']).toEqual(withHist);
+      expect(got['linux-unusual-parent-getty-sshd']).toEqual([String(gtPid('agetty'))]);
+      expect(got['linux-unsigned-module-taint']).toEqual([String(victim.sequence)]);
     } finally {
       store.close();
       fs.rmSync(dir, { recursive: true, force: true });
