@@ -21,7 +21,7 @@ import type {
   TruthVad,
 } from './truth';
 
-export const GENERATOR_VERSION = 6;
+export const GENERATOR_VERSION = 7;
 
 const PROT_NAMES = ['PAGE_NOACCESS', 'PAGE_READONLY', 'PAGE_EXECUTE', 'PAGE_EXECUTE_READ', 'PAGE_READWRITE', 'PAGE_WRITECOPY', 'PAGE_EXECUTE_READWRITE', 'PAGE_EXECUTE_WRITECOPY'];
 const P_RO = 1;
@@ -511,7 +511,8 @@ class SystemBuilder {
     const o = this.om.create(this.np, 'Process', epSize, 'Proc', { quota: true, handles: 3, pointers: 40 });
     this.np.gap(r.int(0, 3));
     const isSystem = pid === 4;
-    const space = isSystem || s.noPeb ? null : new AddressSpace(this.mem, this.ks);
+    // every process but System has its own PML4 (Registry too, though it has no user-mode image)
+    const space = isSystem ? null : new AddressSpace(this.mem, this.ks);
     const dtb = space ? space.dtb : this.ks.dtb;
     const truth: TruthProcess = {
       pid,
@@ -530,7 +531,7 @@ class SystemBuilder {
       inActiveList: !s.hidden,
       hidden: !!s.hidden,
       exited: !!s.exited,
-      userMemoryPresent: !!space && !s.exited && this.kind !== 'kernel-bitmap',
+      userMemoryPresent: !!space && !s.noPeb && !s.exited && this.kind !== 'kernel-bitmap',
       threads: [],
       modules: [],
       unlinkedModules: [],
