@@ -11,7 +11,9 @@ import { hex } from '../../util/hex';
 import {
   DUMP_HEADER64_SIZE,
   DUMP_TYPES,
+  filetimeToDate,
   looksLikeDumpHeader64,
+  parseContextX64,
   parseDumpHeader64,
   type DumpHeader64,
 } from './windows/dump-header';
@@ -134,6 +136,8 @@ function headerInfo(h: DumpHeader64): Record<string, string | number | boolean> 
     'windows.header_kdbg': hex(h.kdDebuggerDataBlock),
     'windows.header_ps_active_process_head': hex(h.psActiveProcessHead),
     'windows.header_ps_loaded_module_list': hex(h.psLoadedModuleList),
+    'windows.context_rip': h.machineImageType === 0x8664 ? hex(parseContextX64(h.context).Rip ?? 0n) : 'n/a',
+    'windows.system_time': filetimeToDate(h.systemTime)?.toISOString() ?? 'unset',
   };
 }
 

@@ -147,7 +147,9 @@ export class WindowsEngine implements OsEngine {
       const p = decodeEprocess(ctx, va, blob, blob.readBigUInt64LE(links + 8) === this.k.psActiveProcessHead || this.isInList(va));
       if (p) out.push(p);
     }
-    for (const p of listProcesses(ctx)) if (!out.some((q) => q.va === p.va)) out.push(p);
+    // the data blocks hold only part of kernel memory: walk as far as they reach, without a warning per gap
+    const quiet: WinCtx = { ...ctx, warn: () => {} };
+    for (const p of listProcesses(quiet)) if (!out.some((q) => q.va === p.va)) out.push(p);
     if (out.length <= 1) ctx.warn('triage dump: only the current process is present (no physical memory to walk the full process list)');
     return out;
   }
@@ -223,7 +225,7 @@ export class WindowsEngine implements OsEngine {
     const s = this.st(p);
     if (!s.threads) {
       const ctx = this.ctx!;
-      s.threads = processThreads(ctx, p);
+      s.threads = processThreads(this.k.triage ? { ...ctx, warn: () => {} } : ctx, p);
       const t = this.k.triage;
       if (t?.threadBlob) {
         const row = threadRowFrom(ctx, 0n, t.threadBlob, p.pid);
