@@ -141,6 +141,9 @@ test('upload → analysis → overview → seed query → playbooks → share wi
   expect(resultRow).toContain('agetty');
   expect(resultRow).toContain(String(gt.roles.agetty));
   await shot('05-query-seed-agetty');
+  await page.getByTestId('save-name').fill('getty parent check');
+  await page.getByTestId('save-query').click();
+  await page.getByTestId('saved-queries').getByText('getty parent check').waitFor();
 
   // playbooks: run all over everything readable, hits grouped by tactic with the scenario processes
   await page.getByTestId('nav-playbooks').click();
