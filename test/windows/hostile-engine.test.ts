@@ -94,3 +94,36 @@ test('random bytes sprayed over kernel pool pages: every table completes', async
   expect(Date.now() - t0).toBeLessThan(60000);
   mem.close();
 }, 120000);
+
+test('driver unlinked from PsLoadedModuleList is found by the MmLd pool scan as hidden', async () => {
+  const g = await generateWindowsDump({ build: '19041', kind: 'full', sizeMiB: 128, seed: 7 });
+  const mem = await openDumpFile(g.path);
+  const space = new X86_64Space(mem, Number(BigInt(g.truth.kernel.dtb)));
+  const d = g.truth.drivers;
+  const [prev, victim, next] = [d[4], d[5], d[6]];
+  // InLoadOrderLinks is the first member of KLDR_DATA_TABLE_ENTRY: Flink at +0, Blink at +8
+  const patches: [number, bigint][] = [
+    [space.translate(BigInt(prev.ldrEntry))!, BigInt(next.ldrEntry)],
+    [space.translate(BigInt(next.ldrEntry) + 8n)!, BigInt(prev.ldrEntry)],
+  ];
+  const eng = new WindowsEngine(
+    overlay(mem, (p, target, off, len) => {
+      for (const [at, v] of patches) {
+        const b = Buffer.alloc(8);
+        b.writeBigUInt64LE(v);
+        const lo = Math.max(p, at);
+        const hi = Math.min(p + len, at + 8);
+        if (lo < hi) target.set(b.subarray(lo - at, hi - at), off + (lo - p));
+      }
+    }),
+  );
+  const rows = eng.extract('kernel_module');
+  const listed = rows.filter((r) => r.in_module_list);
+  expect(listed.map((r) => r.name)).toEqual(d.filter((x) => x !== victim).map((x) => x.name));
+  const hidden = rows.filter((r) => r.hidden);
+  expect(hidden).toHaveLength(1);
+  expect(hidden[0]).toMatchObject({ name: victim.name, path: victim.path, size: victim.size, in_module_list: false });
+  expect('0x' + hidden[0].base.toString(16).padStart(16, '0')).toBe(victim.base);
+  expect('0x' + hidden[0].object_address!.toString(16).padStart(16, '0')).toBe(victim.ldrEntry);
+  mem.close();
+}, 120000);

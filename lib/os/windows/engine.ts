@@ -23,7 +23,8 @@ import {
 } from './processes';
 import { processThreads, threadRowFrom } from './threads';
 import { vadRow, walkVads, type Vad } from './vads';
-import { driverRows, userModuleRows } from './modules';
+import { DRIVER_TAGS, driverRows, hiddenDriverRows, userModuleRows } from './modules';
+import { kernelVasOf } from './reverse-map';
 import { handleRows, ObjectTypes } from './handles';
 import { ssdtRows } from './ssdt';
 import { PROCESS_TAGS, scanProcesses } from './psscan';
@@ -185,7 +186,7 @@ export class WindowsEngine implements OsEngine {
     if (!this.pools) {
       const L = this.ctx!.L;
       const tagOff = L.has('_POOL_HEADER', 'PoolTag') ? L.off('_POOL_HEADER', 'PoolTag') : 4;
-      this.pools = this.k.space ? scanPoolTags(this.k.space.mem, [...PROCESS_TAGS, ...NET_TAGS], tagOff) : new Map();
+      this.pools = this.k.space ? scanPoolTags(this.k.space.mem, [...PROCESS_TAGS, ...NET_TAGS, ...DRIVER_TAGS], tagOff) : new Map();
     }
     return this.pools;
   }
@@ -257,7 +258,15 @@ export class WindowsEngine implements OsEngine {
   private driverList(): Row<'kernel_module'>[] {
     if (!this.drivers) {
       if (this.k.triage) this.drivers = driverRowsTriage(this.k);
-      else this.drivers = this.ctx ? driverRows(this.ctx) : [];
+      else if (this.ctx) {
+        const listed = driverRows(this.ctx);
+        const hidden = hiddenDriverRows(this.ctx, listed, DRIVER_TAGS.flatMap((t) => this.poolHits().get(t) ?? []), (pa) => {
+          const page = pa - (pa % 4096);
+          const va = kernelVasOf(this.k.space!, new Set([page])).get(page);
+          return va === undefined ? null : va + BigInt(pa % 4096);
+        });
+        this.drivers = [...listed, ...hidden];
+      } else this.drivers = [];
     }
     return this.drivers;
   }

@@ -106,3 +106,48 @@ export function userModuleRows(ctx: WinCtx, p: EProc, um: Mem, peb: PebInfo | nu
   }
   return out;
 }
+
+/** Pool tag of loader entries (KLDR_DATA_TABLE_ENTRY allocations). */
+export const DRIVER_TAGS = ['MmLd'];
+
+/**
+ * modscan: loader entries found in 'MmLd' pool blocks that the module list does not reach are
+ * reported as hidden drivers (unlinked from PsLoadedModuleList). Candidates must look like a real
+ * entry: page-aligned kernel DllBase, plausible size, readable names, kernel list links.
+ */
+export function hiddenDriverRows(ctx: WinCtx, listed: Row<'kernel_module'>[], pools: number[], vaOf: (pa: number) => bigint | null): Row<'kernel_module'>[] {
+  const { k, L } = ctx;
+  const space = k.space;
+  if (!space) return [];
+  const st = L.has('_KLDR_DATA_TABLE_ENTRY', 'DllBase') ? '_KLDR_DATA_TABLE_ENTRY' : '_LDR_DATA_TABLE_ENTRY';
+  const size = L.size(st);
+  const links = L.off(st, 'InLoadOrderLinks');
+  const known = new Set(listed.map((m) => m.base));
+  const out: Row<'kernel_module'>[] = [];
+  const buf = Buffer.alloc(size);
+  for (const pool of pools) {
+    const pa = pool + 0x10;
+    if (!space.mem.readPhys(pa, buf, 0, size)) continue;
+    const base = buf.readBigUInt64LE(L.off(st, 'DllBase'));
+    const len = buf.readUInt32LE(L.off(st, 'SizeOfImage'));
+    if (!isKernelPtr(base) || base & 0xfffn || len === 0 || len > 256 << 20 || known.has(base)) continue;
+    const flink = buf.readBigUInt64LE(links);
+    const blink = buf.readBigUInt64LE(links + 8);
+    if (!isKernelPtr(flink) || !isKernelPtr(blink)) continue;
+    const full = k.mem.unicodeFrom(buf, L.off(st, 'FullDllName'));
+    const name = k.mem.unicodeFrom(buf, L.off(st, 'BaseDllName'));
+    if (!name || !/^[\x20-\x7e]+$/.test(name)) continue;
+    known.add(base);
+    out.push({
+      name,
+      base,
+      size: len,
+      path: full,
+      state: null,
+      in_module_list: false,
+      hidden: true,
+      object_address: vaOf(pa),
+    });
+  }
+  return out;
+}
