@@ -49,12 +49,13 @@ export function register(program: Command): void {
     program
       .command('query')
       .description('run a query over the local store (language: lib/query/README.md)')
-      .argument('<query>', 'e.g. \'process.process_object.parent_process_id == 1 && process.vad_object.file_name == "/usr/sbin/agetty"\'')
+      .argument('<query>', 'e.g. \'process.process_object.parent_process_id == 1 && process.vad_object.file_name == "/usr/sbin/agetty"\', or - to read it from stdin')
       .option('--store <dir>', 'store directory (default $MEMQ_STORE or ./memq-store)')
       .addOption(new Option('-f, --format <format>', 'output format').choices(outputFormats).default('table'))
       .option('--max-rows <n>', 'stop after n rows', '10000')
       .addOption(new Option('--explain <dialect>', 'print the SQL and parameters instead of running').choices(['duckdb', 'athena'])),
-  ).action(async (text: string, o: ScopeOpts & { store?: string; format: OutputFormat; maxRows: string; explain?: 'duckdb' | 'athena' }) => {
+  ).action(async (arg: string, o: ScopeOpts & { store?: string; format: OutputFormat; maxRows: string; explain?: 'duckdb' | 'athena' }) => {
+    const text = arg === '-' ? fs.readFileSync(0, 'utf8') : arg;
     const scope = scopeFrom(o);
     if (o.explain) {
       try {

@@ -9,7 +9,10 @@ const BIN = path.resolve(__dirname, '../../bin/memq.js');
 let dir: string;
 
 function memq(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, MEMQ_PROGRESS: '0' } });
+  return memqIn(undefined, ...args);
+}
+function memqIn(input: string | undefined, ...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', env: { ...process.env, MEMQ_PROGRESS: '0' } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -35,6 +38,11 @@ test('query with formats and scope', () => {
   const table = memq('query', 'process', '--store', dir, '--project', 'acme', '--snapshot', 'monday,tuesday');
   expect(table.out.split('\n').filter(Boolean).length).toBe(2 + 3);
   expect(table.err).toMatch(/\(3 rows, [\d.]+ ms\)/);
+});
+
+test('a multi-line query from stdin', () => {
+  const r = memqIn('# comment\nprocess.process_object.name == "bash" &&\n  process.process_object.process_id > 15\n', 'query', '-', '--store', dir, '--format', 'jsonl');
+  expect(r.out).toBe('{"project":"acme","machine":"web-2","snapshot":"monday","process_id":20,"parent_process_id":1,"name":"bash","command_line":"bash"}\n');
 });
 
 test('snapshots', () => {
