@@ -27,7 +27,11 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
   const text = await res.text();
   const data = text && (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text;
   if (!res.ok) {
-    if (res.status === 401 && path !== '/auth/login') setToken(null);
+    if (res.status === 401 && path !== '/auth/login' && token) {
+      // the session ended (expired or revoked token): back to the sign-in page
+      setToken(null);
+      window.location.reload();
+    }
     throw new ApiError(res.status, data?.error?.code ?? 'E_HTTP', data?.error?.message ?? `HTTP ${res.status}`, data);
   }
   return data as T;

@@ -7,11 +7,13 @@ import { QueryEditor } from '../components/QueryEditor';
 import { ScopePicker, useScopeData } from '../components/ScopePicker';
 import { Grid } from '../components/Grid';
 import { TlpBadge } from '../components/TlpBadge';
+import { ShareDialog } from '../components/ShareDialog';
 import type { Session } from '../App';
 
 export const SEED_QUERY = 'process.process_object.parent_process_id == 1 &&\nprocess.vad_object.file_name == "/usr/sbin/agetty"';
 
 interface SavedQuery { id: string; name: string; text: string; classification: Tlp; tags: string[] }
+interface Finding { id: string; name: string; query: string; columns: string[]; rows: unknown[][]; classification: Tlp; tags: string[] }
 
 export function QueryPage({ session }: { session: Session }) {
   const [text, setText] = useState(() => sessionStorage.getItem('memq.query') ?? SEED_QUERY);
@@ -21,13 +23,19 @@ export function QueryPage({ session }: { session: Session }) {
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState<SavedQuery[]>([]);
   const [saveName, setSaveName] = useState('');
+  const [findings, setFindings] = useState<Finding[]>([]);
+  const [sharing, setSharing] = useState<{ kind: 'saved_query' | 'result_set'; item: SavedQuery | Finding } | null>(null);
   const projectId = scope.project_id ?? session.projects[0]?.id;
   // result rows name their project/machine/snapshot by id (partition values): show names
   const { snaps, machines } = useScopeData(session);
   const names = new Map<string, string>([...session.projects.map((p) => [p.id, p.name] as const), ...machines.map((m) => [m.id, m.name] as const), ...snaps.map((x) => [x.id, x.name] as const)]);
   const format = (c: string, v: unknown) => (c === 'project' || c === 'machine' || c === 'snapshot' ? names.get(String(v)) ?? String(v) : v === null || v === undefined ? '' : Array.isArray(v) ? v.join(' ') : String(v));
   useEffect(() => sessionStorage.setItem('memq.query', text), [text]);
-  const loadSaved = () => projectId && void api<SavedQuery[]>('GET', `/saved-queries?project_id=${projectId}`).then(setSaved).catch(() => setSaved([]));
+  const loadSaved = () => {
+    if (!projectId) return;
+    void api<SavedQuery[]>('GET', `/saved-queries?project_id=${projectId}`).then(setSaved).catch(() => setSaved([]));
+    void api<Finding[]>('GET', `/result-sets?project_id=${projectId}`).then(setFindings).catch(() => setFindings([]));
+  };
   useEffect(() => void loadSaved(), [projectId]);
 
   const run = async () => {
@@ -72,6 +80,7 @@ export function QueryPage({ session }: { session: Session }) {
     if (!name) return;
     try {
       await api('POST', '/result-sets', { project_id: projectId, name, query: text, columns: result.page.columns.map((c) => c.name), rows: result.page.rows.slice(0, 10000) });
+      loadSaved();
     } catch (e) {
       setError((e as Error).message);
     }
@@ -86,7 +95,10 @@ export function QueryPage({ session }: { session: Session }) {
         <ul className="list" data-testid="saved-queries">
           {saved.map((q) => (
             <li key={q.id}>
-              <a onClick={() => setText(q.text)}>{q.name}</a> <TlpBadge tlp={q.classification} />
+              <a onClick={() => setText(q.text)}>{q.name}</a> <TlpBadge tlp={q.classification} />{' '}
+              <a title="share / classify" onClick={() => setSharing({ kind: 'saved_query', item: q })}>
+                ⇪
+              </a>
             </li>
           ))}
           {saved.length === 0 && <li>None in this project.</li>}
@@ -97,6 +109,19 @@ export function QueryPage({ session }: { session: Session }) {
             Save
           </button>
         </div>
+        <h3>Findings</h3>
+        <ul className="list" data-testid="findings">
+          {findings.map((f) => (
+            <li key={f.id}>
+              <a onClick={() => (setText(f.query), setResult({ page: { columns: f.columns.map((name) => ({ name, kind: 'string' })), rows: f.rows, total: f.rows.length, offset: 0 }, elapsed: null }))}>{f.name}</a>{' '}
+              <TlpBadge tlp={f.classification} tags={f.tags} />{' '}
+              <a title="share / classify" onClick={() => setSharing({ kind: 'result_set', item: f })}>
+                ⇪
+              </a>
+            </li>
+          ))}
+          {findings.length === 0 && <li>None stored.</li>}
+        </ul>
         <h3>Objects</h3>
         <ul className="list small">
           {Object.entries(session.catalog.objects).map(([n, o]) => (
@@ -130,6 +155,17 @@ export function QueryPage({ session }: { session: Session }) {
           />
         )}
       </section>
+      {sharing && (
+        <ShareDialog
+          session={session}
+          kind={sharing.kind}
+          id={sharing.item.id}
+          tlp={sharing.item.classification}
+          tags={sharing.item.tags}
+          onClose={() => setSharing(null)}
+          onChanged={loadSaved}
+        />
+      )}
     </div>
   );
 }
