@@ -115,13 +115,30 @@ export async function diffSnapshots(exec: SqlExecutor, a: SnapshotId, b: Snapsho
   const counts = Object.fromEntries(diffSpecs.map((s) => [s.kind, { appeared: 0, vanished: 0 }])) as DiffResult['counts'];
   for (const spec of diffSpecs) {
     const { sql, params } = diffSql(spec, a, b);
+    const part: DiffEntry[] = [];
     for (const r of await exec(sql, params)) {
       const change = r.change as 'appeared' | 'vanished';
       const row = { ...r };
       delete row.change;
-      entries.push({ kind: spec.kind, change, row });
+      part.push({ kind: spec.kind, change, row });
       counts[spec.kind][change]++;
     }
+    // deterministic order: appeared before vanished, then by the displayed columns
+    part.sort((x, y) => (x.change === y.change ? compareRows(x.row, y.row, spec.show) : x.change === 'appeared' ? -1 : 1));
+    entries.push(...part);
   }
   return { a, b, entries, counts };
+}
+
+function compareRows(a: Record<string, unknown>, b: Record<string, unknown>, cols: readonly string[]): number {
+  for (const c of cols) {
+    const x = a[c];
+    const y = b[c];
+    if (x === y) continue;
+    if (x === null || x === undefined) return 1;
+    if (y === null || y === undefined) return -1;
+    if (typeof x === 'number' && typeof y === 'number') return x - y;
+    return String(x) < String(y) ? -1 : 1;
+  }
+  return 0;
 }
