@@ -491,6 +491,33 @@ describe('windows dump generator', () => {
     }
   });
 
+
+  test('hostile variant: exactly the listed corruptions, nothing else changes', async () => {
+    const h = await generateWindowsDump({ build: '19041', kind: 'raw', sizeMiB: 64, seed: 11, hostile: true, out: path.join(dir, 'hostile.raw') });
+    const plain = await gen('19041', 'raw');
+    const hm = new TinyPhys(h.path);
+    const pm = new TinyPhys(plain.path);
+    try {
+      const t = h.truth;
+      const hs = t.hostile!;
+      const ks = new X86_64Space(hm, Number(B(t.kernel.dtb)));
+      const lo = BigInt(isf19041.off('_EPROCESS', 'ActiveProcessLinks'));
+      expect(ks.read(B(hs.cyclicProcessList.from) + lo, 8)!.readBigUInt64LE(0)).toBe(B(hs.cyclicProcessList.to) + lo);
+      expect(ks.read(B(hs.cyclicVadTree.node) + BigInt(isf19041.off('_MMVAD_SHORT', 'VadNode.Right')), 8)!.readBigUInt64LE(0)).toBe(B(hs.cyclicVadTree.root));
+      expect(B(hs.badHandleTableLevel.tableCode) & 3n).toBe(3n);
+      // only the pages holding those four fields differ from the plain twin
+      let differing = 0;
+      for (let pfn = 0; pfn < Number(B(t.physical.maxAddress)) / 4096; pfn++) if (!hm.page(pfn)!.equals(pm.page(pfn)!)) differing++;
+      expect(differing).toBeGreaterThan(0);
+      expect(differing).toBeLessThanOrEqual(4);
+      expect(plain.truth.hostile).toBeNull();
+      expect(JSON.stringify(t.processes)).toBe(JSON.stringify(plain.truth.processes));
+    } finally {
+      hm.close();
+      pm.close();
+    }
+  });
+
   test('truth covers every table', async () => {
     const { truth: t } = await gen('19041', 'full');
     expect(t.processes.length).toBeGreaterThan(15);

@@ -23,6 +23,8 @@ export interface GenerateOptions {
   seed: number;
   /** store KDBG encoded as Win8+ kernels keep it in memory (raw images); default false = decoded */
   encodeKdbg?: boolean;
+  /** corrupt a few structures on purpose (see Truth.hostile): cyclic lists/trees, bad handle table, bad string */
+  hostile?: boolean;
   /** explicit output path (no caching); default: the cache directory */
   out?: string;
 }
@@ -40,14 +42,14 @@ export async function generateWindowsDump(o: GenerateOptions): Promise<Generated
   if (!BUILD_IDS.includes(o.build)) throw new Error(`generator: build must be one of ${BUILD_IDS.join(', ')}`);
   if (!['full', 'bitmap', 'kernel-bitmap', 'raw'].includes(o.kind)) throw new Error(`generator: unknown kind ${o.kind}`);
   const ext = o.kind === 'raw' ? 'raw' : 'dmp';
-  const out = o.out ?? path.join(cacheDir(), `win${o.build}-${o.kind}-${o.sizeMiB}M-s${o.seed}${o.encodeKdbg ? '-enc' : ''}-v${GENERATOR_VERSION}.${ext}`);
+  const out = o.out ?? path.join(cacheDir(), `win${o.build}-${o.kind}-${o.sizeMiB}M-s${o.seed}${o.encodeKdbg ? '-enc' : ''}${o.hostile ? '-hostile' : ''}-v${GENERATOR_VERSION}.${ext}`);
   const truthPath = out + '.truth.json';
   if (!o.out && fs.existsSync(out) && fs.existsSync(truthPath)) {
     const truth = JSON.parse(fs.readFileSync(truthPath, 'utf8')) as Truth;
     if (truth.file.size === fs.statSync(out).size) return { path: out, truth: { ...truth, file: { ...truth.file, path: out } } };
   }
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  const sys = await buildSystem(o.build, o.sizeMiB, o.seed, o.kind, !!o.encodeKdbg);
+  const sys = await buildSystem(o.build, o.sizeMiB, o.seed, o.kind, !!o.encodeKdbg, !!o.hostile);
   const tmp = `${out}.partial-${process.pid}`;
   try {
     const w = writeDump(sys, o.kind, tmp, o.seed);

@@ -124,6 +124,7 @@ interface Proc {
   truth: TruthProcess;
   vads: VadSpec[];
   heap?: UserHeap;
+  params?: bigint;
   imageBase: bigint;
 }
 
@@ -182,12 +183,13 @@ export interface BuiltSystem {
   dumpMicros: bigint;
 }
 
-export async function buildSystem(buildId: BuildId, sizeMiB: number, seed: number, kind: DumpKind, encodeKdbg = false): Promise<BuiltSystem> {
+export async function buildSystem(buildId: BuildId, sizeMiB: number, seed: number, kind: DumpKind, encodeKdbg = false, hostile = false): Promise<BuiltSystem> {
   const build = BUILDS[buildId];
   if (!build) throw new Error(`generator: unknown build ${buildId}`);
   const isf = await loadIsf(build.isfFile);
   const sb = new SystemBuilder(build, isf, sizeMiB, seed, kind);
   sb.encodeKdbg = encodeKdbg;
+  sb.hostile = hostile;
   return sb.run();
 }
 
@@ -264,6 +266,7 @@ class SystemBuilder {
     const network = this.createEndpoints();
     const kdbgVa = this.writeKdbg();
     const lowStub = this.writeLowStub();
+    if (this.hostile) this.applyHostile();
     this.finalizePageTables();
     return this.collect(network, kdbgVa, lowStub);
   }
@@ -731,6 +734,7 @@ class SystemBuilder {
     p.truth.environment = env;
     if (isf.has('_RTL_USER_PROCESS_PARAMETERS', 'EnvironmentSize')) pw.set('EnvironmentSize', envBuf.length);
     sp.write(ppVa, pb);
+    p.params = ppVa;
     // PEB
     const { buf: eb, w: ew } = this.struct('_PEB');
     ew.set('ImageBaseAddress', exeBase).set('Ldr', ldrVa).set('ProcessParameters', ppVa).set('ProcessHeap', heapBase);
@@ -1218,6 +1222,45 @@ class SystemBuilder {
     return this.kernBase + BigInt(this.isf.hasSym('KiSystemStartup') ? this.isf.sym('KiSystemStartup') : 0x1000);
   }
 
+  // ---- hostile variant: corrupt kernel/user structures a parser must survive -------------------
+  hostile = false;
+  hostileTruth: Truth['hostile'] = null;
+
+  applyHostile(): void {
+    const isf = this.isf;
+    const linked = this.procs.filter((p) => !p.spec.hidden);
+    const links = (p: Proc): bigint => p.eproc + BigInt(isf.off('_EPROCESS', 'ActiveProcessLinks'));
+    // 1. ActiveProcessLinks: the last process' Flink loops back to the second one (never reaches the head)
+    const last = linked[linked.length - 1];
+    this.ks64(links(last), links(linked[1]));
+    // 2. VAD tree of explorer.exe: the rightmost node's right child is the root (a cycle)
+    const ex = this.procs.find((p) => p.spec.name === 'explorer.exe')!;
+    const vads = ex.truth.vads;
+    const root = BigInt(vads[(vads.length - 1) >> 1].va);
+    const rightmost = BigInt(vads[vads.length - 1].va);
+    const rightField = isf.has('_MMVAD_SHORT', 'VadNode') ? 'VadNode.Right' : 'RightChild';
+    this.ks64(rightmost + BigInt(isf.off('_MMVAD_SHORT', rightField)), root);
+    // 3. notepad.exe's handle table claims level 3 (TableCode low bits), which does not exist
+    const np = this.procs.find((p) => p.spec.name === 'notepad.exe')!;
+    const ht = BigInt(this.ks.read(np.eproc + BigInt(isf.off('_EPROCESS', 'ObjectTable')), 8).readBigUInt64LE(0));
+    const tc = ht + BigInt(isf.off('_HANDLE_TABLE', 'TableCode'));
+    this.ks64(tc, this.ks.read(tc, 8).readBigUInt64LE(0) | 3n);
+    // 4. the first svchost.exe's CommandLine: Length 0xfffe, Buffer in unmapped user memory
+    const sv = this.procs.find((p) => p.spec.name === 'svchost.exe')!;
+    const cl = sv.params! + BigInt(isf.off('_RTL_USER_PROCESS_PARAMETERS', 'CommandLine'));
+    const u = Buffer.alloc(16);
+    u.writeUInt16LE(0xfffe, 0);
+    u.writeUInt16LE(0xfffe, 2);
+    u.writeBigUInt64LE(0x10n, 8);
+    sv.space!.write(cl, u);
+    this.hostileTruth = {
+      cyclicProcessList: { from: addr(last.eproc), to: addr(linked[1].eproc) },
+      cyclicVadTree: { pid: ex.pid, node: addr(rightmost), root: addr(root) },
+      badHandleTableLevel: { pid: np.pid, tableCode: addr(this.ks.read(tc, 8).readBigUInt64LE(0)) },
+      badCommandLine: { pid: sv.pid },
+    };
+  }
+
   // ---- page tables: self-map + shared kernel half ----------------------------------------------
   finalizePageTables(): void {
     const NX = 1n << 63n;
@@ -1262,6 +1305,7 @@ class SystemBuilder {
       ssdt: this.ssdtTruth,
       network,
       injections: this.injections,
+      hostile: this.hostileTruth,
     };
     return {
       mem: this.mem,

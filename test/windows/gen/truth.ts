@@ -181,4 +181,15 @@ export interface Truth {
   ssdt: { table: string; descriptor: string; count: number; entries: TruthSsdtEntry[] };
   network: TruthEndpoint[];
   injections: { pid: number; start: string; end: string; protection: string; peHeader: boolean }[];
+  /**
+   * Only with `hostile: true`: the deliberate corruptions (everything else in the truth is as written
+   * before corrupting — a parser should still find the processes by scanning, terminate every walk, and
+   * report no handles for the bad table and no command line for the bad string).
+   */
+  hostile: null | {
+    cyclicProcessList: { from: string; to: string };
+    cyclicVadTree: { pid: number; node: string; root: string };
+    badHandleTableLevel: { pid: number; tableCode: string };
+    badCommandLine: { pid: number };
+  };
 }
