@@ -6,6 +6,8 @@ import { openDumpFile } from '../../lib/image/open';
 import type { PhysicalMemory } from '../../lib/image/physical';
 import { WindowsEngine } from '../../lib/os/windows/engine';
 import { builtInLayouts } from '../../lib/symbols/windows/database';
+import * as path from 'node:path';
+import { IMAGES } from '../support/dumps';
 import { decodeKdbg, parseKdbg } from '../../lib/image/formats/windows/kdbg';
 import { openEngine } from '../../lib/os/open';
 
@@ -100,3 +102,17 @@ test('KDBG: decoding inverts the Win8+ encoding', () => {
   expect(parseKdbg(dec)?.kernBase).toBe(0xfffff80412340000n);
   expect(parseKdbg(enc)).toBeNull();
 });
+
+test('a user ISF file (--isf) supplies a build the database lacks, matched by PDB GUID', async () => {
+  const g = await generateWindowsDump({ build: '22000', kind: 'full', sizeMiB: 128, seed: 7 });
+  const mem = await openDumpFile(g.path);
+  const guid = g.truth.build.pdb.guid;
+  const without = builtInLayouts().filter((l) => l.guid !== guid);
+  const isf = path.join(IMAGES, 'windows-triage', 'isf', `${guid}-1.json.xz`);
+  const eng = new WindowsEngine(mem, { isf: [isf] }, without);
+  expect(eng.info()['windows.heuristic_layout']).toBe(false);
+  expect(String(eng.info()['windows.build_identified_by'])).toContain(`PDB GUID ${guid}`);
+  expect(eng.k.layout!.build.source).toBe(`${guid}-1.json.xz`);
+  expect(processKeys(eng)).toEqual(truthKeys(g.truth));
+  mem.close();
+}, 120000);

@@ -13,7 +13,7 @@ import {
 } from '../../image/formats/windows-crashdump';
 import type { DumpHeader64 } from '../../image/formats/windows/dump-header';
 import { decodeKdbg, parseKdbg, type Kdbg } from '../../image/formats/windows/kdbg';
-import type { BuildLayout } from '../../symbols/isf';
+import { readIsfFile, type BuildLayout } from '../../symbols/isf';
 import { layoutCatalog, matchByGuid, matchByRvas } from '../../symbols/windows/database';
 import { hex } from '../../util/hex';
 import { Mem, PagedReader, SparseReader, cString, isKernelPtr } from './memory';
@@ -124,9 +124,10 @@ function validatesOnSystem(layout: WinLayout, mem: Mem, psHead: bigint, blob?: B
   return ep.readBigUInt64LE(pidOff) === 4n && cString(ep, nameOff, 15) === 'System' && ep.readBigUInt64LE(links + 8) === psHead;
 }
 
-/** `catalog` replaces the layout database (tests use it to withhold a build). */
-export function discoverKernel(pm: PhysicalMemory, isf: string[] = [], catalog: BuildLayout[] = layoutCatalog(isf)): WinKernel {
+/** `builtIn` replaces the shipped layout database (tests use it to withhold a build); user ISF files still come first. */
+export function discoverKernel(pm: PhysicalMemory, isf: string[] = [], builtIn?: BuildLayout[]): WinKernel {
   const notes: string[] = [];
+  const catalog = builtIn ? [...isf.map((f) => readIsfFile(f)), ...builtIn] : layoutCatalog(isf);
   const k: WinKernel = {
     mem: null as unknown as Mem,
     space: null,
