@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import { compileQuery, type Scope } from '../query';
 import { runQuery } from '../engine';
 import { defaultStoreDir, openLocalStore, type LocalStore } from '../store/store';
-import { bundledPlaybookDir, loadPlaybooks } from '../hunt/loader';
+import { bundledPlaybookDir, loadPlaybooks, selectPlaybooks } from '../hunt/loader';
 import { platformsInScope, runHunt, type HuntReport } from '../hunt/runner';
 import { severities, severityRank, type Severity } from '../hunt/playbook';
 import { attackRelease } from '../hunt/attack';
@@ -130,17 +130,20 @@ export function register(program: Command): void {
       .command('hunt')
       .description('run the ATT&CK playbooks over the store; exit 0 = nothing fired, 1 = something fired, 2 = error')
       .option('--playbooks <dir>', `playbook directory or file (default: the bundled ${bundledPlaybookDir})`)
+      .option('--only <ids>', 'only these playbook ids (repeat or comma-separate)', list)
       .addOption(new Option('--min-severity <level>', 'only playbooks at or above this severity').choices([...severities]))
       .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
       .option('--max-rows <n>', 'rows kept per query', '1000'),
-  ).action(async (o: ScopeOpts & { playbooks?: string; minSeverity?: Severity; format: 'table' | 'json'; maxRows: string }) => {
+  ).action(async (o: ScopeOpts & { playbooks?: string; only?: string[]; minSeverity?: Severity; format: 'table' | 'json'; maxRows: string }) => {
     await guarded(
       () => openLocalStore(o.store ?? defaultStoreDir()),
       async (store) => {
         const maxRows = Number(o.maxRows);
         if (!Number.isInteger(maxRows) || maxRows < 1) throw usage(`--max-rows expects a positive whole number, got "${o.maxRows}"`);
-        let pbs = loadPlaybooks(o.playbooks ?? bundledPlaybookDir, { checkQuery: (q) => void compileQuery(q, { dialect: 'duckdb' }) });
-        if (o.minSeverity) pbs = pbs.filter((p) => severityRank[p.severity] >= severityRank[o.minSeverity!]);
+        const pbs = selectPlaybooks(loadPlaybooks(o.playbooks ?? bundledPlaybookDir, { checkQuery: (q) => void compileQuery(q, { dialect: 'duckdb' }) }), {
+          only: o.only,
+          minSeverity: o.minSeverity,
+        });
         const scope = scopeFrom(o);
         const rep = await runHunt(async (text) => {
           const r = await runQuery(store, text, scope, { maxRows });

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 import { MemqError } from '../util/errors';
 import { technique } from './attack';
-import { playbookSchema, type Playbook } from './playbook';
+import { playbookSchema, severityRank, type Playbook, type Severity } from './playbook';
 
 /** The playbooks shipped with memq (repository folder playbooks/). */
 export const bundledPlaybookDir = path.resolve(__dirname, '../../playbooks');
@@ -98,4 +98,19 @@ function listYaml(root: string): string[] {
     }
   }
   return out.sort();
+}
+
+/** Narrows a playbook list: `only` ids (unknown ids are an error naming the known ones), `minSeverity`. */
+export function selectPlaybooks(all: readonly Playbook[], opts: { only?: string[]; minSeverity?: Severity }): Playbook[] {
+  let out = [...all];
+  if (opts.only?.length) {
+    const ids = new Set(all.map((p) => p.id));
+    const unknown = opts.only.filter((id) => !ids.has(id));
+    if (unknown.length) {
+      throw new MemqError(`unknown playbook id${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${[...ids].sort().join(', ')})`, 'E_USAGE');
+    }
+    out = out.filter((p) => opts.only!.includes(p.id));
+  }
+  if (opts.minSeverity) out = out.filter((p) => severityRank[p.severity] >= severityRank[opts.minSeverity!]);
+  return out;
 }

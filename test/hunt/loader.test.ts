@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadPlaybooks, parsePlaybook, bundledPlaybookDir } from '../../lib/hunt/loader';
+import { loadPlaybooks, parsePlaybook, bundledPlaybookDir, selectPlaybooks } from '../../lib/hunt/loader';
 import { technique, tactics, attackRelease } from '../../lib/hunt/attack';
 import { groupByTactic, platformsInScope, runHunt } from '../../lib/hunt/runner';
 import { compileQuery } from '../../lib/query';
@@ -136,4 +136,14 @@ describe('platform skipping', () => {
     expect(rep.fired).toBe(2);
     expect(rep.results[0].snapshots).toEqual(['p/lin/s1']);
   });
+});
+
+test('selectPlaybooks: by id and minimum severity; unknown ids are a usage error', () => {
+  const all = loadPlaybooks();
+  expect(selectPlaybooks(all, { only: ['cryptominer', 'hidden-process'] }).map((p) => p.id)).toEqual(['cryptominer', 'hidden-process']);
+  const crit = selectPlaybooks(all, { minSeverity: 'critical' });
+  expect(crit.length).toBeGreaterThan(0);
+  expect(crit.every((p) => p.severity === 'critical')).toBe(true);
+  expect(selectPlaybooks(all, { minSeverity: 'high' }).some((p) => p.severity === 'medium')).toBe(false);
+  expect(() => selectPlaybooks(all, { only: ['cryptominr'] })).toThrow(/unknown playbook id cryptominr \(known: .*cryptominer/);
 });
