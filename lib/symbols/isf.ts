@@ -3,6 +3,7 @@
 // the PDB GUID/age that identify the build. Used at build time (lib/symbols/windows/build-layouts.ts)
 // and at run time for ISF files a user points memq at (EngineOptions.isf).
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { MemqError } from '../util/errors';
 
@@ -239,7 +240,7 @@ export function xzDecodeSync(file: string): string {
       for await (const c of out) process.stdout.write(c);
     })().catch((e) => { process.stderr.write(String(e && e.message || e)); process.exit(3); });`;
   try {
-    return execFileSync(process.execPath, ['-e', script, file], {
+    return execFileSync(process.execPath, ['-e', script, path.resolve(file)], {
       cwd: __dirname,
       maxBuffer: 512 * 1024 * 1024,
       encoding: 'utf8',
