@@ -1,2 +1,42 @@
-// placeholder (being written)
-export async function handler(): Promise<unknown> { return { statusCode: 503, body: '' }; }
+// API Lambda: API Gateway (REST, Lambda proxy) → lib/api's router, the same routes `memq serve`
+// serves locally. API Gateway's Cognito authorizer already rejected unauthenticated calls; the router
+// verifies the JWT again (aws-jwt-verify) and enforces org/project membership per request.
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GlueClient } from '@aws-sdk/client-glue';
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { createApi, cognitoAuthenticator, fromApiGatewayEvent, toApiGatewayResult, type Api, type ApiGatewayV1Event, type ApiGatewayResult } from '../lib/api';
+import { Platform } from '../lib/platform/service';
+import { DynamoRepository } from '../lib/platform/dynamo-repository';
+import { AthenaSdkPort } from '../lib/engine/athena';
+import { CloudDataPlane } from '../lib/pipeline/cloud-data-plane';
+import { log } from '../lib/pipeline/log';
+
+let api: Api | undefined;
+/** tests inject an Api built over local stand-ins */
+export function setApi(a: Api | undefined): void {
+  api = a;
+}
+function getApi(): Api {
+  if (api) return api;
+  const env = process.env;
+  const platform = new Platform(new DynamoRepository(new DynamoDBClient({}), env.METADATA_TABLE!));
+  const data = new CloudDataPlane({
+    s3: new S3Client({}),
+    glue: new GlueClient({}),
+    athena: new AthenaSdkPort({ client: new AthenaClient({}), workGroup: env.ATHENA_WORKGROUP!, database: env.GLUE_DATABASE!, timeoutMs: 20_000 }),
+    dumpsBucket: env.DUMPS_BUCKET!,
+    lakeBucket: env.LAKE_BUCKET!,
+    resultsBucket: env.RESULTS_BUCKET!,
+    database: env.GLUE_DATABASE!,
+  });
+  api = createApi({ platform, data, auth: cognitoAuthenticator(platform, { userPoolId: env.USER_POOL_ID!, clientId: env.USER_POOL_CLIENT_ID! }) });
+  return api;
+}
+
+export async function handler(e: ApiGatewayV1Event): Promise<ApiGatewayResult> {
+  const t0 = Date.now();
+  const res = toApiGatewayResult(await getApi().handle(fromApiGatewayEvent(e)));
+  log('info', 'api', { method: e.httpMethod, path: e.path, status: res.statusCode, ms: Date.now() - t0 });
+  return res;
+}

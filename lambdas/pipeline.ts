@@ -47,9 +47,11 @@ export async function ingest(e: { detail: { bucket: { name: string }; object: { 
   const r = await steps.ingest(getDeps(), { bucket: e.detail.bucket.name, key, versionOrEtag: o['version-id'] ?? o.etag ?? '' }, async (name, job) => {
     try {
       await sfn.send(new StartExecutionCommand({ stateMachineArn: process.env.STATE_MACHINE_ARN!, name, input: JSON.stringify({ job }) }));
+      return true;
     } catch (err) {
-      // same name + same input = the same execution already exists: the ingest is idempotent
-      if ((err as Error).name !== 'ExecutionAlreadyExists') throw err;
+      // an execution of this name exists already (names are per object version): nothing to start
+      if ((err as Error).name === 'ExecutionAlreadyExists') return false;
+      throw err;
     }
   });
   log('info', 'ingest', { key, ...r });

@@ -87,7 +87,7 @@ export class AthenaSdkPort implements AthenaPort {
   }
 
   /** One page of rows (header row removed) and the token for the next page. */
-  async page(id: string, nextToken: string | undefined, maxResults: number): Promise<{ rows: (string | null)[][]; nextToken?: string }> {
+  async page(id: string, nextToken: string | undefined, maxResults: number): Promise<{ rows: (string | null)[][]; nextToken?: string; columns: string[] }> {
     const r: GetQueryResultsCommandOutput = await this.o.client.send(
       new GetQueryResultsCommand({ QueryExecutionId: id, NextToken: nextToken, MaxResults: Math.max(1, Math.min(1000, maxResults)) }),
     );
@@ -95,7 +95,7 @@ export class AthenaSdkPort implements AthenaPort {
     let rows = (r.ResultSet?.Rows ?? []).map((row) => (row.Data ?? []).map((d) => d.VarCharValue ?? null));
     // the first page of a SELECT starts with a header row holding the column names
     if (!nextToken && rows.length && cols.length && rows[0]!.every((v, i) => v === (cols[i]?.Label ?? cols[i]?.Name))) rows = rows.slice(1);
-    return { rows, nextToken: r.NextToken };
+    return { rows, nextToken: r.NextToken, columns: cols.map((c) => c.Label ?? c.Name ?? '') };
   }
 
   async fetch(id: string, maxRows: number): Promise<{ rows: (string | null)[][]; truncated: boolean }> {

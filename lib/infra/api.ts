@@ -76,6 +76,7 @@ export class Api extends Construct {
         METADATA_TABLE: props.metadata.table.tableName,
         DUMPS_BUCKET: props.dumps.bucketName,
         LAKE_BUCKET: props.lake.bucketName,
+        RESULTS_BUCKET: props.results.bucketName,
         ATHENA_WORKGROUP: props.catalog.workGroupName,
         GLUE_DATABASE: props.catalog.databaseName,
         KMS_KEY_ID: props.key.keyArn,
@@ -95,6 +96,16 @@ export class Api extends Construct {
       }),
     );
     props.lake.grantRead(h);
+    // DELETE /snapshots/{id}: the snapshot's lake partitions, its uploaded dump and Glue partitions
+    props.lake.grantDelete(h);
+    props.dumps.grantDelete(h, `${DUMP_PREFIX}*`);
+    h.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [props.dumps.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${DUMP_PREFIX}*`] } },
+      }),
+    );
     props.results.grantReadWrite(h);
     props.key.grantEncryptDecrypt(h);
     h.addToRolePolicy(
@@ -105,7 +116,7 @@ export class Api extends Construct {
     );
     h.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition'],
+        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition', 'glue:BatchDeletePartition'],
         resources: props.catalog.glueArns(),
       }),
     );

@@ -5,7 +5,11 @@ import * as crypto from 'node:crypto';
 import { MemqError } from '../util/errors';
 import type { TableName } from '../model';
 
-/** Dumps land at dumps/<org_id>/<project_id>/<machine_id>/<file name>. */
+/**
+ * Dumps land at dumps/<org_id>/<project_id>/<machine_id>/<file name> (copied in directly: the
+ * snapshot id is derived from the object), or at dumps/<org>/<project>/<machine>/<snapshot_id>/<file>
+ * (API uploads: the snapshot record exists already, created by POST /snapshots).
+ */
 export const DUMP_PREFIX = 'dumps/';
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -13,23 +17,40 @@ export interface DumpKey {
   org: string;
   project: string;
   machine: string;
+  /** present for API uploads */
+  snapshot?: string;
   file: string;
 }
 
 export function dumpKey(k: DumpKey): string {
   for (const [n, v] of Object.entries(k)) {
-    if (!SEGMENT.test(v)) throw new MemqError(`dump key: ${n} "${v}" must be 1-128 of [A-Za-z0-9._-]`, 'E_KEY');
+    if (v !== undefined && !SEGMENT.test(v)) throw new MemqError(`dump key: ${n} "${v}" must be 1-128 of [A-Za-z0-9._-]`, 'E_KEY');
   }
-  return `${DUMP_PREFIX}${k.org}/${k.project}/${k.machine}/${k.file}`;
+  return `${DUMP_PREFIX}${k.org}/${k.project}/${k.machine}/${k.snapshot ? `${k.snapshot}/` : ''}${k.file}`;
+}
+
+/** A dump file name made key-safe (uploads may name files anything). */
+export function safeFileName(name: string): string {
+  const s = name.replace(/^.*[\\/]/, '').replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[^A-Za-z0-9]+/, '');
+  return (s || 'dump').slice(0, 128);
 }
 
 export function parseDumpKey(key: string): DumpKey {
   const parts = key.startsWith(DUMP_PREFIX) ? key.slice(DUMP_PREFIX.length).split('/') : [];
-  if (parts.length !== 4 || !parts.every((p) => SEGMENT.test(p))) {
-    throw new MemqError(`dump key "${key}" is not ${DUMP_PREFIX}<org>/<project>/<machine>/<file>`, 'E_KEY');
+  if ((parts.length !== 4 && parts.length !== 5) || !parts.every((p) => SEGMENT.test(p))) {
+    throw new MemqError(`dump key "${key}" is not ${DUMP_PREFIX}<org>/<project>/<machine>/[<snapshot>/]<file>`, 'E_KEY');
+  }
+  if (parts.length === 5) {
+    const [org, project, machine, snapshot, file] = parts as [string, string, string, string, string];
+    return { org, project, machine, snapshot, file };
   }
   const [org, project, machine, file] = parts as [string, string, string, string];
   return { org, project, machine, file };
+}
+
+/** Step Functions execution name for one landed object: unique per (snapshot, object version). */
+export function executionName(snapshot: string, versionOrEtag: string): string {
+  return `${snapshot}-${crypto.createHash('sha256').update(versionOrEtag.replace(/"/g, '')).digest('hex').slice(0, 16)}`.slice(0, 80);
 }
 
 /**

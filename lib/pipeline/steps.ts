@@ -23,6 +23,7 @@ import {
   shardObjectKey,
   shardResultKey,
   snapshotIdFor,
+  executionName,
   type SnapshotPartition,
 } from './keys';
 import { defaultLimits, planShards, type PlanLimits, type ShardSpec } from './plan';
@@ -70,7 +71,8 @@ export interface IngestEvent {
   versionOrEtag: string;
 }
 
-export type StartWorkflow = (executionName: string, job: SnapshotJob) => Promise<void>;
+/** Starts the state machine; resolves false when an execution of that name already existed. */
+export type StartWorkflow = (executionName: string, job: SnapshotJob) => Promise<boolean>;
 
 export async function ingest(
   deps: PipelineDeps,
@@ -78,6 +80,23 @@ export async function ingest(
   start: StartWorkflow,
 ): Promise<{ snapshot: string; started: boolean; reason?: string }> {
   const k = parseDumpKey(ev.key);
+  const job = (snapshot: string, size: number): SnapshotJob => ({ snapshot, org: k.org, project: k.project, machine: k.machine, bucket: ev.bucket, key: ev.key, size });
+  if (k.snapshot) {
+    // API upload: the record exists (POST /snapshots) and must name the same org/project/machine
+    const snap = await deps.repo.get('snapshot', k.snapshot);
+    if (!snap || snap.org_id !== k.org || snap.project_id !== k.project || snap.machine_id !== k.machine) {
+      deps.log?.('ingest rejected: no matching snapshot record', { key: ev.key });
+      return { snapshot: k.snapshot, started: false, reason: `no snapshot ${k.snapshot} in ${k.org}/${k.project}/${k.machine}` };
+    }
+    const head = await deps.dumps.head(ev.bucket, ev.key);
+    // the execution name carries the object version: a redelivered event starts nothing new
+    if (!(await start(executionName(k.snapshot, ev.versionOrEtag), job(k.snapshot, head.size)))) {
+      return { snapshot: k.snapshot, started: false, reason: 'already started for this object version' };
+    }
+    const cur = (await deps.repo.get('snapshot', k.snapshot)) ?? snap;
+    await deps.repo.put('snapshot', { ...cur, status: 'analyzing', stage: 'queued', progress: 0, error: null, size: head.size });
+    return { snapshot: k.snapshot, started: true };
+  }
   const snapshot = snapshotIdFor(ev.bucket, ev.key, ev.versionOrEtag);
   const project = await deps.repo.get('project', k.project);
   // tenancy: the key's org must own the project, or the dump is ignored (never analyzed into it)
@@ -110,7 +129,7 @@ export async function ingest(
   if (!(await deps.repo.create('snapshot', record))) {
     return { snapshot, started: false, reason: 'snapshot already exists for this object' };
   }
-  await start(snapshot, { snapshot, org: k.org, project: k.project, machine: k.machine, bucket: ev.bucket, key: ev.key, size: head.size });
+  await start(snapshot, job(snapshot, head.size));
   return { snapshot, started: true };
 }
 

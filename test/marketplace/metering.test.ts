@@ -13,6 +13,7 @@ import { reportUsage } from '../../marketplace/src/usage-reporter';
 import { DynamoUsageSink, usageCreateTableInput } from '../../lib/pipeline/usage-table';
 import * as handlers from '../../lambdas/seller';
 
+process.env.MEMQ_LOG = 'off';
 const PRODUCT = 'memqprod1';
 const ACCOUNT = '222233334444';
 let ddb: LocalDynamo;

@@ -27,6 +27,7 @@ import { analyzeToDirectory, type SnapshotManifest } from '../../lib/store/analy
 import { tableNames } from '../../lib/model';
 import * as handlers from '../../lambdas/pipeline';
 
+process.env.MEMQ_LOG = 'off';
 const ORG = 'org_test';
 const PROJECT = 'prj_test';
 const MACHINE = 'mch_dev';

@@ -1,0 +1,277 @@
+// The cloud DataPlane behind lib/api's router in the API Lambda: presigned S3 uploads (the landing
+// event starts the pipeline), Athena for browsing, queries (asynchronous: start → poll → page, since
+// API Gateway gives up after 29 s), IOC search and playbook hunts, and S3/Glue cleanup on delete.
+// Every query is scoped to the snapshots the router already authorized (partition-key equality), so
+// a route never reads another org's rows.
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { BatchDeletePartitionCommand, type GlueClient } from '@aws-sdk/client-glue';
+import * as crypto from 'node:crypto';
+import { tables, tableNames, type ColumnDef, type TableName } from '../model';
+import { compileQuery, checkQueryText, QueryError } from '../query';
+import { athenaCell, athenaExecutor, athenaParameters, runWith } from '../engine';
+import type { AthenaSdkPort } from '../engine/athena';
+import type { ColumnKind } from '../model';
+import { PlatformError } from '../platform/errors';
+import type { Snapshot } from '../platform/model';
+import type { BrowseOptions, DataPlane, HuntResult, IocHit, Page, PlaybookInfo, QueryCheck, QueryJob, UploadTarget } from '../api/data-plane';
+import { loadPlaybooks } from '../api/hunt-bridge';
+import { searchIocs } from '../ioc/search';
+import { runHunt } from '../hunt/runner';
+import { loadPlaybooks as loadBundled } from '../hunt/loader';
+import { technique, techniqueLabel } from '../hunt/attack';
+import { DUMP_PREFIX, dumpKey, manifestKey, partitionPrefix, safeFileName } from './keys';
+
+export interface CloudDataPlaneOptions {
+  s3: S3Client;
+  glue: GlueClient;
+  athena: AthenaSdkPort;
+  dumpsBucket: string;
+  lakeBucket: string;
+  /** where query-job state is kept (the Athena results bucket) */
+  resultsBucket: string;
+  database: string;
+  /** single PUT limit of S3 */
+  maxSinglePutBytes?: number;
+  maxResultRows?: number;
+}
+
+interface StoredJob extends QueryJob {
+  execution_id: string | null;
+  columns: { name: string; kind: ColumnKind }[];
+}
+
+const jobKey = (id: string) => `jobs/${id}.json`;
+const rowsKey = (id: string) => `jobs/${id}.rows.json`;
+
+export class CloudDataPlane implements DataPlane {
+  constructor(private readonly o: CloudDataPlaneOptions) {}
+
+  private scopeOf = (snaps: Snapshot[]) => ({ snapshots: snaps.map((s) => s.id) });
+
+  async uploadTarget(snap: Snapshot): Promise<UploadTarget> {
+    const max = this.o.maxSinglePutBytes ?? 5 * 1024 ** 3;
+    if (snap.size > max) {
+      // a single presigned PUT carries ≤ 5 GiB; larger dumps go up with multipart (aws s3 cp, or the
+      // multipart helpers in lib/pipeline/uploads.ts) to the same key
+      throw new PlatformError(413, `dump of ${snap.size} bytes is over the single-upload limit (${max}); upload it with multipart to s3://${this.o.dumpsBucket}/${this.keyOf(snap)}`);
+    }
+    const url = await getSignedUrl(this.o.s3, new PutObjectCommand({ Bucket: this.o.dumpsBucket, Key: this.keyOf(snap), ContentLength: snap.size }), { expiresIn: 3600 });
+    return { method: 'PUT', url, headers: { 'content-type': 'application/octet-stream' }, via_api: false };
+  }
+
+  keyOf(snap: Snapshot): string {
+    return dumpKey({ org: snap.org_id, project: snap.project_id, machine: snap.machine_id, snapshot: snap.id, file: safeFileName(snap.dump_name) });
+  }
+
+  async startAnalysis(): Promise<void> {
+    // the dump landing in S3 starts the pipeline (EventBridge → ingest); nothing to do here
+  }
+
+  async browse(snap: Snapshot, table: TableName, o: BrowseOptions): Promise<Page> {
+    const cols = tables[table].columns as Record<string, ColumnDef>;
+    const columns = Object.entries(cols).map(([name, c]) => ({ name, kind: c.kind }));
+    const where = ['"project" = ?', '"machine" = ?', '"snapshot" = ?'];
+    const params: unknown[] = [snap.project_id, snap.machine_id, snap.id];
+    const kinds: ColumnKind[] = ['string', 'string', 'string'];
+    for (const [k, v] of Object.entries(o.filter ?? {})) {
+      const c = cols[k];
+      if (!c) throw new PlatformError(400, `no column ${k} in ${table}`);
+      if (c.kind === 'string' || c.kind === 'address') where.push(`strpos(lower("${k}"), lower(?)) > 0`);
+      else if (c.kind === 'string_list') where.push(`strpos(lower(array_join("${k}", ' ')), lower(?)) > 0`);
+      else if (c.kind === 'bool') where.push(`"${k}" = ?`);
+      else if (!Number.isFinite(Number(v))) throw new PlatformError(400, `filter ${k}: expected a number, got "${v}"`);
+      else where.push(`"${k}" = ?`);
+      params.push(c.kind === 'bool' ? v === 'true' : c.kind === 'string' || c.kind === 'address' || c.kind === 'string_list' ? v : Number(v));
+      kinds.push(c.kind === 'string_list' || c.kind === 'address' ? 'string' : c.kind);
+    }
+    if (o.order_by && !cols[o.order_by]) throw new PlatformError(400, `no column ${o.order_by} in ${table}`);
+    const from = `"${this.o.database}"."${table}" WHERE ${where.join(' AND ')}`;
+    const order = o.order_by ? `ORDER BY "${o.order_by}" ${o.desc ? 'DESC' : 'ASC'} NULLS LAST` : '';
+    const lit = athenaParameters(params as never, kinds);
+    const [rows, count] = await Promise.all([
+      this.sql(`SELECT ${columns.map((c) => `"${c.name}"`).join(', ')} FROM ${from} ${order} OFFSET ${Math.max(0, o.offset | 0)} LIMIT ${Math.max(1, Math.min(1000, o.limit | 0))}`, lit),
+      this.sql(`SELECT count(*) AS n FROM ${from}`, lit),
+    ]);
+    return {
+      columns,
+      rows: rows.rows.map((r) => columns.map((c, i) => athenaCell(r[i] ?? null, c.kind))),
+      total: Number(count.rows[0]?.[0] ?? 0),
+      offset: o.offset,
+    };
+  }
+
+  private async sql(sql: string, params: string[], maxRows = 10_000): Promise<{ columns: string[]; rows: (string | null)[][] }> {
+    const id = await this.o.athena.start(sql, params);
+    await this.o.athena.wait(id);
+    const first = await this.o.athena.page(id, undefined, 1000);
+    const rows = [...first.rows];
+    let token = first.nextToken;
+    while (token && rows.length < maxRows) {
+      const p = await this.o.athena.page(id, token, 1000);
+      rows.push(...p.rows);
+      token = p.nextToken;
+    }
+    return { columns: first.columns, rows: rows.slice(0, maxRows) };
+  }
+
+  checkQuery(text: string): QueryCheck {
+    try {
+      checkQueryText(text);
+      return { ok: true };
+    } catch (e) {
+      if (e instanceof QueryError) return { ok: false, message: e.message, position: { line: e.line, column: e.column }, suggestions: e.suggestions };
+      throw e;
+    }
+  }
+
+  async startQuery(snaps: Snapshot[], text: string, ownerId: string): Promise<QueryJob> {
+    // compile first: query mistakes answer the request with their position instead of becoming a job
+    const compiled = compileQuery(text, { dialect: 'athena', database: this.o.database, scope: this.scopeOf(snaps) });
+    const job: StoredJob = {
+      id: `job_${crypto.randomBytes(12).toString('hex')}`,
+      owner_id: ownerId,
+      status: 'running',
+      text,
+      snapshot_ids: snaps.map((s) => s.id),
+      error: null,
+      elapsed_ms: null,
+      total: null,
+      execution_id: null,
+      columns: compiled.columns.map((c) => ({ name: c.name, kind: c.kind })),
+    };
+    if (snaps.length === 0) Object.assign(job, { status: 'done', total: 0, elapsed_ms: 0 });
+    else job.execution_id = await this.o.athena.start(compiled.sql, athenaParameters(compiled.params, compiled.paramKinds));
+    await this.putJson(jobKey(job.id), job);
+    if (snaps.length === 0) await this.putJson(rowsKey(job.id), []);
+    return this.publicJob(job);
+  }
+
+  private publicJob(j: StoredJob): QueryJob {
+    const { execution_id: _e, columns: _c, ...pub } = j;
+    return pub;
+  }
+
+  async queryPage(jobId: string, ownerId: string, offset: number, limit: number): Promise<{ job: QueryJob; page: Page | null }> {
+    if (!/^job_[0-9a-f]{24}$/.test(jobId)) throw new PlatformError(404, 'query not found');
+    const job = await this.getJson<StoredJob>(jobKey(jobId));
+    // another user's job is reported exactly like a missing one
+    if (!job || job.owner_id !== ownerId) throw new PlatformError(404, 'query not found (results expire after a week)');
+    if (job.status === 'running' && job.execution_id) {
+      const st = await this.o.athena.state(job.execution_id);
+      if (st.state === 'running') return { job: this.publicJob(job), page: null };
+      if (st.state === 'failed') Object.assign(job, { status: 'failed', error: { message: st.reason.slice(0, 1000), position: null } });
+      else {
+        const max = this.o.maxResultRows ?? 10_000;
+        const { rows, truncated } = await this.o.athena.fetch(job.execution_id, max);
+        if (truncated) Object.assign(job, { status: 'failed', error: { message: `query returned over ${max} rows; narrow it down`, position: null } });
+        else {
+          await this.putJson(rowsKey(job.id), rows.map((r) => job.columns.map((c, i) => athenaCell(r[i] ?? null, c.kind))));
+          Object.assign(job, { status: 'done', total: rows.length, elapsed_ms: st.elapsedMs });
+        }
+      }
+      await this.putJson(jobKey(job.id), job);
+    }
+    if (job.status !== 'done') return { job: this.publicJob(job), page: null };
+    const rows = (await this.getJson<unknown[][]>(rowsKey(job.id))) ?? [];
+    return { job: this.publicJob(job), page: { columns: job.columns, rows: rows.slice(offset, offset + limit), total: rows.length, offset } };
+  }
+
+  async ioc(snaps: Snapshot[], values: string[], limit: number): Promise<IocHit[]> {
+    if (snaps.length === 0) return [];
+    const exec = async (sql: string, params: unknown[]) => {
+      const r = await this.sql(sql, athenaParameters(params.map(String), params.map(() => 'string' as ColumnKind)));
+      return r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c, row[i] ?? null])));
+    };
+    const r = await searchIocs(exec, values, { dialect: 'athena', scope: this.scopeOf(snaps), maxRowsPerTable: limit });
+    return r.hits.slice(0, limit).map((h) => ({ ioc: h.ioc, kind: h.kind, snapshot_id: h.snapshot, table: h.table, column: h.column, match: h.value, where: h.where })) as unknown as IocHit[];
+  }
+
+  async playbooks(): Promise<PlaybookInfo[]> {
+    return loadPlaybooks();
+  }
+
+  async hunt(snaps: Snapshot[], opts: { playbook_ids?: string[]; tactic?: string }): Promise<HuntResult> {
+    const infos = await loadPlaybooks();
+    let pbs = loadBundled();
+    if (opts.playbook_ids) pbs = pbs.filter((p) => opts.playbook_ids!.includes(p.id));
+    if (opts.tactic) pbs = pbs.filter((p) => infos.find((i) => i.id === p.id)?.techniques.some((t) => t.tactics.includes(opts.tactic!)));
+    const executor = athenaExecutor(this.o.athena);
+    const report = await runHunt(
+      async (q) => {
+        const r = await runWith(executor, q, this.scopeOf(snaps), { database: this.o.database, maxRows: 1000 });
+        return { columns: r.columns.map((c) => c.name), rows: r.rows };
+      },
+      pbs,
+      { maxRowsPerQuery: 1000 },
+    );
+    const out: HuntResult = { playbooks_run: report.playbooks_run, hits: [], errors: [] };
+    for (const r of report.results) {
+      const pb = pbs.find((p) => p.id === r.id)!;
+      const techniques = pb.attack.map((id) => {
+        const t = technique(id);
+        return { id: t.id, name: techniqueLabel(t), tactics: t.tactics.map((x) => x.shortname) };
+      });
+      for (const q of r.queries) {
+        if (q.error) out.errors.push({ playbook_id: r.id, message: q.error });
+        const bySnap = new Map<string, unknown[][]>();
+        for (const row of q.rows) {
+          const sid = String(row.snapshot);
+          if (!bySnap.has(sid)) bySnap.set(sid, []);
+          bySnap.get(sid)!.push(q.columns.map((c) => row[c]));
+        }
+        for (const [sid, rows] of bySnap) out.hits.push({ playbook_id: r.id, title: r.title, severity: r.severity, techniques, snapshot_id: sid, columns: q.columns, rows });
+      }
+    }
+    return out;
+  }
+
+  async deleteData(snap: Snapshot): Promise<void> {
+    const p = { project: snap.project_id, machine: snap.machine_id, snapshot: snap.id };
+    const lake: string[] = [manifestKey(p)];
+    for (const t of tableNames) lake.push(...(await this.list(this.o.lakeBucket, partitionPrefix(t, p))));
+    await this.deleteKeys(this.o.lakeBucket, lake);
+    await this.deleteKeys(this.o.dumpsBucket, await this.list(this.o.dumpsBucket, `${DUMP_PREFIX}${snap.org_id}/${snap.project_id}/${snap.machine_id}/${snap.id}/`));
+    for (const t of tableNames) {
+      await this.o.glue
+        .send(new BatchDeletePartitionCommand({ DatabaseName: this.o.database, TableName: t, PartitionsToDelete: [{ Values: [p.project, p.machine, p.snapshot] }] }))
+        .catch((e: Error) => {
+          if (e.name !== 'EntityNotFoundException') throw e;
+        });
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  private async list(bucket: string, prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    let token: string | undefined;
+    for (let i = 0; i < 1000; i++) {
+      const r = await this.o.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const c of r.Contents ?? []) if (c.Key) out.push(c.Key);
+      token = r.IsTruncated ? r.NextContinuationToken : undefined;
+      if (!token) break;
+    }
+    return out;
+  }
+
+  private async deleteKeys(bucket: string, keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      await this.o.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }));
+    }
+  }
+
+  private async putJson(key: string, v: unknown): Promise<void> {
+    await this.o.s3.send(new PutObjectCommand({ Bucket: this.o.resultsBucket, Key: key, Body: JSON.stringify(v), ContentType: 'application/json' }));
+  }
+
+  private async getJson<T>(key: string): Promise<T | null> {
+    try {
+      const r = await this.o.s3.send(new GetObjectCommand({ Bucket: this.o.resultsBucket, Key: key }));
+      return JSON.parse(await r.Body!.transformToString()) as T;
+    } catch (e) {
+      if ((e as Error).name === 'NoSuchKey') return null;
+      throw e;
+    }
+  }
+}
