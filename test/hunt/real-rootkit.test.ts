@@ -3,7 +3,8 @@
 // attacks would change it — veth unlinked from the module list, sys_call_table[execve] pointed into
 // a module, an anonymous mapping of the miner made executable, PATH in every environment overwritten
 // with an LD_PRELOAD of the same length, HISTFILE set to /dev/null, agetty re-parented, a kernel log
-// record rewritten to a taint message — analyzed by the real engine into a store, and hunted.
+// record rewritten to a taint message, the nc pair renamed "sh", a /dev/tcp/ path in syslogd's argv —
+// analyzed by the real engine into a store, and hunted.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -78,7 +79,12 @@ maybe('rootkit/injection playbooks on the patched real dev dump', () => {
     // 7. a kernel log record rewritten to the out-of-tree taint message (same length, in place)
     const TAINT = 'loading out-of-tree module taints kernel.';
     const victim = base.extract('kernel_log').find((r) => r.message.length >= TAINT.length + 4 && r.message.startsWith('ACPI: '))!;
-    for (const [from, to] of [[HIST, NOHIST], [victim.message, TAINT + victim.message.slice(TAINT.length)]]) {
+    // 8. the two nc processes renamed "sh" (task_struct.comm): shells holding TCP sockets
+    for (const role of ['nc_listener', 'nc_client']) ov.write(pa(task(gtPid(role)) + BigInt(v.off('task_struct', 'comm'))), Buffer.from('sh\0'));
+    // 9. syslogd's argv "/var/log/messages" → "/dev/tcp/10.0.0.1" (same length)
+    const SYSLOG_ARG = '\0-O\0/var/log/messages\0';
+    const DEVTCP_ARG = '\0-O\0/dev/tcp/10.0.0.1\0';
+    for (const [from, to] of [[HIST, NOHIST], [victim.message, TAINT + victim.message.slice(TAINT.length)], [SYSLOG_ARG, DEVTCP_ARG]]) {
       const find = Buffer.from(from, 'latin1');
       const hits: number[] = [];
       for (const [at, chunk] of scanRam(ov.inner)) {
@@ -120,6 +126,9 @@ maybe('rootkit/injection playbooks on the patched real dev dump', () => {
       expect(got['linux-history-tampering']).toEqual(withHist);
       expect(got['linux-unusual-parent-getty-sshd']).toEqual([String(gtPid('agetty'))]);
       expect(got['linux-unsigned-module-taint']).toEqual([String(victim.sequence)]);
+      expect(got['linux-reverse-shell']).toEqual(['nc_listener', 'nc_client'].map((r) => String(gtPid(r))).sort());
+      expect(got['linux-netcat-network']).toEqual([]);
+      expect(got['linux-bash-dev-tcp']).toEqual([String(gtPid('syslogd'))]);
     } finally {
       store.close();
       fs.rmSync(dir, { recursive: true, force: true });
