@@ -38,6 +38,15 @@ export function cacheDir(): string {
   return path.join(process.env.MEMQ_CACHE || path.join(os.tmpdir(), 'memq-cache'), 'windows-gen');
 }
 
+/** Removes cached dumps of other generator versions (a 1 GiB dump per stale version adds up). */
+function pruneStale(): void {
+  const dir = cacheDir();
+  for (const f of fs.readdirSync(dir)) {
+    const m = /^win\d+-.*-v(\d+)\.(dmp|raw)(\.truth\.json)?$/.exec(f);
+    if (m && Number(m[1]) !== GENERATOR_VERSION) fs.rmSync(path.join(dir, f), { force: true });
+  }
+}
+
 export async function generateWindowsDump(o: GenerateOptions): Promise<Generated> {
   if (!BUILD_IDS.includes(o.build)) throw new Error(`generator: build must be one of ${BUILD_IDS.join(', ')}`);
   if (!['full', 'bitmap', 'kernel-bitmap', 'raw'].includes(o.kind)) throw new Error(`generator: unknown kind ${o.kind}`);
@@ -49,6 +58,7 @@ export async function generateWindowsDump(o: GenerateOptions): Promise<Generated
     if (truth.file.size === fs.statSync(out).size) return { path: out, truth: { ...truth, file: { ...truth.file, path: out } } };
   }
   fs.mkdirSync(path.dirname(out), { recursive: true });
+  if (!o.out) pruneStale();
   const sys = await buildSystem(o.build, o.sizeMiB, o.seed, o.kind, !!o.encodeKdbg, !!o.hostile);
   const tmp = `${out}.partial-${process.pid}`;
   try {
