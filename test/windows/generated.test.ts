@@ -141,6 +141,14 @@ describe.each(cases)('build %s, %s dump', (build, kind) => {
     expect(withVad).toBe(listed.length);
   });
 
+  test('environment blocks (including pages behind transition PTEs)', () => {
+    const rows = eng.extract('env_var');
+    for (const p of truth.processes) {
+      const got = rows.filter((r) => r.process_id === p.pid).map((r) => `${r.name}=${r.value}`);
+      expect([p.pid, got]).toEqual([p.pid, p.userMemoryPresent && p.environment ? p.environment : []]);
+    }
+  });
+
   test('handles: type (cookie-decoded on Win10+), name, access, object', () => {
     const rows = byKey(eng.extract('handle'), (r) => `${r.process_id}/${String(r.handle_value).padStart(8, '0')}`);
     const want = byKey(

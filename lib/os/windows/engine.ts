@@ -16,6 +16,7 @@ import {
   listProcesses,
   processMem,
   processRow,
+  readEnvironment,
   readPeb,
   type EProc,
   type PebInfo,
@@ -77,7 +78,7 @@ export class WindowsEngine implements OsEngine {
     const t: TableName[] = ['kernel_module'];
     if (this.ctx) {
       t.push('process', 'thread');
-      if (!this.k.triage) t.push('vma', 'loaded_library', 'handle', 'open_file', 'syscall', 'socket', 'indicator');
+      if (!this.k.triage) t.push('vma', 'loaded_library', 'handle', 'open_file', 'env_var', 'syscall', 'socket', 'indicator');
     }
     this.tables = t;
   }
@@ -302,6 +303,13 @@ export class WindowsEngine implements OsEngine {
         this.types ??= new ObjectTypes(ctx);
         return this.selected(opts).flatMap((p) => handleRows(ctx, p, this.types!)) as Row<T>[];
       }
+      case 'env_var':
+        return this.selected(opts).flatMap((p) => {
+          const um = this.st(p).um;
+          const peb = this.peb(p);
+          if (!um || !peb) return [];
+          return readEnvironment(um, peb.environment).map(([name, value]) => ({ process_id: p.pid, name, value }));
+        }) as Row<T>[];
       case 'open_file': {
         // file objects a process holds handles to (the Windows analogue of open descriptors)
         this.types ??= new ObjectTypes(ctx);

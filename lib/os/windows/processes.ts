@@ -91,6 +91,8 @@ export interface PebInfo {
   commandLine: string | null;
   imagePath: string | null;
   ldr: bigint;
+  /** RTL_USER_PROCESS_PARAMETERS.Environment (user VA of the UTF-16 NAME=value block) */
+  environment: bigint;
 }
 
 export function readPeb(ctx: WinCtx, p: EProc, um: Mem): PebInfo | null {
@@ -102,16 +104,64 @@ export function readPeb(ctx: WinCtx, p: EProc, um: Mem): PebInfo | null {
   const ldr = peb.readBigUInt64LE(L.off('_PEB', 'Ldr'));
   let commandLine: string | null = null;
   let imagePath: string | null = null;
+  let environment = 0n;
   if (isUserPtr(params)) {
     const cl = L.off('_RTL_USER_PROCESS_PARAMETERS', 'CommandLine');
     const ip = L.off('_RTL_USER_PROCESS_PARAMETERS', 'ImagePathName');
-    const pb = um.read(params, Math.max(cl, ip) + 16);
+    const env = L.field('_RTL_USER_PROCESS_PARAMETERS', 'Environment');
+    const pb = um.read(params, Math.max(cl, ip, env?.o ?? 0) + 16);
     if (pb) {
       commandLine = um.unicodeFrom(pb, cl);
       imagePath = um.unicodeFrom(pb, ip);
+      if (env) environment = pb.readBigUInt64LE(env.o);
     }
   }
-  return { commandLine, imagePath, ldr };
+  return { commandLine, imagePath, ldr, environment };
+}
+
+const MAX_ENV_BYTES = 256 * 1024;
+
+/**
+ * The environment block: UTF-16 "NAME=value\0" strings ending with an empty string. Read page by
+ * page (a later page may be absent) up to 256 KiB.
+ */
+export function readEnvironment(um: Mem, env: bigint): [string, string][] {
+  if (!isUserPtr(env)) return [];
+  const parts: Buffer[] = [];
+  let total = 0;
+  let va = env;
+  while (total < MAX_ENV_BYTES) {
+    const n = 4096 - Number(va & 0xfffn);
+    const b = um.read(va, n);
+    if (!b) break;
+    parts.push(b);
+    total += n;
+    va += BigInt(n);
+    // stop once the block's terminating double NUL (UTF-16) is in what we have
+    const all = parts.length === 1 ? b : Buffer.concat(parts);
+    if (findDoubleNul(all) >= 0) break;
+  }
+  const all = Buffer.concat(parts);
+  const end = findDoubleNul(all);
+  const text = all.subarray(0, end >= 0 ? end : all.length - (all.length % 2)).toString('utf16le');
+  const out: [string, string][] = [];
+  for (const entry of text.split('\0')) {
+    if (!entry) break;
+    const eq = entry.indexOf('=', 1); // names like "=C:" start with '='
+    if (eq < 0) out.push([entry, '']);
+    else out.push([entry.slice(0, eq), entry.slice(eq + 1)]);
+  }
+  return out;
+}
+
+/** Byte offset of the block terminator: the first NUL code unit followed by another (or at 0); -1 if absent. */
+function findDoubleNul(b: Buffer): number {
+  const units = b.length >> 1;
+  if (units >= 1 && b.readUInt16LE(0) === 0) return 0;
+  for (let i = 0; i + 1 < units; i++) {
+    if (b.readUInt16LE(i * 2) === 0 && b.readUInt16LE(i * 2 + 2) === 0) return i * 2;
+  }
+  return -1;
 }
 
 /** CommandLineToArgvW-style split: quotes group, backslashes before a quote escape it. */
