@@ -127,3 +127,41 @@ test('driver unlinked from PsLoadedModuleList is found by the MmLd pool scan as 
   expect('0x' + hidden[0].object_address!.toString(16).padStart(16, '0')).toBe(victim.ldrEntry);
   mem.close();
 }, 120000);
+
+describe.each(['19041', '7601'] as const)('generator hostile variant, build %s', (build) => {
+  test('cyclic list and VAD tree, bad handle table, bogus command line: bounded, rest intact', async () => {
+    const g = await generateWindowsDump({ build, kind: 'full', sizeMiB: 128, seed: 7, hostile: true });
+    const h = g.truth.hostile!;
+    const mem = await openDumpFile(g.path);
+    const eng = new WindowsEngine(mem);
+    const t0 = Date.now();
+    extractAll(eng);
+    expect(Date.now() - t0).toBeLessThan(60000);
+    // every process is still found (list walk cut at the cycle, the rest by scanning), once
+    const procs = eng.extract('process');
+    expect(procs.map((p) => p.process_id).sort((a, b) => a - b)).toEqual(g.truth.processes.map((p) => p.pid).sort((a, b) => a - b));
+    // no handles for the process whose handle table level is invalid
+    expect(eng.extract('handle').filter((r) => r.process_id === h.badHandleTableLevel.pid)).toEqual([]);
+    // no command line where the string is bogus
+    expect(procs.find((p) => p.process_id === h.badCommandLine.pid)!.command_line).toBe('');
+    // the cyclic VAD tree yields each node once
+    const vads = eng.extract('vma').filter((r) => r.process_id === h.cyclicVadTree.pid);
+    const starts = vads.map((v) => v.start);
+    expect(new Set(starts).size).toBe(starts.length);
+    // untouched processes keep their handles
+    const ok = g.truth.processes.find((p) => p.pid !== h.badHandleTableLevel.pid && p.handles.length > 0)!;
+    expect(eng.extract('handle').filter((r) => r.process_id === ok.pid)).toHaveLength(ok.handles.length);
+    mem.close();
+  }, 120000);
+});
+
+test('encoded KDBG on a raw Win10 image is decoded with KiWaitNever/KiWaitAlways', async () => {
+  const g = await generateWindowsDump({ build: '19041', kind: 'raw', sizeMiB: 128, seed: 7, encodeKdbg: true });
+  expect(g.truth.kernel.kdbg.encoded).toBe(true);
+  const mem = await openDumpFile(g.path);
+  const eng = new WindowsEngine(mem);
+  expect(String(eng.info()['windows.kdbg'])).toMatch(/encoded KDBG .* decoded with KiWaitNever\/KiWaitAlways/);
+  expect(eng.k.kdbg!.kernBase).toBe(BigInt(g.truth.kernel.kernBase));
+  expect(eng.k.kdbg!.psActiveProcessHead).toBe(BigInt(g.truth.kernel.psActiveProcessHead));
+  mem.close();
+}, 120000);
