@@ -102,7 +102,10 @@ export class WindowsEngine implements OsEngine {
     if (k.kdbg) out['windows.kdbg_kernbase'] = hex(k.kdbg.kernBase);
     if (k.psActiveProcessHead !== null) out['windows.ps_active_process_head'] = hex(k.psActiveProcessHead);
     if (k.psLoadedModuleList !== null) out['windows.ps_loaded_module_list'] = hex(k.psLoadedModuleList);
-    if (k.layout) out.kernel_version = `Windows ${k.layout.build.label || 'build ' + (k.header?.minorVersion ?? '?')}`;
+    if (k.layout || k.header) {
+      const v = k.layout?.build.label || `build ${k.header?.minorVersion ?? '?'}`;
+      out.kernel_version = `Windows ${v}${k.arch === 'arm64' ? ' ARM64' : ''}`;
+    }
     return out;
   }
 
