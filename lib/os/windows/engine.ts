@@ -9,7 +9,6 @@ import { MemqError } from '../../util/errors';
 import { hex } from '../../util/hex';
 import { discoverKernel, type WinKernel } from './kernel';
 import type { BuildLayout } from '../../symbols/isf';
-import { readFieldBig } from './layout';
 import { isKernelPtr, type Mem } from './memory';
 import {
   decodeEprocess,
@@ -24,7 +23,7 @@ import {
 } from './processes';
 import { processThreads, threadRowFrom } from './threads';
 import { vadRow, walkVads, type Vad } from './vads';
-import { DRIVER_TAGS, driverRows, hiddenDriverRows, userModuleRows } from './modules';
+import { DRIVER_TAGS, driverRows, hiddenDriverRows, triageDriverRows, userModuleRows } from './modules';
 import { kernelVasOf } from './reverse-map';
 import { handleRows, ObjectTypes } from './handles';
 import { ssdtRows } from './ssdt';
@@ -261,7 +260,7 @@ export class WindowsEngine implements OsEngine {
   }
   private driverList(): Row<'kernel_module'>[] {
     if (!this.drivers) {
-      if (this.k.triage) this.drivers = driverRowsTriage(this.k);
+      if (this.k.triage) this.drivers = triageDriverRows(this.k);
       else if (this.ctx) {
         const listed = driverRows(this.ctx);
         const hidden = hiddenDriverRows(this.ctx, listed, DRIVER_TAGS.flatMap((t) => this.poolHits().get(t) ?? []), (pa) => {
@@ -339,13 +338,9 @@ export class WindowsEngine implements OsEngine {
   }
 }
 
-function driverRowsTriage(k: WinKernel): Row<'kernel_module'>[] {
-  return driverRows({ k, L: null as never, warnings: [], warn() {} });
-}
 
 function isMz(um: Mem, va: bigint): boolean {
   const h = um.read(va, 2);
   return !!h && h[0] === 0x4d && h[1] === 0x5a;
 }
 
-export { readFieldBig };

@@ -4,6 +4,7 @@
 import type { Row } from '../../model';
 import { isKernelPtr, isUserPtr, type Mem } from './memory';
 import type { EProc, PebInfo, WinCtx } from './processes';
+import type { WinKernel } from './kernel';
 import type { Vad } from './vads';
 
 const MAX_MODULES = 65536;
@@ -13,20 +14,23 @@ function baseName(path: string): string {
   return i >= 0 ? path.slice(i + 1) : path;
 }
 
+/** Triage dumps carry their own driver list (no symbols needed). */
+export function triageDriverRows(k: WinKernel): Row<'kernel_module'>[] {
+  return (k.triage?.drivers ?? []).map((d) => ({
+    name: baseName(d.name),
+    base: d.dllBase,
+    size: d.sizeOfImage,
+    path: d.name,
+    state: null,
+    in_module_list: true,
+    hidden: false,
+    object_address: null,
+  }));
+}
+
 export function driverRows(ctx: WinCtx): Row<'kernel_module'>[] {
   const { k } = ctx;
-  if (k.triage) {
-    return k.triage.drivers.map((d) => ({
-      name: baseName(d.name),
-      base: d.dllBase,
-      size: d.sizeOfImage,
-      path: d.name,
-      state: null,
-      in_module_list: true,
-      hidden: false,
-      object_address: null,
-    }));
-  }
+  if (k.triage) return triageDriverRows(k);
   const out: Row<'kernel_module'>[] = [];
   if (k.psLoadedModuleList === null) return out;
   const L = ctx.L;
