@@ -30,7 +30,7 @@ function pa(eng: LinuxEngine, va: bigint): number {
   return p;
 }
 
-test('a cyclic task list is cut with a warning, processes before the cycle still listed', async () => {
+test('a cyclic task list is cut with a warning; processes past the cut come back through the PID IDR', async () => {
   const { base, ov } = await overlayEngine();
   const procs = base.extract('process');
   const v = base.ctx.v;
@@ -43,7 +43,9 @@ test('a cyclic task list is cut with a warning, processes before the cycle still
   const eng = openEngine(ov) as LinuxEngine;
   const rows = eng.extract('process');
   expect(Date.now() - t0).toBeLessThan(10_000);
-  expect(rows.map((r) => r.process_id)).toEqual(procs.filter((p) => p.process_id <= 101).map((p) => p.process_id));
+  expect(rows.filter((r) => r.in_process_list).map((r) => r.process_id)).toEqual(procs.filter((p) => p.process_id <= 101).map((p) => p.process_id));
+  // the rest are not lost: they have PIDs, so the IDR cross-view finds them (marked as off-list)
+  expect(rows.filter((r) => !r.in_process_list).map((r) => r.process_id)).toEqual(procs.filter((p) => p.process_id > 101).map((p) => p.process_id));
   expect(eng.warnings.join('\n')).toMatch(/task list: .*cycle/);
 });
 
@@ -257,4 +259,24 @@ describe('syscall hooks the table does not show (6.12: x64_sys_call switch, inli
     expect(hooked.map((r) => [r.table_name, r.index])).toEqual([['x64', 62]]);
     expect(hooked[0].symbol).toMatch(/__x64_sys_kill \(entry jumps to 0x/);
   });
+});
+
+test('a process unlinked from the task list (DKOM) is still found through the PID IDR and flagged hidden', async () => {
+  const { base, ov } = await overlayEngine();
+  const v = base.ctx.v;
+  const tasksOff = BigInt(v.off('task_struct', 'tasks'));
+  const miner = base.ctx.tasks().find((t) => t.pid === 108)!;
+  const node = miner.addr + tasksOff;
+  const next = v.ptr(node);
+  const prev = v.ptr(node + 8n);
+  ov.writeU64(pa(base, prev), next); // prev->next = next
+  ov.writeU64(pa(base, next + 8n), prev); // next->prev = prev
+  const eng = openEngine(ov) as LinuxEngine;
+  const procs = eng.extract('process');
+  expect(procs.length).toBe(base.extract('process').length);
+  const hidden = procs.filter((p) => !p.in_process_list);
+  expect(hidden.map((p) => [p.process_id, p.name, p.argv])).toEqual([[108, 'evil-miner', ['/tmp/.hidden/evil-miner', '--pool', 'stratum+tcp://10.9.8.7:3333']]]);
+  expect(eng.warnings.join('\n')).toMatch(/pid 108 \(evil-miner\) .* hidden/);
+  // nothing is hidden on the unmodified dump
+  expect(base.extract('process').filter((p) => !p.in_process_list)).toEqual([]);
 });

@@ -5,6 +5,7 @@ import type { LinuxKernel } from './kernel';
 import { KView, ReadFault } from './view';
 import { PathResolver } from './paths';
 import { hex } from '../../util/hex';
+import { tasksFromPidIdr } from './pid-idr';
 
 const PF_KTHREAD = 0x00200000;
 
@@ -18,6 +19,8 @@ export interface Task {
   mm: bigint;
   /** index in the kernel process list (for process-range shards) */
   index: number;
+  /** true when found only through the PID IDR, not the task list (unlinked = hidden) */
+  hidden?: boolean;
 }
 
 export class LinuxContext {
@@ -60,6 +63,16 @@ export class LinuxContext {
     for (const t of v.list(init + BigInt(off), off, 1 << 20, (m) => this.warn(`task list: ${m}`))) {
       const task = this.safe(`task ${hex(t)}`, () => this.readTask(t, out.length), null);
       if (task) out.push(task);
+    }
+    // cross-view: thread-group leaders that have a PID but are not on the list
+    const listed = new Set(out.map((t) => t.addr));
+    for (const addr of tasksFromPidIdr(this)) {
+      if (listed.has(addr)) continue;
+      const task = this.safe(`task ${hex(addr)} from the pid IDR`, () => this.readTask(addr, out.length), null);
+      if (!task || task.pid !== task.tgid || task.pid <= 0) continue;
+      listed.add(addr);
+      out.push({ ...task, hidden: true });
+      this.warn(`pid ${task.pid} (${task.comm}) has a PID but is not on the task list: hidden`);
     }
     this._tasks = out;
     return out;

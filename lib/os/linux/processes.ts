@@ -155,7 +155,7 @@ export function processRows(ctx: LinuxContext, tasks: Task[], wx: (t: Task) => b
         session_id: null,
         is_wow64: null,
         object_address: t.addr,
-        in_process_list: true,
+        in_process_list: !t.hidden,
         flag_kernel_thread_name: !kthread && KTHREAD_NAME.test(t.comm),
         flag_deleted_exe: exe?.deleted ?? false,
         flag_suspicious_path: !!exe && SUSPICIOUS_DIR.test(exe.path),
