@@ -61,11 +61,29 @@ test('build missing from the database: heuristic layout of the nearest build tha
   mem.close();
 }, 120000);
 
-test('no layout validates: no process tables, and a clear reason', async () => {
+test('no layout validates: EPROCESS offsets derived from the System process, said so', async () => {
   const g = await generateWindowsDump({ build: '19041', kind: 'full', sizeMiB: 128, seed: 7 });
   const mem = await openDumpFile(g.path);
   const win7 = builtInLayouts().filter((l) => l.label.startsWith('6.1.'));
   const eng = new WindowsEngine(mem, {}, win7);
+  const info = eng.info();
+  expect(info['windows.heuristic_layout']).toBe(true);
+  expect(String(info['windows.build_identified_by'])).toMatch(/^heuristic — no layout matched or validated; EPROCESS offsets derived from the System process \(UniqueProcessId 0x440, ActiveProcessLinks 0x448, ImageFileName 0x5a8;/);
+  // names, pids, parents and PEB strings of the listed processes are right
+  const rows = eng.extract('process').filter((r) => r.in_process_list);
+  const want = g.truth.processes.filter((p) => p.inActiveList);
+  expect(rows.map((r) => [r.process_id, r.parent_process_id, r.name, r.command_line])).toEqual(
+    want.map((p) => [p.pid, p.ppid, p.name.slice(0, 14), p.userMemoryPresent ? (p.commandLine ?? '') : '']),
+  );
+  // no global RVAs from another build are trusted
+  expect(eng.extract('syscall')).toEqual([]);
+  mem.close();
+}, 120000);
+
+test('nothing to derive from: no process tables, and a clear reason', async () => {
+  const g = await generateWindowsDump({ build: '19041', kind: 'raw', sizeMiB: 128, seed: 7 });
+  const mem = await openDumpFile(g.path);
+  const eng = new WindowsEngine(mem, {}, builtInLayouts().filter((l) => l.label.startsWith('6.1.')));
   expect(eng.info()['windows.build']).toBe('unidentified');
   expect(String(eng.info()['windows.build_identified_by'])).toMatch(/^none: no layout matched by PDB GUID or RVAs and no heuristic layout validated/);
   expect(eng.tables).toEqual(['kernel_module']);

@@ -125,6 +125,32 @@ function validatesOnSystem(layout: WinLayout, mem: Mem, psHead: bigint, blob?: B
 }
 
 /** `builtIn` replaces the shipped layout database (tests use it to withhold a build); user ISF files still come first. */
+/**
+ * Finds UniqueProcessId / ActiveProcessLinks / ImageFileName in the System EPROCESS: the first list
+ * entry is System's ActiveProcessLinks, the pid (4) sits right before it on every x64 build, the
+ * struct starts where KDBG's DirectoryTableBase offset holds the kernel DTB, and "System" is its name.
+ */
+function deriveEprocessOffsets(mem: Mem, psHead: bigint, kdbg: Kdbg, dtb: number | null, blob: Buffer | null): { pid: number; links: number; name: number } | null {
+  const first = mem.u64(psHead);
+  if (first === null || !isKernelPtr(first)) return null;
+  if (mem.u64(first - 8n) !== 4n || mem.u64(first + 8n) !== psHead) return null;
+  const dtbOff = kdbg.offsetEprocessDirectoryTableBase;
+  const size = kdbg.sizeEProcess;
+  if (!size || size > 0x4000) return null;
+  for (let links = 0x100; links < Math.min(size, 0x1000); links += 8) {
+    const base = first - BigInt(links);
+    const ep = blob && blob.length >= size ? blob : mem.read(base, size);
+    if (!ep) continue;
+    const d = ep.readBigUInt64LE(dtbOff) & ~0xfffn;
+    if (d === 0n || (dtb !== null && d !== BigInt(dtb & ~0xfff))) continue;
+    if (ep.readBigUInt64LE(links) !== psHead && ep.readBigUInt64LE(links + 8) !== psHead) continue;
+    const name = ep.indexOf('System\0', links, 'latin1');
+    if (name < 0) continue;
+    return { pid: links - 8, links, name };
+  }
+  return null;
+}
+
 export function discoverKernel(pm: PhysicalMemory, isf: string[] = [], builtIn?: BuildLayout[]): WinKernel {
   const notes: string[] = [];
   const catalog = builtIn ? [...isf.map((f) => readIsfFile(f)), ...builtIn] : layoutCatalog(isf);
@@ -259,13 +285,42 @@ export function discoverKernel(pm: PhysicalMemory, isf: string[] = [], builtIn?:
       let psHead = k.psActiveProcessHead;
       if (psHead === null && k.kernBase !== null && l.symbols.PsActiveProcessHead !== undefined) psHead = k.kernBase + BigInt(l.symbols.PsActiveProcessHead);
       if (psHead !== null && validatesOnSystem(wl, k.mem, psHead, blob)) {
-        k.layout = wl;
+        // another build's global RVAs mean nothing here: keep its struct layouts only
+        k.layout = new WinLayout({ ...l, symbols: {}, ntFunctions: [] });
         k.heuristic = true;
         if (k.psActiveProcessHead === null) k.psActiveProcessHead = psHead;
-        k.buildWhy = `heuristic — no build matched by PDB GUID or global RVAs; using the layout of ${l.label || l.guid} (${l.source}), the nearest build whose EPROCESS offsets read the System process (pid 4, "System", list links) correctly`;
+        k.buildWhy = `heuristic — no build matched by PDB GUID or global RVAs; using the struct layouts of ${l.label || l.guid} (${l.source}), the nearest build whose EPROCESS offsets read the System process (pid 4, "System", list links) correctly; its global RVAs are not used (no SSDT, no handle type names)`;
         notes.push(k.buildWhy);
         break;
       }
+    }
+  }
+  // 4. last resort: derive the key EPROCESS offsets from the System process itself
+  if (!k.layout && k.psActiveProcessHead !== null && k.kdbg && catalog.length) {
+    const derived = deriveEprocessOffsets(k.mem, k.psActiveProcessHead, k.kdbg, k.dtb, k.triage?.processBlob ?? null);
+    if (derived) {
+      const want = k.header?.minorVersion ?? 0;
+      const near = [...catalog].sort((x, y) => Math.abs((buildNumberOf(x) ?? 0) - want) - Math.abs((buildNumberOf(y) ?? 0) - want))[0];
+      const ep = near.structs._EPROCESS;
+      const fields = { ...ep.fields };
+      fields.UniqueProcessId = { o: derived.pid, s: 8 };
+      fields.ActiveProcessLinks = { o: derived.links, s: 16 };
+      fields.ImageFileName = { o: derived.name, s: 15 };
+      fields.Peb = { o: k.kdbg.offsetEprocessPeb, s: 8 };
+      fields.InheritedFromUniqueProcessId = { o: k.kdbg.offsetEprocessParentCID, s: 8 };
+      fields.Pcb = { o: 0, s: fields.Pcb?.s ?? 0 };
+      const structs = {
+        ...near.structs,
+        _EPROCESS: { size: k.kdbg.sizeEProcess || ep.size, fields },
+        _KPROCESS: { ...near.structs._KPROCESS, fields: { ...near.structs._KPROCESS.fields, DirectoryTableBase: { o: k.kdbg.offsetEprocessDirectoryTableBase, s: 8 } } },
+      };
+      k.layout = new WinLayout({ ...near, symbols: {}, ntFunctions: [], structs, label: `${near.label || near.guid} + derived EPROCESS offsets`, source: 'heuristic' });
+      k.heuristic = true;
+      k.buildWhy =
+        `heuristic — no layout matched or validated; EPROCESS offsets derived from the System process ` +
+        `(UniqueProcessId ${hex(derived.pid)}, ActiveProcessLinks ${hex(derived.links)}, ImageFileName ${hex(derived.name)}; Peb, parent pid, DTB and size from KDBG), ` +
+        `other structs from ${near.label || near.guid}: process names/pids/parents/PEB data are reliable, threads, VADs and handles may not be`;
+      notes.push(k.buildWhy);
     }
   }
   if (!k.layout) {
