@@ -3,7 +3,8 @@
 // attacks would change it — veth unlinked from the module list, sys_call_table[execve] pointed into
 // a module, an anonymous mapping of the miner made executable, PATH in every environment overwritten
 // with an LD_PRELOAD of the same length, HISTFILE set to /dev/null, agetty re-parented, a kernel log
-// record rewritten to a taint message, the nc pair renamed "sh", a /dev/tcp/ path in syslogd's argv —
+// record rewritten to a taint message, the nc pair renamed "sh", a /dev/tcp/ path in syslogd's argv,
+// the miner unlinked from the task list —
 // analyzed by the real engine into a store, and hunted.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -94,6 +95,14 @@ maybe('rootkit/injection playbooks on the patched real dev dump', () => {
       for (const p of hits) ov.write(p, Buffer.from(to, 'latin1'));
     }
 
+    // 10. the miner unlinked from init_task.tasks (DKOM); it keeps its PID, so the IDR still has it
+    const tasksOff = BigInt(v.off('task_struct', 'tasks'));
+    const minerNode = task(miner) + tasksOff;
+    const tNext = v.ptr(minerNode);
+    const tPrev = v.ptr(minerNode + 8n);
+    ov.writeU64(pa(tPrev), tNext);
+    ov.writeU64(pa(tNext + 8n), tPrev);
+
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-hunt-rootkit-'));
     const ref = { project: 'lab', machine: 'memq-dev', snapshot: 'patched' };
     const store = openLocalStore(dir);
@@ -129,6 +138,7 @@ maybe('rootkit/injection playbooks on the patched real dev dump', () => {
       expect(got['linux-reverse-shell']).toEqual(['nc_listener', 'nc_client'].map((r) => String(gtPid(r))).sort());
       expect(got['linux-netcat-network']).toEqual([]);
       expect(got['linux-bash-dev-tcp']).toEqual([String(gtPid('syslogd'))]);
+      expect(got['hidden-process']).toEqual([String(miner)]);
     } finally {
       store.close();
       fs.rmSync(dir, { recursive: true, force: true });
