@@ -1,7 +1,7 @@
 // Builds the CDK app: the customer stack (deployed by buyers) and the seller stack (deployed once by
 // the seller), with cdk-nag AwsSolutions checks on both. bin/app.ts synthesizes it for the CDK CLI;
 // scripts/synth.ts and the tests call buildApp() directly.
-import { App, Validations, type AppProps } from 'aws-cdk-lib';
+import { App, Validations, type AppProps, type IStackSynthesizer } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { MemqStack } from './customer-stack';
 import { MemqSellerStack } from './seller-stack';
@@ -13,17 +13,18 @@ export interface BuiltApp {
   seller: MemqSellerStack;
 }
 
-export function buildApp(props: AppProps & { withSeller?: boolean } = {}): BuiltApp {
+export function buildApp(props: AppProps & { synthesizer?: () => IStackSynthesizer } = {}): BuiltApp {
+  const { synthesizer, ...appProps } = props;
   const app = new App({
-    ...props,
+    ...appProps,
     context: {
       // access logs are delivered under a bucket policy (the bucket keeps BucketOwnerEnforced, no ACLs)
       '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
-      ...props.context,
+      ...appProps.context,
     },
   });
-  const customer = new MemqStack(app, 'Memq', { synthesizer: undefined });
-  const seller = new MemqSellerStack(app, 'MemqSeller');
+  const customer = new MemqStack(app, 'Memq', { synthesizer: synthesizer?.() });
+  const seller = new MemqSellerStack(app, 'MemqSeller', { synthesizer: synthesizer?.() });
   suppressCustomer(customer);
   suppressSeller(seller);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -61,7 +61,8 @@ export function bundleLambda(name: BundleName): Bundle {
     external: ['@duckdb/*'],
   });
   const inputs = Object.keys(res.metafile.inputs);
-  const usesDuckdb = inputs.some((f) => f.includes('lib/store/parquet-writer'));
+  const externals = Object.values(res.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path));
+  const usesDuckdb = externals.some((p) => p.startsWith('@duckdb/'));
   // lib/image/s3-source.ts runs the S3 client in a worker that require()s it by resolved path: ship
   // it as one pre-bundled file in the bundle's node_modules so require.resolve finds it in /var/task.
   const usesS3Worker = inputs.some((f) => f.includes('lib/image/s3-source'));

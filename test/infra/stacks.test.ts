@@ -45,6 +45,33 @@ describe('cdk-nag', () => {
   });
 });
 
+describe('Lambda bundles (local esbuild, no Docker)', () => {
+  test('each bundle loads from an isolated directory (no repository node_modules) and exports its handlers', () => {
+    const fs = require('node:fs') as typeof import('node:fs');
+    const os = require('node:os') as typeof import('node:os');
+    const path = require('node:path') as typeof import('node:path');
+    const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
+    const { bundleLambda } = require('../../lib/infra/bundle') as typeof import('../../lib/infra/bundle');
+    const expected: Record<string, string[]> = {
+      pipeline: ['fail', 'finalize', 'ingest', 'plan', 'probe', 'shard'],
+      api: ['handler'],
+      usage: ['handler'],
+      seller: ['meter', 'register', 'subscription', 'usage'],
+    };
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-bundle-'));
+    try {
+      for (const [name, handlers] of Object.entries(expected)) {
+        const dir = path.join(tmp, name);
+        fs.cpSync(bundleLambda(name as never).dir, dir, { recursive: true });
+        const out = execFileSync(process.execPath, ['-e', "console.log(JSON.stringify(Object.keys(require('./index.js'))))"], { cwd: dir, env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8' });
+        expect([name, JSON.parse(out.trim().split('\n').pop()!)]).toEqual([name, expect.arrayContaining(handlers)]);
+      }
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 120000);
+});
+
 describe('customer stack: storage', () => {
   test('every bucket blocks public access, denies non-TLS and is encrypted; data buckets with the CMK and access logs', () => {
     const buckets = resources(cust, 'AWS::S3::Bucket');

@@ -1,0 +1,16 @@
+// The architecture diagram, generated from text: marketplace/architecture.dot (Graphviz) rendered to
+// SVG with @viz-js/viz (Graphviz compiled to WebAssembly; no binaries, no browser).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const DOT_FILE = path.join(__dirname, '..', 'architecture.dot');
+
+export async function renderDiagram(dot = fs.readFileSync(DOT_FILE, 'utf8')): Promise<string> {
+  const { instance } = (await import('@viz-js/viz')) as typeof import('@viz-js/viz');
+  const viz = await instance();
+  return viz.renderString(dot, { format: 'svg', engine: 'dot' });
+}
+
+if (require.main === module) {
+  renderDiagram().then((svg) => fs.writeFileSync(path.join(__dirname, '..', 'architecture.svg'), svg));
+}
