@@ -118,6 +118,11 @@ describe('hostile headers', () => {
   test('truncated below the 0x2000-byte header', () => {
     expectMemqError(() => open(fullDump([[0, 1]]).subarray(0, 0x1800)), /truncated.*DUMP_HEADER64/);
   });
+  test('32-bit dump is named as such', () => {
+    const h = header(1);
+    h.write('PAGEDUMP', 0, 'latin1');
+    expectMemqError(() => open(h), /32-bit Windows crash dump/);
+  });
   test('unknown dump type', () => {
     expectMemqError(() => open(header(3)), /unsupported Windows crash dump type 3/);
   });

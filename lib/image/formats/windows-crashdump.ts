@@ -312,6 +312,14 @@ export function openWindowsCrashDump(src: ByteSource): WindowsCrashDump {
 registerFormat({
   id: 'windows-crashdump',
   description: "Windows crash dump ('PAGEDU64')",
-  matches: (head) => looksLikeDumpHeader64(head),
-  open: openWindowsCrashDump,
+  // 32-bit dumps ('PAGEDUMP') are claimed too, only to say clearly that they are not supported
+  matches: (head) => looksLikeDumpHeader64(head) || head.toString('latin1', 0, 8) === 'PAGEDUMP',
+  open: (src) => {
+    const head = Buffer.alloc(8);
+    src.readInto(0, head, 0, 8);
+    if (head.toString('latin1') === 'PAGEDUMP') {
+      throw new MemqError(`${src.name}: 32-bit Windows crash dump ('PAGEDUMP'); memq reads 64-bit dumps ('PAGEDU64') only`, 'E_FORMAT');
+    }
+    return openWindowsCrashDump(src);
+  },
 });
