@@ -6,7 +6,8 @@ import * as path from 'node:path';
 export const DOT_FILE = path.join(__dirname, '..', 'architecture.dot');
 
 export async function renderDiagram(dot = fs.readFileSync(DOT_FILE, 'utf8')): Promise<string> {
-  const { instance } = (await import('@viz-js/viz')) as typeof import('@viz-js/viz');
+  // @viz-js/viz is ESM-only; loaded dynamically from this CommonJS module
+  const { instance } = (await import('@viz-js/viz')) as { instance: () => Promise<{ renderString(dot: string, o: { format: string; engine: string }): string }> };
   const viz = await instance();
   return viz.renderString(dot, { format: 'svg', engine: 'dot' });
 }
