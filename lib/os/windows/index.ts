@@ -14,8 +14,8 @@ registerEngine({
     if (mem.format === 'raw' || mem.format === 'elf' || mem.format === 'lime') {
       const dtb = findLowStubDtb(mem);
       if (dtb !== null) return `Windows low stub with PML4 ${dtb.toString(16)}`;
-      // no low stub: let the engine try a self-referencing PML4 scan only when nothing else claimed it
-      if (process.env.MEMQ_WINDOWS_SCAN !== '0' && looksWindows(mem)) return 'Windows kernel image found by scan';
+      // no low stub: claim it only if an ntoskrnl CodeView name is in low memory (the engine then scans)
+      if (looksWindows(mem)) return 'Windows kernel image found by scan';
     }
     return null;
   },
