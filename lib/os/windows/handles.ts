@@ -9,6 +9,8 @@ import { cString, isKernelPtr } from './memory';
 import type { EProc, WinCtx } from './processes';
 
 const MAX_HANDLES = 1 << 20;
+/** 4096 leaf pages = 1M handle slots: more than any real process holds */
+const MAX_LEAVES = 4096;
 
 export class ObjectTypes {
   private names = new Map<number, string | null>();
@@ -62,7 +64,16 @@ export function handleRows(ctx: WinCtx, p: EProc, types: ObjectTypes): Row<'hand
   };
   if (level === 0) leaves.push(root);
   else if (level === 1) leaves.push(...ptrPage(root));
-  else if (level === 2) for (const mid of ptrPage(root)) leaves.push(...ptrPage(mid));
+  else if (level === 2) {
+    for (const mid of ptrPage(root)) {
+      leaves.push(...ptrPage(mid));
+      if (leaves.length >= MAX_LEAVES) break;
+    }
+  }
+  if (leaves.length > MAX_LEAVES) {
+    ctx.warn(`pid ${p.pid}: handle table has more than ${MAX_LEAVES} pages; read the first ${MAX_LEAVES}`);
+    leaves.length = MAX_LEAVES;
+  }
   const ptrBits = L.field('_HANDLE_TABLE_ENTRY', 'ObjectPointerBits');
   const objF = L.field('_HANDLE_TABLE_ENTRY', 'Object');
   const gaBits = L.field('_HANDLE_TABLE_ENTRY', 'GrantedAccessBits') ?? L.field('_HANDLE_TABLE_ENTRY', 'GrantedAccess');
