@@ -13,6 +13,18 @@ import { CloudDataPlane } from '../lib/pipeline/cloud-data-plane';
 import { log } from '../lib/pipeline/log';
 
 let api: Api | undefined;
+let firstRun: Promise<void> | undefined;
+
+/**
+ * First start of a new stack: no organization exists yet, so the one named by the stack parameters is
+ * created with ADMIN_EMAIL as its administrator (that address got a Cognito invitation from the stack;
+ * signing in links the two by e-mail).
+ */
+export async function ensureFirstOrg(platform: Platform, adminEmail: string | undefined, orgName: string): Promise<boolean> {
+  if (!adminEmail || (await platform.repo.all('org', 1)).length > 0) return false;
+  await platform.createOrgWithAdmin(orgName, adminEmail, 'Administrator');
+  return true;
+}
 /** tests inject an Api built over local stand-ins */
 export function setApi(a: Api | undefined): void {
   api = a;
@@ -31,12 +43,18 @@ function getApi(): Api {
     database: env.GLUE_DATABASE!,
   });
   api = createApi({ platform, data, auth: cognitoAuthenticator(platform, { userPoolId: env.USER_POOL_ID!, clientId: env.USER_POOL_CLIENT_ID! }) });
+  firstRun = ensureFirstOrg(platform, env.ADMIN_EMAIL, env.ORG_NAME ?? 'memq').then(
+    () => undefined,
+    (e: Error) => log('warn', 'first organization not created', { error: e.message }),
+  );
   return api;
 }
 
 export async function handler(e: ApiGatewayV1Event): Promise<ApiGatewayResult> {
   const t0 = Date.now();
-  const res = toApiGatewayResult(await getApi().handle(fromApiGatewayEvent(e)));
+  const a = getApi();
+  await firstRun;
+  const res = toApiGatewayResult(await a.handle(fromApiGatewayEvent(e)));
   log('info', 'api', { method: e.httpMethod, path: e.path, status: res.statusCode, ms: Date.now() - t0 });
   return res;
 }

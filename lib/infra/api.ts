@@ -25,6 +25,9 @@ export interface ApiProps {
   metadata: Metadata;
   catalog: LakeCatalog;
   stateMachineArn: string;
+  /** first administrator: invited to the user pool, owner of the first org (created on first API start) */
+  adminEmail: string;
+  orgName: string;
   /** API Gateway stage throttling */
   rateLimit?: number;
   burstLimit?: number;
@@ -51,6 +54,15 @@ export class Api extends Construct {
       standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
       removalPolicy: RemovalPolicy.RETAIN,
       deletionProtection: true,
+    });
+    new cognito.CfnUserPoolUser(this, 'FirstAdmin', {
+      userPoolId: this.userPool.userPoolId,
+      username: props.adminEmail,
+      desiredDeliveryMediums: ['EMAIL'],
+      userAttributes: [
+        { name: 'email', value: props.adminEmail },
+        { name: 'email_verified', value: 'true' },
+      ],
     });
     this.client = this.userPool.addClient('WebClient', {
       authFlows: { userSrp: true },
@@ -83,6 +95,8 @@ export class Api extends Construct {
         USER_POOL_ID: this.userPool.userPoolId,
         USER_POOL_CLIENT_ID: this.client.userPoolClientId,
         STATE_MACHINE_ARN: props.stateMachineArn,
+        ADMIN_EMAIL: props.adminEmail,
+        ORG_NAME: props.orgName,
       },
     });
     const h = this.handler;

@@ -46,6 +46,12 @@ export class MemqStack extends Stack {
       description: 'optional e-mail subscribed to pipeline/Lambda alarms',
       allowedPattern: '^$|^[^@\\s]+@[^@\\s]+$',
     });
+    const adminEmail = new CfnParameter(this, 'AdminEmail', {
+      type: 'String',
+      description: 'e-mail of the first memq administrator: gets a Cognito invitation and owns the first organization',
+      allowedPattern: '^[^@\\s]+@[^@\\s]+$',
+    });
+    const orgName = new CfnParameter(this, 'OrganizationName', { type: 'String', default: 'memq', minLength: 1, maxLength: 200, description: 'name of the first organization' });
     const sellerUrl = new CfnParameter(this, 'SellerUsageUrl', {
       type: 'String',
       default: props.sellerUsageUrl ?? 'https://metering.example.invalid/v1/usage',
@@ -92,6 +98,8 @@ export class MemqStack extends Stack {
       metadata: this.metadata,
       catalog: this.catalog,
       stateMachineArn: this.pipeline.stateMachine.stateMachineArn,
+      adminEmail: adminEmail.valueAsString,
+      orgName: orgName.valueAsString,
     });
     this.usageReporter = new UsageReporter(this, 'UsageReporter', {
       usage: this.metadata.usage,

@@ -241,6 +241,9 @@ describe('customer stack: API', () => {
     const pool = lid(built.customer.api.userPool);
     cust.hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'COGNITO_USER_POOLS', ProviderARNs: [{ 'Fn::GetAtt': [pool, 'Arn'] }] });
     cust.hasResourceProperties('AWS::Cognito::UserPool', { MfaConfiguration: 'ON', AdminCreateUserConfig: { AllowAdminCreateUserOnly: true } });
+    // the first administrator is invited by the stack and owns the first org (created by the API)
+    cust.hasResourceProperties('AWS::Cognito::UserPoolUser', { Username: { Ref: 'AdminEmail' }, DesiredDeliveryMediums: ['EMAIL'] });
+    cust.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ ADMIN_EMAIL: { Ref: 'AdminEmail' }, ORG_NAME: { Ref: 'OrganizationName' } }) } });
   });
 
   test('stage: access logs, throttling, X-Ray, WAF', () => {

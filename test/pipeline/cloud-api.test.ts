@@ -91,6 +91,16 @@ const call = async (method: string, path: string, body?: unknown, query?: Record
 let snapId: string;
 let dumpKeyOf: string;
 
+test('first start of a stack creates the first organization for the AdminEmail, once', async () => {
+  await ddb.client.send(new CreateTableCommand(createTableInput('meta-fresh')));
+  const fresh = new Platform(new DynamoRepository(ddb.client, 'meta-fresh'));
+  expect(await apiLambda.ensureFirstOrg(fresh, 'root@corp.test', 'Corp IR')).toBe(true);
+  expect(await apiLambda.ensureFirstOrg(fresh, 'root@corp.test', 'Corp IR')).toBe(false);
+  const [org] = await fresh.repo.all('org');
+  const admin = await fresh.userForExternalIdentity('cognito-sub-1', 'root@corp.test');
+  expect(admin).toMatchObject({ org_id: org!.id, org_admin: true, email: 'root@corp.test' });
+});
+
 test('POST /snapshots returns a presigned S3 PUT; the uploaded object lands where ingest starts this snapshot', async () => {
   current = alice;
   const p = await call('POST', '/projects', { name: 'IR-1' });
