@@ -301,7 +301,8 @@ export function processRow(ctx: WinCtx, p: EProc, parentName: string | null, ext
     create_time: ct ? filetimeToDate(readFieldBig(p.buf, 0, ct)) : null,
     exit_time: exit,
     is_kernel_thread: kernel,
-    thread_count: extras.threadCount || (at ? readFieldNum(p.buf, 0, at) : 0),
+    // walked threads, or the kernel's own count when the walk could not reach them all (triage dumps)
+    thread_count: Math.max(extras.threadCount, at ? Math.min(readFieldNum(p.buf, 0, at), 1 << 20) : 0),
     session_id: sessionId(ctx, p),
     is_wow64: isWow64(ctx, p),
     object_address: p.va,
