@@ -3,18 +3,9 @@
 // "unnamed_field_…" with a type named "unnamed_…") are flattened so members read as in C.
 import * as fs from 'node:fs';
 import type { MemberLayout, TypeLayouts } from './layouts';
-import { xzDecodeSync } from './isf';
+import { typeSize, xzDecodeSync, type IsfDoc, type IsfType } from './isf';
 import { MemqError } from '../util/errors';
 
-interface IsfType {
-  kind: string;
-  name?: string;
-  count?: number;
-  subtype?: IsfType;
-  type?: IsfType;
-  bit_position?: number;
-  bit_length?: number;
-}
 export interface LinuxIsfDoc {
   metadata?: { linux?: unknown; format?: string; producer?: unknown };
   base_types?: Record<string, { size: number }>;
@@ -54,17 +45,8 @@ export class IsfLayouts implements TypeLayouts {
     return m.get(member);
   }
 
-  private size(t: IsfType, depth = 0): number {
-    if (depth > 16) return 0;
-    switch (t.kind) {
-      case 'pointer': return 8;
-      case 'base': return this.doc.base_types![t.name ?? '']?.size ?? 0;
-      case 'struct': case 'union': case 'class': return this.doc.user_types![t.name ?? '']?.size ?? 0;
-      case 'enum': return this.doc.enums?.[t.name ?? '']?.size ?? 4;
-      case 'array': return (t.count ?? 0) * (t.subtype ? this.size(t.subtype, depth + 1) : 0);
-      case 'bitfield': return t.type ? this.size(t.type, depth + 1) : 0;
-      default: return 0;
-    }
+  private size(t: IsfType): number {
+    return typeSize(this.doc as IsfDoc, t);
   }
 
   private collect(struct: string, base: number, prefix: string, out: Map<string, MemberLayout>, depth: number): void {

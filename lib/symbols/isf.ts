@@ -102,7 +102,8 @@ export const WANTED_SYMBOLS = [
 /** The globals whose RVAs identify a build when no PDB GUID is available. */
 export const MATCH_SYMBOLS = ['PsActiveProcessHead', 'PsLoadedModuleList', 'KdDebuggerDataBlock'] as const;
 
-interface IsfType {
+/** A Volatility ISF type descriptor (shared by the Windows and Linux ISF readers). */
+export interface IsfType {
   kind: string;
   name?: string;
   count?: number;
@@ -111,7 +112,7 @@ interface IsfType {
   bit_position?: number;
   bit_length?: number;
 }
-interface IsfDoc {
+export interface IsfDoc {
   metadata?: { windows?: { pdb?: { GUID?: string; age?: number; database?: string; machine_type?: number } } };
   base_types?: Record<string, { size: number }>;
   user_types?: Record<string, { size: number; fields: Record<string, { offset: number; type: IsfType }> }>;
@@ -119,7 +120,8 @@ interface IsfDoc {
   enums?: Record<string, { size: number }>;
 }
 
-function typeSize(doc: IsfDoc, t: IsfType, depth = 0): number {
+/** Size in bytes of an ISF type within its document. */
+export function typeSize(doc: IsfDoc, t: IsfType, depth = 0): number {
   if (depth > 16) return 0;
   switch (t.kind) {
     case 'pointer':
