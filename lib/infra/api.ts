@@ -16,6 +16,8 @@ import { lambdaCode } from './bundle';
 import type { LakeCatalog } from './catalog';
 import type { Metadata } from './metadata';
 import { DUMP_PREFIX } from '../pipeline/keys';
+import { API_PREFIX } from '../api/http';
+import { routes } from '../api/routes';
 
 export interface ApiProps {
   dumps: s3.IBucket;
@@ -156,16 +158,25 @@ export class Api extends Construct {
     });
     this.authorizer = new apigw.CognitoUserPoolsAuthorizer(this, 'Authorizer', { cognitoUserPools: [this.userPool] });
     const validator = this.api.addRequestValidator('Validate', { validateRequestParameters: true, validateRequestBody: true });
-    const integration = new apigw.LambdaIntegration(h, { proxy: true });
+    // one invoke permission for the whole API (per-method permissions would overflow the 20 KB policy)
+    const integration = new apigw.LambdaIntegration(h, { proxy: true, allowTestInvoke: false, scopePermissionToMethod: false });
     const methodOpts: apigw.MethodOptions = {
       authorizer: this.authorizer,
       authorizationType: apigw.AuthorizationType.COGNITO,
       requestValidator: validator, // bodies are validated by zod in lib/api (one schema for local and cloud)
     };
-    // One proxy resource: lib/api owns the route table (the same router serves `memq serve`). Every
-    // method on it — and the root — requires the Cognito authorizer.
-    this.api.root.addMethod('ANY', integration, methodOpts);
-    this.api.root.addProxy({ defaultIntegration: integration, defaultMethodOptions: methodOpts, anyMethod: true });
+    // One API Gateway method per lib/api route (the same table `memq serve` serves): unknown paths are
+    // refused by API Gateway itself, and every method requires the Cognito authorizer.
+    const base = API_PREFIX.split('/').filter(Boolean).reduce<apigw.IResource>((r, seg) => r.getResource(seg) ?? r.addResource(seg), this.api.root);
+    for (const route of routes) {
+      const res = route.path
+        .split('/')
+        .filter(Boolean)
+        .reduce<apigw.IResource>((r, seg) => r.getResource(seg) ?? r.addResource(seg), base);
+      res.addMethod(route.method, integration, methodOpts);
+    }
+    const openapi = base.getResource('openapi.json') ?? base.addResource('openapi.json');
+    openapi.addMethod('GET', integration, methodOpts);
 
     this.waf = new ApiWaf(this, 'Waf', { api: this.api, metricPrefix: 'memq-api', countOnly: ['SizeRestrictions_BODY'] });
   }

@@ -8,6 +8,7 @@ import { Stack, type CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { buildApp, type BuiltApp } from '../../lib/infra/app';
 import { acknowledgements } from '../../lib/infra/nag';
+import { routes as apiRoutes } from '../../lib/api/routes';
 import { tables, tableNames, partitionKeys, glueType, type ColumnDef } from '../../lib/model';
 
 let built: BuiltApp;
@@ -235,7 +236,11 @@ describe('customer stack: pipeline', () => {
 describe('customer stack: API', () => {
   test('every method requires the Cognito user-pool authorizer', () => {
     const methods = resources(cust, 'AWS::ApiGateway::Method').filter(([, m]) => m.Properties.HttpMethod !== 'OPTIONS');
-    expect(methods.length).toBeGreaterThanOrEqual(2);
+    // one method per lib/api route (+ GET /openapi.json), nothing else
+    expect(methods.length).toBe(apiRoutes.length + 1);
+    expect(methods.map(([, m]) => m.Properties.HttpMethod).sort()).toEqual([...apiRoutes.map((r) => r.method), 'GET'].sort());
+    // invoke permissions: the API (one for all methods), the ingest rule, the usage schedule
+    cust.resourceCountIs('AWS::Lambda::Permission', 3);
     const authorizer = lid(built.customer.api.authorizer);
     for (const [, m] of methods) expect(m.Properties).toMatchObject({ AuthorizationType: 'COGNITO_USER_POOLS', AuthorizerId: { Ref: authorizer } });
     const pool = lid(built.customer.api.userPool);
