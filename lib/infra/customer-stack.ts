@@ -1,6 +1,7 @@
 // The stack a buyer deploys into their own account (their dumps never leave it): storage, metadata,
 // catalog, pipeline, API and the usage reporter. Parameters are what the deploy guide documents.
 import { CfnCondition, CfnOutput, CfnParameter, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { Api } from './api';
@@ -74,6 +75,18 @@ export class MemqStack extends Stack {
       bytesScannedCutoff: scanCutoff.valueAsNumber,
     });
     this.alarms = new sns.Topic(this, 'Alarms', { displayName: 'memq alarms', masterKey: this.storage.key, enforceSSL: true });
+    // Services that write into KMS-encrypted queues/topics of this stack need the key: CloudWatch alarms
+    // publish to the alarm topic, EventBridge delivers to the DLQ. Scoped to this account.
+    for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com']) {
+      this.storage.key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          principals: [new iam.ServicePrincipal(service)],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          resources: ['*'], // in a key policy "*" means this key
+          conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+        }),
+      );
+    }
     const hasEmail = new CfnCondition(this, 'HasAlarmEmail', { expression: Fn.conditionNot(Fn.conditionEquals(alarmEmail.valueAsString, '')) });
     const sub = new sns.Subscription(this, 'AlarmEmailSubscription', {
       topic: this.alarms,

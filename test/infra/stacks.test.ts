@@ -37,6 +37,16 @@ const statementsOf = (t: Template, rolePath: string) => {
 const actions = (s: { Action: string | string[] }) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 
 describe('cdk-nag', () => {
+  test('the plugin does fail synthesis on a finding (so a passing synth means something)', () => {
+    const { App, Stack, Validations } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
+    const s3 = require('aws-cdk-lib/aws-s3') as typeof import('aws-cdk-lib/aws-s3');
+    const { AwsSolutionsChecks } = require('cdk-nag') as typeof import('cdk-nag');
+    const app = new App({ outdir: require('node:fs').mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'nag-')) });
+    new s3.Bucket(new Stack(app, 'Bad'), 'Open', { enforceSSL: false });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow();
+  });
+
   test('synthesis passes AwsSolutions with every acknowledgement carrying a reason', () => {
     expect(acknowledgements.length).toBeGreaterThan(0);
     for (const a of acknowledgements) {
@@ -104,6 +114,16 @@ describe('customer stack: storage', () => {
       );
     }
     cust.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    // CloudWatch (alarm topic) and EventBridge (DLQ) may use the key, only for this account
+    for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com']) {
+      cust.hasResourceProperties('AWS::KMS::Key', {
+        KeyPolicy: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Principal: { Service: service }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }),
+          ]),
+        },
+      });
+    }
   });
 
   test('DynamoDB tables: customer-managed KMS and point-in-time recovery', () => {
