@@ -95,6 +95,15 @@ export class MemqSellerStack extends Stack {
       deadLetterQueue: { queue: dlq, maxReceiveCount: 5 },
     });
     key.grantEncryptDecrypt(new iam.ServicePrincipal('sns.amazonaws.com'));
+    // EventBridge delivers failed schedule invocations to the (KMS-encrypted) DLQ
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
     sns.Topic.fromTopicArn(this, 'MarketplaceTopic', topicArn.valueAsString).addSubscription(new subs.SqsSubscription(this.queue));
     F.subscription.addEventSource(new sources.SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }));
 
