@@ -159,6 +159,38 @@ test('queries run on Athena asynchronously, scoped to the caller\'s snapshots; a
   current = alice;
 });
 
+test('browsing a table and running playbooks go to Athena, always scoped to the snapshot', async () => {
+  athena.reset();
+  athena.on(StartQueryExecutionCommand).callsFake((i: { QueryString: string }) => ({ QueryExecutionId: /count\(\*\)/.test(i.QueryString) ? 'qe-count' : 'qe-rows' }));
+  athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+  const procCols = ['process_id', 'parent_process_id', 'name'];
+  athena.on(GetQueryResultsCommand, { QueryExecutionId: 'qe-count' }).resolves({
+    ResultSet: { ResultSetMetadata: { ColumnInfo: [{ Name: 'n', Type: 'bigint' }] }, Rows: [{ Data: [{ VarCharValue: 'n' }] }, { Data: [{ VarCharValue: '1' }] }] },
+  });
+  athena.on(GetQueryResultsCommand, { QueryExecutionId: 'qe-rows' }).resolves({
+    ResultSet: { ResultSetMetadata: { ColumnInfo: procCols.map((c) => ({ Name: c, Type: 'varchar' })) }, Rows: [{ Data: procCols.map((c) => ({ VarCharValue: c })) }] },
+  });
+  const b = await call('GET', `/snapshots/${snapId}/tables/process`, undefined, { 'f.name': 'AGET', limit: '10', order_by: 'process_id' });
+  expect(b.status).toBe(200);
+  expect(b.json).toMatchObject({ total: 1, offset: 0 });
+  const starts = athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input);
+  expect(starts).toHaveLength(2);
+  const snap = (await call('GET', `/snapshots/${snapId}`)).json;
+  for (const st of starts) {
+    expect(st.QueryString).toContain('"memq_db"."process" WHERE "project" = ? AND "machine" = ? AND "snapshot" = ? AND strpos(lower("name"), lower(?)) > 0');
+    expect(st.ExecutionParameters).toEqual([`'${projectId}'`, `'${snap.machine_id}'`, `'${snapId}'`, "'AGET'"]);
+    expect(st.WorkGroup).toBe('wg');
+  }
+  athena.resetHistory();
+  const h = await call('POST', '/hunts', { scope: { snapshot_ids: [snapId] } });
+  expect(h.status).toBe(200);
+  expect(h.json.playbooks_run).toBeGreaterThan(0);
+  expect(h.json.errors).toEqual([]);
+  const hs = athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input);
+  expect(hs.length).toBeGreaterThan(0);
+  for (const st of hs) expect(st.ExecutionParameters).toContain(`'${snapId}'`);
+});
+
 test('DELETE /snapshots/{id} removes its lake partitions, manifest, dump and Glue partitions', async () => {
   const snap = (await call('GET', `/snapshots/${snapId}`)).json;
   const part = `project=${projectId}/machine=${snap.machine_id}/snapshot=${snapId}/`;
