@@ -34,6 +34,8 @@ export interface CloudDataPlaneOptions {
   /** single PUT limit of S3 */
   maxSinglePutBytes?: number;
   maxResultRows?: number;
+  /** playbook queries running on Athena at once (account default: 20-25 concurrent DML queries) */
+  huntConcurrency?: number;
 }
 
 interface StoredJob extends QueryJob {
@@ -197,14 +199,37 @@ export class CloudDataPlane implements DataPlane {
     if (opts.playbook_ids) pbs = pbs.filter((p) => opts.playbook_ids!.includes(p.id));
     if (opts.tactic) pbs = pbs.filter((p) => infos.find((i) => i.id === p.id)?.techniques.some((t) => t.tactics.includes(opts.tactic!)));
     const executor = athenaExecutor(this.o.athena);
+    // playbooks of another OS than the snapshots' are skipped, as locally
+    const oses = new Set(snaps.map((x) => x.os).filter((x): x is 'linux' | 'windows' => x === 'linux' || x === 'windows'));
+    const platforms = oses.size ? oses : undefined;
+    pbs = pbs.filter((p) => !platforms || p.platform === 'both' || platforms.has(p.platform));
+    // Athena answers in seconds per query and the API must answer within 29 s: start every playbook
+    // query up front, a bounded number at a time, and let the (sequential) hunt runner read the results.
+    const run = async (q: string) => {
+      const r = await runWith(executor, q, this.scopeOf(snaps), { database: this.o.database, maxRows: 1000 });
+      return { columns: r.columns.map((c) => c.name), rows: r.rows };
+    };
+    const texts = [...new Set(pbs.flatMap((p) => p.queries.map((q) => q.query)))];
+    const pending = new Map<string, Promise<Awaited<ReturnType<typeof run>>>>();
+    let next = 0;
+    const worker = async () => {
+      while (next < texts.length) {
+        const t = texts[next++]!;
+        const pr = run(t);
+        pending.set(t, pr);
+        await pr.catch(() => undefined); // the runner sees the error when it asks for this query
+      }
+    };
+    const pool = Promise.all(Array.from({ length: Math.min(this.o.huntConcurrency ?? 8, texts.length) }, worker));
     const report = await runHunt(
       async (q) => {
-        const r = await runWith(executor, q, this.scopeOf(snaps), { database: this.o.database, maxRows: 1000 });
-        return { columns: r.columns.map((c) => c.name), rows: r.rows };
+        while (!pending.has(q) && next < texts.length) await new Promise((r) => setImmediate(r));
+        return (pending.get(q) ?? run(q)) as ReturnType<typeof run>;
       },
       pbs,
-      { maxRowsPerQuery: 1000 },
+      { maxRowsPerQuery: 1000, platforms },
     );
+    await pool;
     const out: HuntResult = { playbooks_run: report.playbooks_run, hits: [], errors: [] };
     for (const r of report.results) {
       const pb = pbs.find((p) => p.id === r.id)!;
