@@ -43,6 +43,10 @@ interface StoredJob extends QueryJob {
   columns: { name: string; kind: ColumnKind }[];
 }
 
+/** Column name → kind across the catalog (a name has one kind wherever it appears). */
+const columnKinds = new Map<string, ColumnKind>();
+for (const t of tableNames) for (const [n, c] of Object.entries(tables[t].columns as Record<string, ColumnDef>)) if (!columnKinds.has(n)) columnKinds.set(n, c.kind);
+
 const jobKey = (id: string) => `jobs/${id}.json`;
 const rowsKey = (id: string) => `jobs/${id}.rows.json`;
 
@@ -181,12 +185,13 @@ export class CloudDataPlane implements DataPlane {
 
   async ioc(snaps: Snapshot[], values: string[], limit: number): Promise<IocHit[]> {
     if (snaps.length === 0) return [];
+    // Athena returns text; type each column by its catalog kind (argv comes back as a list, ids as numbers)
     const exec = async (sql: string, params: unknown[]) => {
       const r = await this.sql(sql, athenaParameters(params.map(String), params.map(() => 'string' as ColumnKind)));
-      return r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c, row[i] ?? null])));
+      return r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c, athenaCell(row[i] ?? null, columnKinds.get(c) ?? 'string')])));
     };
     const r = await searchIocs(exec, values, { dialect: 'athena', scope: this.scopeOf(snaps), maxRowsPerTable: limit });
-    return r.hits.slice(0, limit).map((h) => ({ ioc: h.ioc, kind: h.kind, snapshot_id: h.snapshot, table: h.table, column: h.column, match: h.value, where: h.where })) as unknown as IocHit[];
+    return r.hits.slice(0, limit).map((h): IocHit => ({ ioc: h.ioc, kind: h.kind, snapshot_id: h.snapshot, table: h.table, column: h.column, match: h.value, where: h.where }));
   }
 
   async playbooks(): Promise<PlaybookInfo[]> {

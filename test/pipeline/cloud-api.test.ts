@@ -191,6 +191,37 @@ test('browsing a table and running playbooks go to Athena, always scoped to the 
   for (const st of hs) expect(st.ExecutionParameters).toContain(`'${snapId}'`);
 });
 
+test('IOC search runs regexp_like over Athena with the snapshot scope and maps hits', async () => {
+  athena.reset();
+  athena.on(StartQueryExecutionCommand).callsFake((i: { QueryString: string }) => ({ QueryExecutionId: /FROM "?process"? /.test(i.QueryString) ? 'qe-proc' : 'qe-none' }));
+  athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+  athena.on(GetQueryResultsCommand, { QueryExecutionId: 'qe-none' }).resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: [] }, Rows: [] } });
+  athena.on(GetQueryResultsCommand, { QueryExecutionId: 'qe-proc' }).callsFake(() => {
+    const sql = athena.commandCalls(StartQueryExecutionCommand).find((c) => /FROM "?process"? /.test(c.args[0].input.QueryString!))!.args[0].input.QueryString!;
+    // answer with the columns the generated SQL selects, one row whose command_line holds the IOC
+    const cols = [...sql.split('FROM')[0]!.matchAll(/t\."([a-z_]+)"/g)].map((m) => m[1]!);
+    const values: Record<string, string | null> = { project: projectId, machine: 'm', snapshot: snapId, process_id: '108', argv: '[/tmp/.hidden/evil-miner, --pool, stratum+tcp://10.9.8.7:3333]', command_line: '/tmp/.hidden/evil-miner --pool stratum+tcp://10.9.8.7:3333' };
+    const value = (c: string) => (c in values ? values[c]! : null);
+    return { ResultSet: { ResultSetMetadata: { ColumnInfo: cols.map((c) => ({ Name: c, Type: 'varchar' })) }, Rows: [{ Data: cols.map((c) => ({ VarCharValue: c })) }, { Data: cols.map((c) => ({ VarCharValue: value(c) })) }] } };
+  });
+  const r = await call('POST', '/ioc', { values: ['10.9.8.7'], scope: { snapshot_ids: [snapId] } });
+  expect(r.status).toBe(200);
+  const starts = athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input);
+  expect(starts.length).toBeGreaterThan(1);
+  for (const st of starts) {
+    expect(st.QueryString).toContain('regexp_like');
+    expect(st.ExecutionParameters).toContain(`'${snapId}'`);
+  }
+  expect(r.json.snapshots_searched).toBe(1);
+  expect(r.json.hits.length).toBeGreaterThan(0);
+  expect(r.json.hits).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ ioc: '10.9.8.7', snapshot_id: snapId, table: 'process', column: 'command_line', where: expect.objectContaining({ process_id: 108 }) }),
+      expect.objectContaining({ ioc: '10.9.8.7', snapshot_id: snapId, table: 'process', column: 'argv' }),
+    ]),
+  );
+});
+
 test('DELETE /snapshots/{id} removes its lake partitions, manifest, dump and Glue partitions', async () => {
   const snap = (await call('GET', `/snapshots/${snapId}`)).json;
   const part = `project=${projectId}/machine=${snap.machine_id}/snapshot=${snapId}/`;
