@@ -11,6 +11,10 @@ import { acknowledgements } from '../../lib/infra/nag';
 import { routes as apiRoutes } from '../../lib/api/routes';
 import { tables, tableNames, partitionKeys, glueType, type ColumnDef } from '../../lib/model';
 
+// own bundle directory: test files run in parallel workers and must not rebuild each other's bundles
+process.env.MEMQ_BUNDLE_DIR = require('node:fs').mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'memq-bundles-'));
+afterAll(() => require('node:fs').rmSync(process.env.MEMQ_BUNDLE_DIR!, { recursive: true, force: true }));
+
 let built: BuiltApp;
 let cust: Template;
 let seller: Template;

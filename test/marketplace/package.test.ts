@@ -8,6 +8,10 @@ import * as crypto from 'node:crypto';
 import { unzipSync } from 'fflate';
 import { packageMarketplace } from '../../marketplace/src/package';
 
+// own bundle directory: test files run in parallel workers and must not rebuild each other's bundles
+process.env.MEMQ_BUNDLE_DIR = require('node:fs').mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'memq-bundles-'));
+afterAll(() => require('node:fs').rmSync(process.env.MEMQ_BUNDLE_DIR!, { recursive: true, force: true }));
+
 const DIST = path.resolve(__dirname, '../../marketplace/dist');
 
 test('package: standalone template + asset zips + checksums + IAM summary + diagram', async () => {
