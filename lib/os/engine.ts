@@ -23,12 +23,17 @@ export interface OsEngine {
   processCount(): number;
   /** non-fatal problems met so far (corrupt entries skipped, cycles cut, …) */
   readonly warnings: string[];
+  /**
+   * Facts found by expensive discovery (e.g. where VMCOREINFO sits) that another open of the same dump
+   * can pass back as EngineOptions.hints to skip the scan — the cloud probe hands them to every shard.
+   */
+  discoveryHints?(): Record<string, number | string>;
 }
 
 export interface EngineProbe {
   os: 'linux' | 'windows';
   /** quick check whether this dump is this OS; returns a confidence reason or null */
-  detect(mem: PhysicalMemory): string | null;
+  detect(mem: PhysicalMemory, opts?: EngineOptions): string | null;
   open(mem: PhysicalMemory, opts: EngineOptions): OsEngine;
 }
 
@@ -36,6 +41,8 @@ export interface EngineOptions {
   /** optional symbol inputs: System.map path, ISF JSON(.xz) paths */
   systemMap?: string;
   isf?: string[];
+  /** discovery hints from an earlier open of the same dump (OsEngine.discoveryHints); wrong hints are ignored */
+  hints?: Record<string, number | string>;
   /** progress callback for long stages */
   progress?: (stage: string, done: number, total: number) => void;
 }

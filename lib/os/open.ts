@@ -17,7 +17,7 @@ export function openEngine(mem: PhysicalMemory, opts: EngineOptions = {}): OsEng
   // a Windows crash-dump header settles the OS before any RAM scan
   const order = mem.format.startsWith('windows') ? [...engines].sort((a) => (a.os === 'windows' ? -1 : 1)) : engines;
   for (const e of order) {
-    const why = e.detect(mem);
+    const why = e.detect(mem, opts);
     if (why) return e.open(mem, opts);
     reasons.push(e.os);
   }

@@ -8,7 +8,7 @@
 import { tables, type ColumnDef, type TableName } from '../model';
 
 export type ShardSpec =
-  | { id: string; kind: 'table'; table: TableName; processRange?: [number, number] }
+  | { id: string; kind: 'table'; table: TableName; processRange?: [number, number]; hints?: Record<string, number | string> }
   | { id: string; kind: 'hash'; byteRange: [number, number]; part: number };
 
 export interface PlanLimits {

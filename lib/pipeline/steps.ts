@@ -142,7 +142,7 @@ export async function ingest(
  */
 let cached: { id: string; eng: OsEngine } | null = null;
 
-function openJobEngine(deps: PipelineDeps, job: SnapshotJob): OsEngine {
+function openJobEngine(deps: PipelineDeps, job: SnapshotJob, hints?: Record<string, number | string>): OsEngine {
   const id = `${job.bucket}\0${job.key}\0${job.size}\0${job.snapshot}`;
   if (cached?.id === id) return cached.eng;
   closeCachedEngine();
@@ -158,7 +158,7 @@ function openJobEngine(deps: PipelineDeps, job: SnapshotJob): OsEngine {
   }
   const mem = openSource(src, { cacheBytes: 256 << 20 });
   try {
-    const eng = openEngine(mem);
+    const eng = openEngine(mem, { hints });
     cached = { id, eng };
     return eng;
   } catch (e) {
@@ -205,7 +205,11 @@ export async function plan(
   const { job } = input;
   try {
     const eng = openJobEngine(deps, job);
-    const shards = planShards(eng.tables, eng.processCount(), job.size, deps.limits ?? limits);
+    // discovery facts (e.g. where VMCOREINFO is) travel with each shard so no shard re-scans the dump
+    const hints = eng.discoveryHints?.() ?? {};
+    const shards = planShards(eng.tables, eng.processCount(), job.size, deps.limits ?? limits).map((s) =>
+      s.kind === 'table' && Object.keys(hints).length ? { ...s, hints } : s,
+    );
     const file: PlanFile = { job, probe: input.probe, shards, warnings: [...eng.warnings], planned_at: now() };
     await deps.lake.put(planKey(job.snapshot), JSON.stringify(file), 'application/json');
     // the Distributed Map reads its items from this JSON array
@@ -243,7 +247,7 @@ export async function runShard(deps: PipelineDeps, input: { job: SnapshotJob; sh
       src.close();
     }
   }
-  const eng = openJobEngine(deps, job);
+  const eng = openJobEngine(deps, job, shard.hints);
   const dir = fs.mkdtempSync(path.join(deps.tmpDir, `shard-${shard.id}-`));
   const warningsBefore = eng.warnings.length;
   try {

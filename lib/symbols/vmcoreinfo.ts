@@ -41,11 +41,22 @@ export function parseVmcoreInfo(text: string, paddr: number): VmcoreInfo | null 
 const found = new WeakMap<PhysicalMemory, VmcoreInfo | null>();
 
 /** Scans RAM for the VMCOREINFO text; returns the first block that parses with symbols (memoized per dump). */
-export function findVmcoreInfo(mem: PhysicalMemory): VmcoreInfo | null {
+export function findVmcoreInfo(mem: PhysicalMemory, hintPaddr?: number): VmcoreInfo | null {
   if (found.has(mem)) return found.get(mem)!;
-  const r = scanVmcoreInfo(mem);
+  const r = (hintPaddr !== undefined ? parseAt(mem, hintPaddr) : null) ?? scanVmcoreInfo(mem);
   found.set(mem, r);
   return r;
+}
+
+/** Parses the note at a known physical address (a hint from an earlier open); null if it is not there. */
+function parseAt(mem: PhysicalMemory, at: number): VmcoreInfo | null {
+  const r = mem.ranges.find((x) => at >= x.start && at < x.end);
+  if (!r) return null;
+  const n = Math.min(8192, r.end - at);
+  const buf = Buffer.alloc(n);
+  if (!mem.readPhys(at, buf, 0, n) || buf.indexOf(MARK) !== 0) return null;
+  const nul = buf.indexOf(0);
+  return parseVmcoreInfo(buf.subarray(0, nul < 0 ? n : nul).toString('latin1'), at);
 }
 
 function scanVmcoreInfo(mem: PhysicalMemory): VmcoreInfo | null {

@@ -55,6 +55,10 @@ export class LinuxEngine implements OsEngine {
     return out;
   }
 
+  discoveryHints(): Record<string, number | string> {
+    return this.k.vmcoreinfo ? { vmcoreinfo_paddr: this.k.vmcoreinfo.paddr } : {};
+  }
+
   processCount(): number {
     return this.ctx.tasks().length;
   }
@@ -114,14 +118,20 @@ export class LinuxEngine implements OsEngine {
   }
 }
 
+function hintedVmcoreinfo(opts?: EngineOptions): number | undefined {
+  const h = opts?.hints?.vmcoreinfo_paddr;
+  return typeof h === 'number' ? h : undefined;
+}
+
 registerEngine({
   os: 'linux',
-  detect(mem) {
-    if (findVmcoreInfo(mem)) return 'VMCOREINFO';
+  detect(mem, opts) {
+    if (findVmcoreInfo(mem, hintedVmcoreinfo(opts))) return 'VMCOREINFO';
     for (const [, chunk] of scanRam(mem)) if (chunk.indexOf(BANNER) >= 0) return 'linux_banner';
     return null;
   },
   open(mem, opts: EngineOptions) {
+    findVmcoreInfo(mem, hintedVmcoreinfo(opts)); // memoized: discovery reuses it
     return new LinuxEngine(discoverLinux(mem, { systemMap: opts.systemMap, isf: opts.isf, progress: opts.progress }));
   },
 });
