@@ -39,9 +39,9 @@ class Counting implements ByteSource {
   }
 }
 
-function openCounted(): { counter: Counting; open: () => ReturnType<typeof openEngine> } {
+function openCounted(): { counter: Counting; open: (hints?: Record<string, number | string>) => ReturnType<typeof openEngine> } {
   const counter = new Counting(new FileSource(DUMP));
-  return { counter, open: () => openEngine(openSource(new BlockCache(counter, 1 << 20, 256 << 20))) };
+  return { counter, open: (hints) => openEngine(openSource(new BlockCache(counter, 1 << 20, 256 << 20)), { hints }) };
 }
 
 async function main() {
@@ -54,6 +54,7 @@ async function main() {
   const openMs = performance.now() - t;
   const procs = eng0.processCount();
   const engTables = [...eng0.tables];
+  const hints = eng0.discoveryHints?.() ?? {}; // the real plan step hands these to every shard
   eng0.mem.close();
   const shards = planShards(engTables, procs, size);
   console.log(`dev kdump: ${(size / 1e6).toFixed(1)} MB, ${procs} processes, engine tables: ${engTables.length}`);
@@ -78,7 +79,7 @@ async function main() {
     }
     const o = openCounted();
     const t0 = performance.now();
-    const eng = o.open();
+    const eng = o.open(hints);
     const t1 = performance.now();
     const { counts } = await analyzeTables(eng, tmp, [s.table], { processRange: s.processRange, fileName: () => `${s.id}.parquet` });
     const t2 = performance.now();
@@ -95,6 +96,9 @@ async function main() {
   const parquet = sum((p) => p.parquet);
   console.log(`\ntotal shard time ${(totalMs / 1000).toFixed(1)} s, ${gets} GETs, Parquet ${(parquet / 1024).toFixed(0)} KB; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
 
+  // shards open with the probe's discovery hints: their open cost, not the probe's cold one, repeats
+  const tableShards = per.filter((p) => p.s.kind === 'table');
+  const shardOpenMs = tableShards.reduce((a, p) => a + (p.ms - p.extractMs), 0) / Math.max(1, tableShards.length);
   // ---- extrapolation to a 64 GiB dump (assumptions stated, inputs measured above)
   const P64 = Number(process.env.MEMQ_BENCH_PROCS_64G ?? 2000);
   const big = planShards(engTables, P64, 64 * GiB);
@@ -118,7 +122,7 @@ async function main() {
     } else {
       const n = s.processRange ? Math.min(s.processRange[1], P64) - s.processRange[0] : 1;
       // open cost scales with neither dump size nor process count (kernel discovery reads symbols/BTF)
-      sec = openMs / 1000 + ((extractPerProc.get(s.table) ?? 0) * (isProcessKeyed(s.table) ? n : 1)) / 1000;
+      sec = shardOpenMs / 1000 + ((extractPerProc.get(s.table) ?? 0) * (isProcessKeyed(s.table) ? n : 1)) / 1000;
       const getsPerShard = per.find((p) => p.s.kind === 'table' && p.s.table === s.table)?.gets ?? 0;
       bigGets += getsPerShard * (isProcessKeyed(s.table) ? Math.max(1, n / Math.max(1, procs)) : 1);
     }
@@ -127,7 +131,7 @@ async function main() {
   }
   const gbS = lambdaS * memGB;
   const cost = { lambda: gbS * 0.0000166667, requests: big.length * 0.0000002 + (big.length * 4 * 0.000025), s3: bigGets * 0.0000004 };
-  console.log(`\n64 GiB extrapolation (assumptions: ${P64} processes, per-process extraction time as measured, engine open ${openMs.toFixed(0)} ms per shard, S3 ${s3MBps} MB/s per stream, ${memGB} GB shard Lambdas):`);
+  console.log(`\n64 GiB extrapolation (assumptions: ${P64} processes, per-process extraction time as measured, probe open ${openMs.toFixed(0)} ms once, hinted shard open ${shardOpenMs.toFixed(0)} ms each, S3 ${s3MBps} MB/s per stream, ${memGB} GB shard Lambdas):`);
   console.log(`  plan: ${big.length} shards`, summarizePlan(big));
   console.log(`  longest shard ≈ ${maxShardS.toFixed(0)} s (Lambda limit 900 s); total ≈ ${(lambdaS / 60).toFixed(1)} Lambda-minutes = ${gbS.toFixed(0)} GB-s`);
   console.log(`  ≈ ${bigGets.toFixed(0)} S3 GETs; cost ≈ $${cost.lambda.toFixed(3)} Lambda + $${cost.requests.toFixed(4)} invocations/state transitions + $${cost.s3.toFixed(4)} S3 GETs`);
