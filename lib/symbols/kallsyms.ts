@@ -57,6 +57,22 @@ export class SymbolTable {
     if (best < 0) return null;
     return { symbol: a[best], offset: addr - a[best].addr };
   }
+  /** Address of the first symbol above `addr` (the end of the object at `addr`), or null. */
+  nextAfter(addr: bigint): bigint | null {
+    const a = this.sorted;
+    let lo = 0;
+    let hi = a.length - 1;
+    let best: bigint | null = null;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (a[mid].addr > addr) {
+        best = a[mid].addr;
+        hi = mid - 1;
+      } else lo = mid + 1;
+    }
+    return best;
+  }
+
   get size(): number {
     return this.symbols.length;
   }

@@ -26,8 +26,7 @@ export interface SwitchTarget {
 export function functionBounds(syms: SymbolTable, name: string): [bigint, number] | null {
   const start = syms.get(name);
   if (start === undefined) return null;
-  let next: bigint | null = null;
-  for (const s of syms.symbols) if (s.addr > start && (next === null || s.addr < next)) next = s.addr;
+  const next = syms.nextAfter(start);
   if (next === null) return null;
   const len = Number(next - start);
   return len > 0 && len <= MAX_FUNCTION ? [start, len] : null;

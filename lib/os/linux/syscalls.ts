@@ -24,7 +24,7 @@ export function syscallRows(ctx: LinuxContext): Row<'syscall'>[] {
     if (base === undefined) continue;
     // the table's length is the distance to the next symbol (its array size), bounded
     let n = MAX_ENTRIES;
-    const after = nextSymbolAfter(ctx, base);
+    const after = syms.nextAfter(base);
     if (after !== null) n = Math.min(MAX_ENTRIES, Number((after - base) / 8n));
     const raw = space.read(base, n * 8);
     if (!raw) {
@@ -81,10 +81,4 @@ function switchRows(ctx: LinuxContext, table: Row<'syscall'>[], stext: bigint, e
     out.push({ table_name: 'x64_sys_call', index: -1, handler: t.target, symbol: res ? `${res.symbol.name}+0x${res.offset.toString(16)}` : null, module: inText ? 'kernel' : null, hooked: true });
   }
   return out;
-}
-
-function nextSymbolAfter(ctx: LinuxContext, addr: bigint): bigint | null {
-  let best: bigint | null = null;
-  for (const s of ctx.k.syms.symbols) if (s.addr > addr && (best === null || s.addr < best)) best = s.addr;
-  return best;
 }
