@@ -29,6 +29,7 @@ export class LinuxContext {
   readonly warnings: string[];
   private _tasks: Task[] | null = null;
   private spaces = new Map<bigint, X86_64Space | null>();
+  private memos = new Map<string, unknown>();
 
   constructor(readonly k: LinuxKernel) {
     this.v = new KView(k.types, k.space);
@@ -51,6 +52,13 @@ export class LinuxContext {
       }
       throw e;
     }
+  }
+
+  /** Per-task results computed once and shared by every table that needs them (VMAs, fds). */
+  memo<T>(kind: string, t: Task, fn: () => T): T {
+    const key = `${kind}:${t.addr}`;
+    if (!this.memos.has(key)) this.memos.set(key, fn());
+    return this.memos.get(key) as T;
   }
 
   /** Thread-group leaders from init_task.tasks (the idle task itself excluded). */

@@ -25,7 +25,6 @@ export class LinuxEngine implements OsEngine {
     'process', 'thread', 'vma', 'loaded_library', 'open_file', 'env_var', 'kernel_module', 'socket', 'syscall', 'kernel_log', 'indicator',
   ];
   readonly ctx: LinuxContext;
-  private fdCache = new Map<bigint, OpenFd[]>();
 
   constructor(readonly k: LinuxKernel) {
     this.ctx = new LinuxContext(k);
@@ -64,12 +63,7 @@ export class LinuxEngine implements OsEngine {
   }
 
   private fds(t: Task): OpenFd[] {
-    let f = this.fdCache.get(t.addr);
-    if (!f) {
-      f = this.ctx.safe(`files of pid ${t.pid}`, () => openFds(this.ctx, t), []);
-      this.fdCache.set(t.addr, f);
-    }
-    return f;
+    return this.ctx.memo('fds', t, () => this.ctx.safe(`files of pid ${t.pid}`, () => openFds(this.ctx, t), []));
   }
 
   extract<T extends TableName>(table: T, opts: ExtractOptions = {}): Row<T>[] {
@@ -79,7 +73,7 @@ export class LinuxEngine implements OsEngine {
     let rows: unknown[];
     switch (table) {
       case 'process':
-        rows = processRows(ctx, tasks, (t) => ctx.safe('maps', () => vmasOf(ctx, t), []).some(isWxAnon));
+        rows = processRows(ctx, tasks, (t) => vmasOf(ctx, t).some(isWxAnon));
         break;
       case 'thread':
         rows = threadRows(ctx, tasks);

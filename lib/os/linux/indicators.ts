@@ -15,7 +15,7 @@ export function indicatorRows(ctx: LinuxContext, tasks: Task[]): Row<'indicator'
     const space = ctx.userSpace(t);
     if (!space) continue;
     const c = new IndicatorCollector(space, t.tgid);
-    for (const vma of ctx.safe(`maps of pid ${t.pid}`, () => vmasOf(ctx, t), [])) {
+    for (const vma of vmasOf(ctx, t)) {
       if ((vma.flags & (VM_READ | VM_WRITE)) !== (VM_READ | VM_WRITE)) continue;
       const region = vma.file ? ctx.safe('vma path', () => ctx.paths.fromPathStruct(vma.file + BigInt(ctx.v.off('file', 'f_path'))).path, null) : null;
       c.scanRegion(vma.start, vma.end, region ?? kindOf(vma.start, t, ctx));

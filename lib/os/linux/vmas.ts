@@ -90,8 +90,12 @@ function listVmaPointers(ctx: LinuxContext, mm: bigint): bigint[] {
   return out;
 }
 
-/** The VMAs of a task's mm, sorted by start, validated and de-duplicated. */
+/** The VMAs of a task's mm, sorted by start, validated and de-duplicated (computed once per task). */
 export function vmasOf(ctx: LinuxContext, t: Task): Vma[] {
+  return ctx.memo('vmas', t, () => ctx.safe(`maps of pid ${t.pid}`, () => readVmas(ctx, t), []));
+}
+
+function readVmas(ctx: LinuxContext, t: Task): Vma[] {
   if (t.mm === 0n) return [];
   const v = ctx.v;
   const ptrs = v.has('mm_struct', 'mm_mt') ? mapleVmaPointers(ctx, t.mm) : listVmaPointers(ctx, t.mm);
@@ -143,7 +147,7 @@ export function vmaRows(ctx: LinuxContext, tasks: Task[]): Row<'vma'>[] {
   const out: Row<'vma'>[] = [];
   for (const t of tasks) {
     if (ctx.isKernelThread(t)) continue;
-    const vmas = ctx.safe(`maps of pid ${t.pid}`, () => vmasOf(ctx, t), []);
+    const vmas = vmasOf(ctx, t);
     const mm: MmBounds | null = ctx.safe('mm bounds', () => ({
       startBrk: v.p(t.mm, 'mm_struct', 'start_brk'),
       brk: v.p(t.mm, 'mm_struct', 'brk'),
