@@ -141,6 +141,12 @@ export const tables = {
     facility: col.int32('syslog facility'),
     message: col.string('message text'),
   }),
+  shell_history: table('shell_history', 'Shell command history recovered from shell process memory (bash HIST_ENTRY records).', 'linux', {
+    process_id: processId('the shell process'),
+    command: col.string('the command line as typed'),
+    timestamp: col.timestamp('when it was entered (bash history timestamp)', { nullable: true }),
+    entry_address: col.address('address of the HIST_ENTRY record in the shell heap'),
+  }),
   indicator: table('indicator', 'Network indicators (IPs, domains, URLs) found in readable process memory.', 'both', {
     process_id: processId(),
     kind: col.string('ipv4, ipv6, domain, url'),
@@ -232,6 +238,7 @@ const processSubs: Record<string, SubObjectDef> = {
   env_object: { table: 'env_var', cardinality: 'many', join: byPid, doc: 'environment variables' },
   file_object: { table: 'open_file', cardinality: 'many', join: byPid, doc: 'open files' },
   indicator_object: { table: 'indicator', cardinality: 'many', join: byPid, doc: 'network indicators in process memory' },
+  history_object: { table: 'shell_history', cardinality: 'many', join: byPid, doc: 'shell command history (Linux bash)' },
 };
 const ownerProcess: SubObjectDef = {
   table: 'process',
@@ -310,6 +317,15 @@ export const objects: Record<string, ObjectDef> = {
     primary: 'log_object',
     subObjects: { log_object: { table: 'kernel_log', cardinality: 'one', join: [], doc: 'the log record' } },
     defaultColumns: ['log_object.sequence', 'log_object.timestamp_ns', 'log_object.level', 'log_object.message'],
+  },
+  history: {
+    doc: 'shell commands recovered from shell memory (Linux bash)',
+    primary: 'history_object',
+    subObjects: {
+      history_object: { table: 'shell_history', cardinality: 'one', join: [], doc: 'the history entry' },
+      process_object: ownerProcess,
+    },
+    defaultColumns: ['history_object.process_id', 'history_object.timestamp', 'history_object.command'],
   },
   indicator: {
     doc: 'network indicators found in process memory',

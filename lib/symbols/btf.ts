@@ -216,6 +216,21 @@ export class Btf implements TypeLayouts {
     }
   }
 
+  /**
+   * Offset of `member` inside the (first) anonymous struct that has it — for static variables whose
+   * type is an unnamed struct, e.g. `tk_core { seq; struct timekeeper timekeeper; }`.
+   */
+  anonMemberOffset(member: string): number | undefined {
+    for (const t of this.types) {
+      if (t.kind !== Kind.STRUCT || t.name) continue;
+      for (let i = 0; i < t.vlen; i++) {
+        const o = t.dataOff + i * 12;
+        if (this.str(this.blob.readUInt32LE(o)) === member) return Math.floor((t.kindFlag ? this.blob.readUInt32LE(o + 8) & 0xffffff : this.blob.readUInt32LE(o + 8)) / 8);
+      }
+    }
+    return undefined;
+  }
+
   /** Byte offset of a (possibly dotted) member; throws if absent. */
   offsetOf(struct: string, member: string): number {
     const f = this.layout(struct).fields.get(member);

@@ -230,6 +230,10 @@ export function devRows(): Rows {
       message: m ? m[2] : line,
     });
   });
+  // bash history as ground truth recorded it (the shell's HIST_ENTRY records in memory)
+  for (const e of (hist as { entries: { timestamp: number; command: string }[] }).entries) {
+    rows.shell_history.push({ process_id: hist.pid, command: e.command, timestamp: new Date(e.timestamp * 1000), entry_address: nextAddr() });
+  }
   return rows;
 }
 

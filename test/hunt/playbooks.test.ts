@@ -58,6 +58,8 @@ function devExpected(): Record<string, string[]> {
     'linux-cwd-hidden-dir': pid('evil_miner', 'shell'),
     'linux-netcat-network': pid('nc_listener', 'nc_client'),
     cryptominer: pid('evil_miner'),
+    // the shell typed `cd /tmp/.hidden` and echoed the pool URL (ground truth shell_history)
+    'linux-history-suspicious-commands': pid('shell'),
     'mining-pool-url-in-memory': pid('evil_miner', 'shell'),
     // README: ":::8080 LISTEN (pids 115)" and the nc pair on 127.0.0.1:4444
     'listener-unusual-port': [`${gtPid('httpd')}:8080`],

@@ -68,6 +68,8 @@ maybe('hunt on the real dev dump (memory.kdump)', () => {
       'linux-cwd-hidden-dir': pid('evil_miner', 'shell'),
       'linux-netcat-network': pid('nc_listener', 'nc_client'),
       cryptominer: pid('evil_miner'),
+      // the shell typed `cd /tmp/.hidden` and echoed the pool URL (ground truth shell_history)
+      'linux-history-suspicious-commands': pid('shell'),
       'listener-unusual-port': [`${gtPid('httpd')}:8080`],
       'suspicious-port-connection': [`${gtPid('nc_client')}:40358`, `${gtPid('nc_listener')}:4444`].sort(),
     });

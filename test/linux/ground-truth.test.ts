@@ -165,6 +165,29 @@ describe.each(cases)('Linux %s %s vs ground truth', (kernel, file) => {
     expect(x64.find((r) => r.index === 0)?.symbol).toBe('__x64_sys_read');
   });
 
+  test('bash history recovered from the shell heap equals the history bash wrote, with timestamps', () => {
+    const h = gt.shell_history as { pid: number; entries: { timestamp: number; command: string }[] };
+    const rows = eng.extract('shell_history');
+    expect(rows.map((r) => [r.process_id, r.timestamp!.getTime() / 1000, r.command])).toEqual(h.entries.map((e) => [h.pid, e.timestamp, e.command]));
+  });
+
+  test('wall-clock start times: the shell started before its first history entry, within the run', () => {
+    const h = gt.shell_history as { pid: number; entries: { timestamp: number }[] };
+    const procs = eng.extract('process');
+    const shell = procs.find((p) => p.process_id === h.pid)!;
+    const first = h.entries[0].timestamp * 1000;
+    const started = shell.create_time!.getTime();
+    expect(started).toBeLessThanOrEqual(first);
+    // the whole scenario ran within a minute of boot (uptime at capture is in ground truth)
+    const boot = new Date(eng.info().boot_time as string).getTime();
+    expect(first - boot).toBeLessThan(Number(String(gt.kernel.uptime_at_capture).split(' ')[0]) * 1000);
+    // every process started after boot and before the dump (taken seconds after the capture)
+    for (const p of procs) {
+      expect(p.create_time!.getTime()).toBeGreaterThanOrEqual(boot - 1);
+      expect(p.create_time!.getTime()).toBeLessThan(boot + 120_000);
+    }
+  });
+
   test('kernel log equals dmesg, newest record included', () => {
     const rows = eng.extract('kernel_log');
     const want = gt.raw.dmesg.split('\n').filter((l) => l.length);

@@ -13,6 +13,7 @@ import { moduleRows } from './modules';
 import { syscallRows } from './syscalls';
 import { dmesgRows } from './dmesg';
 import { indicatorRows } from './indicators';
+import { shellHistoryRows } from './shell-history';
 import { hex } from '../../util/hex';
 import { findVmcoreInfo } from '../../symbols/vmcoreinfo';
 import { scanRam } from '../../image/physical';
@@ -22,7 +23,7 @@ const BANNER = Buffer.from('Linux version ');
 export class LinuxEngine implements OsEngine {
   readonly os = 'linux' as const;
   readonly tables: readonly TableName[] = [
-    'process', 'thread', 'vma', 'loaded_library', 'open_file', 'env_var', 'kernel_module', 'socket', 'syscall', 'kernel_log', 'indicator',
+    'process', 'thread', 'vma', 'loaded_library', 'open_file', 'env_var', 'kernel_module', 'socket', 'syscall', 'kernel_log', 'indicator', 'shell_history',
   ];
   readonly ctx: LinuxContext;
 
@@ -47,6 +48,7 @@ export class LinuxEngine implements OsEngine {
       dtb: hex(k.dtb),
       paging: k.la57 ? '5-level' : '4-level',
       page_offset_base: hex(k.pageOffsetBase),
+      boot_time: k.bootTimeNs === null ? 'unknown' : new Date(Number(k.bootTimeNs / 1_000_000n)).toISOString(),
       symbols: k.syms.size,
       layout_types: k.types.count,
     };
@@ -95,6 +97,9 @@ export class LinuxEngine implements OsEngine {
         break;
       case 'indicator':
         rows = indicatorRows(ctx, user);
+        break;
+      case 'shell_history':
+        rows = shellHistoryRows(ctx, user);
         break;
       case 'kernel_module':
         rows = opts.processRange && opts.processRange[0] > 0 ? [] : moduleRows(ctx);

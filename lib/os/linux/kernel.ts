@@ -32,6 +32,8 @@ export interface LinuxKernel {
   /** struct layouts: the kernel's BTF, or an ISF file when BTF is absent */
   types: TypeLayouts;
   vmcoreinfo: VmcoreInfo | null;
+  /** wall-clock time of boot in ns since the epoch (timekeeper), or null when not derivable */
+  bootTimeNs: bigint | null;
   /** where each piece of the profile came from, for `memq info` */
   sources: Record<string, string>;
   warnings: string[];
@@ -89,8 +91,30 @@ export function discoverLinux(mem: PhysicalMemory, opts: DiscoverOptions = {}): 
     if (b) banner = b.toString('latin1', 0, Math.max(0, b.indexOf(0))).trim();
   }
   const release = vmci?.osrelease ?? banner?.match(/^Linux version (\S+)/)?.[1] ?? 'unknown';
+  const bootTimeNs = bootTime(space, syms, types);
   opts.progress?.('discover', 4, 4);
-  return { mem, space, release, banner, kaslrShift, physBase, dtb, la57, pageOffsetBase, syms, types, vmcoreinfo: vmci, sources, warnings };
+  return { mem, space, release, banner, kaslrShift, physBase, dtb, la57, pageOffsetBase, syms, types, vmcoreinfo: vmci, bootTimeNs, sources, warnings };
+}
+
+/**
+ * Boot time on the wall clock: CLOCK_REALTIME − CLOCK_BOOTTIME = −(wall_to_monotonic + offs_boot),
+ * read from the timekeeper inside tk_core (an unnamed struct: its member offset comes from BTF).
+ */
+function bootTime(space: X86_64Space, syms: SymbolTable, types: TypeLayouts): bigint | null {
+  const tk = syms.get('tk_core');
+  const inner = types instanceof Btf ? types.anonMemberOffset('timekeeper') : undefined;
+  const wtm = types.member('timekeeper', 'wall_to_monotonic');
+  const offsBoot = types.member('timekeeper', 'offs_boot');
+  const tvSec = types.member('timespec64', 'tv_sec');
+  const tvNsec = types.member('timespec64', 'tv_nsec');
+  if (tk === undefined || inner === undefined || !wtm || !offsBoot || !tvSec || !tvNsec) return null;
+  const base = tk + BigInt(inner);
+  const w = space.read(base + BigInt(wtm.offset), 16);
+  const ob = space.read(base + BigInt(offsBoot.offset), 8);
+  if (!w || !ob) return null;
+  const ns = -(w.readBigInt64LE(tvSec.offset) * 1_000_000_000n + w.readBigInt64LE(tvNsec.offset) + ob.readBigInt64LE(0));
+  // sanity: between 2000 and 2200
+  return ns > 946684800n * 1_000_000_000n && ns < 7258118400n * 1_000_000_000n ? ns : null;
 }
 
 interface BaseProfile {

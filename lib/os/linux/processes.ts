@@ -91,6 +91,13 @@ function startNs(v: KView, t: bigint): number | null {
   return null;
 }
 
+/** Boot-relative ns → wall-clock Date (null when boot time is unknown). */
+function wallClock(ctx: LinuxContext, ns: number | null): Date | null {
+  const boot = ctx.k.bootTimeNs;
+  if (boot === null || ns === null) return null;
+  return new Date(Number((boot + BigInt(ns)) / 1_000_000n));
+}
+
 /** Threads of a thread group via signal->thread_head / task->thread_node. */
 export function threadsOf(ctx: LinuxContext, t: Task): bigint[] {
   const v = ctx.v;
@@ -148,7 +155,7 @@ export function processRows(ctx: LinuxContext, tasks: Task[], wx: (t: Task) => b
         euid: ids.euid,
         state: taskStateLetter(v, t.addr),
         start_time_ns: startNs(v, t.addr),
-        create_time: null,
+        create_time: wallClock(ctx, startNs(v, t.addr)),
         exit_time: null,
         is_kernel_thread: kthread,
         thread_count: nthreads,
@@ -180,7 +187,7 @@ export function threadRows(ctx: LinuxContext, tasks: Task[]): Row<'thread'>[] {
         name: commOf(v, th),
         state: taskStateLetter(v, th),
         start_address: null,
-        create_time: null,
+        create_time: wallClock(ctx, startNs(v, th)),
         object_address: th,
       }), null);
       if (row) out.push(row);
