@@ -173,7 +173,7 @@ export function devRows(): Rows {
     if (ip) rows.indicator.push({ process_id: pid, kind: 'ipv4', value: ip, address: at + 14n, region: null });
   };
   for (const p of gt.processes) for (const u of urlsIn(p.cmdline.join(' '))) indicator(p.pid, u);
-  const hist = gt.shell_history as { pid: number; entries: { command: string }[] };
+  const hist = gt.shell_history as { pid: number; entries: { timestamp: number; command: string }[] };
   for (const e of hist.entries) for (const u of urlsIn(e.command)) indicator(hist.pid, u);
 
   const net = gt.net as Record<string, GtSock[]>;
@@ -231,7 +231,7 @@ export function devRows(): Rows {
     });
   });
   // bash history as ground truth recorded it (the shell's HIST_ENTRY records in memory)
-  for (const e of (hist as { entries: { timestamp: number; command: string }[] }).entries) {
+  for (const e of hist.entries) {
     rows.shell_history.push({ process_id: hist.pid, command: e.command, timestamp: new Date(e.timestamp * 1000), entry_address: nextAddr() });
   }
   return rows;
