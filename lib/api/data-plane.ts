@@ -12,6 +12,22 @@ export interface UploadTarget {
   headers?: Record<string, string>;
   /** true when the bytes go through this API (local), false for direct-to-storage uploads */
   via_api: boolean;
+  /** too large for one PUT: create a multipart upload (POST `url` = /snapshots/{id}/multipart) instead */
+  multipart?: boolean;
+}
+
+/** A direct-to-storage multipart upload (cloud, dumps over 5 GiB) and presigned URLs for a range of its parts. */
+export interface MultipartUpload {
+  upload_id: string;
+  part_size: number;
+  /** parts the whole dump needs (numbered 1…part_count) */
+  part_count: number;
+  parts: { part_number: number; url: string; offset: number; length: number }[];
+}
+
+export interface PartRange {
+  first_part: number;
+  part_count: number;
 }
 
 export interface Page {
@@ -93,6 +109,24 @@ export interface HuntResult {
   by_tactic?: TacticGroup[];
 }
 
+export interface HuntSelection {
+  playbook_ids?: string[];
+  tactic?: string;
+}
+
+/** A hunt runs as a job: POST /hunts starts it, GET /hunts/{id} reports progress and, when done, the result. */
+export interface HuntJob {
+  id: string;
+  owner_id: string;
+  status: 'running' | 'done' | 'failed';
+  snapshot_ids: string[];
+  /** playbook queries (cloud) or playbooks (local) finished so far, of total */
+  progress: { done: number; total: number };
+  error: string | null;
+  elapsed_ms: number | null;
+  result: HuntResult | null;
+}
+
 export interface DataPlane {
   uploadTarget(snap: Snapshot): Promise<UploadTarget>;
   /** Streams dump bytes into storage (local uploads). Returns the stored size. */
@@ -105,7 +139,15 @@ export interface DataPlane {
   queryPage(jobId: string, ownerId: string, offset: number, limit: number): Promise<{ job: QueryJob; page: Page | null }>;
   ioc(snaps: Snapshot[], values: string[], limit: number): Promise<IocHit[]>;
   playbooks(): Promise<PlaybookInfo[]>;
-  hunt(snaps: Snapshot[], opts: { playbook_ids?: string[]; tactic?: string }): Promise<HuntResult>;
+  /** Starts a hunt over authorized snapshots and returns at once (never runs the hunt inside the request). */
+  startHunt(snaps: Snapshot[], opts: HuntSelection, ownerId: string): Promise<HuntJob>;
+  /** Progress of a hunt job (advancing it, in the cloud); another owner's job is "not found". */
+  huntStatus(jobId: string, ownerId: string): Promise<HuntJob>;
+  /** Multipart upload of a large dump straight to storage (cloud); the local plane refuses (streamed uploads). */
+  createMultipart(snap: Snapshot, range: PartRange): Promise<MultipartUpload>;
+  multipartParts(snap: Snapshot, uploadId: string, range: PartRange): Promise<MultipartUpload>;
+  completeMultipart(snap: Snapshot, uploadId: string, parts: { part_number: number; etag: string }[]): Promise<void>;
+  abortMultipart(snap: Snapshot, uploadId: string): Promise<void>;
   deleteData(snap: Snapshot): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,15 +1,16 @@
 // Playbook hunts and IOC searches for the local data plane, over the store's DuckDB views. Hunts use
 // the hunt layer's loader and runner (lib/hunt) with a query executor scoped to the chosen snapshots;
-// results are regrouped per snapshot for the API. IOC search is lib/ioc's, scoped the same way.
+// results are regrouped per snapshot for the API (huntResultOf, shared with the cloud data plane).
+// IOC search is lib/ioc's, scoped the same way.
 import { runQuery } from '../engine';
 import { searchIocs } from '../ioc/search';
 import { localSqlExecutor } from '../ioc/local';
 import type { LocalStore, SnapshotRef } from '../store/store';
 import { loadPlaybooks as loadBundled } from '../hunt/loader';
-import { runHunt, type QueryRows } from '../hunt/runner';
+import { runHunt, type HuntReport, type QueryRows } from '../hunt/runner';
 import { technique, techniqueLabel } from '../hunt/attack';
 import type { Playbook } from '../hunt/playbook';
-import type { HuntResult, IocHit, PlaybookInfo } from './data-plane';
+import type { HuntResult, HuntSelection, IocHit, PlaybookInfo } from './data-plane';
 import { jsonValue } from './values';
 
 export interface ScopedSnapshot {
@@ -47,11 +48,16 @@ async function execScoped(store: LocalStore, snaps: ScopedSnapshot[], text: stri
   return { columns: r.columns.map((c) => c.name), rows: r.rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, jsonValue(v)]))) };
 }
 
-export async function huntOver(store: LocalStore, snaps: ScopedSnapshot[], opts: { playbook_ids?: string[]; tactic?: string }): Promise<HuntResult> {
+/** The bundled playbooks a hunt request selects (by id and/or ATT&CK tactic shortname). */
+export function selectHuntPlaybooks(opts: HuntSelection): Playbook[] {
   let pbs = bundled();
   if (opts.playbook_ids) pbs = pbs.filter((p) => opts.playbook_ids!.includes(p.id));
   if (opts.tactic) pbs = pbs.filter((p) => techniquesOf(p).some((t) => t.tactics.includes(opts.tactic!)));
-  const report = await runHunt((q) => execScoped(store, snaps, q), pbs, { maxRowsPerQuery: 1000 });
+  return pbs;
+}
+
+/** The hunt runner's report as the API returns it: hits per playbook query and snapshot, grouped by tactic. */
+export function huntResultOf(report: HuntReport, pbs: readonly Playbook[]): HuntResult {
   const out: HuntResult = { playbooks_run: report.playbooks_run, hits: [], errors: [], by_tactic: report.by_tactic };
   const pbById = new Map(pbs.map((p) => [p.id, p]));
   for (const r of report.results) {
@@ -69,6 +75,12 @@ export async function huntOver(store: LocalStore, snaps: ScopedSnapshot[], opts:
     }
   }
   return out;
+}
+
+export async function huntOver(store: LocalStore, snaps: ScopedSnapshot[], opts: HuntSelection, onProgress?: (done: number, total: number) => void): Promise<HuntResult> {
+  const pbs = selectHuntPlaybooks(opts);
+  const report = await runHunt((q) => execScoped(store, snaps, q), pbs, { maxRowsPerQuery: 1000, onPlaybook: onProgress && ((done, total) => onProgress(done, total)) });
+  return huntResultOf(report, pbs);
 }
 
 /** IOC search (lib/ioc) over the chosen snapshots; hits name snapshot, table, column and row locators. */

@@ -13,10 +13,10 @@ import { openLocalStore, tableFileRelative, type LocalStore, type SnapshotRef } 
 import { removeSnapshot } from '../store/add';
 import { PlatformError } from '../platform/errors';
 import { newId, type Snapshot } from '../platform/model';
-import type { BrowseOptions, DataPlane, HuntResult, IocHit, Page, PlaybookInfo, QueryCheck, QueryJob, UploadTarget } from './data-plane';
+import type { BrowseOptions, DataPlane, HuntJob, HuntSelection, IocHit, MultipartUpload, Page, PlaybookInfo, QueryCheck, QueryJob, UploadTarget } from './data-plane';
 import { API_PREFIX } from './http';
 import { jsonValue } from './values';
-import { huntOver, iocOver, loadPlaybooks } from './hunt-bridge';
+import { huntOver, iocOver, loadPlaybooks, selectHuntPlaybooks } from './hunt-bridge';
 
 /** Limits that keep one server healthy on hostile input and heavy use. */
 const LIMITS = {
@@ -45,6 +45,9 @@ export class LocalDataPlane implements DataPlane {
   readonly store: LocalStore;
   private readonly uploads: string;
   private readonly jobs = new Map<string, Job>();
+  private readonly hunts = new Map<string, HuntJob & { finished_at: number }>();
+  /** background hunts, awaited on close */
+  private readonly running = new Set<Promise<void>>();
   private readonly children = new Set<ChildProcess>();
   private queue: Promise<void> = Promise.resolve();
   private browseDb?: Promise<DuckDBConnection>;
@@ -274,8 +277,68 @@ export class LocalDataPlane implements DataPlane {
     return loadPlaybooks();
   }
 
-  async hunt(snaps: Snapshot[], opts: { playbook_ids?: string[]; tactic?: string }): Promise<HuntResult> {
-    return huntOver(this.store, snaps.map((s) => ({ id: s.id, ref: refOf(s) })), opts);
+  async startHunt(snaps: Snapshot[], opts: HuntSelection, ownerId: string): Promise<HuntJob> {
+    const now = Date.now();
+    for (const [id, h] of this.hunts) if (h.status !== 'running' && now - h.finished_at > LIMITS.jobTtlMs) this.hunts.delete(id);
+    if ([...this.hunts.values()].filter((h) => h.status === 'running').length >= LIMITS.maxJobs) throw new PlatformError(503, 'too many hunts running; try again shortly');
+    const job: HuntJob & { finished_at: number } = {
+      id: newId('hunt'),
+      owner_id: ownerId,
+      status: 'running',
+      snapshot_ids: snaps.map((s) => s.id),
+      progress: { done: 0, total: selectHuntPlaybooks(opts).length },
+      error: null,
+      elapsed_ms: null,
+      result: null,
+      finished_at: 0,
+    };
+    this.hunts.set(job.id, job);
+    const t0 = performance.now();
+    // runs in the background (DuckDB in this process); the request answers with the job at once
+    const run = (async () => {
+      try {
+        job.result = await huntOver(this.store, snaps.map((s) => ({ id: s.id, ref: refOf(s) })), opts, (done, total) => (job.progress = { done, total }));
+        job.status = 'done';
+      } catch (e) {
+        job.status = 'failed';
+        job.error = (e as Error).message.split('\n')[0]!.slice(0, 1000);
+      } finally {
+        job.elapsed_ms = Math.round(performance.now() - t0);
+        job.finished_at = Date.now();
+      }
+    })();
+    this.running.add(run);
+    void run.finally(() => this.running.delete(run));
+    return this.publicHunt(job);
+  }
+
+  private publicHunt(j: HuntJob & { finished_at: number }): HuntJob {
+    const { finished_at: _f, ...pub } = j;
+    return { ...pub, progress: { ...pub.progress } };
+  }
+
+  async huntStatus(jobId: string, ownerId: string): Promise<HuntJob> {
+    const j = this.hunts.get(jobId);
+    // another user's hunt is reported exactly like a missing one
+    if (!j || j.owner_id !== ownerId) throw new PlatformError(404, 'hunt not found (results expire after an hour)');
+    return this.publicHunt(j);
+  }
+
+  // Dumps reach this server as one stream (no 5 GiB single-PUT limit), so there is no multipart upload.
+  private noMultipart(snap: Snapshot): never {
+    throw new PlatformError(409, `multipart uploads are for cloud storage; here stream the dump with PUT ${API_PREFIX}/snapshots/${snap.id}/content`);
+  }
+  async createMultipart(snap: Snapshot): Promise<MultipartUpload> {
+    this.noMultipart(snap);
+  }
+  async multipartParts(snap: Snapshot): Promise<MultipartUpload> {
+    this.noMultipart(snap);
+  }
+  async completeMultipart(snap: Snapshot): Promise<void> {
+    this.noMultipart(snap);
+  }
+  async abortMultipart(snap: Snapshot): Promise<void> {
+    this.noMultipart(snap);
   }
 
   async deleteData(snap: Snapshot): Promise<void> {
@@ -286,6 +349,7 @@ export class LocalDataPlane implements DataPlane {
   async close(): Promise<void> {
     for (const c of this.children) c.kill('SIGKILL');
     await this.queue;
+    await Promise.all(this.running);
     this.store.close();
     if (this.browseDb) (await this.browseDb).closeSync();
     this.browseInstance?.closeSync();

@@ -72,12 +72,52 @@ const QueryJobOut = z.object({
 });
 const Technique = z.object({ id: z.string(), name: z.string(), tactics: z.array(z.string()) });
 const ProjectOut = Project.extend({ role: Role.nullable() });
+const HuntResultOut = z.object({
+  playbooks_run: z.number(),
+  hits: z.array(z.object({ playbook_id: z.string(), title: z.string(), severity: z.string(), techniques: z.array(Technique), snapshot_id: z.string(), columns: z.array(z.string()), rows: z.array(z.array(z.unknown())) })),
+  errors: z.array(z.object({ playbook_id: z.string(), message: z.string() })),
+  by_tactic: z
+    .array(
+      z.object({
+        id: z.string(),
+        shortname: z.string(),
+        name: z.string(),
+        techniques: z.array(z.object({ id: z.string(), name: z.string(), playbooks: z.array(z.object({ id: z.string(), title: z.string(), severity: z.string(), count: z.number() })) })),
+      }),
+    )
+    .optional(),
+});
+const HuntJobOut = z.object({
+  id: z.string(),
+  owner_id: z.string(),
+  status: z.enum(['running', 'done', 'failed']),
+  snapshot_ids: z.array(z.string()),
+  progress: z.object({ done: z.number(), total: z.number() }),
+  error: z.string().nullable(),
+  elapsed_ms: z.number().nullable(),
+  result: HuntResultOut.nullable(),
+});
+const UploadId = z.string().min(1).max(1024);
+const PartRange = { first_part: z.coerce.number().int().min(1).max(10_000).default(1), part_count: z.coerce.number().int().min(1).max(1000).default(100) };
+const MultipartOut = z.object({
+  upload_id: z.string(),
+  part_size: z.number(),
+  part_count: z.number(),
+  parts: z.array(z.object({ part_number: z.number(), url: z.string(), offset: z.number(), length: z.number() })),
+});
 
 /** The project an audit event about a scoped action belongs to: the scope's, or the one all snapshots share. */
 function scopeProject(scope: z.infer<typeof Scope>, snaps: { project_id: string }[]): string | null {
   if (scope.project_id) return scope.project_id;
   const ps = new Set(snaps.map((s) => s.project_id));
   return ps.size === 1 ? [...ps][0]! : null;
+}
+
+/** A snapshot the caller may update that still waits for its dump. */
+async function uploadingSnapshot(p: Platform, s: Subject, id: string) {
+  const snap = await p.getSnapshot(s, id, 'update');
+  if (snap.status !== 'uploading') throw new PlatformError(409, `snapshot is ${snap.status}, not waiting for an upload`);
+  return snap;
 }
 
 async function readableScope(p: Platform, s: Subject, scope: z.infer<typeof Scope>) {
@@ -226,7 +266,7 @@ export const routes: RouteDef[] = [
       project_id: Id, machine_id: Id.optional(), machine_name: z.string().min(1).max(200).optional(), name: z.string().min(1).max(200).optional(),
       dump_name: z.string().min(1).max(500), size: z.number().int().min(1), classification: Tlp.optional(), tags: Tags.optional(),
     }),
-    response: z.object({ snapshot: Snapshot, upload: z.object({ method: z.enum(['PUT', 'POST']), url: z.string(), headers: z.record(z.string(), z.string()).optional(), via_api: z.boolean() }) }),
+    response: z.object({ snapshot: Snapshot, upload: z.object({ method: z.enum(['PUT', 'POST']), url: z.string(), headers: z.record(z.string(), z.string()).optional(), via_api: z.boolean(), multipart: z.boolean().optional() }) }),
     handler: async ({ deps, subject, body }) => {
       const snapshot = await deps.platform.createSnapshot(subject, body);
       return { snapshot, upload: await deps.data.uploadTarget(snapshot) };
@@ -261,6 +301,45 @@ export const routes: RouteDef[] = [
       const next = await deps.platform.updateSnapshotStatus(snap.id, { status: 'analyzing', progress: 0, stage: 'queued for analysis' });
       await deps.data.startAnalysis(next, async (patch) => void (await deps.platform.updateSnapshotStatus(snap.id, patch)));
       return next;
+    },
+  }),
+  // Dumps over 5 GiB (one presigned PUT's limit) go to storage in parts: create → PUT each part to its
+  // presigned URL (more URLs on request) → complete with the ETags (starts analysis) or abort.
+  route({
+    id: 'createMultipartUpload', method: 'POST', path: '/snapshots/{id}/multipart', summary: 'start a multipart upload of a large dump (cloud); presigned URLs for a range of parts', tag: 'snapshots', status: 201,
+    params: IdParam, body: z.object(PartRange), response: MultipartOut,
+    handler: async ({ deps, subject, params, body }) => {
+      const snap = await uploadingSnapshot(deps.platform, subject, params.id);
+      return deps.data.createMultipart(snap, body);
+    },
+  }),
+  route({
+    id: 'multipartParts', method: 'GET', path: '/snapshots/{id}/multipart/parts', summary: 'presigned URLs for more parts of a multipart upload', tag: 'snapshots',
+    params: IdParam, query: z.object({ upload_id: UploadId, ...PartRange }), response: MultipartOut,
+    handler: async ({ deps, subject, params, query }) => {
+      const snap = await uploadingSnapshot(deps.platform, subject, params.id);
+      return deps.data.multipartParts(snap, query.upload_id, { first_part: query.first_part, part_count: query.part_count });
+    },
+  }),
+  route({
+    id: 'completeMultipartUpload', method: 'POST', path: '/snapshots/{id}/multipart/complete', summary: 'finish a multipart upload with the parts\' ETags; starts analysis', tag: 'snapshots',
+    params: IdParam, body: z.object({ upload_id: UploadId, parts: z.array(z.object({ part_number: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(200) })).min(1).max(10_000) }),
+    response: Snapshot,
+    handler: async ({ deps, subject, params, body }) => {
+      const snap = await uploadingSnapshot(deps.platform, subject, params.id);
+      await deps.data.completeMultipart(snap, body.upload_id, body.parts);
+      const next = await deps.platform.updateSnapshotStatus(snap.id, { status: 'analyzing', progress: 0, stage: 'queued for analysis' });
+      await deps.data.startAnalysis(next, async (patch) => void (await deps.platform.updateSnapshotStatus(snap.id, patch)));
+      return next;
+    },
+  }),
+  route({
+    id: 'abortMultipartUpload', method: 'DELETE', path: '/snapshots/{id}/multipart', summary: 'abort a multipart upload (stored parts are discarded)', tag: 'snapshots',
+    params: IdParam, query: z.object({ upload_id: UploadId }), response: Ok,
+    handler: async ({ deps, subject, params, query }) => {
+      const snap = await uploadingSnapshot(deps.platform, subject, params.id);
+      await deps.data.abortMultipart(snap, query.upload_id);
+      return { ok: true as const };
     },
   }),
   route({
@@ -386,29 +465,20 @@ export const routes: RouteDef[] = [
     handler: async ({ deps }) => deps.data.playbooks(),
   }),
   route({
-    id: 'hunt', method: 'POST', path: '/hunts', summary: 'run playbooks over a scope; hits by tactic and technique', tag: 'hunt',
+    id: 'startHunt', method: 'POST', path: '/hunts', summary: 'start running playbooks over a scope (async: poll GET /hunts/{id})', tag: 'hunt', status: 202,
     body: z.object({ scope: Scope, playbook_ids: z.array(z.string()).max(1000).optional(), tactic: z.string().max(100).optional() }),
-    response: z.object({
-      playbooks_run: z.number(),
-      hits: z.array(z.object({ playbook_id: z.string(), title: z.string(), severity: z.string(), techniques: z.array(Technique), snapshot_id: z.string(), columns: z.array(z.string()), rows: z.array(z.array(z.unknown())) })),
-      errors: z.array(z.object({ playbook_id: z.string(), message: z.string() })),
-      by_tactic: z
-        .array(
-          z.object({
-            id: z.string(),
-            shortname: z.string(),
-            name: z.string(),
-            techniques: z.array(z.object({ id: z.string(), name: z.string(), playbooks: z.array(z.object({ id: z.string(), title: z.string(), severity: z.string(), count: z.number() })) })),
-          }),
-        )
-        .optional(),
-    }),
+    response: HuntJobOut,
     handler: async ({ deps, subject, body }) => {
       const snaps = await readableScope(deps.platform, subject, body.scope);
-      const r = await deps.data.hunt(snaps, { playbook_ids: body.playbook_ids, tactic: body.tactic });
-      await deps.platform.audit(subject.user, 'hunt.run', 'query', 'hunt', scopeProject(body.scope, snaps), { snapshots: snaps.map((s) => s.id), hits: r.hits.length });
-      return r;
+      const job = await deps.data.startHunt(snaps, { playbook_ids: body.playbook_ids, tactic: body.tactic }, subject.user.id);
+      await deps.platform.audit(subject.user, 'hunt.run', 'query', job.id, scopeProject(body.scope, snaps), { snapshots: snaps.map((s) => s.id), playbook_ids: body.playbook_ids, tactic: body.tactic });
+      return job;
     },
+  }),
+  route({
+    id: 'huntStatus', method: 'GET', path: '/hunts/{id}', summary: 'status and progress of a hunt; when done, hits by tactic and technique', tag: 'hunt', params: IdParam,
+    response: HuntJobOut,
+    handler: async ({ deps, subject, params }) => deps.data.huntStatus(params.id, subject.user.id),
   }),
 
   // ------------------------------------------------------------------ saved queries and result sets

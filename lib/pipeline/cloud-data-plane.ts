@@ -1,6 +1,7 @@
-// The cloud DataPlane behind lib/api's router in the API Lambda: presigned S3 uploads (the landing
-// event starts the pipeline), Athena for browsing, queries (asynchronous: start → poll → page, since
-// API Gateway gives up after 29 s), IOC search and playbook hunts, and S3/Glue cleanup on delete.
+// The cloud DataPlane behind lib/api's router in the API Lambda: presigned S3 uploads, single or
+// multipart (the landing event starts the pipeline), Athena for browsing, queries and playbook hunts
+// (both asynchronous jobs kept in the results bucket: start → poll → result, since API Gateway gives
+// up after 29 s), IOC search, and S3/Glue cleanup on delete.
 // Every query is scoped to the snapshots the router already authorized (partition-key equality), so
 // a route never reads another org's rows.
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -9,17 +10,19 @@ import { BatchDeletePartitionCommand, type GlueClient } from '@aws-sdk/client-gl
 import * as crypto from 'node:crypto';
 import { tables, tableNames, type ColumnDef, type TableName } from '../model';
 import { compileQuery, checkQueryText, QueryError } from '../query';
-import { athenaCell, athenaExecutor, athenaParameters, runWith } from '../engine';
+import { athenaCell, athenaParameters } from '../engine';
 import type { AthenaSdkPort } from '../engine/athena';
 import type { ColumnKind } from '../model';
 import { PlatformError } from '../platform/errors';
 import type { Snapshot } from '../platform/model';
-import type { BrowseOptions, DataPlane, HuntResult, IocHit, Page, PlaybookInfo, QueryCheck, QueryJob, UploadTarget } from '../api/data-plane';
-import { loadPlaybooks } from '../api/hunt-bridge';
+import type { BrowseOptions, DataPlane, HuntJob, HuntSelection, IocHit, MultipartUpload, Page, PartRange, PlaybookInfo, QueryCheck, QueryJob, UploadTarget } from '../api/data-plane';
+import { huntResultOf, loadPlaybooks, selectHuntPlaybooks } from '../api/hunt-bridge';
+import { jsonValue } from '../api/values';
 import { searchIocs } from '../ioc/search';
 import { runHunt } from '../hunt/runner';
-import { loadPlaybooks as loadBundled } from '../hunt/loader';
-import { technique, techniqueLabel } from '../hunt/attack';
+import { MemqError, isMemqError } from '../util/errors';
+import { abortMultipart, completeMultipart, createMultipartUpload, partSizeFor, presignParts } from './uploads';
+import { API_PREFIX } from '../api/http';
 import { DUMP_PREFIX, dumpKey, manifestKey, partitionPrefix, safeFileName } from './keys';
 
 export interface CloudDataPlaneOptions {
@@ -47,7 +50,26 @@ interface StoredJob extends QueryJob {
 const columnKinds = new Map<string, ColumnKind>();
 for (const t of tableNames) for (const [n, c] of Object.entries(tables[t].columns as Record<string, ColumnDef>)) if (!columnKinds.has(n)) columnKinds.set(n, c.kind);
 
+interface StoredHuntQuery {
+  text: string;
+  sql: string;
+  params: string[];
+  columns: { name: string; kind: ColumnKind }[];
+  execution_id: string | null;
+  state: 'pending' | 'running' | 'done' | 'failed';
+  error: string | null;
+  rows: Record<string, unknown>[];
+  count: number;
+}
+
+interface StoredHunt extends HuntJob {
+  started_at: number;
+  playbook_ids: string[];
+  queries: StoredHuntQuery[];
+}
+
 const jobKey = (id: string) => `jobs/${id}.json`;
+const huntKey = (id: string) => `hunts/${id}.json`;
 const rowsKey = (id: string) => `jobs/${id}.rows.json`;
 
 export class CloudDataPlane implements DataPlane {
@@ -58,9 +80,9 @@ export class CloudDataPlane implements DataPlane {
   async uploadTarget(snap: Snapshot): Promise<UploadTarget> {
     const max = this.o.maxSinglePutBytes ?? 5 * 1024 ** 3;
     if (snap.size > max) {
-      // a single presigned PUT carries ≤ 5 GiB; larger dumps go up with multipart (aws s3 cp, or the
-      // multipart helpers in lib/pipeline/uploads.ts) to the same key
-      throw new PlatformError(413, `dump of ${snap.size} bytes is over the single-upload limit (${max}); upload it with multipart to s3://${this.o.dumpsBucket}/${this.keyOf(snap)}`);
+      // a single presigned PUT carries ≤ 5 GiB; larger dumps go up in parts to the same key
+      partSizeFor(snap.size); // too large even for 10,000 parts: refused now, not after the first part
+      return { method: 'POST', url: `${API_PREFIX}/snapshots/${encodeURIComponent(snap.id)}/multipart`, via_api: false, multipart: true };
     }
     const url = await getSignedUrl(this.o.s3, new PutObjectCommand({ Bucket: this.o.dumpsBucket, Key: this.keyOf(snap), ContentLength: snap.size }), { expiresIn: 3600 });
     return { method: 'PUT', url, headers: { 'content-type': 'application/octet-stream' }, via_api: false };
@@ -198,62 +220,142 @@ export class CloudDataPlane implements DataPlane {
     return loadPlaybooks();
   }
 
-  async hunt(snaps: Snapshot[], opts: { playbook_ids?: string[]; tactic?: string }): Promise<HuntResult> {
-    const infos = await loadPlaybooks();
-    let pbs = loadBundled();
-    if (opts.playbook_ids) pbs = pbs.filter((p) => opts.playbook_ids!.includes(p.id));
-    if (opts.tactic) pbs = pbs.filter((p) => infos.find((i) => i.id === p.id)?.techniques.some((t) => t.tactics.includes(opts.tactic!)));
-    const executor = athenaExecutor(this.o.athena);
-    // playbooks of another OS than the snapshots' are skipped, as locally
+  // Hunts outlive any one Lambda invocation: POST starts the first playbook queries on Athena and
+  // stores the job (execution ids, per-query state) in the results bucket; each GET polls the running
+  // executions, keeps finished results, starts the next queries (a bounded number run at once) and,
+  // when every query is finished, builds the result with the same hunt runner as the CLI.
+  async startHunt(snaps: Snapshot[], opts: HuntSelection, ownerId: string): Promise<HuntJob> {
     const oses = new Set(snaps.map((x) => x.os).filter((x): x is 'linux' | 'windows' => x === 'linux' || x === 'windows'));
-    const platforms = oses.size ? oses : undefined;
-    pbs = pbs.filter((p) => !platforms || p.platform === 'both' || platforms.has(p.platform));
-    // Athena answers in seconds per query and the API must answer within 29 s: start every playbook
-    // query up front, a bounded number at a time, and let the (sequential) hunt runner read the results.
-    const run = async (q: string) => {
-      const r = await runWith(executor, q, this.scopeOf(snaps), { database: this.o.database, maxRows: 1000 });
-      return { columns: r.columns.map((c) => c.name), rows: r.rows };
-    };
-    const texts = [...new Set(pbs.flatMap((p) => p.queries.map((q) => q.query)))];
-    const pending = new Map<string, Promise<Awaited<ReturnType<typeof run>>>>();
-    let next = 0;
-    const worker = async () => {
-      while (next < texts.length) {
-        const t = texts[next++]!;
-        const pr = run(t);
-        pending.set(t, pr);
-        await pr.catch(() => undefined); // the runner sees the error when it asks for this query
+    // playbooks of another OS than the snapshots' are skipped, as locally
+    const pbs = selectHuntPlaybooks(opts).filter((p) => oses.size === 0 || p.platform === 'both' || oses.has(p.platform));
+    const queries: StoredHuntQuery[] = [];
+    for (const text of new Set(pbs.flatMap((p) => p.queries.map((q) => q.query)))) {
+      const q: StoredHuntQuery = { text, sql: '', params: [], columns: [], execution_id: null, state: 'pending', error: null, rows: [], count: 0 };
+      try {
+        const c = compileQuery(text, { dialect: 'athena', database: this.o.database, scope: this.scopeOf(snaps) });
+        Object.assign(q, { sql: c.sql, params: athenaParameters(c.params, c.paramKinds), columns: c.columns.map((x) => ({ name: x.name, kind: x.kind })) });
+      } catch (e) {
+        if (!(e instanceof QueryError)) throw e;
+        Object.assign(q, { state: 'failed', error: e.message });
       }
-    };
-    const pool = Promise.all(Array.from({ length: Math.min(this.o.huntConcurrency ?? 8, texts.length) }, worker));
-    const report = await runHunt(
-      async (q) => {
-        while (!pending.has(q) && next < texts.length) await new Promise((r) => setImmediate(r));
-        return (pending.get(q) ?? run(q)) as ReturnType<typeof run>;
-      },
-      pbs,
-      { maxRowsPerQuery: 1000, platforms },
-    );
-    await pool;
-    const out: HuntResult = { playbooks_run: report.playbooks_run, hits: [], errors: [] };
-    for (const r of report.results) {
-      const pb = pbs.find((p) => p.id === r.id)!;
-      const techniques = pb.attack.map((id) => {
-        const t = technique(id);
-        return { id: t.id, name: techniqueLabel(t), tactics: t.tactics.map((x) => x.shortname) };
-      });
-      for (const q of r.queries) {
-        if (q.error) out.errors.push({ playbook_id: r.id, message: q.error });
-        const bySnap = new Map<string, unknown[][]>();
-        for (const row of q.rows) {
-          const sid = String(row.snapshot);
-          if (!bySnap.has(sid)) bySnap.set(sid, []);
-          bySnap.get(sid)!.push(q.columns.map((c) => row[c]));
-        }
-        for (const [sid, rows] of bySnap) out.hits.push({ playbook_id: r.id, title: r.title, severity: r.severity, techniques, snapshot_id: sid, columns: q.columns, rows });
-      }
+      if (snaps.length === 0 && q.state === 'pending') q.state = 'done';
+      queries.push(q);
     }
-    return out;
+    const job: StoredHunt = {
+      id: `hunt_${crypto.randomBytes(12).toString('hex')}`,
+      owner_id: ownerId,
+      status: 'running',
+      snapshot_ids: snaps.map((s) => s.id),
+      progress: { done: 0, total: queries.length },
+      error: null,
+      elapsed_ms: null,
+      result: null,
+      started_at: Date.now(),
+      playbook_ids: pbs.map((p) => p.id),
+      queries,
+    };
+    await this.advanceHunt(job);
+    return this.publicHunt(job);
+  }
+
+  async huntStatus(jobId: string, ownerId: string): Promise<HuntJob> {
+    if (!/^hunt_[0-9a-f]{24}$/.test(jobId)) throw new PlatformError(404, 'hunt not found');
+    const job = await this.getJson<StoredHunt>(huntKey(jobId));
+    // another user's hunt is reported exactly like a missing one
+    if (!job || job.owner_id !== ownerId) throw new PlatformError(404, 'hunt not found (results expire after a week)');
+    if (job.status === 'running') await this.advanceHunt(job);
+    return this.publicHunt(job);
+  }
+
+  /** One bounded step of a hunt (a few Athena calls per running query), then the job is stored. */
+  private async advanceHunt(job: StoredHunt): Promise<void> {
+    const maxRows = 1000;
+    try {
+      await Promise.all(
+        job.queries
+          .filter((q) => q.state === 'running')
+          .map(async (q) => {
+            const st = await this.o.athena.state(q.execution_id!);
+            if (st.state === 'running') return;
+            if (st.state === 'failed') return void Object.assign(q, { state: 'failed', error: st.reason.slice(0, 1000) });
+            const { rows } = await this.o.athena.fetch(q.execution_id!, maxRows);
+            q.rows = rows.map((r) => Object.fromEntries(q.columns.map((c, i) => [c.name, jsonValue(athenaCell(r[i] ?? null, c.kind))])));
+            q.count = rows.length;
+            q.state = 'done';
+          }),
+      );
+      const free = (this.o.huntConcurrency ?? 8) - job.queries.filter((q) => q.state === 'running').length;
+      const next = job.queries.filter((q) => q.state === 'pending').slice(0, Math.max(0, free));
+      await Promise.all(
+        next.map(async (q) => {
+          try {
+            q.execution_id = await this.o.athena.start(q.sql, q.params);
+            q.state = 'running';
+          } catch (e) {
+            if (!isMemqError(e)) throw e;
+            Object.assign(q, { state: 'failed', error: e.message });
+          }
+        }),
+      );
+      job.progress = { done: job.queries.filter((q) => q.state === 'done' || q.state === 'failed').length, total: job.queries.length };
+      if (job.progress.done === job.progress.total) {
+        const byText = new Map(job.queries.map((q) => [q.text, q]));
+        const pbs = selectHuntPlaybooks({ playbook_ids: job.playbook_ids });
+        // the runner replays the stored outcomes: same per-query errors, distinct counts and tactic grouping as locally
+        const report = await runHunt(async (text) => {
+          const q = byText.get(text)!;
+          if (q.state === 'failed') throw new MemqError(q.error ?? 'query failed', 'E_ATHENA');
+          return { columns: q.columns.map((c) => c.name), rows: q.rows };
+        }, pbs, { maxRowsPerQuery: maxRows });
+        Object.assign(job, { status: 'done', result: huntResultOf(report, pbs), elapsed_ms: Date.now() - job.started_at });
+        for (const q of job.queries) q.rows = []; // the result holds them now
+      }
+    } catch (e) {
+      Object.assign(job, { status: 'failed', error: (e as Error).message.split('\n')[0]!.slice(0, 1000), elapsed_ms: Date.now() - job.started_at });
+    }
+    await this.putJson(huntKey(job.id), job);
+  }
+
+  private publicHunt(j: StoredHunt): HuntJob {
+    const { started_at: _s, playbook_ids: _p, queries: _q, ...pub } = j;
+    return pub;
+  }
+
+  // Multipart uploads of large dumps, to the same key as a single PUT (the landing event starts the pipeline).
+  async createMultipart(snap: Snapshot, range: PartRange): Promise<MultipartUpload> {
+    const m = await createMultipartUpload(this.o.s3, this.o.dumpsBucket, this.keyOf(snap), snap.size);
+    return this.multipartParts(snap, m.uploadId, range);
+  }
+
+  async multipartParts(snap: Snapshot, uploadId: string, range: PartRange): Promise<MultipartUpload> {
+    const partSize = partSizeFor(snap.size);
+    const parts = await presignParts(this.o.s3, this.o.dumpsBucket, this.keyOf(snap), uploadId, snap.size, range.first_part, range.part_count);
+    return {
+      upload_id: uploadId,
+      part_size: partSize,
+      part_count: Math.ceil(snap.size / partSize),
+      parts: parts.map((p) => ({ part_number: p.partNumber, url: p.url, offset: p.offset, length: p.length })),
+    };
+  }
+
+  async completeMultipart(snap: Snapshot, uploadId: string, parts: { part_number: number; etag: string }[]): Promise<void> {
+    await this.s3Call(() => completeMultipart(this.o.s3, this.o.dumpsBucket, this.keyOf(snap), uploadId, parts.map((p) => ({ partNumber: p.part_number, etag: p.etag }))));
+  }
+
+  async abortMultipart(snap: Snapshot, uploadId: string): Promise<void> {
+    await this.s3Call(() => abortMultipart(this.o.s3, this.o.dumpsBucket, this.keyOf(snap), uploadId));
+  }
+
+  /** S3's answers to a wrong upload id or parts are the client's mistake, not a server error. */
+  private async s3Call(f: () => Promise<void>): Promise<void> {
+    try {
+      await f();
+    } catch (e) {
+      const name = (e as Error).name;
+      if (name === 'NoSuchUpload') throw new PlatformError(404, 'no such multipart upload for this snapshot (completed, aborted or never created)');
+      if (name === 'InvalidPart' || name === 'InvalidPartOrder' || name === 'EntityTooSmall') throw new PlatformError(400, `multipart upload not completed: ${(e as Error).message}`);
+      throw e;
+    }
   }
 
   async deleteData(snap: Snapshot): Promise<void> {

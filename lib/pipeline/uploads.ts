@@ -28,18 +28,38 @@ export interface MultipartPlan {
   parts: { partNumber: number; url: string; offset: number; length: number }[];
 }
 
-export async function startMultipart(s3: S3Client, bucket: string, key: string, size: number, expiresIn = 6 * 3600): Promise<MultipartPlan> {
+/** Creates the multipart upload (no URLs yet): its id and the part size for a dump of `size` bytes. */
+export async function createMultipartUpload(s3: S3Client, bucket: string, key: string, size: number): Promise<{ uploadId: string; partSize: number; partCount: number }> {
   if (!Number.isSafeInteger(size) || size <= 0) throw new MemqError(`upload size must be a positive integer, got ${size}`, 'E_UPLOAD');
   const partSize = partSizeFor(size);
   const r = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: 'application/octet-stream' }));
   if (!r.UploadId) throw new MemqError('S3 returned no multipart upload id', 'E_UPLOAD');
+  return { uploadId: r.UploadId, partSize, partCount: Math.ceil(size / partSize) };
+}
+
+/**
+ * Presigned PUT URLs for parts first…first+count-1 (clamped to the dump's parts): a 64 GiB dump has
+ * ~1,000 parts and a 10,000-part answer would not fit an API Gateway response, so clients ask in ranges.
+ */
+export async function presignParts(
+  s3: S3Client, bucket: string, key: string, uploadId: string, size: number, first: number, count: number, expiresIn = 6 * 3600,
+): Promise<MultipartPlan['parts']> {
+  const partSize = partSizeFor(size);
+  const total = Math.ceil(size / partSize);
+  if (!Number.isSafeInteger(first) || first < 1 || first > total) throw new MemqError(`part ${first} is outside 1…${total} for a dump of ${size} bytes`, 'E_UPLOAD');
   const parts: MultipartPlan['parts'] = [];
-  for (let i = 0, off = 0; off < size; i++, off += partSize) {
-    const length = Math.min(partSize, size - off);
-    const url = await getSignedUrl(s3, new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: r.UploadId, PartNumber: i + 1, ContentLength: length }), { expiresIn });
-    parts.push({ partNumber: i + 1, url, offset: off, length });
+  for (let n = first; n < first + Math.max(0, Math.min(count, MAX_PARTS)) && n <= total; n++) {
+    const offset = (n - 1) * partSize;
+    const length = Math.min(partSize, size - offset);
+    const url = await getSignedUrl(s3, new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: n, ContentLength: length }), { expiresIn });
+    parts.push({ partNumber: n, url, offset, length });
   }
-  return { uploadId: r.UploadId, partSize, parts };
+  return parts;
+}
+
+export async function startMultipart(s3: S3Client, bucket: string, key: string, size: number, expiresIn = 6 * 3600): Promise<MultipartPlan> {
+  const { uploadId, partSize, partCount } = await createMultipartUpload(s3, bucket, key, size);
+  return { uploadId, partSize, parts: await presignParts(s3, bucket, key, uploadId, size, 1, partCount, expiresIn) };
 }
 
 export async function completeMultipart(s3: S3Client, bucket: string, key: string, uploadId: string, etags: { partNumber: number; etag: string }[]): Promise<void> {

@@ -42,6 +42,20 @@ async function call(id: string, o: Opts = {}): Promise<{ status: number; body: a
   return { status: res.status, body, res };
 }
 
+/** Starts a hunt (202 with a job at once) and polls GET /hunts/{id} until it is finished. */
+async function hunt(token: string, body: unknown): Promise<{ start: Awaited<ReturnType<typeof call>>; job: any }> {
+  const start = await call('startHunt', { token, body });
+  if (start.status !== 202) return { start, job: null };
+  expect(start.body).toMatchObject({ status: 'running', result: null });
+  let job: any;
+  for (let i = 0; i < 600; i++) {
+    job = (await call('huntStatus', { token, params: { id: start.body.id } })).body;
+    if (job.status !== 'running') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { start, job };
+}
+
 const tokens: Record<string, string> = {};
 const ids: Record<string, string> = {};
 
@@ -151,6 +165,7 @@ test('upload the real dev kdump, analysis, browse and overview', async () => {
   expect(snap.kernel).toBe(String(gt.kernel.release));
   expect(snap.counts.process).toBe(gt.processes.length);
   // a second upload to the same snapshot is refused
+  expect((await call('createMultipartUpload', { token: tokens.analyst, params: { id: ids.snap }, body: {} })).status).toBe(409);
   expect((await call('completeUpload', { token: tokens.analyst, params: { id: ids.snap } })).status).toBe(409);
 
   const page = await call('browseTable', { token: tokens.viewer, params: { id: ids.snap, table: 'process' }, query: { limit: '5', order_by: 'process_id', desc: 'false', 'f.name': 'agett' } });
@@ -175,6 +190,28 @@ test('upload the real dev kdump, analysis, browse and overview', async () => {
   // another org never sees it
   expect((await call('getSnapshot', { token: tokens.b, params: { id: ids.snap } })).status).toBe(404);
   expect((await call('browseTable', { token: tokens.b, params: { id: ids.snap, table: 'process' } })).status).toBe(404);
+});
+
+test('multipart routes on the local server: refused with the streamed upload route to use instead', async () => {
+  const c = await call('createSnapshot', { token: tokens.analyst, body: { project_id: ids.project, machine_name: 'big-box', dump_name: 'big.raw', size: 6 * 1024 ** 3 } });
+  expect(c.body.upload).toMatchObject({ method: 'PUT', via_api: true });
+  const id = c.body.snapshot.id;
+  const content = `/api/v1/snapshots/${id}/content`;
+  for (const [rid, o] of [
+    ['createMultipartUpload', { body: { part_count: 3 } }],
+    ['multipartParts', { query: { upload_id: 'u1', first_part: '2' } }],
+    ['completeMultipartUpload', { body: { upload_id: 'u1', parts: [{ part_number: 1, etag: '"e"' }] } }],
+    ['abortMultipartUpload', { query: { upload_id: 'u1' } }],
+  ] as const) {
+    const r = await call(rid, { token: tokens.analyst, params: { id }, ...o });
+    expect([rid, r.status]).toEqual([rid, 409]);
+    expect(r.body.error.message).toContain(`PUT ${content}`);
+  }
+  // authorization comes first: a viewer may not upload, org B does not see the snapshot
+  expect((await call('createMultipartUpload', { token: tokens.viewer, params: { id }, body: {} })).status).toBe(403);
+  expect((await call('createMultipartUpload', { token: tokens.b, params: { id }, body: {} })).status).toBe(404);
+  expect((await call('multipartParts', { token: tokens.analyst, params: { id }, query: {} })).status).toBe(400); // upload_id is required
+  expect((await call('deleteSnapshot', { token: tokens.analyst, params: { id } })).status).toBe(200);
 });
 
 test('a hostile upload fails analysis with a one-line reason, never hangs the server', async () => {
@@ -245,8 +282,10 @@ test('playbooks, hunt and IOC search', async () => {
   const pbs = await call('listPlaybooks', { token: tokens.viewer });
   expect(pbs.body.length).toBeGreaterThanOrEqual(20);
   expect(pbs.body.every((p: any) => p.techniques.length > 0 && p.techniques.every((t: any) => /^T\d{4}/.test(t.id)))).toBe(true);
-  const h = await call('hunt', { token: tokens.viewer, body: { scope: { project_id: ids.project } } });
-  expect(h.status).toBe(200);
+  const { start, job } = await hunt(tokens.viewer, { scope: { project_id: ids.project } });
+  expect(start.status).toBe(202);
+  expect(job).toMatchObject({ status: 'done', error: null, snapshot_ids: [ids.snap], progress: { done: pbs.body.length, total: pbs.body.length } });
+  const h = { body: job.result };
   expect(h.body.playbooks_run).toBe(pbs.body.length);
   const gt = groundTruth('6.1');
   const pidsOf = (id: string) => h.body.hits.filter((x: any) => x.playbook_id === id).flatMap((x: any) => x.rows.map((r: any[]) => r[x.columns.indexOf('process_id')]));
@@ -257,6 +296,15 @@ test('playbooks, hunt and IOC search', async () => {
   const del = pbs.body.find((p: any) => p.id === 'linux-deleted-executable');
   const tac = h.body.by_tactic.find((t: any) => t.shortname === del.techniques[0].tactics[0]);
   expect(tac.techniques.find((t: any) => t.id === del.techniques[0].id).playbooks.map((p: any) => p.id)).toContain('linux-deleted-executable');
+  // the hunt job is its starter's: another user of the org, and another org, get "not found"
+  expect((await call('huntStatus', { token: tokens.analyst, params: { id: start.body.id } })).status).toBe(404);
+  expect((await call('huntStatus', { token: tokens.b, params: { id: start.body.id } })).status).toBe(404);
+  expect((await call('huntStatus', { token: tokens.viewer, params: { id: 'hunt_nope' } })).status).toBe(404);
+  // a scope naming a snapshot the caller cannot read is refused before any job starts; org B hunts nothing
+  expect((await call('startHunt', { token: tokens.outsider, body: { scope: { snapshot_ids: [ids.snap] } } })).status).toBe(404);
+  const hb = await hunt(tokens.b, { scope: { all: true } });
+  expect(hb.job).toMatchObject({ status: 'done', snapshot_ids: [] });
+  expect(hb.job.result.hits).toEqual([]);
   const ioc = await call('ioc', { token: tokens.viewer, body: { values: ['10.9.8.7', 'memq-dev-7f3a'], scope: { all: true } } });
   expect(ioc.body.snapshots_searched).toBe(1);
   // the miner's pool address is in its command line, its marker in its environment (pids from ground truth)
@@ -314,8 +362,9 @@ test('authorization matrix over the API: shares, RED, revocation, viewer limits,
   expect((await call('getSnapshot', { token: tokens.viewer, params: { id: ids.snap } })).status).toBe(404);
   expect((await call('getSnapshot', { token: tokens.admin, params: { id: ids.snap } })).status).toBe(404);
   expect((await call('listSnapshots', { token: tokens.admin, query: { project_id: ids.project } })).body).toEqual([]);
-  const hv = await call('hunt', { token: tokens.viewer, body: { scope: { project_id: ids.project } } });
-  expect(hv.body.hits).toEqual([]); // RED data is not hunted for people outside the list either
+  const hv = await hunt(tokens.viewer, { scope: { project_id: ids.project } });
+  expect(hv.job.snapshot_ids).toEqual([]);
+  expect(hv.job.result.hits).toEqual([]); // RED data is not hunted for people outside the list either
   await call('share', { token: tokens.analyst, params: snap, body: { target_kind: 'project', target_id: ids.otherProject } });
   expect((await call('getSnapshot', { token: tokens.outsider, params: { id: ids.snap } })).status).toBe(404);
   const named = await call('share', { token: tokens.analyst, params: snap, body: { target_kind: 'user', target_id: ids.viewer } });

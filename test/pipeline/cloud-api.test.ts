@@ -4,7 +4,8 @@
 // snapshots, another org sees nothing, and deleting a snapshot removes its lake data, dump and
 // partitions.
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { HeadObjectCommand, PutObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import * as crypto from 'node:crypto';
+import { AbortMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { GlueClient, BatchDeletePartitionCommand, BatchCreatePartitionCommand } from '@aws-sdk/client-glue';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -16,6 +17,7 @@ import type { User } from '../../lib/platform/model';
 import { createApi } from '../../lib/api';
 import { AthenaSdkPort } from '../../lib/engine/athena';
 import { CloudDataPlane } from '../../lib/pipeline/cloud-data-plane';
+import { compileQuery } from '../../lib/query';
 import { GluePartitionRegistrar, S3DumpReader, S3ObjectStore } from '../../lib/pipeline/aws';
 import { DynamoUsageSink, usageCreateTableInput } from '../../lib/pipeline/usage-table';
 import * as apiLambda from '../../lambdas/api';
@@ -51,6 +53,7 @@ beforeAll(async () => {
     lakeBucket: 'lake',
     resultsBucket: 'results',
     database: 'memq_db',
+    maxSinglePutBytes: 100 * 1024 ** 2, // the multipart test stays small
   });
   apiLambda.setApi(createApi({ platform, data, auth: { authenticate: async (h) => (h.authorization === 'Bearer test' ? current : null) } }));
   pipeline.setDeps(
@@ -159,7 +162,7 @@ test('queries run on Athena asynchronously, scoped to the caller\'s snapshots; a
   current = alice;
 });
 
-test('browsing a table and running playbooks go to Athena, always scoped to the snapshot', async () => {
+test('browsing a table goes to Athena, always scoped to the snapshot', async () => {
   athena.reset();
   athena.on(StartQueryExecutionCommand).callsFake((i: { QueryString: string }) => ({ QueryExecutionId: /count\(\*\)/.test(i.QueryString) ? 'qe-count' : 'qe-rows' }));
   athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
@@ -181,15 +184,150 @@ test('browsing a table and running playbooks go to Athena, always scoped to the 
     expect(st.ExecutionParameters).toEqual([`'${projectId}'`, `'${snap.machine_id}'`, `'${snapId}'`, "'AGET'"]);
     expect(st.WorkGroup).toBe('wg');
   }
-  athena.resetHistory();
-  const h = await call('POST', '/hunts', { scope: { snapshot_ids: [snapId] } });
-  expect(h.status).toBe(200);
-  expect(h.json.playbooks_run).toBeGreaterThan(0);
-  expect(h.json.errors).toEqual([]);
-  const hs = athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input);
-  expect(hs.length).toBeGreaterThan(0);
-  for (const st of hs) expect(st.ExecutionParameters).toContain(`'${snapId}'`);
 });
+
+test('a hunt is a job across invocations: POST starts a few Athena queries, each GET polls their execution ids and starts more, the result groups hits by tactic', async () => {
+  athena.reset();
+  const pbs = (await call('GET', '/playbooks')).json as { id: string; platform: string; queries: string[]; techniques: { id: string; tactics: string[] }[] }[];
+  const deleted = pbs.find((p) => p.id === 'linux-deleted-executable')!;
+  // every execution is RUNNING when first polled and SUCCEEDED afterwards; only the deleted-executable query returns a row
+  const sqlOf = new Map<string, string>();
+  const polled = new Set<string>();
+  athena.on(StartQueryExecutionCommand).callsFake((i: { QueryString: string }) => {
+    const id = `qe-h${sqlOf.size}`;
+    sqlOf.set(id, i.QueryString);
+    return { QueryExecutionId: id };
+  });
+  athena.on(GetQueryExecutionCommand).callsFake((i: { QueryExecutionId: string }) => {
+    const first = !polled.has(i.QueryExecutionId);
+    polled.add(i.QueryExecutionId);
+    return { QueryExecution: { Status: { State: first ? 'RUNNING' : 'SUCCEEDED' } } };
+  });
+  const deletedSql = compileQuery(deleted.queries[0]!, { dialect: 'athena', database: 'memq_db', scope: { snapshots: [snapId] } });
+  athena.on(GetQueryResultsCommand).callsFake((i: { QueryExecutionId: string }) => {
+    const hit = sqlOf.get(i.QueryExecutionId) === deletedSql.sql;
+    const cols = hit ? deletedSql.columns.map((c) => c.name) : ['project'];
+    const value: Record<string, string> = { project: projectId, machine: 'm', snapshot: snapId, process_id: '4242', name: 'dropper' };
+    const rows = [{ Data: cols.map((c) => ({ VarCharValue: c })) }, ...(hit ? [{ Data: cols.map((c) => ({ VarCharValue: value[c] ?? null })) }] : [])];
+    return { ResultSet: { ResultSetMetadata: { ColumnInfo: cols.map((c) => ({ Name: c, Type: 'varchar' })) }, Rows: rows } };
+  });
+  // the snapshot is Linux: Windows playbooks are not run
+  await platform.updateSnapshotStatus(snapId, { os: 'linux' });
+  const linuxQueries = new Set(pbs.filter((p) => p.platform !== 'windows').flatMap((p) => p.queries));
+
+  const h = await call('POST', '/hunts', { scope: { snapshot_ids: [snapId] } });
+  expect(h.status).toBe(202);
+  expect(h.json).toMatchObject({ status: 'running', result: null, snapshot_ids: [snapId], progress: { done: 0, total: linuxQueries.size } });
+  // the request only started the first bounded batch of queries (it never waits for Athena)
+  expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(8);
+  expect(athena.commandCalls(GetQueryExecutionCommand)).toHaveLength(0);
+
+  let job = h.json;
+  let polls = 0;
+  for (; job.status === 'running' && polls < 100; polls++) {
+    const before = athena.commandCalls(StartQueryExecutionCommand).length;
+    const running = before - job.progress.done;
+    job = (await call('GET', `/hunts/${h.json.id}`)).json;
+    // never more than 8 queries in flight
+    expect(athena.commandCalls(StartQueryExecutionCommand).length - job.progress.done).toBeLessThanOrEqual(8);
+    expect(running).toBeLessThanOrEqual(8);
+  }
+  expect(polls).toBeGreaterThan(2);
+  expect(job.status).toBe('done');
+  expect(job.progress).toEqual({ done: linuxQueries.size, total: linuxQueries.size });
+  const starts = athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input);
+  expect(starts).toHaveLength(linuxQueries.size); // each query once, although polled several times
+  for (const st of starts) {
+    expect(st.ExecutionParameters).toContain(`'${snapId}'`);
+    expect(st.WorkGroup).toBe('wg');
+  }
+  const r = job.result;
+  expect(r.playbooks_run).toBe(pbs.filter((p) => p.platform !== 'windows').length);
+  expect(r.errors).toEqual([]);
+  expect(r.hits).toHaveLength(1);
+  expect(r.hits[0]).toMatchObject({ playbook_id: 'linux-deleted-executable', snapshot_id: snapId });
+  expect(r.hits[0].rows[0][r.hits[0].columns.indexOf('process_id')]).toBe(4242);
+  // grouped by ATT&CK tactic → technique (tactics and technique from GET /playbooks)
+  const tac = r.by_tactic.find((t: { shortname: string }) => t.shortname === deleted.techniques[0]!.tactics[0]);
+  expect(tac.techniques.find((t: { id: string }) => t.id === deleted.techniques[0]!.id).playbooks).toEqual([expect.objectContaining({ id: 'linux-deleted-executable', count: 1 })]);
+  // a finished job is served from the results bucket without touching Athena
+  athena.resetHistory();
+  expect((await call('GET', `/hunts/${h.json.id}`)).json).toEqual(job);
+  expect(athena.commandCalls(GetQueryExecutionCommand)).toHaveLength(0);
+  // another org cannot read the job, nor start a hunt over the snapshot
+  current = mallory;
+  expect((await call('GET', `/hunts/${h.json.id}`)).status).toBe(404);
+  expect((await call('POST', '/hunts', { scope: { snapshot_ids: [snapId] } })).status).toBe(404);
+  current = alice;
+});
+
+test('a failed Athena query is reported per playbook; the hunt still completes', async () => {
+  athena.reset();
+  athena.on(StartQueryExecutionCommand).callsFake((i: { QueryString: string }) => ({ QueryExecutionId: /"process"/.test(i.QueryString) ? 'qe-bad' : 'qe-ok' }));
+  athena.on(GetQueryExecutionCommand, { QueryExecutionId: 'qe-bad' }).resolves({ QueryExecution: { Status: { State: 'FAILED', StateChangeReason: 'bytes scanned limit exceeded' } } });
+  athena.on(GetQueryExecutionCommand, { QueryExecutionId: 'qe-ok' }).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+  athena.on(GetQueryResultsCommand).resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: [] }, Rows: [] } });
+  const h = await call('POST', '/hunts', { scope: { snapshot_ids: [snapId] }, playbook_ids: ['linux-deleted-executable'] });
+  let job = h.json;
+  for (let i = 0; i < 20 && job.status === 'running'; i++) job = (await call('GET', `/hunts/${h.json.id}`)).json;
+  expect(job.status).toBe('done');
+  expect(job.result.playbooks_run).toBe(1);
+  expect(job.result.errors).toEqual([{ playbook_id: 'linux-deleted-executable', message: expect.stringContaining('bytes scanned limit exceeded') }]);
+});
+
+test('dumps over the single-PUT limit go up in presigned parts: create, more part URLs, PUT with fetch, complete; abort', async () => {
+  glue.on(BatchDeletePartitionCommand).resolves({ Errors: [] }); // the test's snapshots are deleted at the end
+  const size = 130 * 1024 ** 2;
+  const r = await call('POST', '/snapshots', { project_id: projectId, machine_name: 'db-01', dump_name: 'big.raw', size });
+  expect(r.status).toBe(201);
+  const id = r.json.snapshot.id;
+  expect(r.json.upload).toEqual({ method: 'POST', url: `/api/v1/snapshots/${id}/multipart`, via_api: false, multipart: true });
+  const created = await call('POST', `/snapshots/${id}/multipart`, { part_count: 2 });
+  expect(created.status).toBe(201);
+  expect(created.json).toMatchObject({ part_size: 64 * 1024 ** 2, part_count: 3 });
+  expect(created.json.parts.map((p: { part_number: number }) => p.part_number)).toEqual([1, 2]);
+  const more = await call('GET', `/snapshots/${id}/multipart/parts`, undefined, { upload_id: created.json.upload_id, first_part: '3', part_count: '10' });
+  expect(more.json.parts).toEqual([expect.objectContaining({ part_number: 3, offset: 128 * 1024 ** 2, length: 2 * 1024 ** 2 })]);
+  expect((await call('GET', `/snapshots/${id}/multipart/parts`, undefined, { upload_id: created.json.upload_id, first_part: '4' })).status).toBe(400);
+  const chunk = crypto.randomBytes(1024 * 1024);
+  const body = Buffer.concat(Array.from({ length: 130 }, (_, i) => (i % 3 ? chunk : Buffer.from(chunk).reverse())));
+  const etags: { part_number: number; etag: string }[] = [];
+  for (const p of [...created.json.parts, ...more.json.parts]) {
+    const put = await fetch(p.url, { method: 'PUT', body: body.subarray(p.offset, p.offset + p.length) });
+    expect(put.status).toBe(200);
+    etags.push({ part_number: p.part_number, etag: put.headers.get('etag')! });
+  }
+  const done = await call('POST', `/snapshots/${id}/multipart/complete`, { upload_id: created.json.upload_id, parts: etags });
+  expect(done.status).toBe(200);
+  expect(done.json).toMatchObject({ id, status: 'analyzing' });
+  const key = `dumps/${alice.org_id}/${projectId}/${r.json.snapshot.machine_id}/${id}/big.raw`;
+  const got = Buffer.from(await (await s3.client.send(new GetObjectCommand({ Bucket: 'dumps', Key: key }))).Body!.transformToByteArray());
+  expect(got.length).toBe(size);
+  expect(crypto.createHash('sha256').update(got).digest('hex')).toBe(crypto.createHash('sha256').update(body).digest('hex'));
+  // the snapshot no longer waits for bytes
+  expect((await call('POST', `/snapshots/${id}/multipart`, {})).status).toBe(409);
+  expect((await call('DELETE', `/snapshots/${id}`)).status).toBe(200);
+
+  // abort (s3rver has no AbortMultipartUpload: the real client's command is checked on its way out)
+  const r2 = await call('POST', '/snapshots', { project_id: projectId, machine_name: 'db-01', dump_name: 'other.raw', size });
+  const c2 = await call('POST', `/snapshots/${r2.json.snapshot.id}/multipart`, { part_count: 1 });
+  const send = jest.spyOn(s3.client, 'send');
+  send.mockImplementationOnce(async (cmd: unknown) => {
+    expect(cmd).toBeInstanceOf(AbortMultipartUploadCommand);
+    expect((cmd as AbortMultipartUploadCommand).input).toEqual({ Bucket: 'dumps', Key: `dumps/${alice.org_id}/${projectId}/${r2.json.snapshot.machine_id}/${r2.json.snapshot.id}/other.raw`, UploadId: c2.json.upload_id });
+    return {};
+  });
+  expect((await call('DELETE', `/snapshots/${r2.json.snapshot.id}/multipart`, undefined, { upload_id: c2.json.upload_id })).json).toEqual({ ok: true });
+  expect(send).toHaveBeenCalledTimes(1);
+  send.mockRestore();
+  // another org cannot touch the upload
+  current = mallory;
+  expect((await call('POST', `/snapshots/${r2.json.snapshot.id}/multipart`, {})).status).toBe(404);
+  expect((await call('DELETE', `/snapshots/${r2.json.snapshot.id}/multipart`, undefined, { upload_id: c2.json.upload_id })).status).toBe(404);
+  current = alice;
+  expect((await call('DELETE', `/snapshots/${r2.json.snapshot.id}`)).status).toBe(200);
+  glue.reset();
+}, 120000);
 
 test('IOC search runs regexp_like over Athena with the snapshot scope and maps hits', async () => {
   athena.reset();

@@ -19,4 +19,11 @@ export interface Catalog {
 export interface Share { id: string; target_kind: 'project' | 'user'; target_id: string; revoked_at: string | null; created_at: string }
 export interface Playbook { id: string; title: string; description: string; severity: string; platform: string; techniques: { id: string; name: string; tactics: string[] }[]; queries: string[] }
 export interface HuntHit { playbook_id: string; title: string; severity: string; techniques: Playbook['techniques']; snapshot_id: string; columns: string[]; rows: unknown[][] }
+export interface HuntJob {
+  id: string;
+  status: 'running' | 'done' | 'failed';
+  progress: { done: number; total: number };
+  error: string | null;
+  result: { playbooks_run: number; hits: HuntHit[]; errors: { playbook_id: string; message: string }[] } | null;
+}
 export type Scope = { snapshot_ids?: string[]; machine_id?: string; project_id?: string; all?: boolean };

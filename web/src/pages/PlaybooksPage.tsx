@@ -1,7 +1,7 @@
 // Playbook library grouped by ATT&CK tactic (filter by tactic/technique/text), run on a scope; hits
 // are grouped by tactic → technique → playbook, each row linking to the object in its snapshot.
 import { useEffect, useMemo, useState } from 'react';
-import { api, type HuntHit, type Playbook, type Scope } from '../lib/api';
+import { api, type HuntHit, type HuntJob, type Playbook, type Scope } from '../lib/api';
 import { go } from '../lib/router';
 import { ScopePicker } from '../components/ScopePicker';
 import type { Session } from '../App';
@@ -14,6 +14,7 @@ export function PlaybooksPage({ session }: { session: Session }) {
   const [hits, setHits] = useState<HuntHit[] | null>(null);
   const [errors, setErrors] = useState<{ playbook_id: string; message: string }[]>([]);
   const [running, setRunning] = useState(false);
+  const [progress, setProgress] = useState<HuntJob['progress'] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => void api<Playbook[]>('GET', '/playbooks').then(setPbs).catch((e) => setError(e.message)), []);
   const tactics = useMemo(() => [...new Set(pbs.flatMap((p) => p.techniques.flatMap((t) => t.tactics)))].sort(), [pbs]);
@@ -24,13 +25,21 @@ export function PlaybooksPage({ session }: { session: Session }) {
     setRunning(true);
     setError(null);
     try {
-      const r = await api('POST', '/hunts', { scope, playbook_ids: shown.map((p) => p.id) });
-      setHits(r.hits);
-      setErrors(r.errors);
+      // a hunt is a job: started here, then polled (the API never runs it inside one request)
+      let job = await api<HuntJob>('POST', '/hunts', { scope, playbook_ids: shown.map((p) => p.id) });
+      for (let delay = 300; job.status === 'running'; delay = Math.min(2000, delay * 1.5)) {
+        setProgress(job.progress);
+        await new Promise((r) => setTimeout(r, delay));
+        job = await api<HuntJob>('GET', `/hunts/${job.id}`);
+      }
+      if (job.status === 'failed' || !job.result) throw new Error(job.error ?? 'the hunt failed');
+      setHits(job.result.hits);
+      setErrors(job.result.errors);
     } catch (e) {
       setError((e as Error).message);
     } finally {
       setRunning(false);
+      setProgress(null);
     }
   };
   // one entry per playbook and snapshot (a playbook's several queries merge), under each of its tactics
@@ -56,7 +65,7 @@ export function PlaybooksPage({ session }: { session: Session }) {
         <input placeholder="filter technique / text" value={filter} onChange={(e) => setFilter(e.target.value)} />
         <ScopePicker session={session} value={scope} onChange={setScope} />
         <button onClick={run} disabled={running || shown.length === 0} data-testid="run-playbooks">
-          {running ? 'Hunting…' : `Run ${shown.length} playbooks`}
+          {running ? `Hunting…${progress ? ` ${progress.done}/${progress.total}` : ''}` : `Run ${shown.length} playbooks`}
         </button>
       </div>
       {error && <div className="error">{error}</div>}
