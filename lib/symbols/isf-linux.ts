@@ -1,9 +1,8 @@
 // Struct layouts from a Volatility 3 ISF file (JSON or JSON.xz) for Linux kernels built without BTF.
 // Same TypeLayouts interface as BTF: anonymous struct/union members (ISF names them
 // "unnamed_field_…" with a type named "unnamed_…") are flattened so members read as in C.
-import * as fs from 'node:fs';
 import type { MemberLayout, TypeLayouts } from './layouts';
-import { typeSize, xzDecodeSync, type IsfDoc, type IsfType } from './isf';
+import { readIsfDocument, typeSize, type IsfDoc, type IsfType } from './isf';
 import { MemqError } from '../util/errors';
 
 export interface LinuxIsfDoc {
@@ -34,6 +33,13 @@ export class IsfLayouts implements TypeLayouts {
     if (!t) throw new MemqError(`${this.description}: struct ${name} not found`, 'E_LAYOUT');
     return t.size;
   }
+  anonMemberOffset(member: string): number | undefined {
+    for (const [name, t] of Object.entries(this.doc.user_types!)) {
+      if (isAnonName(name) && t.fields?.[member]) return t.fields[member].offset;
+    }
+    return undefined;
+  }
+
   member(struct: string, member: string): MemberLayout | undefined {
     if (!this.hasStruct(struct)) return undefined;
     let m = this.cache.get(struct);
@@ -78,23 +84,7 @@ export class IsfLayouts implements TypeLayouts {
 
 /** Reads a Linux ISF file; returns null when the file is an ISF of another OS (e.g. Windows). */
 export function readLinuxIsf(file: string): IsfLayouts | null {
-  let text: string;
-  try {
-    const head = Buffer.alloc(6);
-    const fd = fs.openSync(file, 'r');
-    fs.readSync(fd, head, 0, 6, 0);
-    fs.closeSync(fd);
-    text = head.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) ? xzDecodeSync(file) : fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if (e instanceof MemqError) throw e;
-    throw new MemqError(`cannot read ISF file ${file}: ${(e as Error).message}`, 'E_SYMBOLS');
-  }
-  let doc: LinuxIsfDoc & { metadata?: { windows?: unknown } };
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new MemqError(`${file}: ISF is not valid JSON (${(e as Error).message})`, 'E_SYMBOLS');
-  }
+  const doc = readIsfDocument(file) as LinuxIsfDoc & { metadata?: { windows?: unknown } };
   if (doc.metadata?.windows) return null;
   return new IsfLayouts(doc, file.split(/[\\/]/).pop() ?? file);
 }

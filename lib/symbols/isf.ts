@@ -205,11 +205,11 @@ export function layoutFromIsf(doc: IsfDoc, source: string, label = ''): BuildLay
 }
 
 /**
- * Reads an ISF file (.json or .json.xz) synchronously. xz is decoded by the WebAssembly `xz-decompress`
- * package in a short-lived child Node process, because its API is stream-based (async) while engine
- * opening is synchronous.
+ * Reads and parses an ISF file (.json or .json.xz) synchronously — the document of any OS. xz is
+ * decoded by the WebAssembly `xz-decompress` package in a short-lived child Node process, because its
+ * API is stream-based (async) while engine opening is synchronous.
  */
-export function readIsfFile(file: string): BuildLayout {
+export function readIsfDocument(file: string): unknown {
   let text: string;
   try {
     const head = Buffer.alloc(6);
@@ -222,13 +222,16 @@ export function readIsfFile(file: string): BuildLayout {
     if (e instanceof MemqError) throw e;
     throw new MemqError(`cannot read ISF file ${file}: ${(e as Error).message}`, 'E_SYMBOLS');
   }
-  let doc: IsfDoc;
   try {
-    doc = JSON.parse(text) as IsfDoc;
+    return JSON.parse(text);
   } catch (e) {
     throw new MemqError(`${file}: ISF is not valid JSON (${(e as Error).message})`, 'E_SYMBOLS');
   }
-  return layoutFromIsf(doc, file.split(/[\\/]/).pop() ?? file);
+}
+
+/** Reads a Windows ISF file into the compact layout. */
+export function readIsfFile(file: string): BuildLayout {
+  return layoutFromIsf(readIsfDocument(file) as IsfDoc, file.split(/[\\/]/).pop() ?? file);
 }
 
 /** Decodes an .xz file to text (async xz-decompress run to completion in a child process). */

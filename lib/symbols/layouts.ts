@@ -23,4 +23,9 @@ export interface TypeLayouts {
   hasStruct(name: string): boolean;
   member(struct: string, member: string): MemberLayout | undefined;
   structSize(name: string): number;
+  /**
+   * Offset of `member` inside an unnamed struct that has it — for static variables whose type is an
+   * unnamed struct, e.g. `tk_core { seq; struct timekeeper timekeeper; }`.
+   */
+  anonMemberOffset(member: string): number | undefined;
 }

@@ -102,7 +102,7 @@ export function discoverLinux(mem: PhysicalMemory, opts: DiscoverOptions = {}): 
  */
 function bootTime(space: X86_64Space, syms: SymbolTable, types: TypeLayouts): bigint | null {
   const tk = syms.get('tk_core');
-  const inner = types instanceof Btf ? types.anonMemberOffset('timekeeper') : undefined;
+  const inner = types.anonMemberOffset('timekeeper');
   const wtm = types.member('timekeeper', 'wall_to_monotonic');
   const offsBoot = types.member('timekeeper', 'offs_boot');
   const tvSec = types.member('timespec64', 'tv_sec');

@@ -46,6 +46,10 @@ export function isfFromBtf(btf: Btf): object {
     const t = btf.findStruct(r);
     if (t) queue.push(t.id);
   }
+  // the unnamed struct type of tk_core (its timekeeper member gives the boot time)
+  for (const t of btf.types) {
+    if (t.kind === 4 && !t.name && t.vlen === 2 && (btf as unknown as { blob: Buffer }).blob && readStr(btf, (btf as unknown as { blob: Buffer }).blob.readUInt32LE(t.dataOff + 12)) === 'timekeeper') queue.push(t.id);
+  }
   base.void = { size: 0, signed: false, kind: 'void', endian: 'little' };
   while (queue.length && Object.keys(user).length < 4000) {
     const id = queue.shift()!;
