@@ -6,11 +6,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { materialize } from '../lib/image/open';
-import { addDumpToStore } from '../lib/store/add';
-import { tableFileRelative, manifestPath, type SnapshotRef } from '../lib/store/store';
+import { buildFleetStore, FLEET, SOURCES } from './support/fleet-store';
 import { openLocalStore, runQuery, type LocalStore } from '../lib/engine';
-import { tableNames } from '../lib/model';
 import type { Scope } from '../lib/query';
 import { loadPlaybooks } from '../lib/hunt/loader';
 import { platformsInScope, runHunt } from '../lib/hunt/runner';
@@ -18,11 +15,7 @@ import { searchIocs } from '../lib/ioc/search';
 import { diffSnapshots } from '../lib/ioc/diff';
 import { localSqlExecutor } from '../lib/ioc/local';
 
-const IMAGES = path.resolve(__dirname, '../../shared/images');
-const SOURCES = ['linux-dev/memory.kdump', 'linux-dev-6.12/memory.kdump'];
-const PROJECTS = 2;
-const MACHINES = 10;
-const SNAPSHOTS = 5;
+const { projects: PROJECTS, machines: MACHINES, snapshots: SNAPSHOTS } = FLEET;
 const RUNS = Number(process.env.MEMQ_BENCH_RUNS ?? 7);
 
 const iocSets: [string, string[]][] = [
@@ -50,33 +43,6 @@ async function timeRuns(fn: () => Promise<unknown>, runs = RUNS): Promise<number
   return times.sort((a, b) => a - b);
 }
 
-async function buildStore(dir: string): Promise<{ analyzeMs: number; copyMs: number }> {
-  const bases: SnapshotRef[] = [];
-  let t0 = performance.now();
-  for (const [i, rel] of SOURCES.entries()) {
-    const ref = { project: 'seed', machine: `src${i}`, snapshot: 's' };
-    await addDumpToStore(dir, await materialize(path.join(IMAGES, rel)), ref);
-    bases.push(ref);
-  }
-  const analyzeMs = performance.now() - t0;
-  t0 = performance.now();
-  let n = 0;
-  for (let p = 0; p < PROJECTS; p++)
-    for (let m = 0; m < MACHINES; m++)
-      for (let s = 0; s < SNAPSHOTS; s++) {
-        const src = bases[n++ % bases.length];
-        const dst = { project: `proj${p}`, machine: `host-${String(m).padStart(2, '0')}`, snapshot: `2026-11-${String(20 + s).padStart(2, '0')}` };
-        for (const t of tableNames) {
-          const to = path.join(dir, tableFileRelative(t, dst));
-          fs.mkdirSync(path.dirname(to), { recursive: true });
-          fs.copyFileSync(path.join(dir, tableFileRelative(t, src)), to);
-        }
-        fs.mkdirSync(path.dirname(manifestPath(dir, dst)), { recursive: true });
-        fs.copyFileSync(manifestPath(dir, src), manifestPath(dir, dst));
-      }
-  for (const t of [...tableNames, '_manifests']) fs.rmSync(path.join(dir, t, 'project=seed'), { recursive: true, force: true });
-  return { analyzeMs, copyMs: performance.now() - t0 };
-}
 
 async function hunt(store: LocalStore, scope: Scope, perQuery: number[]) {
   const playbooks = loadPlaybooks();
@@ -91,7 +57,7 @@ async function hunt(store: LocalStore, scope: Scope, perQuery: number[]) {
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-hbench-'));
   try {
-    const { analyzeMs, copyMs } = await buildStore(dir);
+    const { analyzeMs, copyMs } = await buildFleetStore(dir);
     const store = openLocalStore(dir);
     const snapshots = store.snapshots().length;
     const nPlaybooks = loadPlaybooks().length;

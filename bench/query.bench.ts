@@ -5,18 +5,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { materialize } from '../lib/image/open';
-import { addDumpToStore } from '../lib/store/add';
-import { bumpStoreGeneration, tableFileRelative, manifestPath, type SnapshotRef } from '../lib/store/store';
+import { buildFleetStore, FLEET, SOURCES } from './support/fleet-store';
 import { openLocalStore, runQuery } from '../lib/engine';
-import { tableNames } from '../lib/model';
 import type { Scope } from '../lib/query';
 
-const IMAGES = path.resolve(__dirname, '../../shared/images');
-const SOURCES = ['linux-dev/memory.kdump', 'linux-dev-6.12/memory.kdump'];
-const PROJECTS = 2;
-const MACHINES = 10;
-const SNAPSHOTS = 5;
+const { projects: PROJECTS, machines: MACHINES, snapshots: SNAPSHOTS } = FLEET;
 const RUNS = Number(process.env.MEMQ_BENCH_RUNS ?? 11);
 
 const queries: [string, string][] = [
@@ -42,40 +35,13 @@ function pct(sorted: number[], p: number): number {
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-qbench-'));
   try {
-    // analyze each source once
-    const bases: SnapshotRef[] = [];
-    let t0 = performance.now();
-    for (const [i, rel] of SOURCES.entries()) {
-      const ref = { project: 'seed', machine: `src${i}`, snapshot: 's' };
-      await addDumpToStore(dir, await materialize(path.join(IMAGES, rel)), ref);
-      bases.push(ref);
-    }
-    const analyzeMs = performance.now() - t0;
-    // copy into 100 snapshots, then drop the seed partitions
-    t0 = performance.now();
-    let n = 0;
-    for (let p = 0; p < PROJECTS; p++)
-      for (let m = 0; m < MACHINES; m++)
-        for (let s = 0; s < SNAPSHOTS; s++) {
-          const src = bases[n++ % bases.length];
-          const dst = { project: `proj${p}`, machine: `host-${String(m).padStart(2, '0')}`, snapshot: `2026-11-${String(20 + s).padStart(2, '0')}` };
-          for (const t of tableNames) {
-            const to = path.join(dir, tableFileRelative(t, dst));
-            fs.mkdirSync(path.dirname(to), { recursive: true });
-            fs.copyFileSync(path.join(dir, tableFileRelative(t, src)), to);
-          }
-          fs.mkdirSync(path.dirname(manifestPath(dir, dst)), { recursive: true });
-          fs.copyFileSync(manifestPath(dir, src), manifestPath(dir, dst));
-        }
-    for (const t of [...tableNames, '_manifests']) fs.rmSync(path.join(dir, t, 'project=seed'), { recursive: true, force: true });
-    bumpStoreGeneration(dir); // files written by hand: tell cached stores
-    const copyMs = performance.now() - t0;
+    const { analyzeMs, copyMs } = await buildFleetStore(dir);
 
     const snapshots = openLocalStore(dir).snapshots().length;
     console.log(`store: ${snapshots} snapshots (${PROJECTS} projects × ${MACHINES} machines × ${SNAPSHOTS}), analyze ${analyzeMs.toFixed(0)} ms for ${SOURCES.length} dumps, copy ${copyMs.toFixed(0)} ms; ${RUNS} runs per query after 1 warm-up`);
     for (const mode of ['files', 'memory'] as const) {
       const store = openLocalStore(dir, { cache: mode === 'memory' });
-      t0 = performance.now();
+      const t0 = performance.now();
       await runQuery(store, 'process limit 1');
       console.log(`\n##### store mode: ${mode === 'files' ? 'Parquet files read by each query' : 'tables loaded into DuckDB memory (REPL, hunt, server)'}`);
       console.log(`first query (DuckDB start + ${mode === 'files' ? 'views' : 'loading every table'}): ${(performance.now() - t0).toFixed(0)} ms`);
