@@ -280,7 +280,10 @@ export class LocalDataPlane implements DataPlane {
   async startHunt(snaps: Snapshot[], opts: HuntSelection, ownerId: string): Promise<HuntJob> {
     const now = Date.now();
     for (const [id, h] of this.hunts) if (h.status !== 'running' && now - h.finished_at > LIMITS.jobTtlMs) this.hunts.delete(id);
-    if ([...this.hunts.values()].filter((h) => h.status === 'running').length >= LIMITS.maxJobs) throw new PlatformError(503, 'too many hunts running; try again shortly');
+    const finished = [...this.hunts.values()].filter((h) => h.status !== 'running').sort((a, b) => a.finished_at - b.finished_at);
+    if (this.hunts.size - finished.length >= LIMITS.maxJobs) throw new PlatformError(503, 'too many hunts running; try again shortly');
+    // hunt results are large: keep at most maxJobs finished ones in memory
+    for (const h of finished.slice(0, Math.max(0, finished.length - LIMITS.maxJobs + 1))) this.hunts.delete(h.id);
     const job: HuntJob & { finished_at: number } = {
       id: newId('hunt'),
       owner_id: ownerId,

@@ -50,4 +50,49 @@ export function uploadFile(url: string, file: File, headers: Record<string, stri
   });
 }
 
+/** PUT one part (a Blob slice) to its presigned URL; resolves with the ETag S3 returns (exposed by the bucket's CORS). */
+function putPart(url: string, blob: Blob, onLoaded: (n: number) => void): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const x = new XMLHttpRequest();
+    x.open('PUT', url);
+    x.upload.onprogress = (e) => onLoaded(e.loaded);
+    x.onload = () => {
+      const etag = x.getResponseHeader('ETag');
+      if (x.status < 300 && etag) resolve(etag);
+      else reject(new ApiError(x.status, 'E_UPLOAD', `part upload failed: HTTP ${x.status}${etag ? '' : ' (no ETag)'}`, null));
+    };
+    x.onerror = () => reject(new ApiError(0, 'E_UPLOAD', 'part upload failed: network error', null));
+    x.send(blob);
+  });
+}
+
+/**
+ * Multipart upload of a dump too large for one PUT (cloud, > 5 GiB): create it, PUT the parts to
+ * presigned URLs (asking for more URLs a hundred at a time), then complete — which starts analysis.
+ * On failure the upload is aborted so S3 keeps no orphaned parts.
+ */
+export async function uploadMultipart(snapshotId: string, file: File, onProgress: (f: number) => void): Promise<void> {
+  const base = `/snapshots/${encodeURIComponent(snapshotId)}/multipart`;
+  let batch = await api<{ upload_id: string; part_count: number; parts: { part_number: number; url: string; offset: number; length: number }[] }>('POST', base, { part_count: 100 });
+  const uploadId = batch.upload_id;
+  const etags: { part_number: number; etag: string }[] = [];
+  let sent = 0;
+  try {
+    for (;;) {
+      for (const p of batch.parts) {
+        const etag = await putPart(p.url, file.slice(p.offset, p.offset + p.length), (n) => onProgress((sent + n) / file.size));
+        sent += p.length;
+        etags.push({ part_number: p.part_number, etag });
+      }
+      const last = batch.parts[batch.parts.length - 1]?.part_number ?? batch.part_count;
+      if (last >= batch.part_count) break;
+      batch = await api('GET', `${base}/parts?upload_id=${encodeURIComponent(uploadId)}&first_part=${last + 1}&part_count=100`);
+    }
+    await api('POST', `${base}/complete`, { upload_id: uploadId, parts: etags });
+  } catch (e) {
+    await api('DELETE', `${base}?upload_id=${encodeURIComponent(uploadId)}`).catch(() => undefined);
+    throw e;
+  }
+}
+
 export * from './types';

@@ -2,7 +2,7 @@
 // POST /snapshots registers it and says where to send the bytes (the API locally, a presigned URL in
 // the cloud); progress comes from the upload, then from the analysis status.
 import { useEffect, useRef, useState } from 'react';
-import { api, uploadFile, type Machine, type Snapshot, type Tlp } from '../lib/api';
+import { api, uploadFile, uploadMultipart, type Machine, type Snapshot, type Tlp } from '../lib/api';
 import { go } from '../lib/router';
 import { TlpBadge } from '../components/TlpBadge';
 import { MembersPanel } from '../components/MembersPanel';
@@ -94,8 +94,12 @@ function ProjectView({ session, projectId }: { session: Session; projectId: stri
       const r = await api('POST', '/snapshots', { project_id: projectId, machine_name: machine, dump_name: file.name, size: file.size, classification: tlp });
       window.dispatchEvent(new Event('memq:snapshots-changed'));
       setUploads((u) => ({ ...u, [r.snapshot.id]: 0 }));
-      await uploadFile(r.upload.url, file, r.upload.headers ?? {}, (f) => setUploads((u) => ({ ...u, [r.snapshot.id]: f })));
-      if (!r.upload.via_api) await api('POST', `/snapshots/${r.snapshot.id}/complete`);
+      const progress = (f: number) => setUploads((u) => ({ ...u, [r.snapshot.id]: f }));
+      if (r.upload.multipart) await uploadMultipart(r.snapshot.id, file, progress); // completing starts analysis
+      else {
+        await uploadFile(r.upload.url, file, r.upload.headers ?? {}, progress);
+        if (!r.upload.via_api) await api('POST', `/snapshots/${r.snapshot.id}/complete`);
+      }
       setUploads((u) => {
         const { [r.snapshot.id]: _done, ...rest } = u;
         return rest;
