@@ -275,6 +275,20 @@ describe('customer stack: API', () => {
     cust.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ ADMIN_EMAIL: { Ref: 'AdminEmail' }, ORG_NAME: { Ref: 'OrganizationName' } }) } });
   });
 
+  test('the method table is the lib/api route table, path by path (hunt jobs and multipart uploads included)', () => {
+    // full path of each API Gateway resource, walking ParentId up to the API's root
+    const res = new Map(resources(cust, 'AWS::ApiGateway::Resource').map(([id, r]) => [id, r.Properties]));
+    const pathOf = (id: string): string => {
+      const r = res.get(id);
+      if (!r) return ''; // the root resource (Fn::GetAtt RootResourceId)
+      return `${r.ParentId.Ref ? pathOf(r.ParentId.Ref) : ''}/${r.PathPart}`;
+    };
+    const methods = resources(cust, 'AWS::ApiGateway::Method').map(([, m]) => `${m.Properties.HttpMethod} ${pathOf(m.Properties.ResourceId.Ref)}`);
+    expect(methods.sort()).toEqual([...apiRoutes.map((r) => `${r.method} /api/v1${r.path}`), 'GET /api/v1/openapi.json'].sort());
+    for (const m of ['POST /api/v1/hunts', 'GET /api/v1/hunts/{id}', 'POST /api/v1/snapshots/{id}/multipart', 'GET /api/v1/snapshots/{id}/multipart/parts', 'POST /api/v1/snapshots/{id}/multipart/complete', 'DELETE /api/v1/snapshots/{id}/multipart'])
+      expect(methods).toContain(m);
+  });
+
   test('stage: access logs, throttling, X-Ray, WAF', () => {
     cust.hasResourceProperties('AWS::ApiGateway::Stage', {
       AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
