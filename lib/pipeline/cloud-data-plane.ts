@@ -68,6 +68,9 @@ interface StoredHunt extends HuntJob {
   queries: StoredHuntQuery[];
 }
 
+/** Athena's rate and concurrency limits: try again later rather than fail the hunt. */
+const throttled = (e: unknown) => ['TooManyRequestsException', 'ThrottlingException'].includes((e as Error)?.name);
+
 const jobKey = (id: string) => `jobs/${id}.json`;
 const huntKey = (id: string) => `hunts/${id}.json`;
 const rowsKey = (id: string) => `jobs/${id}.rows.json`;
@@ -275,7 +278,10 @@ export class CloudDataPlane implements DataPlane {
         job.queries
           .filter((q) => q.state === 'running')
           .map(async (q) => {
-            const st = await this.o.athena.state(q.execution_id!);
+            const st = await this.o.athena.state(q.execution_id!).catch((e: Error) => {
+              if (throttled(e)) return { state: 'running' as const }; // asked again on the next poll
+              throw e;
+            });
             if (st.state === 'running') return;
             if (st.state === 'failed') return void Object.assign(q, { state: 'failed', error: st.reason.slice(0, 1000) });
             const { rows } = await this.o.athena.fetch(q.execution_id!, maxRows);
@@ -292,8 +298,11 @@ export class CloudDataPlane implements DataPlane {
             q.execution_id = await this.o.athena.start(q.sql, q.params);
             q.state = 'running';
           } catch (e) {
-            if (!isMemqError(e)) throw e;
-            Object.assign(q, { state: 'failed', error: e.message });
+            // Athena's concurrency quota: stays pending, started by a later poll
+            if (throttled(e)) return;
+            // a query Athena refuses (MemqError or InvalidRequestException) fails that playbook query only
+            if (!isMemqError(e) && (e as Error).name !== 'InvalidRequestException') throw e;
+            Object.assign(q, { state: 'failed', error: (e as Error).message.slice(0, 1000) });
           }
         }),
       );

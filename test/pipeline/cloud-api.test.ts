@@ -261,18 +261,26 @@ test('a hunt is a job across invocations: POST starts a few Athena queries, each
   current = alice;
 });
 
-test('a failed Athena query is reported per playbook; the hunt still completes', async () => {
+test('a throttled start is retried by a later poll; a failed Athena query is reported per playbook; the hunt still completes', async () => {
   athena.reset();
-  athena.on(StartQueryExecutionCommand).callsFake((i: { QueryString: string }) => ({ QueryExecutionId: /"process"/.test(i.QueryString) ? 'qe-bad' : 'qe-ok' }));
+  athena
+    .on(StartQueryExecutionCommand)
+    .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' }))
+    .callsFake((i: { QueryString: string }) => ({ QueryExecutionId: /"process"/.test(i.QueryString) ? 'qe-bad' : 'qe-ok' }));
   athena.on(GetQueryExecutionCommand, { QueryExecutionId: 'qe-bad' }).resolves({ QueryExecution: { Status: { State: 'FAILED', StateChangeReason: 'bytes scanned limit exceeded' } } });
   athena.on(GetQueryExecutionCommand, { QueryExecutionId: 'qe-ok' }).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
   athena.on(GetQueryResultsCommand).resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: [] }, Rows: [] } });
   const h = await call('POST', '/hunts', { scope: { snapshot_ids: [snapId] }, playbook_ids: ['linux-deleted-executable'] });
+  expect(h.json).toMatchObject({ status: 'running', progress: { done: 0 } });
   let job = h.json;
   for (let i = 0; i < 20 && job.status === 'running'; i++) job = (await call('GET', `/hunts/${h.json.id}`)).json;
   expect(job.status).toBe('done');
   expect(job.result.playbooks_run).toBe(1);
   expect(job.result.errors).toEqual([{ playbook_id: 'linux-deleted-executable', message: expect.stringContaining('bytes scanned limit exceeded') }]);
+  // the throttled query was started again (once), not given up
+  const starts = athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input.QueryString);
+  expect(starts).toHaveLength(job.progress.total + 1);
+  expect(new Set(starts).size).toBe(job.progress.total);
 });
 
 test('dumps over the single-PUT limit go up in presigned parts: create, more part URLs, PUT with fetch, complete; abort', async () => {
