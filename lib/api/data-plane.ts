@@ -1,5 +1,6 @@
 // What the API needs from the analysis side, as one interface: receive dumps, analyze them, browse
-// object tables, run queries (async, paged), IOC searches and playbook hunts. The local implementation
+// object tables, run queries and playbook hunts (both as jobs: started, then polled), IOC searches,
+// and multipart uploads of large dumps (cloud only). The local implementation
 // (local-data-plane.ts: store directory + DuckDB) backs `memq serve`; the cloud stack supplies its own
 // (S3 presigned uploads, Step Functions, Athena) behind the same routes.
 import type { Snapshot } from '../platform/model';
