@@ -20,7 +20,6 @@ const cases: [string, string][] = [
   ['6.12', 'linux-dev-6.12/memory.kdump'],
 ];
 
-const ms = (t0: number) => `${(performance.now() - t0).toFixed(0)} ms`;
 const mb = (bytes: number) => bytes / (1 << 20);
 
 async function main(): Promise<void> {
@@ -58,7 +57,6 @@ async function main(): Promise<void> {
     );
   }
   console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
-  void ms;
 }
 
 main().catch((e) => {

@@ -1,7 +1,7 @@
 // The memq CLI as a user runs it (a child process through bin/memq.js): JSON output of ps checked
 // against ground truth, CSV/JSONL shapes, `analyze` Parquet read back with DuckDB, and one-line errors
 // with a non-zero exit on bad input.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -65,5 +65,4 @@ test('bad input: one line naming the problem, exit code 1, no stack trace', () =
     expect(r.stderr).toMatch(/^memq: /);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   }
-  void execFileSync;
 });

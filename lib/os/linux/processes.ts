@@ -3,7 +3,7 @@
 import type { Row } from '../../model';
 import type { LinuxContext, Task } from './context';
 import { commOf } from './context';
-import { ReadFault, type KView } from './view';
+import type { KView } from './view';
 
 // /proc state letters (fs/proc/array.c task_state_array) and the task-state bits they index: ABI.
 const STATE_LETTERS = 'RSDTtXZPI';
@@ -209,4 +209,3 @@ export function envRows(ctx: LinuxContext, tasks: Task[]): Row<'env_var'>[] {
   return out;
 }
 
-export { ReadFault };

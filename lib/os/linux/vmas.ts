@@ -9,7 +9,6 @@ const VM_READ = 0x1;
 const VM_WRITE = 0x2;
 const VM_EXEC = 0x4;
 const VM_SHARED = 0x8;
-const VM_GROWSDOWN = 0x100;
 
 // maple tree node encoding (include/linux/maple_tree.h)
 const MAPLE_NODE_MASK = 0xffn;
@@ -227,4 +226,3 @@ export function libraryRows(vmas: Row<'vma'>[]): Row<'loaded_library'>[] {
     }));
 }
 
-export { VM_GROWSDOWN };
