@@ -8,6 +8,7 @@
 //  - TLP: CLEAR/GREEN items are readable by the whole org; AMBER and AMBER+STRICT by the project and
 //    share recipients; RED only by its creator and users it was shared with by name (a share with a
 //    project does not count, nor does project ownership or org admin).
+//  - snapshots, saved queries, result sets and custom playbooks all follow these same rules.
 import type { Role, Share, Tlp, User } from './model';
 
 export type Action = 'read' | 'create' | 'update' | 'classify' | 'share' | 'delete' | 'manage' | 'admin';
@@ -23,9 +24,10 @@ export type ResourceFacts =
   | { kind: 'user'; org_id: string; user_id: string }
   | { kind: 'project' | 'machine'; org_id: string; project_id: string }
   | { kind: 'audit'; org_id: string; project_id: string | null }
-  | { kind: 'playbook'; org_id: string }
+  /** the bundled playbook library and the catalog */
+  | { kind: 'playbook_library'; org_id: string }
   | {
-      kind: 'snapshot' | 'saved_query' | 'result_set';
+      kind: 'snapshot' | 'saved_query' | 'result_set' | 'playbook';
       org_id: string;
       project_id: string;
       classification: Tlp;
@@ -66,8 +68,8 @@ export function decide(s: Subject, action: Action, r: ResourceFacts): Decision {
   const admin = s.user.org_admin;
   switch (r.kind) {
     case 'org':
-    case 'playbook':
-      // any member may read the org's catalog/playbooks and open a project of their own
+    case 'playbook_library':
+      // any member may read the org's catalog and the bundled playbooks and open a project of their own
       if (action === 'read' || (r.kind === 'org' && action === 'create')) return allow('member of the organization');
       return admin ? allow('organization admin') : forbid(`${action} on the organization needs an organization admin`);
     case 'user':
@@ -87,7 +89,8 @@ export function decide(s: Subject, action: Action, r: ResourceFacts): Decision {
     }
     case 'snapshot':
     case 'saved_query':
-    case 'result_set': {
+    case 'result_set':
+    case 'playbook': {
       const active = r.shares.filter((sh) => sh.revoked_at === null);
       const namedRecipient = active.some((sh) => sh.target_kind === 'user' && sh.target_id === s.user.id);
       const viaProject = active.some((sh) => sh.target_kind === 'project' && s.roles.has(sh.target_id));

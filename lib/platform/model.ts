@@ -1,5 +1,5 @@
 // The collaboration model as zod schemas: organizations, users, projects, memberships, machines,
-// snapshots, saved queries, shares, API tokens and audit events. The API validates against these and
+// snapshots, saved queries, result sets, custom playbooks, shares, API tokens and audit events. The API validates against these and
 // both metadata repositories (SQLite, DynamoDB) store exactly these shapes.
 import { z } from 'zod';
 
@@ -104,7 +104,24 @@ export const ResultSet = z.object({
 });
 export type ResultSet = z.infer<typeof ResultSet>;
 
-export const shareableKinds = ['snapshot', 'saved_query', 'result_set'] as const;
+/**
+ * An organization's own playbook, kept in a project: the YAML text as written (validated by the hunt
+ * layer's schema and query compiler before it is stored), classified and shareable like a saved query.
+ */
+export const CustomPlaybook = z.object({
+  id: Id,
+  org_id: Id,
+  project_id: Id,
+  /** the playbook's title, from the YAML */
+  name: Name,
+  /** the `id` field written in the YAML (hunts and hits use the record id, unique across the org) */
+  slug: z.string().max(80),
+  yaml: z.string().min(1).max(100_000),
+  ...classified,
+});
+export type CustomPlaybook = z.infer<typeof CustomPlaybook>;
+
+export const shareableKinds = ['snapshot', 'saved_query', 'result_set', 'playbook'] as const;
 export const ShareableKind = z.enum(shareableKinds);
 export type ShareableKind = z.infer<typeof ShareableKind>;
 
@@ -146,6 +163,7 @@ export const recordKinds = {
   snapshot: { schema: Snapshot, index: ['project_id', 'machine_id'] },
   saved_query: { schema: SavedQuery, index: ['project_id'] },
   result_set: { schema: ResultSet, index: ['project_id'] },
+  playbook: { schema: CustomPlaybook, index: ['project_id', 'org_id'] },
   share: { schema: Share, index: ['resource_id', 'target_id'] },
   audit: { schema: AuditEvent, index: ['org_id', 'resource_id'] },
 } as const;

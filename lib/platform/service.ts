@@ -1,5 +1,5 @@
 // The collaboration service: every operation on orgs, users, projects, machines, snapshots, saved
-// queries, result sets, shares and the audit log. Each one gathers facts, asks authz.decide() and
+// queries, result sets, custom playbooks, shares and the audit log. Each one gathers facts, asks authz.decide() and
 // records an audit event for changes. Storage is any MetadataRepository (SQLite locally, DynamoDB in
 // the cloud); nothing here knows which.
 import { decide, type Action, type ResourceFacts, type Subject } from './authz';
@@ -8,6 +8,7 @@ import {
   newId,
   now,
   type AuditEvent,
+  type CustomPlaybook,
   type Machine,
   type Membership,
   type Project,
@@ -26,7 +27,7 @@ import { hashPassword, newTokenSecret, randomPassword, tokenId, verifyPassword }
 export type PublicUser = Omit<User, 'password_hash'>;
 export const publicUser = ({ password_hash: _p, ...u }: User): PublicUser => u;
 
-type Classified = Snapshot | SavedQuery | ResultSet;
+type Classified = Snapshot | SavedQuery | ResultSet | CustomPlaybook;
 
 export interface SnapshotScope {
   snapshot_ids?: string[];
@@ -470,6 +471,46 @@ export class Platform {
     return out as K extends 'saved_query' ? SavedQuery[] : ResultSet[];
   }
 
+  // ---------------------------------------------------------------- custom playbooks
+  // The YAML is validated by the caller (the API, with the hunt layer's loader) before it gets here:
+  // this layer stores, authorizes and audits, and does not know the playbook format.
+
+  async createPlaybook(s: Subject, pb: { project_id: string; name: string; slug: string; yaml: string; classification?: Tlp; tags?: string[] }): Promise<CustomPlaybook> {
+    const p = await this.getProject(s, pb.project_id);
+    this.check(s, 'create', { kind: 'machine', org_id: p.org_id, project_id: p.id });
+    const rec: CustomPlaybook = {
+      id: newId('pbk'),
+      org_id: p.org_id,
+      project_id: p.id,
+      name: pb.name,
+      slug: pb.slug,
+      yaml: pb.yaml,
+      classification: pb.classification ?? 'AMBER',
+      tags: pb.tags ?? [],
+      created_by: s.user.id,
+      created_at: now(),
+    };
+    await this.repo.put('playbook', rec);
+    await this.audit(s.user, 'playbook.create', 'playbook', rec.id, p.id, { name: rec.name, slug: rec.slug, classification: rec.classification });
+    return rec;
+  }
+
+  async updatePlaybook(s: Subject, id: string, patch: { name: string; slug: string; yaml: string }): Promise<CustomPlaybook> {
+    const r = (await this.getClassified(s, 'playbook', id, 'update')) as CustomPlaybook;
+    const next: CustomPlaybook = { ...r, ...patch };
+    await this.repo.put('playbook', next);
+    await this.audit(s.user, 'playbook.update', 'playbook', id, r.project_id, { name: next.name, slug: next.slug });
+    return next;
+  }
+
+  /** Custom playbooks of the subject's organization that they may read (every project, shares, TLP). */
+  async readablePlaybooks(s: Subject): Promise<CustomPlaybook[]> {
+    const all = await this.repo.find('playbook', 'org_id', s.user.org_id);
+    const out: CustomPlaybook[] = [];
+    for (const r of all) if (this.can(s, 'read', await this.facts('playbook', r))) out.push(r);
+    return out;
+  }
+
   async getClassified(s: Subject, kind: ShareableKind, id: string, action: Action = 'read'): Promise<Classified> {
     const r = await this.loadClassified(kind, id);
     this.check(s, action, await this.facts(kind, r));
@@ -484,7 +525,7 @@ export class Platform {
     return next;
   }
 
-  async deleteClassified(s: Subject, kind: 'saved_query' | 'result_set', id: string): Promise<void> {
+  async deleteClassified(s: Subject, kind: 'saved_query' | 'result_set' | 'playbook', id: string): Promise<void> {
     const r = await this.getClassified(s, kind, id, 'delete');
     await this.repo.delete(kind, id);
     for (const sh of await this.repo.find('share', 'resource_id', id)) await this.repo.delete('share', sh.id);

@@ -166,6 +166,62 @@ describe.each(backends)('on %s', (_name, factory) => {
     expect((await pf.listAudit(await pf.subject(a.user), {})).length).toBeGreaterThan(5);
   });
 
+  // custom playbooks: the platform stores whatever YAML the API validated; these texts are opaque here
+  const pbInput = (project_id: string, extra: object = {}) => ({ project_id, name: 'Reverse shell', slug: 'reverse-shell', yaml: 'id: reverse-shell\n', ...extra });
+
+  test('custom playbooks: org wall, viewer cannot create/share/delete, analyst creates and shares, owner deletes', async () => {
+    const { pf, b, viewer, analyst, owner, outsider, proj, sub } = await world();
+    await expect(pf.createPlaybook(await sub(viewer), pbInput(proj.id))).rejects.toMatchObject({ status: 403 });
+    const pb = await pf.createPlaybook(await sub(analyst), pbInput(proj.id));
+    expect(pb).toMatchObject({ classification: 'AMBER', org_id: proj.org_id, created_by: analyst.id });
+    // org B: not found, never listed, cannot share it
+    const sB = await pf.subject(b.user);
+    await expect(pf.getClassified(sB, 'playbook', pb.id)).rejects.toMatchObject({ status: 404 });
+    expect(await pf.readablePlaybooks(sB)).toEqual([]);
+    await expect(pf.share(sB, 'playbook', pb.id, { target_kind: 'user', target_id: b.user.id })).rejects.toMatchObject({ status: 404 });
+    // viewer reads but cannot share, update or delete
+    const sv = await sub(viewer);
+    expect((await pf.readablePlaybooks(sv)).map((p) => p.id)).toEqual([pb.id]);
+    await expect(pf.share(sv, 'playbook', pb.id, { target_kind: 'user', target_id: outsider.id })).rejects.toMatchObject({ status: 403 });
+    await expect(pf.updatePlaybook(sv, pb.id, { name: 'x', slug: 'x', yaml: 'x' })).rejects.toMatchObject({ status: 403 });
+    await expect(pf.deleteClassified(sv, 'playbook', pb.id)).rejects.toMatchObject({ status: 403 });
+    // AMBER: the outsider (same org, other project) does not see it until it is shared
+    expect(await pf.readablePlaybooks(await sub(outsider))).toEqual([]);
+    const sh = await pf.share(await sub(analyst), 'playbook', pb.id, { target_kind: 'user', target_id: outsider.id });
+    expect((await pf.readablePlaybooks(await sub(outsider))).map((p) => p.id)).toEqual([pb.id]);
+    expect((await pf.sharedWithMe(await sub(outsider))).map((x) => [x.kind, x.item.id])).toEqual([['playbook', pb.id]]);
+    await expect(pf.updatePlaybook(await sub(outsider), pb.id, { name: 'x', slug: 'x', yaml: 'x' })).rejects.toMatchObject({ status: 403 });
+    // revoking stops access
+    await pf.revokeShare(await sub(analyst), sh.id);
+    expect(await pf.readablePlaybooks(await sub(outsider))).toEqual([]);
+    await expect(pf.getClassified(await sub(outsider), 'playbook', pb.id)).rejects.toMatchObject({ status: 404 });
+    // analyst edits; owner deletes; gone for everyone
+    expect((await pf.updatePlaybook(await sub(analyst), pb.id, { name: 'Reverse shell v2', slug: 'reverse-shell', yaml: 'id: reverse-shell\n# v2\n' })).name).toBe('Reverse shell v2');
+    await pf.deleteClassified(await sub(owner), 'playbook', pb.id);
+    expect(await pf.readablePlaybooks(await sub(analyst))).toEqual([]);
+    const actions = (await pf.listAudit(await sub(owner), { project_id: proj.id })).filter((e) => e.resource_kind === 'playbook').map((e) => e.action);
+    expect(actions).toEqual(['playbook.delete', 'playbook.update', 'share.revoke', 'share.create', 'playbook.create']);
+  });
+
+  test('a TLP:RED custom playbook is invisible to project members outside its named share list', async () => {
+    const { pf, a, owner, viewer, analyst, outsider, other, proj, sub } = await world();
+    const pb = await pf.createPlaybook(await sub(analyst), pbInput(proj.id, { classification: 'RED' }));
+    for (const u of [owner, viewer, a.user, outsider]) {
+      expect(await pf.readablePlaybooks(await sub(u))).toEqual([]);
+      await expect(pf.getClassified(await sub(u), 'playbook', pb.id)).rejects.toMatchObject({ status: 404 });
+    }
+    expect((await pf.readablePlaybooks(await sub(analyst))).map((p) => p.classification)).toEqual(['RED']);
+    await pf.share(await sub(analyst), 'playbook', pb.id, { target_kind: 'project', target_id: other.id });
+    expect(await pf.readablePlaybooks(await sub(outsider))).toEqual([]);
+    const sh = await pf.share(await sub(analyst), 'playbook', pb.id, { target_kind: 'user', target_id: viewer.id });
+    expect((await pf.readablePlaybooks(await sub(viewer))).map((p) => p.id)).toEqual([pb.id]);
+    await pf.revokeShare(await sub(analyst), sh.id);
+    expect(await pf.readablePlaybooks(await sub(viewer))).toEqual([]);
+    // GREEN opens it org-wide (still never to org B)
+    await pf.classify(await sub(analyst), 'playbook', pb.id, { classification: 'GREEN' });
+    expect((await pf.readablePlaybooks(await sub(outsider))).map((p) => p.id)).toEqual([pb.id]);
+  });
+
   test('sign-in and API tokens', async () => {
     const { pf, viewer } = await world();
     await expect(pf.login('viewer@a.test', 'wrong')).rejects.toMatchObject({ status: 401 });
