@@ -5,6 +5,7 @@
 // (S3 presigned uploads, Step Functions, Athena) behind the same routes.
 import type { Snapshot } from '../platform/model';
 import type { TableName } from '../model';
+import type { Playbook } from '../hunt/playbook';
 
 export interface UploadTarget {
   method: 'PUT' | 'POST';
@@ -113,6 +114,8 @@ export interface HuntResult {
 export interface HuntSelection {
   playbook_ids?: string[];
   tactic?: string;
+  /** custom playbooks the caller may read, already validated (the route decides which; ids are record ids) */
+  custom?: Playbook[];
 }
 
 /** A hunt runs as a job: POST /hunts starts it, GET /hunts/{id} reports progress and, when done, the result. */

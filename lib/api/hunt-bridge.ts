@@ -23,7 +23,7 @@ function bundled(): Playbook[] {
   return (cache ??= loadBundled());
 }
 
-function techniquesOf(p: Playbook) {
+export function techniquesOf(p: Playbook) {
   return p.attack.map((id) => {
     const t = technique(id);
     return { id: t.id, name: techniqueLabel(t), tactics: t.tactics.map((x) => x.shortname) };
@@ -48,9 +48,10 @@ async function execScoped(store: LocalStore, snaps: ScopedSnapshot[], text: stri
   return { columns: r.columns.map((c) => c.name), rows: r.rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, jsonValue(v)]))) };
 }
 
-/** The bundled playbooks a hunt request selects (by id and/or ATT&CK tactic shortname). */
+/** The playbooks a hunt request selects (by id and/or ATT&CK tactic shortname): bundled ones and the
+ * custom ones the API already authorized and passed along. */
 export function selectHuntPlaybooks(opts: HuntSelection): Playbook[] {
-  let pbs = bundled();
+  let pbs = [...bundled(), ...(opts.custom ?? [])];
   if (opts.playbook_ids) pbs = pbs.filter((p) => opts.playbook_ids!.includes(p.id));
   if (opts.tactic) pbs = pbs.filter((p) => techniquesOf(p).some((t) => t.tactics.includes(opts.tactic!)));
   return pbs;

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { tables, objects, tableNames, type ColumnDef, type TableName } from '../model';
 import {
   AuditEvent,
+  CustomPlaybook,
   Machine,
   Membership,
   Project,
@@ -24,6 +25,7 @@ import type { Subject } from '../platform/authz';
 import type { Platform } from '../platform/service';
 import type { HandlerContext } from './router';
 import { bodyStream, json, type ApiResponse } from './http';
+import { customPlaybookInfo, runnablePlaybook, validatePlaybookYaml } from './custom-playbooks';
 
 export interface RouteDef {
   id: string;
@@ -71,6 +73,13 @@ const QueryJobOut = z.object({
   total: z.number().nullable(),
 });
 const Technique = z.object({ id: z.string(), name: z.string(), tactics: z.array(z.string()) });
+const PlaybookOut = z.object({
+  id: z.string(), title: z.string(), description: z.string(), severity: z.string(), platform: z.string(), techniques: z.array(Technique), queries: z.array(z.string()),
+  /** custom playbooks only: where it lives, its classification and its YAML; `error` when the YAML no longer validates */
+  custom: z.literal(true).optional(), project_id: z.string().optional(), classification: Tlp.optional(), tags: Tags.optional(), slug: z.string().optional(),
+  yaml: z.string().optional(), created_by: z.string().optional(), created_at: z.string().optional(), error: z.string().optional(),
+});
+const PlaybookYaml = z.string().min(1).max(100_000);
 const ProjectOut = Project.extend({ role: Role.nullable() });
 const HuntResultOut = z.object({
   playbooks_run: z.number(),
@@ -118,6 +127,27 @@ async function uploadingSnapshot(p: Platform, s: Subject, id: string) {
   const snap = await p.getSnapshot(s, id, 'update');
   if (snap.status !== 'uploading') throw new PlatformError(409, `snapshot is ${snap.status}, not waiting for an upload`);
   return snap;
+}
+
+/**
+ * The custom playbooks a hunt runs: those the caller may read right now (decide(), so a revoked share or
+ * a reclassification takes effect at once), narrowed to the requested ids. A requested custom id the
+ * caller cannot read is "not found", like an unreadable snapshot in the scope.
+ */
+async function huntCustomPlaybooks(p: Platform, s: Subject, ids: string[] | undefined) {
+  const readable = await p.readablePlaybooks(s);
+  const chosen = ids ? readable.filter((r) => ids.includes(r.id)) : readable;
+  if (ids) for (const id of ids) if (id.startsWith('pbk_') && !chosen.some((r) => r.id === id)) await p.getClassified(s, 'playbook', id);
+  const out = [];
+  // a stored playbook that no longer compiles is skipped when hunting everything, refused when asked for by id
+  for (const r of chosen) {
+    try {
+      out.push(runnablePlaybook(r));
+    } catch (e) {
+      if (ids) throw e;
+    }
+  }
+  return out;
 }
 
 async function readableScope(p: Platform, s: Subject, scope: z.infer<typeof Scope>) {
@@ -460,9 +490,33 @@ export const routes: RouteDef[] = [
     },
   }),
   route({
-    id: 'listPlaybooks', method: 'GET', path: '/playbooks', summary: 'the playbook library with ATT&CK techniques and tactics', tag: 'hunt',
-    response: z.array(z.object({ id: z.string(), title: z.string(), description: z.string(), severity: z.string(), platform: z.string(), techniques: z.array(Technique), queries: z.array(z.string()) })),
-    handler: async ({ deps }) => deps.data.playbooks(),
+    id: 'listPlaybooks', method: 'GET', path: '/playbooks', summary: 'the playbook library with ATT&CK techniques and tactics: bundled playbooks and the custom ones I may read', tag: 'hunt',
+    response: z.array(PlaybookOut),
+    handler: async ({ deps, subject }) => [...(await deps.data.playbooks()), ...(await deps.platform.readablePlaybooks(subject)).map(customPlaybookInfo)],
+  }),
+  route({
+    id: 'createPlaybook', method: 'POST', path: '/playbooks', summary: 'add a custom playbook to a project (YAML in the bundled format, validated; analyst or owner)', tag: 'hunt', status: 201,
+    body: z.object({ project_id: Id, yaml: PlaybookYaml, classification: Tlp.optional(), tags: Tags.optional() }),
+    response: CustomPlaybook,
+    handler: async ({ deps, subject, body }) => {
+      const p = validatePlaybookYaml(body.yaml);
+      return deps.platform.createPlaybook(subject, { project_id: body.project_id, name: p.title, slug: p.id, yaml: body.yaml, classification: body.classification, tags: body.tags });
+    },
+  }),
+  route({ id: 'getPlaybook', method: 'GET', path: '/playbooks/{id}', summary: 'one custom playbook with its YAML', tag: 'hunt', params: IdParam, response: CustomPlaybook, handler: async ({ deps, subject, params }) => deps.platform.getClassified(subject, 'playbook', params.id) as Promise<CustomPlaybook> }),
+  route({
+    id: 'updatePlaybook', method: 'PUT', path: '/playbooks/{id}', summary: 'replace the YAML of a custom playbook (validated)', tag: 'hunt', params: IdParam,
+    body: z.object({ yaml: PlaybookYaml }), response: CustomPlaybook,
+    handler: async ({ deps, subject, params, body }) => {
+      // authorization first: an unreadable playbook answers 404 whatever the YAML says
+      await deps.platform.getClassified(subject, 'playbook', params.id);
+      const p = validatePlaybookYaml(body.yaml);
+      return deps.platform.updatePlaybook(subject, params.id, { name: p.title, slug: p.id, yaml: body.yaml });
+    },
+  }),
+  route({
+    id: 'deletePlaybook', method: 'DELETE', path: '/playbooks/{id}', summary: 'delete a custom playbook (its shares go with it)', tag: 'hunt', params: IdParam, response: Ok,
+    handler: async ({ deps, subject, params }) => (await deps.platform.deleteClassified(subject, 'playbook', params.id), { ok: true as const }),
   }),
   route({
     id: 'startHunt', method: 'POST', path: '/hunts', summary: 'start running playbooks over a scope (async: poll GET /hunts/{id})', tag: 'hunt', status: 202,
@@ -470,7 +524,8 @@ export const routes: RouteDef[] = [
     response: HuntJobOut,
     handler: async ({ deps, subject, body }) => {
       const snaps = await readableScope(deps.platform, subject, body.scope);
-      const job = await deps.data.startHunt(snaps, { playbook_ids: body.playbook_ids, tactic: body.tactic }, subject.user.id);
+      const custom = await huntCustomPlaybooks(deps.platform, subject, body.playbook_ids);
+      const job = await deps.data.startHunt(snaps, { playbook_ids: body.playbook_ids, tactic: body.tactic, custom }, subject.user.id);
       await deps.platform.audit(subject.user, 'hunt.run', 'query', job.id, scopeProject(body.scope, snaps), { snapshots: snaps.map((s) => s.id), playbook_ids: body.playbook_ids, tactic: body.tactic });
       return job;
     },

@@ -20,6 +20,7 @@ import { huntResultOf, loadPlaybooks, selectHuntPlaybooks } from '../api/hunt-br
 import { jsonValue } from '../api/values';
 import { searchIocs } from '../ioc/search';
 import { runHunt } from '../hunt/runner';
+import type { Playbook } from '../hunt/playbook';
 import { MemqError, isMemqError } from '../util/errors';
 import { abortMultipart, completeMultipart, createMultipartUpload, partSizeFor, presignParts } from './uploads';
 import { API_PREFIX } from '../api/http';
@@ -65,6 +66,8 @@ interface StoredHuntQuery {
 interface StoredHunt extends HuntJob {
   started_at: number;
   playbook_ids: string[];
+  /** the custom playbooks as authorized when the hunt started (later polls may run in another Lambda) */
+  custom?: Playbook[];
   queries: StoredHuntQuery[];
 }
 
@@ -255,6 +258,7 @@ export class CloudDataPlane implements DataPlane {
       result: null,
       started_at: Date.now(),
       playbook_ids: pbs.map((p) => p.id),
+      custom: opts.custom?.filter((c) => pbs.includes(c)),
       queries,
     };
     await this.advanceHunt(job);
@@ -309,7 +313,7 @@ export class CloudDataPlane implements DataPlane {
       job.progress = { done: job.queries.filter((q) => q.state === 'done' || q.state === 'failed').length, total: job.queries.length };
       if (job.progress.done === job.progress.total) {
         const byText = new Map(job.queries.map((q) => [q.text, q]));
-        const pbs = selectHuntPlaybooks({ playbook_ids: job.playbook_ids });
+        const pbs = selectHuntPlaybooks({ playbook_ids: job.playbook_ids, custom: job.custom });
         // the runner replays the stored outcomes: same per-query errors, distinct counts and tactic grouping as locally
         const report = await runHunt(async (text) => {
           const q = byText.get(text)!;
@@ -326,7 +330,7 @@ export class CloudDataPlane implements DataPlane {
   }
 
   private publicHunt(j: StoredHunt): HuntJob {
-    const { started_at: _s, playbook_ids: _p, queries: _q, ...pub } = j;
+    const { started_at: _s, playbook_ids: _p, queries: _q, custom: _c, ...pub } = j;
     return pub;
   }
 

@@ -336,6 +336,78 @@ test('saved queries and result sets with classification', async () => {
   expect((await call('deleteResultSet', { token: tokens.analyst, params: { id: rs.body.id } })).status).toBe(200);
 });
 
+test('custom playbooks: validated YAML, classified and shared like saved queries, fire in hunts on the dev dump', async () => {
+  const gt = groundTruth('6.1');
+  // written independently of the bundled files: the agetty that init (pid 1) started, per ground truth
+  const yaml = [
+    'id: agetty-watch',
+    'title: Getty started by init',
+    'description: a test playbook',
+    'attack: [T1059]',
+    'severity: low',
+    'platform: linux',
+    'queries:',
+    '  - process.process_object.name == "agetty" && process.process_object.parent_process_id == 1',
+  ].join('\n');
+  const body = { project_id: ids.project, yaml, tags: ['custom'] };
+  expect((await call('createPlaybook', { token: tokens.viewer, body })).status).toBe(403);
+  expect((await call('createPlaybook', { token: tokens.b, body })).status).toBe(404);
+  // invalid: the loader's one-line message comes back as a 400
+  const badField = await call('createPlaybook', { token: tokens.analyst, body: { ...body, yaml: yaml.replace('severity: low', 'severity: urgent') } });
+  expect(badField.status).toBe(400);
+  expect(badField.body.error.message).toMatch(/playbook field severity/);
+  const badQuery = await call('createPlaybook', { token: tokens.analyst, body: { ...body, yaml: yaml.replace('parent_process_id', 'parent_proces_id') } });
+  expect(badQuery.status).toBe(400);
+  expect(badQuery.body.error.message).toMatch(/queries\[0\].*parent_proces_id/);
+  expect((await call('createPlaybook', { token: tokens.analyst, body: { ...body, yaml: 'id: [' } })).body.error.message).toMatch(/invalid YAML/);
+  const pb = await call('createPlaybook', { token: tokens.analyst, body });
+  expect(pb.status).toBe(201);
+  expect(pb.body).toMatchObject({ name: 'Getty started by init', slug: 'agetty-watch', classification: 'AMBER', tags: ['custom'] });
+  const P = pb.body.id as string;
+  // listed for project members with its classification; not for the outsider nor org B
+  const listed = (await call('listPlaybooks', { token: tokens.viewer })).body.find((x: any) => x.id === P);
+  expect(listed).toMatchObject({ custom: true, classification: 'AMBER', title: 'Getty started by init', project_id: ids.project });
+  expect(listed.techniques[0].id).toBe('T1059');
+  expect((await call('listPlaybooks', { token: tokens.outsider })).body.some((x: any) => x.id === P)).toBe(false);
+  expect((await call('listPlaybooks', { token: tokens.b })).body.some((x: any) => x.id === P)).toBe(false);
+  expect((await call('getPlaybook', { token: tokens.b, params: { id: P } })).status).toBe(404);
+  expect((await call('getPlaybook', { token: tokens.viewer, params: { id: P } })).body.yaml).toBe(yaml);
+  // it fires in a hunt, selected by id, with the row ground truth names
+  const fired = async (token: string) => {
+    const { start, job } = await hunt(token, { scope: { project_id: ids.project }, playbook_ids: [P] });
+    if (start.status !== 202) return start.status;
+    expect(job).toMatchObject({ status: 'done', progress: { total: 1 } });
+    return job.result.hits.filter((x: any) => x.playbook_id === P).flatMap((x: any) => x.rows.map((r: any[]) => r[x.columns.indexOf('process_id')]));
+  };
+  expect(await fired(tokens.viewer)).toEqual([gt.roles.agetty]);
+  // viewer cannot share, reclassify, edit or delete it
+  const obj = { kind: 'playbook', id: P };
+  expect((await call('share', { token: tokens.viewer, params: obj, body: { target_kind: 'user', target_id: ids.outsider } })).status).toBe(403);
+  expect((await call('classify', { token: tokens.viewer, params: obj, body: { classification: 'GREEN' } })).status).toBe(403);
+  expect((await call('updatePlaybook', { token: tokens.viewer, params: { id: P }, body: { yaml } })).status).toBe(403);
+  expect((await call('deletePlaybook', { token: tokens.viewer, params: { id: P } })).status).toBe(403);
+  // RED: the viewer (project member, not on the list) loses it: not listed, a hunt naming it is refused
+  expect((await call('classify', { token: tokens.analyst, params: obj, body: { classification: 'RED' } })).body.classification).toBe('RED');
+  expect((await call('listPlaybooks', { token: tokens.viewer })).body.some((x: any) => x.id === P)).toBe(false);
+  expect((await call('getPlaybook', { token: tokens.admin, params: { id: P } })).status).toBe(404);
+  expect(await fired(tokens.viewer)).toBe(404);
+  // a named share lets the viewer run it; revoking stops that again
+  const sh = await call('share', { token: tokens.analyst, params: obj, body: { target_kind: 'user', target_id: ids.viewer } });
+  expect(sh.status).toBe(201);
+  expect((await call('listShares', { token: tokens.viewer, params: obj })).body.map((x: any) => x.target_id)).toEqual([ids.viewer]);
+  expect(await fired(tokens.viewer)).toEqual([gt.roles.agetty]);
+  expect((await call('revokeShare', { token: tokens.analyst, params: { id: sh.body.id } })).status).toBe(200);
+  expect(await fired(tokens.viewer)).toBe(404);
+  // edit: validated the same way; the new title is listed
+  expect((await call('updatePlaybook', { token: tokens.analyst, params: { id: P }, body: { yaml: 'id: x' } })).status).toBe(400);
+  const upd = await call('updatePlaybook', { token: tokens.analyst, params: { id: P }, body: { yaml: yaml.replace('Getty started by init', 'Getty from init') } });
+  expect(upd.body).toMatchObject({ name: 'Getty from init', classification: 'RED' });
+  const audit = (await call('audit', { token: tokens.admin, query: { project_id: ids.project } })).body.filter((e: any) => e.resource_id === P).map((e: any) => e.action);
+  expect(audit).toEqual(['playbook.update', 'share.revoke', 'share.create', 'classify', 'playbook.create']);
+  expect((await call('deletePlaybook', { token: tokens.analyst, params: { id: P } })).status).toBe(200);
+  expect((await call('getPlaybook', { token: tokens.analyst, params: { id: P } })).status).toBe(404);
+});
+
 test('authorization matrix over the API: shares, RED, revocation, viewer limits, audit', async () => {
   const snap = { kind: 'snapshot', id: ids.snap };
   // viewer: no share, no classify, no delete
