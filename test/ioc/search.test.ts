@@ -94,13 +94,16 @@ maybe('memq ioc', () => {
     expect(r.hits.filter((h) => h.ioc === 'evil-miner')).toEqual([]);
   });
 
-  test('a process name matches the name, exe path, argv and mappings of that process only', async () => {
+  test('a process name matches the name, exe path, argv and mappings of that process, and the shell history that named it', async () => {
     const miner = gtPid('evil_miner');
     const r = await searchIocs(exec, ['evil-miner'], { scope: { snapshots: ['gt'], machines: ['memq-dev'] } });
     const cols = new Set(r.hits.map((h) => `${h.table}.${h.column}`));
     for (const c of ['process.name', 'process.exe_path', 'process.command_line', 'process.argv', 'vma.file_name']) expect(cols).toContain(c);
-    // the shell typed `ps | grep evil-miner`: not in its argv, so only the miner's rows match
-    expect(new Set(r.hits.map((h) => h.where.process_id))).toEqual(new Set([miner]));
+    // the shell typed `ps | grep evil-miner` (ground truth shell_history): not in its argv, but in
+    // its history — so the miner's rows match, plus exactly that history entry of the shell
+    expect(new Set(r.hits.filter((h) => h.table !== 'shell_history').map((h) => h.where.process_id))).toEqual(new Set([miner]));
+    const hist = r.hits.filter((h) => h.table === 'shell_history');
+    expect(hist.map((h) => [h.where.process_id, h.column, h.value])).toEqual([[gtPid('shell'), 'command', 'ps | grep evil-miner']]);
   });
 
   test('hashes and paths', async () => {
