@@ -155,6 +155,23 @@ test('upload → analysis → overview → seed query → playbooks → share wi
   expect(hitsText).toContain(`pid ${gt.roles.deleted_exe}`);
   await shot('06-playbook-hits');
 
+  // a custom playbook: the server's validation message shows in the form; once valid it is listed with its badge
+  const pbYaml = ['id: getty-from-init', 'title: Getty started by init', 'description: e2e', 'attack: [T1059]', 'severity: low', 'platform: linux', 'queries:', '  - process.process_object.name == "agetty"'].join('\n');
+  await page.getByTestId('new-playbook').click();
+  await page.getByTestId('playbook-yaml').fill(pbYaml.replace('severity: low', 'severity: urgent'));
+  await page.getByTestId('playbook-create').click();
+  expect(await page.getByTestId('playbook-error').textContent()).toMatch(/playbook field severity/);
+  await page.getByTestId('playbook-yaml').fill(pbYaml);
+  await page.getByTestId('playbook-tlp').selectOption('RED');
+  await page.getByTestId('playbook-create').click();
+  const custom = page.getByTestId('custom-playbook').first();
+  await custom.waitFor();
+  expect(await custom.getByTestId('tlp-badge').textContent()).toBe('TLP:RED');
+  await custom.getByTestId('share-playbook').click();
+  await page.getByTestId('share-dialog').waitFor();
+  await shot('06b-custom-playbook-share');
+  await page.getByTestId('share-close').click();
+
   // IOC search: the miner's pool address is found in its command line (pid from ground truth)
   await page.getByTestId('nav-ioc').click();
   await page.getByTestId('ioc-input').fill('10.9.8.7');
@@ -193,6 +210,10 @@ test('upload → analysis → overview → seed query → playbooks → share wi
   await shot('10-bob-sees-snapshot');
   // Bob only reads: no share button for him
   expect(await page.getByTestId('open-share').count()).toBe(0);
+  // the TLP:RED custom playbook was not shared with Bob: his library does not list it
+  await page.getByTestId('nav-playbooks').click();
+  await page.getByTestId('playbook-list').getByText('linux-deleted-executable', { exact: true }).waitFor();
+  expect(await page.getByTestId('custom-playbook').count()).toBe(0);
 }, 180_000);
 
 test('the result grid stays virtualized and responsive with 100k rows', async () => {

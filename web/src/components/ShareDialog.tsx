@@ -6,7 +6,7 @@ import { api, type Share, type Tlp } from '../lib/api';
 import type { Session } from '../App';
 import { TlpBadge } from './TlpBadge';
 
-export function ShareDialog({ session, kind, id, tlp, tags, onClose, onChanged }: { session: Session; kind: 'snapshot' | 'saved_query' | 'result_set'; id: string; tlp: Tlp; tags: string[]; onClose(): void; onChanged(): void }) {
+export function ShareDialog({ session, kind, id, tlp, tags, onClose, onChanged }: { session: Session; kind: 'snapshot' | 'saved_query' | 'result_set' | 'playbook'; id: string; tlp: Tlp; tags: string[]; onClose(): void; onChanged(): void }) {
   const [shares, setShares] = useState<Share[]>([]);
   const [users, setUsers] = useState<{ id: string; email: string; name: string }[]>([]);
   const [email, setEmail] = useState('');

@@ -17,7 +17,11 @@ export interface Catalog {
   tlp: Tlp[];
 }
 export interface Share { id: string; target_kind: 'project' | 'user'; target_id: string; revoked_at: string | null; created_at: string }
-export interface Playbook { id: string; title: string; description: string; severity: string; platform: string; techniques: { id: string; name: string; tactics: string[] }[]; queries: string[] }
+export interface Playbook {
+  id: string; title: string; description: string; severity: string; platform: string; techniques: { id: string; name: string; tactics: string[] }[]; queries: string[];
+  /** custom (organization-written) playbooks only */
+  custom?: true; project_id?: string; classification?: Tlp; tags?: string[]; slug?: string; yaml?: string; error?: string;
+}
 export interface HuntHit { playbook_id: string; title: string; severity: string; techniques: Playbook['techniques']; snapshot_id: string; columns: string[]; rows: unknown[][] }
 export interface HuntJob {
   id: string;

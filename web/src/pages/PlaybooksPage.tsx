@@ -1,9 +1,14 @@
 // Playbook library grouped by ATT&CK tactic (filter by tactic/technique/text), run on a scope; hits
 // are grouped by tactic → technique → playbook, each row linking to the object in its snapshot.
+// Custom playbooks of the organization are listed with their classification badge, can be created
+// (YAML form) and shared or reclassified with the same dialog as snapshots and saved queries.
 import { useEffect, useMemo, useState } from 'react';
 import { api, type HuntHit, type HuntJob, type Playbook, type Scope } from '../lib/api';
 import { go } from '../lib/router';
 import { ScopePicker } from '../components/ScopePicker';
+import { PlaybookForm } from '../components/PlaybookForm';
+import { ShareDialog } from '../components/ShareDialog';
+import { TlpBadge } from '../components/TlpBadge';
 import type { Session } from '../App';
 
 export function PlaybooksPage({ session }: { session: Session }) {
@@ -16,7 +21,15 @@ export function PlaybooksPage({ session }: { session: Session }) {
   const [running, setRunning] = useState(false);
   const [progress, setProgress] = useState<HuntJob['progress'] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  useEffect(() => void api<Playbook[]>('GET', '/playbooks').then(setPbs).catch((e) => setError(e.message)), []);
+  const [creating, setCreating] = useState(false);
+  const [sharing, setSharing] = useState<Playbook | null>(null);
+  const load = () => api<Playbook[]>('GET', '/playbooks').then(setPbs).catch((e) => setError(e.message));
+  useEffect(() => void load(), []);
+  const remove = async (p: Playbook) => {
+    if (!window.confirm(`Delete playbook "${p.title}"?`)) return;
+    await api('DELETE', `/playbooks/${p.id}`).catch((e) => setError(e.message));
+    await load();
+  };
   const tactics = useMemo(() => [...new Set(pbs.flatMap((p) => p.techniques.flatMap((t) => t.tactics)))].sort(), [pbs]);
   const shown = pbs.filter(
     (p) => (!tactic || p.techniques.some((t) => t.tactics.includes(tactic))) && (!filter || `${p.id} ${p.title} ${p.techniques.map((t) => `${t.id} ${t.name}`).join(' ')}`.toLowerCase().includes(filter.toLowerCase())),
@@ -67,7 +80,14 @@ export function PlaybooksPage({ session }: { session: Session }) {
         <button onClick={run} disabled={running || shown.length === 0} data-testid="run-playbooks">
           {running ? `Hunting…${progress ? ` ${progress.done}/${progress.total}` : ''}` : `Run ${shown.length} playbooks`}
         </button>
+        <button onClick={() => setCreating(!creating)} data-testid="new-playbook">
+          New playbook
+        </button>
       </div>
+      {creating && <PlaybookForm session={session} onClose={() => setCreating(false)} onCreated={() => (setCreating(false), void load())} />}
+      {sharing && sharing.classification && (
+        <ShareDialog session={session} kind="playbook" id={sharing.id} tlp={sharing.classification} tags={sharing.tags ?? []} onClose={() => setSharing(null)} onChanged={() => void load()} />
+      )}
       {error && <div className="error">{error}</div>}
       {hits && (
         <div className="hunt-results" data-testid="hunt-results">
@@ -123,11 +143,20 @@ export function PlaybooksPage({ session }: { session: Session }) {
         </thead>
         <tbody>
           {shown.map((p) => (
-            <tr key={p.id}>
+            <tr key={p.id} data-testid={p.custom ? 'custom-playbook' : undefined}>
               <td title={p.description}>
-                <b>{p.title}</b>
+                <b>{p.title}</b> {p.classification && <TlpBadge tlp={p.classification} tags={p.tags} />}
                 <br />
-                <small>{p.id}</small>
+                <small>{p.custom ? `${p.slug} · custom, ${session.projects.find((x) => x.id === p.project_id)?.name ?? 'shared with you'}` : p.id}</small>
+                {p.error && <div className="error">{p.error}</div>}
+                {p.custom && (
+                  <div>
+                    <button onClick={() => setSharing(p)} data-testid="share-playbook">
+                      Share…
+                    </button>{' '}
+                    <button onClick={() => void remove(p)}>Delete</button>
+                  </div>
+                )}
               </td>
               <td>
                 {p.techniques.map((t) => (
