@@ -1,5 +1,5 @@
 // What the API needs from the analysis side, as one interface: receive dumps, analyze them, browse
-// object tables, run queries and playbook hunts (both as jobs: started, then polled), IOC searches,
+// object tables, run queries, playbook hunts and IOC searches (all as jobs: started, then polled),
 // and multipart uploads of large dumps (cloud only). The local implementation
 // (local-data-plane.ts: store directory + DuckDB) backs `memq serve`; the cloud stack supplies its own
 // (S3 presigned uploads, Step Functions, Athena) behind the same routes.
@@ -131,6 +131,29 @@ export interface HuntJob {
   result: HuntResult | null;
 }
 
+export interface IocResult {
+  hits: IocHit[];
+  snapshots_searched: number;
+  /** tables whose row cap was reached: more hits may exist there */
+  truncated: string[];
+  /** tables whose search failed (cloud: an Athena query refused or failed); the other tables still count */
+  errors: { table: string; message: string }[];
+}
+
+/** An IOC search runs as a job like a hunt: POST /ioc-searches starts it, GET /ioc-searches/{id} polls it. */
+export interface IocJob {
+  id: string;
+  owner_id: string;
+  status: 'running' | 'done' | 'failed';
+  snapshot_ids: string[];
+  values: string[];
+  /** tables searched (local) or Athena statements finished (cloud) so far, of total */
+  progress: { done: number; total: number };
+  error: string | null;
+  elapsed_ms: number | null;
+  result: IocResult | null;
+}
+
 export interface DataPlane {
   uploadTarget(snap: Snapshot): Promise<UploadTarget>;
   /** Streams dump bytes into storage (local uploads). Returns the stored size. */
@@ -141,7 +164,10 @@ export interface DataPlane {
   checkQuery(text: string): QueryCheck;
   startQuery(snaps: Snapshot[], text: string, ownerId: string): Promise<QueryJob>;
   queryPage(jobId: string, ownerId: string, offset: number, limit: number): Promise<{ job: QueryJob; page: Page | null }>;
-  ioc(snaps: Snapshot[], values: string[], limit: number): Promise<IocHit[]>;
+  /** Starts an IOC search over authorized snapshots and returns at once; `limit` caps rows per table and hits. */
+  startIocSearch(snaps: Snapshot[], values: string[], limit: number, ownerId: string): Promise<IocJob>;
+  /** Progress of an IOC search job (advancing it, in the cloud); another owner's job is "not found". */
+  iocSearchStatus(jobId: string, ownerId: string): Promise<IocJob>;
   playbooks(): Promise<PlaybookInfo[]>;
   /** Starts a hunt over authorized snapshots and returns at once (never runs the hunt inside the request). */
   startHunt(snaps: Snapshot[], opts: HuntSelection, ownerId: string): Promise<HuntJob>;

@@ -3,14 +3,14 @@
 // results are regrouped per snapshot for the API (huntResultOf, shared with the cloud data plane).
 // IOC search is lib/ioc's, scoped the same way.
 import { runQuery } from '../engine';
-import { searchIocs } from '../ioc/search';
+import { searchIocs, type IocSearchResult } from '../ioc/search';
 import { localSqlExecutor } from '../ioc/local';
 import type { LocalStore, SnapshotRef } from '../store/store';
 import { loadPlaybooks as loadBundled } from '../hunt/loader';
 import { runHunt, type HuntReport, type QueryRows } from '../hunt/runner';
 import { technique, techniqueLabel } from '../hunt/attack';
 import type { Playbook } from '../hunt/playbook';
-import type { HuntResult, HuntSelection, IocHit, PlaybookInfo } from './data-plane';
+import type { HuntResult, HuntSelection, IocHit, IocResult, PlaybookInfo } from './data-plane';
 import { jsonValue } from './values';
 
 export interface ScopedSnapshot {
@@ -84,10 +84,19 @@ export async function huntOver(store: LocalStore, snaps: ScopedSnapshot[], opts:
   return huntResultOf(report, pbs);
 }
 
+/** lib/ioc's result as the API returns it (both planes): at most `limit` hits, JSON-safe locators. */
+export function iocResultOf(r: IocSearchResult, snapshots: number, limit: number, errors: IocResult['errors'] = []): IocResult {
+  return { hits: iocHitsOf(r, limit), snapshots_searched: snapshots, truncated: r.truncated, errors };
+}
+
 /** IOC search (lib/ioc) over the chosen snapshots; hits name snapshot, table, column and row locators. */
-export async function iocOver(store: LocalStore, snaps: ScopedSnapshot[], values: string[], limit: number): Promise<IocHit[]> {
-  if (snaps.length === 0) return [];
-  const r = await searchIocs(localSqlExecutor(store), values, { scope: { snapshots: snaps.map((s) => s.ref.snapshot) }, maxRowsPerTable: limit });
+export async function iocOver(store: LocalStore, snaps: ScopedSnapshot[], values: string[], limit: number, onProgress?: (done: number, total: number) => void): Promise<IocResult> {
+  if (snaps.length === 0) return { hits: [], snapshots_searched: 0, truncated: [], errors: [] };
+  const r = await searchIocs(localSqlExecutor(store), values, { scope: { snapshots: snaps.map((s) => s.ref.snapshot) }, maxRowsPerTable: limit, onTable: onProgress });
+  return iocResultOf(r, snaps.length, limit);
+}
+
+function iocHitsOf(r: IocSearchResult, limit: number): IocHit[] {
   return r.hits.slice(0, limit).map((h) => ({
     ioc: h.ioc,
     kind: h.kind,

@@ -13,7 +13,9 @@ import { openLocalStore, tableFileRelative, type LocalStore, type SnapshotRef } 
 import { removeSnapshot } from '../store/add';
 import { PlatformError } from '../platform/errors';
 import { newId, type Snapshot } from '../platform/model';
-import type { BrowseOptions, DataPlane, HuntJob, HuntSelection, IocHit, MultipartUpload, Page, PlaybookInfo, QueryCheck, QueryJob, UploadTarget } from './data-plane';
+import type { BrowseOptions, DataPlane, HuntJob, HuntResult, HuntSelection, IocJob, IocResult, MultipartUpload, Page, PlaybookInfo, QueryCheck, QueryJob, UploadTarget } from './data-plane';
+import { LocalJobs } from './local-jobs';
+import { iocTables } from '../ioc/search';
 import { API_PREFIX } from './http';
 import { jsonValue } from './values';
 import { huntOver, iocOver, loadPlaybooks, selectHuntPlaybooks } from './hunt-bridge';
@@ -45,9 +47,9 @@ export class LocalDataPlane implements DataPlane {
   readonly store: LocalStore;
   private readonly uploads: string;
   private readonly jobs = new Map<string, Job>();
-  private readonly hunts = new Map<string, HuntJob & { finished_at: number }>();
-  /** background hunts, awaited on close */
-  private readonly running = new Set<Promise<void>>();
+  /** background hunts and IOC searches (awaited on close) */
+  private readonly hunts = new LocalJobs<HuntResult, HuntJob>('hunt', 'hunt', { maxJobs: LIMITS.maxJobs, ttlMs: LIMITS.jobTtlMs });
+  private readonly iocSearches = new LocalJobs<IocResult, IocJob>('IOC search', 'ioc', { maxJobs: LIMITS.maxJobs, ttlMs: LIMITS.jobTtlMs });
   private readonly children = new Set<ChildProcess>();
   private queue: Promise<void> = Promise.resolve();
   private browseDb?: Promise<DuckDBConnection>;
@@ -269,8 +271,15 @@ export class LocalDataPlane implements DataPlane {
     return { job: this.publicJob(j), page: { columns: j.columns, rows: j.rows.slice(offset, offset + limit), total: j.rows.length, offset } };
   }
 
-  async ioc(snaps: Snapshot[], values: string[], limit: number): Promise<IocHit[]> {
-    return iocOver(this.store, snaps.map((s) => ({ id: s.id, ref: refOf(s) })), values, limit);
+  async startIocSearch(snaps: Snapshot[], values: string[], limit: number, ownerId: string): Promise<IocJob> {
+    const scoped = snaps.map((s) => ({ id: s.id, ref: refOf(s) }));
+    return this.iocSearches.start(ownerId, { snapshot_ids: snaps.map((s) => s.id), values }, iocTables().length, (job) =>
+      iocOver(this.store, scoped, values, limit, (done, total) => (job.progress = { done, total })),
+    );
+  }
+
+  async iocSearchStatus(jobId: string, ownerId: string): Promise<IocJob> {
+    return this.iocSearches.get(jobId, ownerId);
   }
 
   async playbooks(): Promise<PlaybookInfo[]> {
@@ -278,53 +287,15 @@ export class LocalDataPlane implements DataPlane {
   }
 
   async startHunt(snaps: Snapshot[], opts: HuntSelection, ownerId: string): Promise<HuntJob> {
-    const now = Date.now();
-    for (const [id, h] of this.hunts) if (h.status !== 'running' && now - h.finished_at > LIMITS.jobTtlMs) this.hunts.delete(id);
-    const finished = [...this.hunts.values()].filter((h) => h.status !== 'running').sort((a, b) => a.finished_at - b.finished_at);
-    if (this.hunts.size - finished.length >= LIMITS.maxJobs) throw new PlatformError(503, 'too many hunts running; try again shortly');
-    // hunt results are large: keep at most maxJobs finished ones in memory
-    for (const h of finished.slice(0, Math.max(0, finished.length - LIMITS.maxJobs + 1))) this.hunts.delete(h.id);
-    const job: HuntJob & { finished_at: number } = {
-      id: newId('hunt'),
-      owner_id: ownerId,
-      status: 'running',
-      snapshot_ids: snaps.map((s) => s.id),
-      progress: { done: 0, total: selectHuntPlaybooks(opts).length },
-      error: null,
-      elapsed_ms: null,
-      result: null,
-      finished_at: 0,
-    };
-    this.hunts.set(job.id, job);
-    const t0 = performance.now();
+    const scoped = snaps.map((s) => ({ id: s.id, ref: refOf(s) }));
     // runs in the background (DuckDB in this process); the request answers with the job at once
-    const run = (async () => {
-      try {
-        job.result = await huntOver(this.store, snaps.map((s) => ({ id: s.id, ref: refOf(s) })), opts, (done, total) => (job.progress = { done, total }));
-        job.status = 'done';
-      } catch (e) {
-        job.status = 'failed';
-        job.error = (e as Error).message.split('\n')[0]!.slice(0, 1000);
-      } finally {
-        job.elapsed_ms = Math.round(performance.now() - t0);
-        job.finished_at = Date.now();
-      }
-    })();
-    this.running.add(run);
-    void run.finally(() => this.running.delete(run));
-    return this.publicHunt(job);
-  }
-
-  private publicHunt(j: HuntJob & { finished_at: number }): HuntJob {
-    const { finished_at: _f, ...pub } = j;
-    return { ...pub, progress: { ...pub.progress } };
+    return this.hunts.start(ownerId, { snapshot_ids: snaps.map((s) => s.id) }, selectHuntPlaybooks(opts).length, (job) =>
+      huntOver(this.store, scoped, opts, (done, total) => (job.progress = { done, total })),
+    );
   }
 
   async huntStatus(jobId: string, ownerId: string): Promise<HuntJob> {
-    const j = this.hunts.get(jobId);
-    // another user's hunt is reported exactly like a missing one
-    if (!j || j.owner_id !== ownerId) throw new PlatformError(404, 'hunt not found (results expire after an hour)');
-    return this.publicHunt(j);
+    return this.hunts.get(jobId, ownerId);
   }
 
   // Dumps reach this server as one stream (no 5 GiB single-PUT limit), so there is no multipart upload.
@@ -352,7 +323,7 @@ export class LocalDataPlane implements DataPlane {
   async close(): Promise<void> {
     for (const c of this.children) c.kill('SIGKILL');
     await this.queue;
-    await Promise.all(this.running);
+    await Promise.all([this.hunts.drain(), this.iocSearches.drain()]);
     this.store.close();
     if (this.browseDb) (await this.browseDb).closeSync();
     this.browseInstance?.closeSync();

@@ -106,6 +106,24 @@ const HuntJobOut = z.object({
   elapsed_ms: z.number().nullable(),
   result: HuntResultOut.nullable(),
 });
+const IocJobOut = z.object({
+  id: z.string(),
+  owner_id: z.string(),
+  status: z.enum(['running', 'done', 'failed']),
+  snapshot_ids: z.array(z.string()),
+  values: z.array(z.string()),
+  progress: z.object({ done: z.number(), total: z.number() }),
+  error: z.string().nullable(),
+  elapsed_ms: z.number().nullable(),
+  result: z
+    .object({
+      hits: z.array(z.object({ ioc: z.string(), kind: z.string(), snapshot_id: z.string(), table: z.string(), column: z.string(), match: z.string(), where: z.record(z.string(), z.unknown()) })),
+      snapshots_searched: z.number(),
+      truncated: z.array(z.string()),
+      errors: z.array(z.object({ table: z.string(), message: z.string() })),
+    })
+    .nullable(),
+});
 const UploadId = z.string().min(1).max(1024);
 const PartRange = { first_part: z.coerce.number().int().min(1).max(10_000).default(1), part_count: z.coerce.number().int().min(1).max(1000).default(100) };
 const MultipartOut = z.object({
@@ -476,18 +494,20 @@ export const routes: RouteDef[] = [
     },
   }),
   route({
-    id: 'ioc', method: 'POST', path: '/ioc', summary: 'search IOC values (IPs, domains, URLs, hashes, paths, names) across a scope', tag: 'query',
+    id: 'startIocSearch', method: 'POST', path: '/ioc-searches', summary: 'start searching IOC values (IPs, domains, URLs, hashes, paths, names) across a scope (async: poll GET /ioc-searches/{id})', tag: 'query', status: 202,
     body: z.object({ values: z.array(z.string().min(1).max(2000)).min(1).max(100), scope: Scope, limit: z.number().int().min(1).max(10000).default(1000) }),
-    response: z.object({
-      hits: z.array(z.object({ ioc: z.string(), kind: z.string(), snapshot_id: z.string(), table: z.string(), column: z.string(), match: z.string(), where: z.record(z.string(), z.unknown()) })),
-      snapshots_searched: z.number(),
-    }),
+    response: IocJobOut,
     handler: async ({ deps, subject, body }) => {
       const snaps = await readableScope(deps.platform, subject, body.scope);
-      const hits = await deps.data.ioc(snaps, body.values, body.limit);
-      await deps.platform.audit(subject.user, 'ioc.search', 'query', 'ioc', scopeProject(body.scope, snaps), { values: body.values, snapshots: snaps.length });
-      return { hits, snapshots_searched: snaps.length };
+      const job = await deps.data.startIocSearch(snaps, body.values, body.limit, subject.user.id);
+      await deps.platform.audit(subject.user, 'ioc.search', 'query', job.id, scopeProject(body.scope, snaps), { values: body.values, snapshots: snaps.length });
+      return job;
     },
+  }),
+  route({
+    id: 'iocSearchStatus', method: 'GET', path: '/ioc-searches/{id}', summary: 'status and progress of an IOC search; when done, the hits', tag: 'query', params: IdParam,
+    response: IocJobOut,
+    handler: async ({ deps, subject, params }) => deps.data.iocSearchStatus(params.id, subject.user.id),
   }),
   route({
     id: 'listPlaybooks', method: 'GET', path: '/playbooks', summary: 'the playbook library with ATT&CK techniques and tactics: bundled playbooks and the custom ones I may read', tag: 'hunt',

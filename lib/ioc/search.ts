@@ -29,6 +29,8 @@ export interface IocSearchOptions {
   maxRowsPerTable?: number;
   /** restrict to these tables (default: all) */
   tables?: TableName[];
+  /** called after each table is searched (progress of long searches) */
+  onTable?: (done: number, total: number) => void;
 }
 
 export interface IocSearchResult {
@@ -45,6 +47,11 @@ const LOCATOR_COLUMNS = ['process_id', 'thread_id', 'fd', 'handle_value', 'table
 
 function stringColumns(t: TableName): [string, ColumnDef][] {
   return Object.entries(tables[t].columns as Record<string, ColumnDef>).filter(([, c]) => c.kind === 'string' || c.kind === 'string_list');
+}
+
+/** The tables a search reads: those with a string column (of `only`, when given). */
+export function iocTables(only?: readonly TableName[]): TableName[] {
+  return (only ?? tableNames).filter((t) => stringColumns(t).length > 0);
 }
 
 /** Locator columns of a table (row identity for a hit), from the catalog. */
@@ -93,14 +100,15 @@ export async function searchIocs(exec: SqlExecutor, values: readonly string[], o
   const limit = opts.maxRowsPerTable ?? 10_000;
   const hits: IocHit[] = [];
   const truncated: TableName[] = [];
-  for (const t of opts.tables ?? tableNames) {
+  const searched = iocTables(opts.tables);
+  for (const [ti, t] of searched.entries()) {
     const strCols = stringColumns(t);
-    if (!strCols.length) continue;
+    if (ti > 0) opts.onTable?.(ti, searched.length);
     let rows: Record<string, unknown>[] = [];
     const seenRows = new Set<string>();
     for (const pattern of patterns) {
-      const { sql, params } = iocTableSql(t, pattern, opts);
-      for (const r of await exec(sql, params)) {
+      const { sql, params, columns } = iocTableSql(t, pattern, opts);
+      for (const r of await exec(sql, params, { table: t, columns: ['project', 'machine', 'snapshot', ...columns] })) {
         // a row matched by two batches is attributed once (every IOC is tested on it below)
         const key = patterns.length > 1 ? JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) : '';
         if (patterns.length > 1 && seenRows.has(key)) continue;
@@ -137,5 +145,6 @@ export async function searchIocs(exec: SqlExecutor, values: readonly string[], o
       }
     }
   }
+  opts.onTable?.(searched.length, searched.length);
   return { iocs, hits, truncated, elapsed_ms: Math.round(performance.now() - t0) };
 }

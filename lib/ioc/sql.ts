@@ -6,8 +6,14 @@ import { MemqError } from '../util/errors';
 
 export type Dialect = 'duckdb' | 'athena';
 
+/** What a statement reads: its table and the columns it selects, in order (executors may ignore it). */
+export interface StatementInfo {
+  table: string;
+  columns: string[];
+}
+
 /** Runs SQL with positional `?` parameters; returns rows keyed by column name. */
-export type SqlExecutor = (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
+export type SqlExecutor = (sql: string, params: unknown[], info?: StatementInfo) => Promise<Record<string, unknown>[]>;
 
 /** Which stored snapshots to cover; an absent list = all. Same shape as the query layer's Scope. */
 export interface Scope {

@@ -1,7 +1,7 @@
 // The cloud DataPlane behind lib/api's router in the API Lambda: presigned S3 uploads, single or
 // multipart (the landing event starts the pipeline), Athena for browsing, queries and playbook hunts
-// (both asynchronous jobs kept in the results bucket: start → poll → result, since API Gateway gives
-// up after 29 s), IOC search, and S3/Glue cleanup on delete.
+// and IOC searches (asynchronous jobs kept in the results bucket: start → poll → result, since API
+// Gateway gives up after 29 s; the shared batch step is athena-batch.ts), and S3/Glue cleanup on delete.
 // Every query is scoped to the snapshots the router already authorized (partition-key equality), so
 // a route never reads another org's rows.
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -15,13 +15,13 @@ import type { AthenaSdkPort } from '../engine/athena';
 import type { ColumnKind } from '../model';
 import { PlatformError } from '../platform/errors';
 import type { Snapshot } from '../platform/model';
-import type { BrowseOptions, DataPlane, HuntJob, HuntSelection, IocHit, MultipartUpload, Page, PartRange, PlaybookInfo, QueryCheck, QueryJob, UploadTarget } from '../api/data-plane';
-import { huntResultOf, loadPlaybooks, selectHuntPlaybooks } from '../api/hunt-bridge';
-import { jsonValue } from '../api/values';
+import type { BrowseOptions, DataPlane, HuntJob, HuntSelection, IocJob, IocResult, MultipartUpload, Page, PartRange, PlaybookInfo, QueryCheck, QueryJob, UploadTarget } from '../api/data-plane';
+import { huntResultOf, iocResultOf, loadPlaybooks, selectHuntPlaybooks } from '../api/hunt-bridge';
+import { advanceBatch, pendingQuery, type BatchQuery } from './athena-batch';
 import { searchIocs } from '../ioc/search';
 import { runHunt } from '../hunt/runner';
 import type { Playbook } from '../hunt/playbook';
-import { MemqError, isMemqError } from '../util/errors';
+import { MemqError } from '../util/errors';
 import { abortMultipart, completeMultipart, createMultipartUpload, partSizeFor, presignParts } from './uploads';
 import { API_PREFIX } from '../api/http';
 import { DUMP_PREFIX, dumpKey, manifestKey, partitionPrefix, safeFileName } from './keys';
@@ -51,16 +51,9 @@ interface StoredJob extends QueryJob {
 const columnKinds = new Map<string, ColumnKind>();
 for (const t of tableNames) for (const [n, c] of Object.entries(tables[t].columns as Record<string, ColumnDef>)) if (!columnKinds.has(n)) columnKinds.set(n, c.kind);
 
-interface StoredHuntQuery {
+interface StoredHuntQuery extends BatchQuery {
+  /** the playbook query text it was compiled from */
   text: string;
-  sql: string;
-  params: string[];
-  columns: { name: string; kind: ColumnKind }[];
-  execution_id: string | null;
-  state: 'pending' | 'running' | 'done' | 'failed';
-  error: string | null;
-  rows: Record<string, unknown>[];
-  count: number;
 }
 
 interface StoredHunt extends HuntJob {
@@ -71,11 +64,23 @@ interface StoredHunt extends HuntJob {
   queries: StoredHuntQuery[];
 }
 
-/** Athena's rate and concurrency limits: try again later rather than fail the hunt. */
-const throttled = (e: unknown) => ['TooManyRequestsException', 'ThrottlingException'].includes((e as Error)?.name);
-
 const jobKey = (id: string) => `jobs/${id}.json`;
 const huntKey = (id: string) => `hunts/${id}.json`;
+const iocKey = (id: string) => `ioc-searches/${id}.json`;
+
+interface StoredIocQuery extends BatchQuery {
+  table: string;
+  /** the statement as lib/ioc issued it (sql + raw params), to hand its rows back on replay */
+  key: string;
+}
+
+interface StoredIoc extends IocJob {
+  started_at: number;
+  limit: number;
+  queries: StoredIocQuery[];
+}
+
+const statementKey = (sql: string, params: unknown[]) => `${sql}\0${JSON.stringify(params)}`;
 const rowsKey = (id: string) => `jobs/${id}.rows.json`;
 
 export class CloudDataPlane implements DataPlane {
@@ -211,15 +216,86 @@ export class CloudDataPlane implements DataPlane {
     return { job: this.publicJob(job), page: { columns: job.columns, rows: rows.slice(offset, offset + limit), total: rows.length, offset } };
   }
 
-  async ioc(snaps: Snapshot[], values: string[], limit: number): Promise<IocHit[]> {
-    if (snaps.length === 0) return [];
-    // Athena returns text; type each column by its catalog kind (argv comes back as a list, ids as numbers)
-    const exec = async (sql: string, params: unknown[]) => {
-      const r = await this.sql(sql, athenaParameters(params.map(String), params.map(() => 'string' as ColumnKind)));
-      return r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c, athenaCell(row[i] ?? null, columnKinds.get(c) ?? 'string')])));
+  // IOC searches are jobs like hunts: lib/ioc issues one statement per table (and IOC batch); POST
+  // records them without running anything (an executor that only notes the SQL), starts the first few
+  // on Athena and stores the job; each GET advances the batch; when all are finished, lib/ioc runs again
+  // over the stored rows and attributes hits to IOCs and columns exactly as locally.
+  async startIocSearch(snaps: Snapshot[], values: string[], limit: number, ownerId: string): Promise<IocJob> {
+    const queries: StoredIocQuery[] = [];
+    if (snaps.length > 0) {
+      await searchIocs(
+        async (sql, params, info) => {
+          const key = statementKey(sql, params);
+          if (!queries.some((q) => q.key === key)) {
+            const columns = (info?.columns ?? []).map((name) => ({ name, kind: columnKinds.get(name) ?? ('string' as ColumnKind) }));
+            queries.push({ ...pendingQuery(sql, athenaParameters(params.map(String), params.map(() => 'string' as ColumnKind)), columns), table: info?.table ?? '?', key });
+          }
+          return [];
+        },
+        values,
+        { dialect: 'athena', scope: this.scopeOf(snaps), maxRowsPerTable: limit },
+      );
+    }
+    const job: StoredIoc = {
+      id: `ioc_${crypto.randomBytes(12).toString('hex')}`,
+      owner_id: ownerId,
+      status: 'running',
+      snapshot_ids: snaps.map((s) => s.id),
+      values,
+      progress: { done: 0, total: queries.length },
+      error: null,
+      elapsed_ms: null,
+      result: null,
+      started_at: Date.now(),
+      limit,
+      queries,
     };
-    const r = await searchIocs(exec, values, { dialect: 'athena', scope: this.scopeOf(snaps), maxRowsPerTable: limit });
-    return r.hits.slice(0, limit).map((h): IocHit => ({ ioc: h.ioc, kind: h.kind, snapshot_id: h.snapshot, table: h.table, column: h.column, match: h.value, where: h.where }));
+    await this.advanceIoc(job);
+    return this.publicIoc(job);
+  }
+
+  async iocSearchStatus(jobId: string, ownerId: string): Promise<IocJob> {
+    if (!/^ioc_[0-9a-f]{24}$/.test(jobId)) throw new PlatformError(404, 'IOC search not found');
+    const job = await this.getJson<StoredIoc>(iocKey(jobId));
+    // another user's search is reported exactly like a missing one
+    if (!job || job.owner_id !== ownerId) throw new PlatformError(404, 'IOC search not found (results expire after a week)');
+    if (job.status === 'running') await this.advanceIoc(job);
+    return this.publicIoc(job);
+  }
+
+  /** One bounded step of an IOC search (athena-batch.ts); when all statements are finished, the result. */
+  private async advanceIoc(job: StoredIoc): Promise<void> {
+    try {
+      // a table's statement returns at most limit + 1 rows: lib/ioc reads the extra one as "truncated"
+      job.progress = await advanceBatch(this.o.athena, job.queries, { concurrency: this.o.huntConcurrency ?? 8, maxRows: job.limit + 1 });
+      if (job.progress.done === job.progress.total) {
+        const byKey = new Map(job.queries.map((q) => [q.key, q]));
+        const errors = job.queries.filter((q) => q.state === 'failed').map((q) => ({ table: q.table, message: q.error ?? 'query failed' }));
+        let result: IocResult = { hits: [], snapshots_searched: job.snapshot_ids.length, truncated: [], errors };
+        if (job.snapshot_ids.length > 0) {
+          const r = await searchIocs(
+            async (sql, params) => {
+              const q = byKey.get(statementKey(sql, params));
+              if (!q) throw new Error('IOC search replay: a statement was not recorded at start');
+              return q.state === 'done' ? q.rows : [];
+            },
+            job.values,
+            { dialect: 'athena', scope: { snapshots: job.snapshot_ids }, maxRowsPerTable: job.limit },
+          );
+          result = iocResultOf(r, job.snapshot_ids.length, job.limit, errors);
+        }
+        Object.assign(job, { status: 'done', result, elapsed_ms: Date.now() - job.started_at });
+        for (const q of job.queries) q.rows = []; // the result holds them now
+      }
+    } catch (e) {
+      Object.assign(job, { status: 'failed', error: (e as Error).message.split('\n')[0]!.slice(0, 1000), elapsed_ms: Date.now() - job.started_at });
+    }
+    await this.putJson(iocKey(job.id), job);
+  }
+
+  private publicIoc(j: StoredIoc): IocJob {
+    const { started_at: _s, limit: _l, queries: _q, ...pub } = j;
+    return pub;
   }
 
   async playbooks(): Promise<PlaybookInfo[]> {
@@ -236,7 +312,7 @@ export class CloudDataPlane implements DataPlane {
     const pbs = selectHuntPlaybooks(opts).filter((p) => oses.size === 0 || p.platform === 'both' || oses.has(p.platform));
     const queries: StoredHuntQuery[] = [];
     for (const text of new Set(pbs.flatMap((p) => p.queries.map((q) => q.query)))) {
-      const q: StoredHuntQuery = { text, sql: '', params: [], columns: [], execution_id: null, state: 'pending', error: null, rows: [], count: 0 };
+      const q: StoredHuntQuery = { ...pendingQuery('', [], []), text };
       try {
         const c = compileQuery(text, { dialect: 'athena', database: this.o.database, scope: this.scopeOf(snaps) });
         Object.assign(q, { sql: c.sql, params: athenaParameters(c.params, c.paramKinds), columns: c.columns.map((x) => ({ name: x.name, kind: x.kind })) });
@@ -274,43 +350,11 @@ export class CloudDataPlane implements DataPlane {
     return this.publicHunt(job);
   }
 
-  /** One bounded step of a hunt (a few Athena calls per running query), then the job is stored. */
+  /** One bounded step of a hunt (athena-batch.ts), then the job is stored. */
   private async advanceHunt(job: StoredHunt): Promise<void> {
     const maxRows = 1000;
     try {
-      await Promise.all(
-        job.queries
-          .filter((q) => q.state === 'running')
-          .map(async (q) => {
-            const st = await this.o.athena.state(q.execution_id!).catch((e: Error) => {
-              if (throttled(e)) return { state: 'running' as const }; // asked again on the next poll
-              throw e;
-            });
-            if (st.state === 'running') return;
-            if (st.state === 'failed') return void Object.assign(q, { state: 'failed', error: st.reason.slice(0, 1000) });
-            const { rows } = await this.o.athena.fetch(q.execution_id!, maxRows);
-            q.rows = rows.map((r) => Object.fromEntries(q.columns.map((c, i) => [c.name, jsonValue(athenaCell(r[i] ?? null, c.kind))])));
-            q.count = rows.length;
-            q.state = 'done';
-          }),
-      );
-      const free = (this.o.huntConcurrency ?? 8) - job.queries.filter((q) => q.state === 'running').length;
-      const next = job.queries.filter((q) => q.state === 'pending').slice(0, Math.max(0, free));
-      await Promise.all(
-        next.map(async (q) => {
-          try {
-            q.execution_id = await this.o.athena.start(q.sql, q.params);
-            q.state = 'running';
-          } catch (e) {
-            // Athena's concurrency quota: stays pending, started by a later poll
-            if (throttled(e)) return;
-            // a query Athena refuses (MemqError or InvalidRequestException) fails that playbook query only
-            if (!isMemqError(e) && (e as Error).name !== 'InvalidRequestException') throw e;
-            Object.assign(q, { state: 'failed', error: (e as Error).message.slice(0, 1000) });
-          }
-        }),
-      );
-      job.progress = { done: job.queries.filter((q) => q.state === 'done' || q.state === 'failed').length, total: job.queries.length };
+      job.progress = await advanceBatch(this.o.athena, job.queries, { concurrency: this.o.huntConcurrency ?? 8, maxRows });
       if (job.progress.done === job.progress.total) {
         const byText = new Map(job.queries.map((q) => [q.text, q]));
         const pbs = selectHuntPlaybooks({ playbook_ids: job.playbook_ids, custom: job.custom });

@@ -56,6 +56,18 @@ async function hunt(token: string, body: unknown): Promise<{ start: Awaited<Retu
   return { start, job };
 }
 
+/** Starts an IOC search (202 with a job at once) and polls GET /ioc-searches/{id} until it is finished. */
+async function iocSearch(token: string, body: unknown): Promise<{ start: Awaited<ReturnType<typeof call>>; job: any }> {
+  const start = await call('startIocSearch', { token, body });
+  if (start.status !== 202) return { start, job: null };
+  let job: any = start.body;
+  for (let i = 0; i < 600 && job.status === 'running'; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    job = (await call('iocSearchStatus', { token, params: { id: start.body.id } })).body;
+  }
+  return { start, job };
+}
+
 const tokens: Record<string, string> = {};
 const ids: Record<string, string> = {};
 
@@ -305,12 +317,24 @@ test('playbooks, hunt and IOC search', async () => {
   const hb = await hunt(tokens.b, { scope: { all: true } });
   expect(hb.job).toMatchObject({ status: 'done', snapshot_ids: [] });
   expect(hb.job.result.hits).toEqual([]);
-  const ioc = await call('ioc', { token: tokens.viewer, body: { values: ['10.9.8.7', 'memq-dev-7f3a'], scope: { all: true } } });
+  const is = await iocSearch(tokens.viewer, { values: ['10.9.8.7', 'memq-dev-7f3a'], scope: { all: true } });
+  expect(is.start.status).toBe(202);
+  expect(is.start.body).toMatchObject({ values: ['10.9.8.7', 'memq-dev-7f3a'], snapshot_ids: [ids.snap] });
+  expect(is.job).toMatchObject({ status: 'done', error: null });
+  expect(is.job.progress.done).toBe(is.job.progress.total);
+  expect(is.job.progress.total).toBeGreaterThan(5); // one step per table searched
+  const ioc = { body: is.job.result };
   expect(ioc.body.snapshots_searched).toBe(1);
+  expect(ioc.body.errors).toEqual([]);
   // the miner's pool address is in its command line, its marker in its environment (pids from ground truth)
   expect(ioc.body.hits.some((x: any) => x.ioc === '10.9.8.7' && x.kind === 'ipv4' && x.table === 'process' && x.column === 'command_line' && x.where.process_id === gt.roles.evil_miner)).toBe(true);
   expect(ioc.body.hits.some((x: any) => x.ioc === 'memq-dev-7f3a' && x.table === 'env_var' && x.where.process_id === gt.roles.evil_miner)).toBe(true);
-  expect((await call('ioc', { token: tokens.b, body: { values: ['10.9.8.7'], scope: { all: true } } })).body.hits).toEqual([]);
+  // the search is its starter's; org B searches nothing of org A's
+  expect((await call('iocSearchStatus', { token: tokens.analyst, params: { id: is.start.body.id } })).status).toBe(404);
+  expect((await call('iocSearchStatus', { token: tokens.b, params: { id: is.start.body.id } })).status).toBe(404);
+  expect((await call('startIocSearch', { token: tokens.outsider, body: { values: ['10.9.8.7'], scope: { snapshot_ids: [ids.snap] } } })).status).toBe(404);
+  const ib = await iocSearch(tokens.b, { values: ['10.9.8.7'], scope: { all: true } });
+  expect(ib.job).toMatchObject({ status: 'done', snapshot_ids: [], result: { hits: [], snapshots_searched: 0 } });
 });
 
 test('saved queries and result sets with classification', async () => {

@@ -10,6 +10,7 @@ import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQu
 import { GlueClient, BatchDeletePartitionCommand, BatchCreatePartitionCommand } from '@aws-sdk/client-glue';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
+import { iocTables } from '../../lib/ioc/search';
 import { startDynamo, startS3, type LocalDynamo, type LocalS3 } from './local-aws';
 import { DynamoRepository, createTableInput } from '../../lib/platform/dynamo-repository';
 import { Platform } from '../../lib/platform/service';
@@ -396,35 +397,89 @@ test("the web UI's uploadMultipart (web/src/lib/api.ts) sends a big file in part
   glue.reset();
 }, 120000);
 
-test('IOC search runs regexp_like over Athena with the snapshot scope and maps hits', async () => {
+test('IOC search is a job across invocations: POST records one statement per table and starts a few, each GET polls and starts more, the result maps hits', async () => {
   athena.reset();
-  athena.on(StartQueryExecutionCommand).callsFake((i: { QueryString: string }) => ({ QueryExecutionId: /FROM "?process"? /.test(i.QueryString) ? 'qe-proc' : 'qe-none' }));
-  athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
-  athena.on(GetQueryResultsCommand, { QueryExecutionId: 'qe-none' }).resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: [] }, Rows: [] } });
-  athena.on(GetQueryResultsCommand, { QueryExecutionId: 'qe-proc' }).callsFake(() => {
-    const sql = athena.commandCalls(StartQueryExecutionCommand).find((c) => /FROM "?process"? /.test(c.args[0].input.QueryString!))!.args[0].input.QueryString!;
+  // every execution is RUNNING when first polled, then SUCCEEDED; only the process table's statement returns a row
+  const sqlOf = new Map<string, string>();
+  const polled = new Set<string>();
+  athena.on(StartQueryExecutionCommand).callsFake((i: { QueryString: string }) => {
+    const id = `qe-i${sqlOf.size}`;
+    sqlOf.set(id, i.QueryString);
+    return { QueryExecutionId: id };
+  });
+  athena.on(GetQueryExecutionCommand).callsFake((i: { QueryExecutionId: string }) => {
+    const first = !polled.has(i.QueryExecutionId);
+    polled.add(i.QueryExecutionId);
+    return { QueryExecution: { Status: { State: first ? 'RUNNING' : 'SUCCEEDED' } } };
+  });
+  athena.on(GetQueryResultsCommand).callsFake((i: { QueryExecutionId: string }) => {
+    const sql = sqlOf.get(i.QueryExecutionId)!;
+    if (!/FROM "?process"? /.test(sql)) return { ResultSet: { ResultSetMetadata: { ColumnInfo: [] }, Rows: [] } };
     // answer with the columns the generated SQL selects, one row whose command_line holds the IOC
     const cols = [...sql.split('FROM')[0]!.matchAll(/t\."([a-z_]+)"/g)].map((m) => m[1]!);
     const values: Record<string, string | null> = { project: projectId, machine: 'm', snapshot: snapId, process_id: '108', argv: '[/tmp/.hidden/evil-miner, --pool, stratum+tcp://10.9.8.7:3333]', command_line: '/tmp/.hidden/evil-miner --pool stratum+tcp://10.9.8.7:3333' };
     const value = (c: string) => (c in values ? values[c]! : null);
     return { ResultSet: { ResultSetMetadata: { ColumnInfo: cols.map((c) => ({ Name: c, Type: 'varchar' })) }, Rows: [{ Data: cols.map((c) => ({ VarCharValue: c })) }, { Data: cols.map((c) => ({ VarCharValue: value(c) })) }] } };
   });
-  const r = await call('POST', '/ioc', { values: ['10.9.8.7'], scope: { snapshot_ids: [snapId] } });
-  expect(r.status).toBe(200);
-  const starts = athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input);
-  expect(starts.length).toBeGreaterThan(1);
-  for (const st of starts) {
-    expect(st.QueryString).toContain('regexp_like');
-    expect(st.ExecutionParameters).toContain(`'${snapId}'`);
+  const tablesSearched = iocTables().length;
+  const st = await call('POST', '/ioc-searches', { values: ['10.9.8.7'], scope: { snapshot_ids: [snapId] } });
+  expect(st.status).toBe(202);
+  expect(st.json).toMatchObject({ status: 'running', result: null, snapshot_ids: [snapId], values: ['10.9.8.7'], progress: { done: 0, total: tablesSearched } });
+  // the request only started the first bounded batch (it never waits for Athena)
+  expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(8);
+  expect(athena.commandCalls(GetQueryExecutionCommand)).toHaveLength(0);
+  let job = st.json;
+  let polls = 0;
+  for (; job.status === 'running' && polls < 100; polls++) {
+    job = (await call('GET', `/ioc-searches/${st.json.id}`)).json;
+    expect(athena.commandCalls(StartQueryExecutionCommand).length - job.progress.done).toBeLessThanOrEqual(8);
   }
-  expect(r.json.snapshots_searched).toBe(1);
-  expect(r.json.hits.length).toBeGreaterThan(0);
-  expect(r.json.hits).toEqual(
+  expect(polls).toBeGreaterThan(2);
+  expect(job).toMatchObject({ status: 'done', error: null, progress: { done: tablesSearched, total: tablesSearched } });
+  const starts = athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input);
+  expect(starts).toHaveLength(tablesSearched); // each statement once, although polled several times
+  for (const s of starts) {
+    expect(s.QueryString).toContain('regexp_like');
+    expect(s.ExecutionParameters).toContain(`'${snapId}'`);
+  }
+  expect(job.result).toMatchObject({ snapshots_searched: 1, truncated: [], errors: [] });
+  expect(job.result.hits).toEqual(
     expect.arrayContaining([
       expect.objectContaining({ ioc: '10.9.8.7', snapshot_id: snapId, table: 'process', column: 'command_line', where: expect.objectContaining({ process_id: 108 }) }),
       expect.objectContaining({ ioc: '10.9.8.7', snapshot_id: snapId, table: 'process', column: 'argv' }),
     ]),
   );
+  expect(job.result.hits.every((h: { table: string }) => h.table === 'process')).toBe(true);
+  // a finished search is served from the results bucket without touching Athena
+  athena.resetHistory();
+  expect((await call('GET', `/ioc-searches/${st.json.id}`)).json).toEqual(job);
+  expect(athena.commandCalls(GetQueryExecutionCommand)).toHaveLength(0);
+  // another org cannot read the job, nor search the snapshot
+  current = mallory;
+  expect((await call('GET', `/ioc-searches/${st.json.id}`)).status).toBe(404);
+  expect((await call('POST', '/ioc-searches', { values: ['10.9.8.7'], scope: { snapshot_ids: [snapId] } })).status).toBe(404);
+  current = alice;
+  expect((await call('GET', '/ioc-searches/ioc_nope')).status).toBe(404);
+});
+
+test('an IOC statement Athena fails is reported per table; throttled starts are retried; the search still completes', async () => {
+  athena.reset();
+  athena
+    .on(StartQueryExecutionCommand)
+    .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' }))
+    .callsFake((i: { QueryString: string }) => ({ QueryExecutionId: /FROM "?process"? /.test(i.QueryString) ? 'qe-bad' : 'qe-ok' }));
+  athena.on(GetQueryExecutionCommand, { QueryExecutionId: 'qe-bad' }).resolves({ QueryExecution: { Status: { State: 'FAILED', StateChangeReason: 'bytes scanned limit exceeded' } } });
+  athena.on(GetQueryExecutionCommand, { QueryExecutionId: 'qe-ok' }).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+  athena.on(GetQueryResultsCommand).resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: [] }, Rows: [] } });
+  const st = await call('POST', '/ioc-searches', { values: ['evil.example.com'], scope: { snapshot_ids: [snapId] } });
+  let job = st.json;
+  for (let i = 0; i < 30 && job.status === 'running'; i++) job = (await call('GET', `/ioc-searches/${st.json.id}`)).json;
+  expect(job.status).toBe('done');
+  expect(job.result.errors).toEqual([{ table: 'process', message: expect.stringContaining('bytes scanned limit exceeded') }]);
+  expect(job.result.hits).toEqual([]);
+  const starts = athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input.QueryString);
+  expect(starts).toHaveLength(job.progress.total + 1);
+  expect(new Set(starts).size).toBe(job.progress.total);
 });
 
 test('DELETE /snapshots/{id} removes its lake partitions, manifest, dump and Glue partitions', async () => {

@@ -1,5 +1,6 @@
 // IOC search: IPs, domains, URLs, hashes, paths or process names (one per line or comma separated)
-// across a snapshot, machine, project or everything readable; each hit names where it was found.
+// across a snapshot, machine, project or everything readable; each hit names where it was found. The
+// search is a job (POST /ioc-searches, then polled), since in the cloud it runs one Athena query per table.
 import { useState } from 'react';
 import { api, type Scope } from '../lib/api';
 import { go } from '../lib/router';
@@ -7,18 +8,32 @@ import { ScopePicker } from '../components/ScopePicker';
 import type { Session } from '../App';
 
 interface Hit { ioc: string; kind: string; snapshot_id: string; table: string; column: string; match: string; where: Record<string, unknown> }
+interface IocResult { hits: Hit[]; snapshots_searched: number; truncated: string[]; errors: { table: string; message: string }[] }
+interface IocJob { id: string; status: 'running' | 'done' | 'failed'; progress: { done: number; total: number }; error: string | null; result: IocResult | null }
 
 export function IocPage({ session }: { session: Session }) {
   const [text, setText] = useState('');
   const [scope, setScope] = useState<Scope>({ all: true });
-  const [res, setRes] = useState<{ hits: Hit[]; snapshots_searched: number } | null>(null);
+  const [res, setRes] = useState<IocResult | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [progress, setProgress] = useState<IocJob['progress'] | null>(null);
   const search = async () => {
     setError(null);
+    setRes(null);
     try {
-      setRes(await api('POST', '/ioc', { values: text.split(/[\n,]+/).map((v) => v.trim()).filter(Boolean), scope }));
+      // an IOC search is a job like a hunt: started here, then polled (one Athena query per table in the cloud)
+      let job = await api<IocJob>('POST', '/ioc-searches', { values: text.split(/[\n,]+/).map((v) => v.trim()).filter(Boolean), scope });
+      for (let delay = 200; job.status === 'running'; delay = Math.min(2000, delay * 1.5)) {
+        setProgress(job.progress);
+        await new Promise((r) => setTimeout(r, delay));
+        job = await api<IocJob>('GET', `/ioc-searches/${job.id}`);
+      }
+      if (job.status === 'failed' || !job.result) throw new Error(job.error ?? 'the IOC search failed');
+      setRes(job.result);
     } catch (e) {
       setError((e as Error).message);
+    } finally {
+      setProgress(null);
     }
   };
   return (
@@ -26,11 +41,13 @@ export function IocPage({ session }: { session: Session }) {
       <div className="row">
         <textarea value={text} onChange={(e) => setText(e.target.value)} placeholder="10.9.8.7, evil.example.com, /tmp/.hidden/evil-miner, …" rows={2} data-testid="ioc-input" />
         <ScopePicker session={session} value={scope} onChange={setScope} />
-        <button onClick={search} disabled={!text.trim()} data-testid="ioc-search">
-          Search
+        <button onClick={search} disabled={!text.trim() || progress !== null} data-testid="ioc-search">
+          {progress ? `Searching… ${progress.done}/${progress.total}` : 'Search'}
         </button>
       </div>
       {error && <div className="error">{error}</div>}
+      {res && res.errors.length > 0 && <div className="error">Not searched: {res.errors.map((e) => `${e.table} (${e.message})`).join('; ')}</div>}
+      {res && res.truncated.length > 0 && <div className="hint">More hits may exist in: {res.truncated.join(', ')}</div>}
       {res && (
         <table data-testid="ioc-results">
           <caption>
