@@ -284,6 +284,42 @@ test('a throttled start is retried by a later poll; a failed Athena query is rep
   expect(new Set(starts).size).toBe(job.progress.total);
 });
 
+test('a custom playbook runs in a cloud hunt: kept with the job, replayed on the poll that finishes it; another org cannot name it', async () => {
+  const yaml = ['id: dropper-name', 'title: Dropper by name', 'description: cloud test', 'attack: [T1059]', 'severity: high', 'platform: linux', 'queries:', '  - process.process_object.name == "dropper"'].join('\n');
+  const created = await call('POST', '/playbooks', { project_id: projectId, yaml, classification: 'RED' });
+  expect(created.status).toBe(201);
+  const P = created.json.id as string;
+  athena.reset();
+  const customSql = compileQuery('process.process_object.name == "dropper"', { dialect: 'athena', database: 'memq_db', scope: { snapshots: [snapId] } });
+  const sqlOf = new Map<string, string>();
+  athena.on(StartQueryExecutionCommand).callsFake((i: { QueryString: string }) => {
+    const id = `qe-c${sqlOf.size}`;
+    sqlOf.set(id, i.QueryString);
+    return { QueryExecutionId: id };
+  });
+  athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+  athena.on(GetQueryResultsCommand).callsFake((i: { QueryExecutionId: string }) => {
+    const hit = sqlOf.get(i.QueryExecutionId) === customSql.sql;
+    const cols = hit ? customSql.columns.map((c) => c.name) : ['project'];
+    const value: Record<string, string> = { project: projectId, machine: 'm', snapshot: snapId, process_id: '4242', name: 'dropper' };
+    const rows = [{ Data: cols.map((c) => ({ VarCharValue: c })) }, ...(hit ? [{ Data: cols.map((c) => ({ VarCharValue: value[c] ?? null })) }] : [])];
+    return { ResultSet: { ResultSetMetadata: { ColumnInfo: cols.map((c) => ({ Name: c, Type: 'varchar' })) }, Rows: rows } };
+  });
+  const h = await call('POST', '/hunts', { scope: { snapshot_ids: [snapId] }, playbook_ids: [P, 'linux-deleted-executable'] });
+  expect(h.status).toBe(202);
+  let job = h.json;
+  for (let i = 0; i < 20 && job.status === 'running'; i++) job = (await call('GET', `/hunts/${h.json.id}`)).json;
+  expect(job.status).toBe('done');
+  expect(job.result.playbooks_run).toBe(2);
+  expect(job.result.hits).toEqual([expect.objectContaining({ playbook_id: P, title: 'Dropper by name', snapshot_id: snapId })]);
+  expect(job.result.hits[0].rows[0][job.result.hits[0].columns.indexOf('process_id')]).toBe(4242);
+  current = mallory;
+  expect((await call('POST', '/hunts', { scope: { all: true }, playbook_ids: [P] })).status).toBe(404);
+  expect((await call('GET', '/playbooks')).json.some((p: { id: string }) => p.id === P)).toBe(false);
+  current = alice;
+  expect((await call('DELETE', `/playbooks/${P}`)).status).toBe(200);
+});
+
 test('dumps over the single-PUT limit go up in presigned parts: create, more part URLs, PUT with fetch, complete; abort', async () => {
   glue.on(BatchDeletePartitionCommand).resolves({ Errors: [] }); // the test's snapshots are deleted at the end
   const size = 130 * 1024 ** 2;
