@@ -1,6 +1,7 @@
 // Customer-side usage ledger (DynamoDB): one item per analyzed snapshot, written once by finalize, and
 // read by the usage reporter, which forwards closed hours to the seller's metering endpoint. Key names
 // live here so the CDK table, the sink and the reporter agree.
+import { tableWithSparseIndex } from '../util/dynamo-table';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { UsageRecord, UsageSink } from './ports';
@@ -45,21 +46,5 @@ export class DynamoUsageSink implements UsageSink {
 
 /** CreateTable input matching the CDK table (tests create it on dynalite). */
 export function usageCreateTableInput(tableName: string) {
-  const i = usageTableShape.pendingIndex;
-  return {
-    TableName: tableName,
-    BillingMode: 'PAY_PER_REQUEST' as const,
-    AttributeDefinitions: [usageTableShape.partitionKey, i.partitionKey, i.sortKey].map((a) => ({ AttributeName: a, AttributeType: 'S' as const })),
-    KeySchema: [{ AttributeName: usageTableShape.partitionKey, KeyType: 'HASH' as const }],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: i.name,
-        KeySchema: [
-          { AttributeName: i.partitionKey, KeyType: 'HASH' as const },
-          { AttributeName: i.sortKey, KeyType: 'RANGE' as const },
-        ],
-        Projection: { ProjectionType: 'ALL' as const },
-      },
-    ],
-  };
+  return tableWithSparseIndex(tableName, usageTableShape.partitionKey, usageTableShape.pendingIndex);
 }

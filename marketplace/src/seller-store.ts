@@ -1,6 +1,7 @@
 // Seller-side ledger (DynamoDB, seller account): customers resolved at registration (with their AWS
 // account, so signed usage calls map to a customer), per-report dedupe items, and hourly aggregates
 // per (customer, dimension, hour) that the meter job sends with BatchMeterUsage exactly once.
+import { tableWithSparseIndex } from '../../lib/util/dynamo-table';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
@@ -176,21 +177,5 @@ export class SellerStore {
 
 /** CreateTable input matching the CDK ledger table (tests create it on dynalite). */
 export function sellerCreateTableInput(tableName: string) {
-  const i = sellerTableShape.unmeteredIndex;
-  return {
-    TableName: tableName,
-    BillingMode: 'PAY_PER_REQUEST' as const,
-    AttributeDefinitions: [sellerTableShape.partitionKey, i.partitionKey, i.sortKey].map((a) => ({ AttributeName: a, AttributeType: 'S' as const })),
-    KeySchema: [{ AttributeName: sellerTableShape.partitionKey, KeyType: 'HASH' as const }],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: i.name,
-        KeySchema: [
-          { AttributeName: i.partitionKey, KeyType: 'HASH' as const },
-          { AttributeName: i.sortKey, KeyType: 'RANGE' as const },
-        ],
-        Projection: { ProjectionType: 'ALL' as const },
-      },
-    ],
-  };
+  return tableWithSparseIndex(tableName, sellerTableShape.partitionKey, sellerTableShape.unmeteredIndex);
 }
