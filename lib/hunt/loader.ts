@@ -8,8 +8,12 @@ import { MemqError } from '../util/errors';
 import { technique } from './attack';
 import { playbookSchema, severityRank, type Playbook, type Severity } from './playbook';
 
-/** The playbooks shipped with memq (repository folder playbooks/). */
-export const bundledPlaybookDir = path.resolve(__dirname, '../../playbooks');
+/**
+ * The playbooks shipped with memq: the repository folder playbooks/ when running from source, or the
+ * copy a Lambda bundle carries beside its index.js (lib/infra/bundle.ts RUNTIME_FILES), where
+ * `__dirname` is the bundle root and ../../playbooks would point outside the code directory.
+ */
+export const bundledPlaybookDir = [path.join(__dirname, 'playbooks'), path.resolve(__dirname, '../../playbooks')].find((d) => fs.existsSync(d)) ?? path.resolve(__dirname, '../../playbooks');
 
 const MAX_FILE_BYTES = 1 << 20;
 const MAX_FILES = 5000;

@@ -20,6 +20,8 @@ export function buildApp(props: AppProps & { synthesizer?: () => IStackSynthesiz
     context: {
       // access logs are delivered under a bucket policy (the bucket keeps BucketOwnerEnforced, no ACLs)
       '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
+      // Distributed Map ResultWriterV2 (child outputs written to S3, see lib/infra/pipeline.ts)
+      '@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2': true,
       ...appProps.context,
     },
   });

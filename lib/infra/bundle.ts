@@ -27,6 +27,17 @@ export type BundleName = keyof typeof LAMBDA_ENTRIES;
 /** Packages kept out of the bundle and copied whole (native code or runtime-resolved files). */
 const EXTERNAL_PACKAGES = ['@duckdb/node-api', '@duckdb/node-bindings', '@duckdb/node-bindings-linux-x64', 'detect-libc'];
 
+/**
+ * Files the bundled code reads at run time from `__dirname` (which is the bundle root once inlined):
+ * when a bundle's inputs include `whenInput`, `from` (repository-relative) is copied to `to` in the
+ * bundle. iced-x86 reads its WebAssembly next to its JS; the playbook loader looks for `playbooks/`
+ * beside itself before the repository folder (lib/hunt/loader.ts).
+ */
+export const RUNTIME_FILES: { whenInput: string; from: string; to: string }[] = [
+  { whenInput: 'node_modules/iced-x86/', from: 'node_modules/iced-x86/iced_x86_bg.wasm', to: 'iced_x86_bg.wasm' },
+  { whenInput: 'lib/hunt/loader.ts', from: 'playbooks', to: 'playbooks' },
+];
+
 export interface Bundle {
   name: BundleName;
   dir: string;
@@ -67,6 +78,14 @@ export function bundleLambda(name: BundleName): Bundle {
   // it as one pre-bundled file in the bundle's node_modules so require.resolve finds it in /var/task.
   const usesS3Worker = inputs.some((f) => f.includes('lib/image/s3-source'));
   const h = crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, 'index.js')));
+  for (const r of RUNTIME_FILES) {
+    const to = path.join(dir, r.to);
+    fs.rmSync(to, { recursive: true, force: true });
+    if (!inputs.some((f) => f.includes(r.whenInput))) continue;
+    const from = path.join(ROOT, r.from);
+    fs.cpSync(from, to, { recursive: true, dereference: true });
+    for (const f of listFiles(to)) h.update(`${path.relative(dir, f)}\0`).update(fs.readFileSync(f));
+  }
   const nm = path.join(dir, 'node_modules');
   if (usesDuckdb) {
     for (const p of EXTERNAL_PACKAGES) {
@@ -102,6 +121,14 @@ export function bundleLambda(name: BundleName): Bundle {
   const b: Bundle = { name, dir, hash: h.digest('hex').slice(0, 32) };
   memo.set(name, b);
   return b;
+}
+
+function listFiles(p: string): string[] {
+  if (!fs.statSync(p).isDirectory()) return [p];
+  return fs
+    .readdirSync(p, { withFileTypes: true })
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((e) => listFiles(path.join(p, e.name)));
 }
 
 /** Context key: set to 'parameters' to synthesize the bootstrap-free Marketplace template. */

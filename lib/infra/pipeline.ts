@@ -21,7 +21,7 @@ import { Construct } from 'constructs';
 import { lambdaCode } from './bundle';
 import type { LakeCatalog } from './catalog';
 import type { Metadata } from './metadata';
-import { DUMP_PREFIX } from '../pipeline/keys';
+import { DUMP_PREFIX, MAP_RESULTS_PREFIX } from '../pipeline/keys';
 
 export interface PipelineProps {
   dumps: s3.IBucket;
@@ -101,34 +101,62 @@ export class Pipeline extends Construct {
     );
 
     // --- state machine
-    const retryable = (t: tasks.LambdaInvoke) =>
+    // Retriers apply in order, first match wins: a MemqError is a verdict on the dump (retrying gives
+    // the same answer); TransientError means "S3 or a neighbour hiccuped, try again"; Lambda throttling
+    // (a new account's low concurrency quota) backs off for minutes rather than failing the analysis.
+    const retryable = (t: tasks.LambdaInvoke): tasks.LambdaInvoke =>
       t
-        .addRetry({ errors: ['MemqError'], maxAttempts: 0 }) // bad input: retrying gives the same answer
-        .addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 3, jitterStrategy: sfn.JitterType.FULL });
-    const invoke = (id: string, f: lambda.IFunction, payload: sfn.TaskInput, resultPath?: string) =>
-      retryable(new tasks.LambdaInvoke(this, id, { lambdaFunction: f, payload, payloadResponseOnly: true, resultPath, retryOnServiceExceptions: false }));
+        .addRetry({ errors: ['MemqError'], maxAttempts: 0 })
+        .addRetry({ errors: ['TransientError'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 6, maxDelay: Duration.seconds(60), jitterStrategy: sfn.JitterType.FULL })
+        .addRetry({
+          errors: ['Lambda.TooManyRequestsException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'],
+          interval: Duration.seconds(2),
+          backoffRate: 2,
+          maxAttempts: 10,
+          maxDelay: Duration.seconds(120),
+          jitterStrategy: sfn.JitterType.FULL,
+        })
+        .addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 3, jitterStrategy: sfn.JitterType.FULL }) as tasks.LambdaInvoke;
+    // Every payload is an explicit object: ASL requires Parameters to be a JSON object (CDK renders
+    // TaskInput.fromJsonPathAt('$') as the string "$", which Step Functions rejects).
+    const invoke = (id: string, f: lambda.IFunction, payload: Record<string, unknown>, resultPath?: string) =>
+      retryable(
+        new tasks.LambdaInvoke(this, id, {
+          lambdaFunction: f,
+          payload: sfn.TaskInput.fromObject(payload),
+          payloadResponseOnly: true,
+          resultPath,
+          retryOnServiceExceptions: false,
+        }),
+      );
+    const job = { job: sfn.JsonPath.objectAt('$.job') };
 
     const failTask = new tasks.LambdaInvoke(this, 'RecordFailure', {
       lambdaFunction: F.fail,
-      payload: sfn.TaskInput.fromObject({ job: sfn.JsonPath.objectAt('$.job'), error: sfn.JsonPath.objectAt('$.error') }),
+      payload: sfn.TaskInput.fromObject({ ...job, error: sfn.JsonPath.objectAt('$.error') }),
       payloadResponseOnly: true,
       resultPath: sfn.JsonPath.DISCARD,
     }).addRetry({ errors: [sfn.Errors.ALL], maxAttempts: 3, interval: Duration.seconds(2), backoffRate: 2 });
     const failed = failTask.next(new sfn.Fail(this, 'Failed', { error: 'SnapshotFailed', causePath: '$.error.Cause' }));
 
-    const probe = invoke('Probe', F.probe, sfn.TaskInput.fromObject({ job: sfn.JsonPath.objectAt('$.job') }));
-    const plan = invoke('Plan', F.plan, sfn.TaskInput.fromJsonPathAt('$'));
-    const shard = invoke('Shard', F.shard, sfn.TaskInput.fromJsonPathAt('$'), sfn.JsonPath.DISCARD);
+    const probe = invoke('Probe', F.probe, job);
+    const plan = invoke('Plan', F.plan, { ...job, probe: sfn.JsonPath.objectAt('$.probe') });
+    // a child's output is the shard Lambda's small summary ({id, rows}); the shard also writes its
+    // result object to the lake, which is what finalize reads
+    const shard = invoke('Shard', F.shard, { ...job, shard: sfn.JsonPath.objectAt('$.shard') });
     const map = new sfn.DistributedMap(this, 'Shards', {
       itemReader: new sfn.S3JsonItemReader({ bucket: props.lake, key: sfn.JsonPath.stringAt('$.itemsKey') }),
       itemSelector: { 'job.$': '$.job', 'shard.$': '$$.Map.Item.Value' },
       maxConcurrency: props.maxShardConcurrency,
       mapExecutionType: sfn.StateMachineType.STANDARD,
       toleratedFailurePercentage: 0,
+      // children's outputs go to S3, not into the state: inline results are capped at 256 KiB of
+      // state payload (about 950 shards), and a 64 GiB dump plans far more
+      resultWriterV2: new sfn.ResultWriterV2({ bucket: props.lake, prefix: MAP_RESULTS_PREFIX }),
       resultPath: sfn.JsonPath.DISCARD,
     });
     map.itemProcessor(shard);
-    const finalize = invoke('Finalize', F.finalize, sfn.TaskInput.fromObject({ job: sfn.JsonPath.objectAt('$.job') }));
+    const finalize = invoke('Finalize', F.finalize, job);
     for (const s of [probe, plan, finalize]) s.addCatch(failed, { resultPath: '$.error' });
     map.addCatch(failed, { resultPath: '$.error' });
     const definition = probe.next(plan).next(map).next(finalize).next(new sfn.Succeed(this, 'Ready'));

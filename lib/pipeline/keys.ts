@@ -86,6 +86,8 @@ export function shardObjectKey(table: TableName, p: SnapshotPartition, shardId: 
 export function workPrefix(snapshot: string): string {
   return `_pipeline/${snapshot}/`;
 }
+/** Where the Distributed Map's ResultWriter puts child outputs (Step Functions adds the map run id). */
+export const MAP_RESULTS_PREFIX = '_pipeline/_map-results';
 export const planKey = (snapshot: string) => `${workPrefix(snapshot)}plan.json`;
 export const shardItemsKey = (snapshot: string) => `${workPrefix(snapshot)}shards.json`;
 export const shardResultKey = (snapshot: string, shardId: string) => `${workPrefix(snapshot)}results/${shardId}.json`;

@@ -126,10 +126,16 @@ export async function ingest(
     created_by: meta['memq-user'] || 'pipeline',
     created_at: now(),
   };
-  if (!(await deps.repo.create('snapshot', record))) {
-    return { snapshot, started: false, reason: 'snapshot already exists for this object' };
+  // Create-if-absent, then start: both idempotent, so a retry after a failed StartExecution (or a
+  // redelivered event) completes the work instead of finding "already exists" and stopping there.
+  const created = await deps.repo.create('snapshot', record);
+  if (!created) {
+    const cur = await deps.repo.get('snapshot', snapshot);
+    if (cur && cur.status !== 'analyzing') return { snapshot, started: false, reason: `snapshot already ${cur.status} for this object` };
   }
-  await start(snapshot, job(snapshot, head.size));
+  if (!(await start(snapshot, job(snapshot, head.size)))) {
+    return { snapshot, started: false, reason: 'already started for this object version' };
+  }
   return { snapshot, started: true };
 }
 

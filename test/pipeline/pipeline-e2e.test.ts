@@ -89,14 +89,18 @@ run('pipeline handlers end to end on the real dev kdump', () => {
   let job: SnapshotJob;
   let shards: ShardSpec[];
 
-  test('ingest: one snapshot and one execution per object, however often the event arrives', async () => {
+  test('ingest: one snapshot and one execution name per object; a failed start is completed by the retry', async () => {
+    // the first delivery creates the record, then StartExecution fails (throttled): the retry must start it
+    sfn.on(StartExecutionCommand).rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    await expect(handlers.ingest(event('abc123'))).rejects.toThrow('Rate exceeded');
     const first = await handlers.ingest(event('abc123'));
-    const again = await handlers.ingest(event('abc123'));
     expect(first.started).toBe(true);
-    expect(again).toMatchObject({ snapshot: first.snapshot, started: false });
+    // a redelivered event names the same execution (Step Functions deduplicates by name)
+    const again = await handlers.ingest(event('abc123'));
+    expect(again.snapshot).toBe(first.snapshot);
     const calls = sfn.commandCalls(StartExecutionCommand);
-    expect(calls).toHaveLength(1);
-    expect(calls[0]!.args[0].input.name).toBe(first.snapshot);
+    expect(calls).toHaveLength(3);
+    expect(new Set(calls.map((c) => c.args[0].input.name))).toEqual(new Set([first.snapshot]));
     job = JSON.parse(calls[0]!.args[0].input.input!).job;
     expect(job).toMatchObject({ org: ORG, project: PROJECT, machine: MACHINE, bucket: 'dumps', key: KEY, size: fs.statSync(kdump).size });
     // a dump under a project of another org is not analyzed
