@@ -1,11 +1,15 @@
 // API Lambda: API Gateway (REST, Lambda proxy) → lib/api's router, the same routes `memq serve`
-// serves locally. API Gateway's Cognito authorizer already rejected unauthenticated calls; the router
-// verifies the JWT again (aws-jwt-verify) and enforces org/project membership per request.
+// serves locally. API Gateway's Cognito authorizer verifies the JWT (signature, issuer, audience,
+// expiry) before the Lambda runs and passes its claims in requestContext.authorizer.claims; the
+// Lambda may be invoked only by this API (invoke permission scoped to its ARN), so it trusts those
+// claims, maps `sub` to a provisioned user and enforces org/project membership per request. No JWKS
+// fetch from the Lambda. Responses carry exact CORS headers for the web UI's origin (CORS_ORIGIN).
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { AthenaClient } from '@aws-sdk/client-athena';
-import { createApi, cognitoAuthenticator, fromApiGatewayEvent, toApiGatewayResult, type Api, type ApiGatewayV1Event, type ApiGatewayResult } from '../lib/api';
+import { createApi, claimsAuthenticator, fromApiGatewayEvent, toApiGatewayResult, type Api, type ApiGatewayV1Event, type ApiGatewayResult } from '../lib/api';
+import { corsHeaders, preflightResult } from '../lib/api/lambda-adapter';
 import { Platform } from '../lib/platform/service';
 import { DynamoRepository } from '../lib/platform/dynamo-repository';
 import { AthenaSdkPort } from '../lib/engine/athena';
@@ -42,7 +46,7 @@ function getApi(): Api {
     resultsBucket: env.RESULTS_BUCKET!,
     database: env.GLUE_DATABASE!,
   });
-  api = createApi({ platform, data, auth: cognitoAuthenticator(platform, { userPoolId: env.USER_POOL_ID!, clientId: env.USER_POOL_CLIENT_ID! }) });
+  api = createApi({ platform, data, auth: claimsAuthenticator(platform) });
   firstRun = ensureFirstOrg(platform, env.ADMIN_EMAIL, env.ORG_NAME ?? 'memq').then(
     () => undefined,
     (e: Error) => log('warn', 'first organization not created', { error: e.message }),
@@ -52,9 +56,12 @@ function getApi(): Api {
 
 export async function handler(e: ApiGatewayV1Event): Promise<ApiGatewayResult> {
   const t0 = Date.now();
+  const origin = process.env.CORS_ORIGIN;
+  if (e.httpMethod === 'OPTIONS' && origin) return preflightResult(origin);
   const a = getApi();
   await firstRun;
   const res = toApiGatewayResult(await a.handle(fromApiGatewayEvent(e)));
+  if (origin) Object.assign(res.headers, corsHeaders(origin));
   log('info', 'api', { method: e.httpMethod, path: e.path, status: res.statusCode, ms: Date.now() - t0 });
   return res;
 }

@@ -1,7 +1,9 @@
 // Who is calling: an Authenticator turns request headers into a platform user. Locally that is an API
-// token ("Authorization: Bearer memq_…", from sign-in or `POST /tokens`); in the cloud a Cognito JWT
-// verified with aws-jwt-verify (signature against the pool's JWKS, issuer, audience/client, expiry),
-// then mapped to a provisioned user by e-mail. Users are never created from a token alone.
+// token ("Authorization: Bearer memq_…", from sign-in or `POST /tokens`). In the cloud, API Gateway's
+// Cognito user-pool authorizer has already verified the JWT and hands its claims to the Lambda
+// (`requestContext.authorizer.claims`); claimsAuthenticator maps them to a provisioned user by `sub`.
+// cognitoAuthenticator (aws-jwt-verify against the pool's JWKS) remains for deployments without such an
+// authorizer. Users are never created from a token alone.
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import type { Platform } from '../platform/service';
 import type { User } from '../platform/model';
@@ -50,7 +52,38 @@ export function cognitoAuthenticator(platform: Platform, o: CognitoOptions): Aut
         return null;
       }
       const email = typeof payload.email === 'string' ? payload.email : undefined;
-      return platform.userForExternalIdentity(String(payload.sub), email);
+      return platform.userForExternalIdentity(String(payload.sub), email, payload.email_verified === true);
+    },
+  };
+}
+
+/**
+ * Claims of a Cognito user-pool authorizer (REST API): strings, e.g. `sub`, `email`, `email_verified`
+ * ('true'/'false'), `token_use`, `cognito:username`. They are attached to the request's headers object
+ * by fromApiGatewayEvent (lambda-adapter.ts) — never read from a header, so a caller cannot forge them.
+ */
+export type AuthorizerClaims = Record<string, string | undefined>;
+const authorizerClaims = new WeakMap<object, AuthorizerClaims>();
+
+/** Binds verified authorizer claims to a request (its headers object, which the router hands to authenticate). */
+export function attachAuthorizerClaims(headers: object, claims: AuthorizerClaims): void {
+  authorizerClaims.set(headers, claims);
+}
+
+/**
+ * Identity from API Gateway's Cognito authorizer. The Lambda trusts these claims because only this
+ * REST API may invoke it (the invoke permission names the API's ARN) and every method but OPTIONS
+ * requires the authorizer. Matched on `sub`; the e-mail links a provisioned user only the first time,
+ * and only when `email_verified` is 'true'.
+ */
+export function claimsAuthenticator(platform: Platform): Authenticator {
+  return {
+    async authenticate(headers) {
+      const c = authorizerClaims.get(headers);
+      const sub = c?.sub;
+      if (!c || typeof sub !== 'string' || !sub) return null;
+      const email = typeof c.email === 'string' && c.email ? c.email : undefined;
+      return platform.userForExternalIdentity(sub, email, String(c.email_verified) === 'true');
     },
   };
 }

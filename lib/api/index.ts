@@ -3,6 +3,6 @@
 export { createApi, toProblem, type Api, type ApiDeps } from './router';
 export { API_PREFIX, type ApiRequest, type ApiResponse } from './http';
 export type { DataPlane, UploadTarget, Page, QueryJob } from './data-plane';
-export { tokenAuthenticator, cognitoAuthenticator, anyOf, type Authenticator, type CognitoOptions } from './identity';
+export { tokenAuthenticator, cognitoAuthenticator, claimsAuthenticator, anyOf, type Authenticator, type CognitoOptions, type AuthorizerClaims } from './identity';
 export { fromApiGatewayEvent, toApiGatewayResult, type ApiGatewayEvent, type ApiGatewayV1Event, type ApiGatewayV2Event, type ApiGatewayResult } from './lambda-adapter';
 export { routes, catalogView } from './routes';

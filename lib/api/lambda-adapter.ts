@@ -2,6 +2,7 @@
 // (payload 2.0: requestContext.http.method/rawPath) — and the router's request/response shapes.
 // lambdas/api.ts is: `return toApiGatewayResult(await api.handle(fromApiGatewayEvent(event)))`.
 import type { ApiRequest, ApiResponse } from './http';
+import { attachAuthorizerClaims, type AuthorizerClaims } from './identity';
 
 interface Common {
   headers?: Record<string, string | undefined> | null;
@@ -15,6 +16,8 @@ export interface ApiGatewayV1Event extends Common {
   path: string;
   queryStringParameters?: Record<string, string | undefined> | null;
   multiValueQueryStringParameters?: Record<string, string[] | undefined> | null;
+  /** set by API Gateway: with a Cognito user-pool authorizer, `authorizer.claims` holds the token's claims as strings */
+  requestContext?: { authorizer?: { claims?: AuthorizerClaims | null } | null } | null;
 }
 
 /** HTTP API (v2) proxy event: the fields the API reads. */
@@ -45,6 +48,8 @@ export function fromApiGatewayEvent(e: ApiGatewayEvent): ApiRequest {
   if ('httpMethod' in e) {
     method = e.httpMethod;
     path = e.path;
+    const claims = e.requestContext?.authorizer?.claims;
+    if (claims && typeof claims === 'object') attachAuthorizerClaims(headers, { ...claims });
     Object.assign(query, e.queryStringParameters ?? {});
     // repeated keys: the last one wins, as URLSearchParams → Object.fromEntries does locally
     for (const [k, vs] of Object.entries(e.multiValueQueryStringParameters ?? {})) if (vs?.length) query[k] = vs[vs.length - 1];
@@ -56,6 +61,31 @@ export function fromApiGatewayEvent(e: ApiGatewayEvent): ApiRequest {
   }
   return { method, path, query, headers, body: e.body == null ? null : e.isBase64Encoded ? Buffer.from(e.body, 'base64') : e.body };
 }
+
+/**
+ * CORS for callers outside the web UI's origin (the UI itself is same-origin behind CloudFront): only
+ * `origin` is allowed, with credentials in the Authorization header (no cookies).
+ */
+export function corsHeaders(origin: string): Record<string, string> {
+  return { 'access-control-allow-origin': origin, vary: 'Origin' };
+}
+
+/** Preflight answer (API Gateway answers OPTIONS itself; this is the same answer if one reaches the Lambda). */
+export function preflightResult(origin: string): ApiGatewayResult {
+  return {
+    statusCode: 204,
+    headers: {
+      ...corsHeaders(origin),
+      'access-control-allow-methods': CORS_METHODS.join(','),
+      'access-control-allow-headers': CORS_HEADERS.join(','),
+      'access-control-max-age': '600',
+    },
+    body: '',
+    isBase64Encoded: false,
+  };
+}
+export const CORS_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'] as const;
+export const CORS_HEADERS = ['Authorization', 'Content-Type'] as const;
 
 export function toApiGatewayResult(r: ApiResponse): ApiGatewayResult {
   const binary = typeof r.body !== 'string';

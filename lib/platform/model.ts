@@ -35,6 +35,10 @@ export const User = z.object({
 });
 export type User = z.infer<typeof User>;
 
+/** A federated identity bound to a user: id is `<issuer kind>:<subject>` (Cognito: `cognito:<sub>`). */
+export const ExternalIdentity = z.object({ id: Id, user_id: Id, created_at: Instant });
+export type ExternalIdentity = z.infer<typeof ExternalIdentity>;
+
 export const ApiToken = z.object({
   /** sha256 of the secret, hex; the secret itself is never stored */
   id: Id,
@@ -157,6 +161,7 @@ export const recordKinds = {
   org: { schema: Org, index: [] },
   user: { schema: User, index: ['email', 'org_id'] },
   token: { schema: ApiToken, index: ['user_id'] },
+  identity: { schema: ExternalIdentity, index: ['user_id'] },
   project: { schema: Project, index: ['org_id'] },
   membership: { schema: Membership, index: ['project_id', 'user_id'] },
   machine: { schema: Machine, index: ['project_id'] },

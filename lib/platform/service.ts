@@ -125,16 +125,34 @@ export class Platform {
     await this.repo.delete('token', tokenId(secret));
   }
 
-  /** A federated identity (Cognito sub/email) → the provisioned user; never auto-joins an org. */
-  async userForExternalIdentity(sub: string, email: string | undefined): Promise<User | null> {
-    if (email) {
-      const [u] = await this.repo.find('user', 'email', email.toLowerCase(), 1);
-      if (u && (!u.external_id || u.external_id === sub)) {
-        if (!u.external_id) await this.repo.put('user', { ...u, external_id: sub });
-        return u;
-      }
+  /**
+   * A federated identity (Cognito `sub`) → the provisioned user; never creates users or joins orgs.
+   * The `sub` is the identity: once bound (an `identity` record `cognito:<sub>`), it alone finds the
+   * user, whatever e-mail the token carries. The e-mail is used once, to bind a provisioned user who
+   * has no subject yet (e.g. the invited first admin), and only when the identity provider says it is
+   * verified; a user already bound to another subject is never re-bound.
+   */
+  async userForExternalIdentity(sub: string, email: string | undefined, emailVerified: boolean): Promise<User | null> {
+    if (!sub) return null;
+    const linkId = `cognito:${sub}`;
+    const link = await this.repo.get('identity', linkId);
+    if (link) return this.repo.get('user', link.user_id);
+    if (!email) return null;
+    const [u] = await this.repo.find('user', 'email', email.trim().toLowerCase(), 1);
+    if (!u) return null;
+    // bound before identity records existed: the stored subject decides
+    if (u.external_id) {
+      if (u.external_id !== sub) return null;
+    } else if (!emailVerified) return null;
+    if (!(await this.repo.create('identity', { id: linkId, user_id: u.id, created_at: now() }))) {
+      const again = await this.repo.get('identity', linkId);
+      return again?.user_id === u.id ? u : null;
     }
-    return null;
+    if (!u.external_id) {
+      await this.repo.put('user', { ...u, external_id: sub });
+      await this.audit(u, 'user.link', 'user', u.id, null, { provider: 'cognito' });
+    }
+    return { ...u, external_id: sub };
   }
 
   async createUser(s: Subject, u: { email: string; name: string; password?: string; org_admin?: boolean }): Promise<PublicUser> {

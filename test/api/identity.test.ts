@@ -1,5 +1,5 @@
 // Identities: Cognito JWTs verified by aws-jwt-verify (signature against the pool JWKS, issuer,
-// client id, token use, expiry) and mapped to provisioned users only; local tokens; and the API
+// client id, token use, expiry) and mapped to provisioned users only (verified e-mail links once); local tokens; and the API
 // Gateway adapter driving the same router as `memq serve`.
 import * as crypto from 'node:crypto';
 import { cognitoAuthenticator, anyOf, tokenAuthenticator } from '../../lib/api/identity';
@@ -20,7 +20,7 @@ function jwt(claims: Record<string, unknown>, key: crypto.KeyObject = privateKey
   const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const head = b64({ alg: 'RS256', typ: 'JWT', kid });
   const now = Math.floor(Date.now() / 1000);
-  const body = b64({ iss: ISS, aud: CLIENT, token_use: 'id', iat: now, exp: now + 600, ...claims });
+  const body = b64({ iss: ISS, aud: CLIENT, token_use: 'id', email_verified: true, iat: now, exp: now + 600, ...claims });
   const sig = crypto.sign('RSA-SHA256', Buffer.from(`${head}.${body}`), key).toString('base64url');
   return `${head}.${body}.${sig}`;
 }

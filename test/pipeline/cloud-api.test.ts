@@ -101,7 +101,7 @@ test('first start of a stack creates the first organization for the AdminEmail, 
   expect(await apiLambda.ensureFirstOrg(fresh, 'root@corp.test', 'Corp IR')).toBe(true);
   expect(await apiLambda.ensureFirstOrg(fresh, 'root@corp.test', 'Corp IR')).toBe(false);
   const [org] = await fresh.repo.all('org');
-  const admin = await fresh.userForExternalIdentity('cognito-sub-1', 'root@corp.test');
+  const admin = await fresh.userForExternalIdentity('cognito-sub-1', 'root@corp.test', true);
   expect(admin).toMatchObject({ org_id: org!.id, org_admin: true, email: 'root@corp.test' });
 });
 
