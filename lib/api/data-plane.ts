@@ -6,6 +6,7 @@
 import type { Snapshot } from '../platform/model';
 import type { TableName } from '../model';
 import type { Playbook } from '../hunt/playbook';
+import type { OverviewPages } from './overview';
 
 export interface UploadTarget {
   method: 'PUT' | 'POST';
@@ -38,6 +39,12 @@ export interface Page {
   /** total rows matching, when known */
   total: number | null;
   offset: number;
+  /**
+   * where the next page starts (null: this page reaches the end). Pages are cut by row count and by
+   * serialized size (cloud: ≤ 5 MB of rows, under Lambda's 6 MB response limit), so a page may hold
+   * fewer rows than asked for: continue at next_offset, never at offset + limit.
+   */
+  next_offset?: number | null;
 }
 
 export interface BrowseOptions {
@@ -161,6 +168,11 @@ export interface DataPlane {
   /** Starts analysis of an uploaded snapshot; progress and the outcome go to `report`. Returns at once. */
   startAnalysis(snap: Snapshot, report: (patch: Partial<Snapshot>) => Promise<void>): Promise<void>;
   browse(snap: Snapshot, table: TableName, opts: BrowseOptions): Promise<Page>;
+  /**
+   * The snapshot overview's pages without querying (cloud: precomputed by the pipeline). Absent: the
+   * route builds it with browse() (local DuckDB).
+   */
+  overview?(snap: Snapshot): Promise<OverviewPages>;
   checkQuery(text: string): QueryCheck;
   startQuery(snaps: Snapshot[], text: string, ownerId: string): Promise<QueryJob>;
   queryPage(jobId: string, ownerId: string, offset: number, limit: number): Promise<{ job: QueryJob; page: Page | null }>;

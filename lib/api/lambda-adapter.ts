@@ -87,12 +87,24 @@ export function preflightResult(origin: string): ApiGatewayResult {
 export const CORS_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'] as const;
 export const CORS_HEADERS = ['Authorization', 'Content-Type'] as const;
 
-export function toApiGatewayResult(r: ApiResponse): ApiGatewayResult {
+/**
+ * Lambda returns at most 6 MB (6,291,456 bytes) from a synchronous invocation: the whole result, headers
+ * and (base64) body included. Routes keep their pages under MAX_PAGE_BYTES; should one still produce
+ * more, the caller gets a clear 500 instead of Lambda's opaque invocation error (a 502 at API Gateway).
+ */
+export const LAMBDA_MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
+
+export function toApiGatewayResult(r: ApiResponse, maxBytes = LAMBDA_MAX_RESPONSE_BYTES): ApiGatewayResult {
   const binary = typeof r.body !== 'string';
-  return {
+  const out: ApiGatewayResult = {
     statusCode: r.status,
     headers: r.headers,
     body: binary ? Buffer.from(r.body as Uint8Array).toString('base64') : (r.body as string),
     isBase64Encoded: binary,
   };
+  const size = Buffer.byteLength(JSON.stringify(out));
+  // 16 KiB stay free for what the handler adds afterwards (CORS headers)
+  if (size <= maxBytes - 16_384) return out;
+  const message = `response of ${size} bytes exceeds the ${maxBytes}-byte Lambda limit; ask for a smaller page (limit) and continue at next_offset`;
+  return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: 'E_RESPONSE_TOO_LARGE', message } }), isBase64Encoded: false };
 }

@@ -26,6 +26,8 @@ import type { Platform } from '../platform/service';
 import type { HandlerContext } from './router';
 import { bodyStream, json, type ApiResponse } from './http';
 import { customPlaybookInfo, runnablePlaybook, validatePlaybookYaml } from './custom-playbooks';
+import { OVERVIEW_SECTIONS, type OverviewPages } from './overview';
+import { MAX_PAGE_BYTES, nextOffsetOf } from './page-bytes';
 
 export interface RouteDef {
   id: string;
@@ -60,7 +62,17 @@ const Scope = z
   })
   .refine((s) => s.snapshot_ids || s.machine_id || s.project_id || s.all, { message: 'choose a scope: snapshot_ids, machine_id, project_id or all' });
 const Column = z.object({ name: z.string(), kind: z.string() });
-const PageOut = z.object({ columns: z.array(Column), rows: z.array(z.array(z.unknown())), total: z.number().nullable(), offset: z.number() });
+const PageOut = z.object({
+  columns: z.array(Column),
+  rows: z.array(z.array(z.unknown())),
+  total: z.number().nullable(),
+  offset: z.number(),
+  next_offset: z
+    .number()
+    .nullable()
+    .optional()
+    .describe(`cursor: where the next page starts, null at the end. A page is cut at \`limit\` rows or ${MAX_PAGE_BYTES / 1e6} MB of serialized rows, whichever comes first (cloud: Lambda responses are at most 6 MB), so continue at next_offset, never at offset + limit`),
+});
 const Position = z.object({ line: z.number(), column: z.number() }).nullable();
 const QueryJobOut = z.object({
   id: z.string(),
@@ -410,26 +422,25 @@ export const routes: RouteDef[] = [
       for (const [k, v] of Object.entries(query)) if (k.startsWith('f.') && typeof v === 'string') filter[k.slice(2)] = v;
       const cols = tables[params.table].columns as Record<string, unknown>;
       for (const c of [...Object.keys(filter), ...(query.order_by ? [query.order_by] : [])]) if (!(c in cols)) throw invalid(`table ${params.table} has no column ${c}`);
-      return deps.data.browse(snap, params.table, { offset: query.offset, limit: query.limit, order_by: query.order_by, desc: query.desc === 'true', filter });
+      const page = await deps.data.browse(snap, params.table, { offset: query.offset, limit: query.limit, order_by: query.order_by, desc: query.desc === 'true', filter });
+      return { ...page, next_offset: nextOffsetOf(page) };
     },
   }),
 
   route({
-    id: 'snapshotOverview', method: 'GET', path: '/snapshots/{id}/overview', summary: 'everything the overview page shows, in one round trip: processes (with flag_* columns), kernel modules, sockets, kernel log, hooked syscalls', tag: 'snapshots',
+    id: 'snapshotOverview', method: 'GET', path: '/snapshots/{id}/overview', summary: `everything the overview page shows, in one round trip: processes (with flag_* columns), kernel modules, sockets, kernel log, hooked syscalls. Each section holds its first rows within a row and byte budget (${OVERVIEW_SECTIONS.map((s) => `${s.key} ≤ ${s.limit} rows / ${s.maxBytes / 1e6} MB`).join(', ')}); \`total\` counts every row — browse the table for the rest. Cloud: precomputed when the analysis finishes, served without a query`, tag: 'snapshots',
     params: IdParam,
     response: z.object({ snapshot: Snapshot, processes: PageOut, modules: PageOut, sockets: PageOut, kernel_log: PageOut, hooked_syscalls: PageOut }),
     handler: async ({ deps, subject, params }) => {
       const snap = await deps.platform.getSnapshot(subject, params.id);
       if (snap.status !== 'ready') throw new PlatformError(409, `snapshot is ${snap.status}`);
-      const page = (t: TableName, limit: number, filter?: Record<string, string>) => deps.data.browse(snap, t, { offset: 0, limit, filter });
-      const [processes, modules, sockets, kernel_log, hooked_syscalls] = await Promise.all([
-        page('process', 10000),
-        page('kernel_module', 5000),
-        page('socket', 5000),
-        page('kernel_log', 5000),
-        page('syscall', 1000, { hooked: 'true' }),
-      ]);
-      return { snapshot: snap, processes, modules, sockets, kernel_log, hooked_syscalls };
+      let pages: OverviewPages;
+      if (deps.data.overview) pages = await deps.data.overview(snap);
+      else {
+        const got = await Promise.all(OVERVIEW_SECTIONS.map((s) => deps.data.browse(snap, s.table, { offset: 0, limit: s.limit, filter: s.filter })));
+        pages = Object.fromEntries(OVERVIEW_SECTIONS.map((s, i) => [s.key, got[i]!])) as OverviewPages;
+      }
+      return { snapshot: snap, ...pages };
     },
   }),
 
@@ -482,15 +493,18 @@ export const routes: RouteDef[] = [
     },
   }),
   route({
-    id: 'queryResults', method: 'GET', path: '/queries/{id}', summary: 'status and a page of results of a query', tag: 'query', params: IdParam,
+    id: 'queryResults', method: 'GET', path: '/queries/{id}', summary: `status and a page of results of a query. A page holds at most \`limit\` rows and ${MAX_PAGE_BYTES / 1e6} MB of serialized rows (Lambda responses are ≤ 6 MB): continue at \`page.next_offset\` (CSV: the x-next-offset header) until it is null`, tag: 'query', params: IdParam,
     query: z.object({ offset: int(0, 100_000_000, 0), limit: int(0, 100_000, 1000), format: z.enum(['json', 'csv']).default('json') }),
     response: z.object({ job: QueryJobOut, page: PageOut.nullable() }),
     handler: async ({ deps, subject, params, query }) => {
       const r = await deps.data.queryPage(params.id, subject.user.id, query.offset, query.limit);
-      if (query.format === 'csv' && r.page) {
-        return { status: 200, headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${params.id}.csv"` }, body: toCsv(r.page), raw: true as const };
+      const page = r.page && { ...r.page, next_offset: nextOffsetOf(r.page) };
+      if (query.format === 'csv' && page) {
+        const headers: Record<string, string> = { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${params.id}.csv"` };
+        if (page.next_offset !== null && page.next_offset !== undefined) headers['x-next-offset'] = String(page.next_offset);
+        return { status: 200, headers, body: toCsv(page), raw: true as const };
       }
-      return r;
+      return { job: r.job, page };
     },
   }),
   route({

@@ -24,7 +24,9 @@ import type { Playbook } from '../hunt/playbook';
 import { MemqError } from '../util/errors';
 import { abortMultipart, completeMultipart, createMultipartUpload, partSizeFor, presignParts } from './uploads';
 import { API_PREFIX } from '../api/http';
-import { DUMP_PREFIX, dumpKey, manifestKey, partitionPrefix, safeFileName } from './keys';
+import { DUMP_PREFIX, dumpKey, manifestKey, overviewKey, partitionPrefix, safeFileName } from './keys';
+import type { OverviewPages, StoredOverview } from '../api/overview';
+import { MAX_PAGE_BYTES, boundedSlice } from '../api/page-bytes';
 
 export interface CloudDataPlaneOptions {
   s3: S3Client;
@@ -38,6 +40,8 @@ export interface CloudDataPlaneOptions {
   /** single PUT limit of S3 */
   maxSinglePutBytes?: number;
   maxResultRows?: number;
+  /** serialized rows per API page, at most (Lambda responses are ≤ 6 MB); default MAX_PAGE_BYTES */
+  maxPageBytes?: number;
   /** playbook queries running on Athena at once (account default: 20-25 concurrent DML queries) */
   huntConcurrency?: number;
 }
@@ -132,12 +136,24 @@ export class CloudDataPlane implements DataPlane {
       this.sql(`SELECT ${columns.map((c) => `"${c.name}"`).join(', ')} FROM ${from} ${order} OFFSET ${Math.max(0, o.offset | 0)} LIMIT ${Math.max(1, Math.min(1000, o.limit | 0))}`, lit),
       this.sql(`SELECT count(*) AS n FROM ${from}`, lit),
     ]);
-    return {
-      columns,
-      rows: rows.rows.map((r) => columns.map((c, i) => athenaCell(r[i] ?? null, c.kind))),
-      total: Number(count.rows[0]?.[0] ?? 0),
-      offset: o.offset,
-    };
+    const offset = Math.max(0, o.offset | 0);
+    const total = Number(count.rows[0]?.[0] ?? 0);
+    // cut by serialized size too: the page continues at next_offset
+    const page = boundedSlice(rows.rows.map((r) => columns.map((c, i) => athenaCell(r[i] ?? null, c.kind))), 0, Number.MAX_SAFE_INTEGER, this.o.maxPageBytes ?? MAX_PAGE_BYTES);
+    const end = offset + page.rows.length;
+    return { columns, rows: page.rows, total, offset: o.offset, next_offset: end < total && page.rows.length > 0 ? end : null };
+  }
+
+  /**
+   * The overview's pages as finalize stored them (lib/api/overview.ts): one S3 read, no Athena query,
+   * whatever the number of tables; each section's total counts every matching row of the snapshot.
+   */
+  async overview(snap: Snapshot): Promise<OverviewPages> {
+    const stored = await this.getJson<StoredOverview>(overviewKey({ project: snap.project_id, machine: snap.machine_id, snapshot: snap.id }), this.o.lakeBucket);
+    if (!stored || stored.version !== 1) {
+      throw new PlatformError(409, 'this snapshot has no precomputed overview (analyzed by an earlier version): browse its tables, or analyze the dump again');
+    }
+    return stored.sections;
   }
 
   private async sql(sql: string, params: string[], maxRows = 10_000): Promise<{ columns: string[]; rows: (string | null)[][] }> {
@@ -213,7 +229,9 @@ export class CloudDataPlane implements DataPlane {
     }
     if (job.status !== 'done') return { job: this.publicJob(job), page: null };
     const rows = (await this.getJson<unknown[][]>(rowsKey(job.id))) ?? [];
-    return { job: this.publicJob(job), page: { columns: job.columns, rows: rows.slice(offset, offset + limit), total: rows.length, offset } };
+    // a page holds at most `limit` rows AND maxPageBytes of them: the client continues at next_offset
+    const page = boundedSlice(rows, offset, limit, this.o.maxPageBytes ?? MAX_PAGE_BYTES);
+    return { job: this.publicJob(job), page: { columns: job.columns, rows: page.rows, total: rows.length, offset, next_offset: page.next_offset } };
   }
 
   // IOC searches are jobs like hunts: lib/ioc issues one statement per table (and IOC batch); POST
@@ -417,7 +435,7 @@ export class CloudDataPlane implements DataPlane {
 
   async deleteData(snap: Snapshot): Promise<void> {
     const p = { project: snap.project_id, machine: snap.machine_id, snapshot: snap.id };
-    const lake: string[] = [manifestKey(p)];
+    const lake: string[] = [manifestKey(p), overviewKey(p)];
     for (const t of tableNames) lake.push(...(await this.list(this.o.lakeBucket, partitionPrefix(t, p))));
     await this.deleteKeys(this.o.lakeBucket, lake);
     await this.deleteKeys(this.o.dumpsBucket, await this.list(this.o.dumpsBucket, `${DUMP_PREFIX}${snap.org_id}/${snap.project_id}/${snap.machine_id}/${snap.id}/`));
@@ -454,9 +472,9 @@ export class CloudDataPlane implements DataPlane {
     await this.o.s3.send(new PutObjectCommand({ Bucket: this.o.resultsBucket, Key: key, Body: JSON.stringify(v), ContentType: 'application/json' }));
   }
 
-  private async getJson<T>(key: string): Promise<T | null> {
+  private async getJson<T>(key: string, bucket = this.o.resultsBucket): Promise<T | null> {
     try {
-      const r = await this.o.s3.send(new GetObjectCommand({ Bucket: this.o.resultsBucket, Key: key }));
+      const r = await this.o.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       return JSON.parse(await r.Body!.transformToString()) as T;
     } catch (e) {
       if ((e as Error).name === 'NoSuchKey') return null;

@@ -93,3 +93,6 @@ export const shardItemsKey = (snapshot: string) => `${workPrefix(snapshot)}shard
 export const shardResultKey = (snapshot: string, shardId: string) => `${workPrefix(snapshot)}results/${shardId}.json`;
 export const manifestKey = (p: SnapshotPartition) =>
   `_manifests/project=${p.project}/machine=${p.machine}/snapshot=${p.snapshot}/manifest.json`;
+/** The snapshot overview's pages, precomputed by finalize (lib/api/overview.ts), next to the manifest. */
+export const overviewKey = (p: SnapshotPartition) =>
+  `_manifests/project=${p.project}/machine=${p.machine}/snapshot=${p.snapshot}/overview.json`;

@@ -16,6 +16,7 @@ import { now, type Snapshot } from '../platform/model';
 import { MemqError } from '../util/errors';
 import {
   manifestKey,
+  overviewKey,
   parseDumpKey,
   partitionPrefix,
   planKey,
@@ -27,6 +28,7 @@ import {
   type SnapshotPartition,
 } from './keys';
 import { defaultLimits, planShards, type PlanLimits, type ShardSpec } from './plan';
+import { mergeOverview, overviewSlices, overviewTables, type OverviewSlice } from '../api/overview';
 import type { PipelineDeps } from './ports';
 
 /** What travels between the states (kept small: Step Functions payloads are ≤ 256 KB). */
@@ -56,7 +58,8 @@ export interface PlanFile {
 }
 
 export type ShardResult =
-  | { id: string; kind: 'table'; table: TableName; rows: number; ms: number; warnings: string[] }
+  /** `overview`: this shard's slice of the snapshot overview (tables it shows only), merged by finalize */
+  | { id: string; kind: 'table'; table: TableName; rows: number; ms: number; warnings: string[]; overview?: OverviewSlice[] }
   | { id: string; kind: 'hash'; part: number; bytes: number; sha256: string; ms: number };
 
 const partitionOf = (j: SnapshotJob): SnapshotPartition => ({ project: j.project, machine: j.machine, snapshot: j.snapshot });
@@ -258,12 +261,17 @@ export async function runShard(deps: PipelineDeps, input: { job: SnapshotJob; sh
   const warningsBefore = eng.warnings.length;
   try {
     const file = `${shard.id}.parquet`;
-    const { counts } = await analyzeTables(eng, dir, [shard.table], { processRange: shard.processRange, fileName: () => file });
+    let overview: OverviewSlice[] | undefined;
+    const { counts } = await analyzeTables(eng, dir, [shard.table], {
+      processRange: shard.processRange,
+      fileName: () => file,
+      onRows: (t, rs) => (overview = overviewTables.has(t) ? overviewSlices(t, rs) : undefined),
+    });
     const rows = counts[shard.table] ?? 0;
     const key = shardObjectKey(shard.table, partitionOf(job), shard.id);
     if (rows > 0) await deps.lake.put(key, fs.readFileSync(path.join(dir, file)), 'application/vnd.apache.parquet');
     else await deps.lake.delete([key]); // a retry that now finds nothing must not leave an old file
-    const r: ShardResult = { id: shard.id, kind: 'table', table: shard.table, rows, ms: Math.round(performance.now() - t0), warnings: eng.warnings.slice(warningsBefore, warningsBefore + 200) };
+    const r: ShardResult = { id: shard.id, kind: 'table', table: shard.table, rows, ms: Math.round(performance.now() - t0), warnings: eng.warnings.slice(warningsBefore, warningsBefore + 200), overview };
     await deps.lake.put(shardResultKey(job.snapshot, shard.id), JSON.stringify(r), 'application/json');
     return { id: shard.id, rows };
   } catch (e) {
@@ -334,6 +342,12 @@ export async function finalize(
     created_at: now(),
   };
   await deps.lake.put(manifestKey(partitionOf(job)), JSON.stringify(manifest, null, 2) + '\n', 'application/json');
+  // the overview page's rows, merged from the shards' slices in plan order: the API serves it with no Athena query
+  const slices = planFile.shards.flatMap((s) => {
+    const r = results.get(s.id);
+    return r?.kind === 'table' ? (r.overview ?? []) : [];
+  });
+  await deps.lake.put(overviewKey(partitionOf(job)), JSON.stringify(mergeOverview(slices)), 'application/json');
   // every catalog table gets the partition (empty where this OS fills nothing): a snapshot then
   // exists uniformly for cross-table queries
   await deps.partitions.register(tableNames, partitionOf(job));

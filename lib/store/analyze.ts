@@ -38,7 +38,12 @@ export async function analyzeTables(
   eng: OsEngine,
   outDir: string,
   which: readonly TableName[] = tableNames,
-  opts: ExtractOptions & { fileName?: (t: TableName) => string; progress?: EngineOptions['progress'] } = {},
+  opts: ExtractOptions & {
+    fileName?: (t: TableName) => string;
+    progress?: EngineOptions['progress'];
+    /** sees each table's extracted rows after they are written (the pipeline keeps the overview's slice) */
+    onRows?: (t: TableName, rows: readonly Record<string, unknown>[]) => void;
+  } = {},
 ): Promise<{ counts: Record<string, number>; timings_ms: Record<string, number> }> {
   const writer = await ParquetWriter.create();
   const counts: Record<string, number> = {};
@@ -51,6 +56,7 @@ export async function analyzeTables(
       const rows = eng.tables.includes(t) ? eng.extract(t, opts) : [];
       const file = path.join(outDir, opts.fileName ? opts.fileName(t) : `${t}.parquet`);
       counts[t] = await writer.write(t, rows as unknown as Record<string, unknown>[], file);
+      opts.onRows?.(t, rows as unknown as Record<string, unknown>[]);
       timings_ms[t] = Math.round(performance.now() - t0);
     }
     opts.progress?.('analyze', which.length, which.length);

@@ -44,7 +44,7 @@ export function QueryPage({ session }: { session: Session }) {
     setResult(null);
     try {
       let job = await api('POST', '/queries', { text, scope });
-      // poll until done, then fetch all rows in pages of 100k
+      // poll until done, then fetch all rows in pages of ≤ 100k rows (the API also cuts a page by size: follow next_offset)
       for (let i = 0; job.status === 'running' && i < 3600; i++) {
         await new Promise((r) => setTimeout(r, 300));
         job = (await api('GET', `/queries/${job.id}?limit=0`)).job;
@@ -52,11 +52,12 @@ export function QueryPage({ session }: { session: Session }) {
       if (job.status === 'failed') throw new Error(job.error?.message ?? 'query failed');
       let rows: unknown[][] = [];
       let first: Page | null = null;
-      for (let off = 0; ; off += 100000) {
-        const r = await api('GET', `/queries/${job.id}?offset=${off}&limit=100000`);
+      for (let off: number | null = 0; off !== null; ) {
+        const r: { page: Page & { next_offset?: number | null } } = await api('GET', `/queries/${job.id}?offset=${off}&limit=100000`);
         first ??= r.page;
         rows = rows.concat(r.page.rows);
-        if (rows.length >= r.page.total || r.page.rows.length === 0) break;
+        if (rows.length >= (r.page.total ?? Infinity) || r.page.rows.length === 0) break;
+        off = r.page.next_offset === undefined ? off + r.page.rows.length : r.page.next_offset;
       }
       setResult({ page: { ...first!, rows }, elapsed: job.elapsed_ms });
     } catch (e) {
