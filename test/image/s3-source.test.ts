@@ -10,7 +10,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { BlockCache, FileSource } from '../../lib/image/byte-source';
 import { openPhysical } from '../../lib/image/detect';
 import { S3Source, openS3, parseS3Url } from '../../lib/image/s3-source';
-import { MemqError } from '../../lib/util/errors';
+import { MemqError, TransientError } from '../../lib/util/errors';
 import { dumpPath } from '../support/dumps';
 import { prng } from './gen/bytes';
 
@@ -114,16 +114,18 @@ test('openPhysical over S3 decodes the kdump like the local file', () => {
   }
 });
 
-test('failures are clear MemqErrors: missing object, unreachable endpoint', () => {
+test('failures: a missing object is a MemqError at once; an unreachable endpoint is a TransientError after retries', () => {
   expect(() => new S3Source({ ...s3opts(), key: 'nope' })).toThrow(/s3:\/\/dumps\/nope: S3 HEAD failed/);
   let err: unknown;
   try {
-    new S3Source({ ...s3opts(), endpoint: 'http://127.0.0.1:9', timeoutMs: 15000 });
+    new S3Source({ ...s3opts(), endpoint: 'http://127.0.0.1:9', timeoutMs: 15000, retry: { attempts: 3, baseMs: 10, capMs: 50 } });
   } catch (e) {
     err = e;
   }
-  expect(err).toBeInstanceOf(MemqError);
-  expect((err as Error).message).toMatch(/S3 HEAD (failed|timed out)/);
+  // connection refused is "try again" (the state machine retries it), not "bad dump"
+  expect(err).toBeInstanceOf(TransientError);
+  expect((err as Error).name).toBe('TransientError');
+  expect((err as Error).message).toMatch(/S3 HEAD failed after 3 attempts/);
 });
 
 test('s3:// URLs parse; other strings are rejected', () => {
