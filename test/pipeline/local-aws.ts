@@ -51,6 +51,7 @@ export async function startS3(buckets: string[]): Promise<LocalS3> {
 }
 
 export interface LocalDynamo {
+  endpoint: string;
   client: DynamoDBClient;
   stop(): Promise<void>;
 }
@@ -62,6 +63,7 @@ export async function startDynamo(): Promise<LocalDynamo> {
   const port = (server.address() as { port: number }).port;
   const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   return {
+    endpoint: `http://127.0.0.1:${port}`,
     client,
     async stop() {
       client.destroy();
