@@ -10,6 +10,7 @@ import { createApi, type Api } from './router';
 import { API_PREFIX } from './http';
 import { tokenAuthenticator } from './identity';
 import { LocalDataPlane, type LocalDataPlaneOptions } from './local-data-plane';
+import { securityHeaders } from './security-headers';
 
 export interface ServeOptions {
   store: string;
@@ -45,14 +46,6 @@ const types: Record<string, string> = {
   '.json': 'application/json',
   '.ico': 'image/x-icon',
   '.woff2': 'font/woff2',
-};
-
-/** Headers on every response: no MIME sniffing, no framing, a strict CSP for the UI (same-origin only). */
-const securityHeaders: Record<string, string> = {
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
 };
 
 function serveStatic(webDir: string, urlPath: string, res: http.ServerResponse): void {

@@ -1,8 +1,11 @@
 // The HTTP API of the customer stack: API Gateway (REST, regional) → one Lambda running lib/api's
-// router (the same routes `memq serve` serves locally). Every method requires a Cognito user-pool JWT
-// (invite-only pool, TOTP MFA); tenancy (org/project membership) is enforced again in lib/api on each
-// request. Access logs, execution logs, X-Ray and an AWS WAF web ACL with AWS managed rules.
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+// router (the same routes `memq serve` serves locally). Every method but OPTIONS requires a Cognito
+// user-pool JWT (invite-only pool, TOTP MFA, e-mail not writable by users); the Lambda takes the
+// caller from the authorizer's claims and enforces tenancy (org/project membership) on each request.
+// CORS names exactly the web UI's origin (OPTIONS preflight answered by API Gateway, no authorizer).
+// Optional access/execution logs (they need the account's API Gateway CloudWatch role, which this
+// stack never sets), X-Ray and an AWS WAF web ACL with AWS managed rules.
+import { Duration, Fn, RemovalPolicy, type CfnCondition } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -18,6 +21,7 @@ import type { Metadata } from './metadata';
 import { DUMP_PREFIX } from '../pipeline/keys';
 import { API_PREFIX } from '../api/http';
 import { routes } from '../api/routes';
+import { CORS_HEADERS, CORS_METHODS } from '../api/lambda-adapter';
 
 export interface ApiProps {
   dumps: s3.IBucket;
@@ -30,6 +34,10 @@ export interface ApiProps {
   /** first administrator: invited to the user pool, owner of the first org (created on first API start) */
   adminEmail: string;
   orgName: string;
+  /** https origin of the web UI (CloudFront): CORS, Cognito callback/logout URLs; may be a Lazy token */
+  webOrigin: string;
+  /** when true, the stage writes access logs and ERROR execution logs (needs the account's API Gateway CloudWatch role) */
+  loggingEnabled?: CfnCondition;
   /** API Gateway stage throttling */
   rateLimit?: number;
   burstLimit?: number;
@@ -42,6 +50,7 @@ export class Api extends Construct {
   readonly handler: lambda.Function;
   readonly authorizer: apigw.CognitoUserPoolsAuthorizer;
   readonly waf: ApiWaf;
+  readonly stageName = 'prod';
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -52,6 +61,10 @@ export class Api extends Construct {
       mfaSecondFactor: { otp: true, sms: false },
       passwordPolicy: { minLength: 14, requireDigits: true, requireLowercase: true, requireUppercase: true, requireSymbols: true },
       accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      // a changed address must be verified before it replaces the old one (the API links users by
+      // sub, and by verified e-mail only once)
+      autoVerify: { email: true },
+      keepOriginal: { email: true },
       featurePlan: cognito.FeaturePlan.PLUS,
       standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -70,6 +83,17 @@ export class Api extends Construct {
       authFlows: { userSrp: true },
       generateSecret: false,
       preventUserExistenceErrors: true,
+      // the web UI signs in through managed login: authorization code + PKCE (public client)
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+        callbackUrls: [`${props.webOrigin}/`],
+        logoutUrls: [`${props.webOrigin}/`],
+      },
+      supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+      // users may read their e-mail but not change it: identity is the sub, linked by verified e-mail once
+      readAttributes: new cognito.ClientAttributes().withStandardAttributes({ email: true, emailVerified: true, fullname: true }),
+      writeAttributes: new cognito.ClientAttributes().withStandardAttributes({ fullname: true }),
       accessTokenValidity: Duration.hours(1),
       idTokenValidity: Duration.hours(1),
       refreshTokenValidity: Duration.days(7),
@@ -94,8 +118,7 @@ export class Api extends Construct {
         ATHENA_WORKGROUP: props.catalog.workGroupName,
         GLUE_DATABASE: props.catalog.databaseName,
         KMS_KEY_ID: props.key.keyArn,
-        USER_POOL_ID: this.userPool.userPoolId,
-        USER_POOL_CLIENT_ID: this.client.userPoolClientId,
+        CORS_ORIGIN: props.webOrigin,
         STATE_MACHINE_ARN: props.stateMachineArn,
         ADMIN_EMAIL: props.adminEmail,
         ORG_NAME: props.orgName,
@@ -141,10 +164,10 @@ export class Api extends Construct {
     this.api = new apigw.RestApi(this, 'Rest', {
       description: 'memq API (Cognito-authenticated)',
       endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
-      cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
+      // never AWS::ApiGateway::Account: that setting is account-wide (see README, Cloud)
+      cloudWatchRole: false,
       deployOptions: {
-        stageName: 'prod',
+        stageName: this.stageName,
         tracingEnabled: true,
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false, // request bodies may carry IOCs and query text: keep them out of logs
@@ -154,16 +177,36 @@ export class Api extends Construct {
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
         accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
       },
-      defaultCorsPreflightOptions: undefined,
+      // OPTIONS on every resource: a MOCK integration without authorizer, exact origin
+      defaultCorsPreflightOptions: {
+        allowOrigins: [props.webOrigin],
+        allowMethods: [...CORS_METHODS],
+        allowHeaders: [...CORS_HEADERS],
+        maxAge: Duration.minutes(10),
+        statusCode: 204,
+      },
     });
+    // API Gateway's own answers (401 from the authorizer, 403, 429, 5xx) carry the same CORS header
+    for (const [id, type] of [
+      ['Default4xx', apigw.ResponseType.DEFAULT_4XX],
+      ['Default5xx', apigw.ResponseType.DEFAULT_5XX],
+    ] as const) {
+      this.api.addGatewayResponse(id, { type, responseHeaders: { 'Access-Control-Allow-Origin': `'${props.webOrigin}'`, Vary: "'Origin'" } });
+    }
+    if (props.loggingEnabled) {
+      const stage = this.api.deploymentStage.node.defaultChild as apigw.CfnStage;
+      const cond = props.loggingEnabled;
+      stage.addPropertyOverride('AccessLogSetting', Fn.conditionIf(cond.logicalId, stage.accessLogSetting, Fn.ref('AWS::NoValue')));
+      stage.addPropertyOverride('MethodSettings.0.LoggingLevel', Fn.conditionIf(cond.logicalId, 'ERROR', 'OFF'));
+    }
     this.authorizer = new apigw.CognitoUserPoolsAuthorizer(this, 'Authorizer', { cognitoUserPools: [this.userPool] });
-    const validator = this.api.addRequestValidator('Validate', { validateRequestParameters: true, validateRequestBody: true });
     // one invoke permission for the whole API (per-method permissions would overflow the 20 KB policy)
     const integration = new apigw.LambdaIntegration(h, { proxy: true, allowTestInvoke: false, scopePermissionToMethod: false });
     const methodOpts: apigw.MethodOptions = {
       authorizer: this.authorizer,
       authorizationType: apigw.AuthorizationType.COGNITO,
-      requestValidator: validator, // bodies are validated by zod in lib/api (one schema for local and cloud)
+      // no API Gateway request validator: path, query and body are validated in the Lambda by each
+      // route's zod schemas (the same as `memq serve`); see the APIG2 acknowledgement in nag.ts
     };
     // One API Gateway method per lib/api route (the same table `memq serve` serves): unknown paths are
     // refused by API Gateway itself, and every method requires the Cognito authorizer.

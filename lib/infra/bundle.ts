@@ -21,6 +21,7 @@ export const LAMBDA_ENTRIES = {
   api: 'lambdas/api.ts',
   usage: 'lambdas/usage-reporter.ts',
   seller: 'lambdas/seller.ts',
+  webDeploy: 'lambdas/web-deploy.ts',
 } as const;
 export type BundleName = keyof typeof LAMBDA_ENTRIES;
 

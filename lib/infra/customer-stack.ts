@@ -1,6 +1,7 @@
 // The stack a buyer deploys into their own account (their dumps never leave it): storage, metadata,
-// catalog, pipeline, API and the usage reporter. Parameters are what the deploy guide documents.
-import { CfnCondition, CfnOutput, CfnParameter, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+// catalog, pipeline, API, the web UI (CloudFront) and the usage reporter. Parameters are what the
+// deploy guide documents.
+import { Aws, CfnCondition, CfnOutput, CfnParameter, Fn, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
@@ -10,6 +11,8 @@ import { Metadata } from './metadata';
 import { Pipeline } from './pipeline';
 import { Storage } from './storage';
 import { UsageReporter } from './usage-reporter';
+import { Web } from './web';
+import { hardenLambdaRoles } from './lambda-roles';
 
 export interface CustomerStackProps extends StackProps {
   /** seller metering endpoint defaults (overridable by parameters) */
@@ -24,6 +27,7 @@ export class MemqStack extends Stack {
   readonly pipeline: Pipeline;
   readonly api: Api;
   readonly usageReporter: UsageReporter;
+  readonly web: Web;
   readonly alarms: sns.Topic;
 
   constructor(scope: Construct, id: string, props: CustomerStackProps = {}) {
@@ -66,6 +70,15 @@ export class MemqStack extends Stack {
       allowedPattern: '^arn:aws[a-z-]*:execute-api:.+',
     });
 
+    const apiLogging = new CfnParameter(this, 'ApiGatewayLogging', {
+      type: 'String',
+      default: 'off',
+      allowedValues: ['off', 'on'],
+      description:
+        "on: the API stage writes access logs and ERROR execution logs to CloudWatch. Needs this region's API Gateway account setting 'CloudWatch log role ARN' to be set already (this stack never changes that account-wide setting)",
+    });
+    const loggingEnabled = new CfnCondition(this, 'ApiGatewayLoggingOn', { expression: Fn.conditionEquals(apiLogging.valueAsString, 'on') });
+
     this.storage = new Storage(this, 'Storage');
     this.metadata = new Metadata(this, 'Metadata', { key: this.storage.key });
     this.catalog = new LakeCatalog(this, 'Catalog', {
@@ -76,14 +89,18 @@ export class MemqStack extends Stack {
     });
     this.alarms = new sns.Topic(this, 'Alarms', { displayName: 'memq alarms', masterKey: this.storage.key, enforceSSL: true });
     // Services that write into KMS-encrypted queues/topics of this stack need the key: CloudWatch alarms
-    // publish to the alarm topic, EventBridge delivers to the DLQ. Scoped to this account.
-    for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com']) {
+    // publish to the alarm topic, EventBridge delivers to the DLQ. Only on behalf of this account's
+    // alarms / rules in this region (aws:SourceAccount + aws:SourceArn: no confused deputy).
+    for (const [service, sourceArn] of [
+      ['cloudwatch.amazonaws.com', `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`],
+      ['events.amazonaws.com', `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:rule/*`],
+    ] as const) {
       this.storage.key.addToResourcePolicy(
         new iam.PolicyStatement({
           principals: [new iam.ServicePrincipal(service)],
           actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
           resources: ['*'], // in a key policy "*" means this key
-          conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+          conditions: { StringEquals: { 'aws:SourceAccount': this.account }, ArnLike: { 'aws:SourceArn': sourceArn } },
         }),
       );
     }
@@ -103,7 +120,12 @@ export class MemqStack extends Stack {
       alarmTopic: this.alarms,
       maxShardConcurrency: maxShards.valueAsNumber,
     });
+    // the API needs the web origin (CORS, Cognito callback URLs) and the web needs the API: lazily
+    let web: Web | undefined;
+    const webOrigin = Lazy.string({ produce: () => web!.origin });
     this.api = new Api(this, 'Api', {
+      webOrigin,
+      loggingEnabled,
       dumps: this.storage.dumps,
       lake: this.storage.lake,
       results: this.storage.athenaResults,
@@ -114,6 +136,7 @@ export class MemqStack extends Stack {
       adminEmail: adminEmail.valueAsString,
       orgName: orgName.valueAsString,
     });
+    this.web = web = new Web(this, 'Web', { api: this.api, accessLogs: this.storage.logs, dumps: this.storage.dumps });
     this.usageReporter = new UsageReporter(this, 'UsageReporter', {
       usage: this.metadata.usage,
       sellerUsageUrl: sellerUrl.valueAsString,
@@ -121,6 +144,10 @@ export class MemqStack extends Stack {
       dlq: this.pipeline.dlq,
     });
 
+    // every function logs to its own group through an inline policy (no AWSLambdaBasicExecutionRole)
+    hardenLambdaRoles(this);
+
+    new CfnOutput(this, 'WebUrl', { value: this.web.origin, description: 'the memq web UI (sign in with the AdminEmail invitation)' });
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url });
     new CfnOutput(this, 'UserPoolId', { value: this.api.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.api.client.userPoolClientId });

@@ -29,7 +29,7 @@ const ref = (c: IConstruct) => `<${Stack.of(c).getLogicalId(c.node.defaultChild 
 
 const R = {
   basicRole:
-    'AWSLambdaBasicExecutionRole grants only logs:CreateLogGroup/CreateLogStream/PutLogEvents; the function writes to its own log group (explicit LogGroup with retention)',
+    'seller stack only (the seller\'s own account): AWSLambdaBasicExecutionRole allows logs:CreateLogGroup/CreateLogStream/PutLogEvents on every log group of that account (Resource *); the customer stack replaces it with a policy scoped to each function\'s own log group (lib/infra/lambda-roles.ts)',
   xray: 'X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions (tracing is enabled on purpose)',
   kmsGrant:
     'KMS grant from the CDK L2 (GenerateDataKey*/ReEncrypt* for SSE-KMS reads/writes), scoped to the one customer-managed key of this stack',
@@ -37,13 +37,15 @@ const R = {
   s3Write: 'CDK write grant (DeleteObject*/Abort* for overwriting and cleaning shard outputs) scoped to one bucket',
   ddbIndex: 'queries go through the table\'s own GSIs; index/* names only this table\'s indexes',
   lambdaVersions: 'Step Functions invokes these functions by ARN and qualified ARN (version/alias): the :* covers qualifiers of this one function only',
-  cwRole: 'API Gateway account-level CloudWatch role needs the AWS managed push-to-logs policy (the only supported way to enable execution logs)',
+  cwRole:
+    'seller stack only: it sets the seller account\'s API Gateway CloudWatch role (AWS::ApiGateway::Account), which needs the AWS managed push-to-logs policy; the customer stack never touches that account-wide setting',
 } as const;
 
-function lambdaAcks(f: lambda.Function, extra: Ack[] = []): void {
+/** Acknowledgements every Lambda of ours needs; `basicRole` only where the managed logging policy is still attached (seller). */
+function lambdaAcks(f: lambda.Function, extra: Ack[] = [], basicRole = false): void {
   ack(
     f,
-    { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: R.basicRole },
+    ...(basicRole ? [{ id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: R.basicRole }] : []),
     { id: 'AwsSolutions-IAM5[Resource::*]', reason: R.xray },
     { id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', reason: R.kmsGrant },
     { id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason: R.kmsGrant },
@@ -89,6 +91,31 @@ export function suppressCustomer(s: MemqStack): void {
     { id: `AwsSolutions-IAM5[Resource::${glueTables}]`, reason: 'Athena reads table and partition metadata of this stack\'s Glue database only' },
   ]);
   lambdaAcks(s.usageReporter.handler, [{ id: `AwsSolutions-IAM5[Resource::${usage}/index/*]`, reason: R.ddbIndex }]);
+  ack(
+    s.web.deployer,
+    { id: 'AwsSolutions-IAM5[Resource::*]', reason: R.xray },
+    { id: `AwsSolutions-IAM5[Resource::${arn(s.web.bucket)}/*]`, reason: 'the web-deploy custom resource writes and deletes the UI files: objects of the web bucket only (PutObject/DeleteObject, no other bucket)' },
+  );
+  ack(s.api.api, {
+    id: 'AwsSolutions-APIG2',
+    reason:
+      'no API Gateway request validator: every route validates its path parameters, query and JSON body in the Lambda with the route\'s zod schema (lib/api/routes.ts, the same code as memq serve) and answers 400 with the issues; unknown paths and methods are refused by API Gateway (one method per route)',
+  });
+  const cdn = s.web.distribution;
+  ack(
+    cdn,
+    {
+      id: 'AwsSolutions-CFR4',
+      reason:
+        'the distribution uses the default *.cloudfront.net certificate, for which CloudFront fixes the viewer security policy at TLSv1 (MinimumProtocolVersion applies only to a custom certificate); HTTP is redirected to HTTPS and the origins are reached over TLS 1.2. A custom domain with an ACM certificate and TLSv1.2_2021 is the documented follow-up',
+    },
+    { id: 'AwsSolutions-CFR1', reason: 'who may reach memq is decided by Cognito sign-in (invite-only, MFA), not by country; the customer can add geo restrictions to the distribution' },
+    {
+      id: 'AwsSolutions-CFR2',
+      reason:
+        'a CloudFront-scope web ACL can only be created in us-east-1 and this stack deploys in the customer\'s region; /api/* is forwarded to the API stage, which carries the regional WAF web ACL (managed rules + rate limit), and the static origin serves only the public UI build',
+    },
+  );
 
   const sm = s.pipeline.stateMachine;
   ack(
@@ -111,12 +138,11 @@ export function suppressCustomer(s: MemqStack): void {
       reason: 'the Distributed Map describes/stops its own child executions: execution ARNs of this state machine only',
     },
   );
-  ack(s.api.api, { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]', reason: R.cwRole });
 }
 
 export function suppressSeller(s: MemqSellerStack): void {
   const ledgerIdx = { id: `AwsSolutions-IAM5[Resource::${arn(s.table)}/index/*]`, reason: R.ddbIndex };
-  for (const f of Object.values(s.functions)) lambdaAcks(f, [ledgerIdx]);
+  for (const f of Object.values(s.functions)) lambdaAcks(f, [ledgerIdx], true);
   ack(s.api, { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]', reason: R.cwRole });
   const register = s.api.root.getResource('register')!;
   for (const m of ['POST', 'GET']) {

@@ -2,7 +2,10 @@
 // (landing zone, versioned: the version id is part of a snapshot's identity), data lake (Parquet),
 // Athena results, and the access-log bucket the other three log to. All block public access, deny
 // non-TLS requests, and expire what is scratch. Dumps and lake are RETAINed on stack deletion.
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+// The key policy never lets an AWS service use the key on behalf of another account: every
+// service-principal statement (ours or added by CDK grants, e.g. an EventBridge target on an encrypted
+// queue) carries aws:SourceAccount, and aws:SourceArn for the services listed in SOURCE_ARNS.
+import { Aws, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -12,6 +15,30 @@ export interface StorageProps {
   noncurrentDumpDays?: number;
   /** days after which Athena results are deleted */
   athenaResultDays?: number;
+}
+
+/** aws:SourceArn patterns (this account and region) for service principals that may use the key. */
+const SOURCE_ARNS: Record<string, string> = {
+  'cloudwatch.amazonaws.com': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`,
+  'events.amazonaws.com': `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:rule/*`,
+};
+
+type Statement = { Principal?: { Service?: string | string[] }; Condition?: Record<string, Record<string, unknown>> };
+
+/** Adds aws:SourceAccount (and aws:SourceArn where known) to every service-principal statement of a resolved policy. */
+export function scopeServiceStatements(doc: { Statement?: Statement[] }): { Statement?: Statement[] } {
+  for (const st of doc.Statement ?? []) {
+    const svc = st.Principal?.Service;
+    if (!svc) continue;
+    const services = Array.isArray(svc) ? svc : [svc];
+    const cond = (st.Condition ??= {});
+    cond.StringEquals = { 'aws:SourceAccount': { Ref: 'AWS::AccountId' }, ...cond.StringEquals };
+    const arns = services.map((x) => SOURCE_ARNS[x]);
+    if (services.length === 1 && arns[0] && !cond.ArnLike?.['aws:SourceArn'] && !cond.ArnEquals?.['aws:SourceArn']) {
+      cond.ArnLike = { ...cond.ArnLike, 'aws:SourceArn': arns[0] };
+    }
+  }
+  return doc;
 }
 
 export class Storage extends Construct {
@@ -28,6 +55,9 @@ export class Storage extends Construct {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    const cfnKey = this.key.node.defaultChild as kms.CfnKey;
+    const policy = this.key.policy!;
+    cfnKey.keyPolicy = Lazy.any({ produce: () => scopeServiceStatements(Stack.of(this).resolve(policy)) });
     const common: s3.BucketProps = {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
