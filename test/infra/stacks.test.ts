@@ -72,6 +72,7 @@ describe('Lambda bundles (local esbuild, no Docker)', () => {
       api: ['handler'],
       usage: ['handler'],
       seller: ['meter', 'register', 'subscription', 'usage'],
+      webDeploy: ['handler', 'embeddedFiles'],
     };
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-bundle-'));
     try {
@@ -90,7 +91,7 @@ describe('Lambda bundles (local esbuild, no Docker)', () => {
 describe('customer stack: storage', () => {
   test('every bucket blocks public access, denies non-TLS and is encrypted; data buckets with the CMK and access logs', () => {
     const buckets = resources(cust, 'AWS::S3::Bucket');
-    expect(buckets).toHaveLength(4);
+    expect(buckets).toHaveLength(6); // access logs, dumps, lake, Athena results, web UI, CloudFront logs
     for (const [, b] of buckets) {
       expect(b.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
       expect(b.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toMatch(/aws:kms|AES256/);
@@ -118,15 +119,28 @@ describe('customer stack: storage', () => {
       );
     }
     cust.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
-    // CloudWatch (alarm topic) and EventBridge (DLQ) may use the key, only for this account
-    for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com']) {
+    // CloudWatch (alarm topic) and EventBridge (DLQ) may use the key, only for this account's alarms/rules
+    for (const [service, arnPart] of [['cloudwatch.amazonaws.com', ':alarm:*'], ['events.amazonaws.com', ':rule/*']]) {
       cust.hasResourceProperties('AWS::KMS::Key', {
         KeyPolicy: {
           Statement: Match.arrayWith([
-            Match.objectLike({ Principal: { Service: service }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }),
+            Match.objectLike({
+              Principal: { Service: service },
+              Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+              Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, ArnLike: { 'aws:SourceArn': Match.anyValue() } },
+            }),
           ]),
         },
       });
+      expect(JSON.stringify(cust.toJSON())).toContain(arnPart);
+    }
+    // every service-principal statement of every key policy (incl. CDK's own grants) is scoped
+    for (const [, k] of resources(cust, 'AWS::KMS::Key')) {
+      for (const st of k.Properties.KeyPolicy.Statement) {
+        if (!st.Principal.Service) continue;
+        expect([st.Principal.Service, st.Condition?.StringEquals?.['aws:SourceAccount']]).toEqual([st.Principal.Service, { Ref: 'AWS::AccountId' }]);
+        expect([st.Principal.Service, JSON.stringify(st.Condition.ArnLike?.['aws:SourceArn'] ?? null)]).toEqual([st.Principal.Service, expect.stringContaining('AWS::AccountId')]);
+      }
     }
   });
 
@@ -251,13 +265,27 @@ describe('customer stack: pipeline', () => {
     }
   });
 
-  test('deploys without CDK bootstrap helpers: no custom resources', () => {
-    const types = new Set(Object.values(cust.toJSON().Resources as Record<string, Res>).map((r) => r.Type));
-    expect([...types].filter((t) => t.startsWith('Custom::') || t === 'AWS::CloudFormation::CustomResource')).toEqual([]);
+  test('deploys without CDK bootstrap helpers: the only custom resource is the web deploy, served by our own Lambda', () => {
+    const custom = Object.entries(cust.toJSON().Resources as Record<string, Res>).filter(([, r]) => r.Type.startsWith('Custom::') || r.Type === 'AWS::CloudFormation::CustomResource');
+    expect(custom.map(([, r]) => r.Type)).toEqual(['Custom::MemqWebDeploy']);
+    expect(custom[0]![1].Properties.ServiceToken).toEqual({ 'Fn::GetAtt': [lid(built.customer.web.deployer), 'Arn'] });
+    // no Python/CLI helpers (BucketDeployment, log retention, S3 notifications providers)
+    expect(JSON.stringify(cust.toJSON())).not.toMatch(/python|AwsCliLayer|LogRetention|BucketNotificationsHandler/i);
   });
 });
 
 describe('customer stack: API', () => {
+  test('Lambda roles: no AWS managed policies; each function may write only to its own log group', () => {
+    for (const [, r] of resources(cust, 'AWS::IAM::Role')) expect(r.Properties.ManagedPolicyArns).toBeUndefined();
+    const fns = resources(cust, 'AWS::Lambda::Function');
+    for (const [, f] of fns) {
+      const role = f.Properties.Role['Fn::GetAtt'][0];
+      const group = f.Properties.LoggingConfig.LogGroup.Ref;
+      const logs = statementsOf(cust, role).filter((s) => actions(s).some((a) => a.startsWith('logs:')));
+      expect([role, logs]).toEqual([role, [expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [group, 'Arn'] } })]]);
+    }
+  });
+
   test('every method requires the Cognito user-pool authorizer', () => {
     const methods = resources(cust, 'AWS::ApiGateway::Method').filter(([, m]) => m.Properties.HttpMethod !== 'OPTIONS');
     // one method per lib/api route (+ GET /openapi.json), nothing else
@@ -265,6 +293,14 @@ describe('customer stack: API', () => {
     expect(methods.map(([, m]) => m.Properties.HttpMethod).sort()).toEqual([...apiRoutes.map((r) => r.method), 'GET'].sort());
     // invoke permissions: the API (one for all methods), the ingest rule, the usage schedule
     cust.resourceCountIs('AWS::Lambda::Permission', 3);
+    // the API Lambda trusts authorizer claims because only this REST API may invoke it
+    const handler = lid(built.customer.api.handler);
+    const perms = resources(cust, 'AWS::Lambda::Permission').filter(([, p]) => JSON.stringify(p.Properties.FunctionName).includes(handler));
+    expect(perms).toHaveLength(1);
+    expect(perms[0]![1].Properties).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });
+    expect(perms[0]![1].Properties.SourceArn).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':execute-api:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':', { Ref: lid(built.customer.api.api) }, '/*/*/*']],
+    });
     const authorizer = lid(built.customer.api.authorizer);
     for (const [, m] of methods) expect(m.Properties).toMatchObject({ AuthorizationType: 'COGNITO_USER_POOLS', AuthorizerId: { Ref: authorizer } });
     const pool = lid(built.customer.api.userPool);
@@ -283,20 +319,131 @@ describe('customer stack: API', () => {
       if (!r) return ''; // the root resource (Fn::GetAtt RootResourceId)
       return `${r.ParentId.Ref ? pathOf(r.ParentId.Ref) : ''}/${r.PathPart}`;
     };
-    const methods = resources(cust, 'AWS::ApiGateway::Method').map(([, m]) => `${m.Properties.HttpMethod} ${pathOf(m.Properties.ResourceId.Ref)}`);
+    const methods = resources(cust, 'AWS::ApiGateway::Method')
+      .filter(([, m]) => m.Properties.HttpMethod !== 'OPTIONS') // CORS preflight, tested below
+      .map(([, m]) => `${m.Properties.HttpMethod} ${pathOf(m.Properties.ResourceId.Ref)}`);
     expect(methods.sort()).toEqual([...apiRoutes.map((r) => `${r.method} /api/v1${r.path}`), 'GET /api/v1/openapi.json'].sort());
     for (const m of ['POST /api/v1/hunts', 'GET /api/v1/hunts/{id}', 'POST /api/v1/snapshots/{id}/multipart', 'GET /api/v1/snapshots/{id}/multipart/parts', 'POST /api/v1/snapshots/{id}/multipart/complete', 'DELETE /api/v1/snapshots/{id}/multipart'])
       expect(methods).toContain(m);
   });
 
-  test('stage: access logs, throttling, X-Ray, WAF', () => {
+  test('stage: throttling, X-Ray, WAF; access/execution logs only when the ApiGatewayLogging parameter says so', () => {
     cust.hasResourceProperties('AWS::ApiGateway::Stage', {
-      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      AccessLogSetting: { 'Fn::If': ['ApiGatewayLoggingOn', Match.objectLike({ destinationArn: Match.anyValue() }), { Ref: 'AWS::NoValue' }] },
       TracingEnabled: true,
-      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100, DataTraceEnabled: false })],
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100, DataTraceEnabled: false, LoggingLevel: { 'Fn::If': ['ApiGatewayLoggingOn', 'ERROR', 'OFF'] } })],
     });
+    expect(cust.toJSON().Parameters.ApiGatewayLogging).toMatchObject({ Default: 'off', AllowedValues: ['off', 'on'] });
     cust.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    // the account-wide API Gateway CloudWatch role is never taken over
+    cust.resourceCountIs('AWS::ApiGateway::Account', 0);
   });
+
+  test('CORS: OPTIONS on every resource without authorizer, and every answer names exactly the CloudFront origin', () => {
+    const webOrigin = { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [lid(built.customer.web.distribution), 'DomainName'] }]] };
+    const quoted = { 'Fn::Join': ['', ["'https://", { 'Fn::GetAtt': [lid(built.customer.web.distribution), 'DomainName'] }, "'"]] };
+    const resourcesCount = resources(cust, 'AWS::ApiGateway::Resource').length + 1; // + root
+    const options = resources(cust, 'AWS::ApiGateway::Method').filter(([, m]) => m.Properties.HttpMethod === 'OPTIONS');
+    expect(options).toHaveLength(resourcesCount);
+    for (const [, m] of options) {
+      expect(m.Properties.AuthorizationType).toBe('NONE');
+      expect(m.Properties.Integration.Type).toBe('MOCK');
+      expect(m.Properties.Integration.IntegrationResponses[0].ResponseParameters).toMatchObject({
+        'method.response.header.Access-Control-Allow-Origin': quoted,
+        'method.response.header.Access-Control-Allow-Headers': "'Authorization,Content-Type'",
+        'method.response.header.Vary': "'Origin'",
+      });
+    }
+    for (const t of ['DEFAULT_4XX', 'DEFAULT_5XX'])
+      cust.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: t, ResponseParameters: Match.objectLike({ 'gatewayresponse.header.Access-Control-Allow-Origin': quoted }) });
+    const env = cust.toJSON().Resources[lid(built.customer.api.handler)].Properties.Environment.Variables;
+    expect(env.CORS_ORIGIN).toEqual(webOrigin);
+    expect(env.USER_POOL_CLIENT_ID).toBeUndefined(); // no JWT verification (nor JWKS fetch) in the Lambda
+  });
+
+  test('Cognito: managed login with code + PKCE for the CloudFront URL; users cannot change their e-mail; changes need verification', () => {
+    const webSlash = { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [lid(built.customer.web.distribution), 'DomainName'] }, '/']] };
+    const client = resources(cust, 'AWS::Cognito::UserPoolClient')[0]![1].Properties;
+    expect(client).toMatchObject({ AllowedOAuthFlows: ['code'], AllowedOAuthFlowsUserPoolClient: true, GenerateSecret: false, CallbackURLs: [webSlash], LogoutURLs: [webSlash], SupportedIdentityProviders: ['COGNITO'] });
+    expect(client.AllowedOAuthScopes).toEqual(expect.arrayContaining(['openid', 'email']));
+    expect(client.ReadAttributes).toContain('email');
+    expect(client.WriteAttributes).not.toContain('email');
+    expect(client.WriteAttributes).not.toContain('email_verified');
+    cust.hasResourceProperties('AWS::Cognito::UserPool', { AutoVerifiedAttributes: ['email'], UserAttributeUpdateSettings: { AttributesRequireVerificationBeforeUpdate: ['email'] } });
+    cust.hasResourceProperties('AWS::Cognito::UserPoolDomain', { UserPoolId: { Ref: lid(built.customer.api.userPool) } });
+  });
+});
+
+describe('customer stack: web UI', () => {
+  test('private bucket: block public access, TLS only, encrypted, readable only by this distribution (OAC)', () => {
+    const web = cust.toJSON().Resources[lid(built.customer.web.bucket)];
+    expect(web.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(web.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+    expect(web.Properties.WebsiteConfiguration).toBeUndefined();
+    const policy = resources(cust, 'AWS::S3::BucketPolicy').find(([, p]) => JSON.stringify(p.Properties.Bucket) === JSON.stringify({ Ref: lid(built.customer.web.bucket) }))![1];
+    const allows = policy.Properties.PolicyDocument.Statement.filter((s: any) => s.Effect === 'Allow');
+    expect(allows).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'cloudfront.amazonaws.com' },
+        Action: 's3:GetObject',
+        Condition: { StringEquals: { 'AWS:SourceArn': expect.anything() } },
+      }),
+    ]);
+    expect(JSON.stringify(allows[0].Condition)).toContain(lid(built.customer.web.distribution));
+    cust.hasResourceProperties('AWS::CloudFront::OriginAccessControl', { OriginAccessControlConfig: Match.objectLike({ OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' }) });
+  });
+
+  test('distribution: HTTPS only, security headers policy, /api/* to the API stage uncached with every method and the Authorization header', () => {
+    const d = cust.toJSON().Resources[lid(built.customer.web.distribution)].Properties.DistributionConfig;
+    expect(d.DefaultCacheBehavior).toMatchObject({ ViewerProtocolPolicy: 'redirect-to-https', ResponseHeadersPolicyId: { Ref: lid(built.customer.web.headers) } });
+    expect(d.DefaultRootObject).toBe('index.html');
+    expect(d.Logging.Bucket).toEqual({ 'Fn::GetAtt': [lid(built.customer.web.logBucket), 'RegionalDomainName'] });
+    const api = d.CacheBehaviors.find((b: any) => b.PathPattern === 'api/*');
+    expect(api).toMatchObject({
+      ViewerProtocolPolicy: 'https-only',
+      AllowedMethods: expect.arrayContaining(['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE']),
+      CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad', // Managed-CachingDisabled
+      OriginRequestPolicyId: 'b689b0a8-53d0-40ab-baf2-68738e2966ac', // Managed-AllViewerExceptHostHeader (forwards Authorization when caching is disabled)
+    });
+    const origin = d.Origins.find((o: any) => o.Id === api.TargetOriginId);
+    expect(origin).toMatchObject({ OriginPath: '/prod', CustomOriginConfig: { OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] } });
+    expect(JSON.stringify(origin.DomainName)).toContain(lid(built.customer.api.api));
+    // the same security headers `memq serve` sends, plus HSTS; connect-src adds only Cognito login and the dumps bucket
+    const { securityHeaders } = require('../../lib/api/security-headers') as typeof import('../../lib/api/security-headers');
+    const h = cust.toJSON().Resources[lid(built.customer.web.headers)].Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig;
+    expect(h).toMatchObject({
+      ContentTypeOptions: { Override: true },
+      FrameOptions: { FrameOption: securityHeaders['x-frame-options'], Override: true },
+      ReferrerPolicy: { ReferrerPolicy: securityHeaders['referrer-policy'], Override: true },
+      StrictTransportSecurity: { AccessControlMaxAgeSec: 31536000, IncludeSubdomains: true, Override: true },
+    });
+    const cspParts = h.ContentSecurityPolicy.ContentSecurityPolicy['Fn::Join'][1];
+    const local = securityHeaders['content-security-policy'];
+    const cut = local.indexOf("connect-src 'self'") + "connect-src 'self'".length;
+    expect(cspParts[0]).toBe(local.slice(0, cut) + ' ');
+    expect(cspParts[2]).toBe(local.slice(cut));
+    expect(JSON.stringify(cspParts[1])).toContain('amazoncognito.com');
+    expect(JSON.stringify(cspParts[1])).toContain(lid(built.customer.storage.dumps));
+  });
+
+  test('web deploy writes config.json with the deployed API path, user pool, client, region and Cognito domain', () => {
+    const dep = resources(cust, 'Custom::MemqWebDeploy')[0]![1].Properties;
+    expect(dep.Bucket).toEqual({ Ref: lid(built.customer.web.bucket) });
+    expect(dep.Config).toEqual({
+      apiBaseUrl: '/api/v1',
+      region: { Ref: 'AWS::Region' },
+      userPoolId: { Ref: lid(built.customer.api.userPool) },
+      userPoolClientId: { Ref: lid(built.customer.api.client) },
+      cognitoDomain: { 'Fn::Join': ['', ['https://', { Ref: lid(built.customer.web.domain) }, '.auth.', { Ref: 'AWS::Region' }, '.amazoncognito.com']] },
+    });
+    expect(dep.WebHash).toMatch(/^[0-9a-f]{32}$/);
+    // the deployer may write only the web bucket
+    const role = lid(built.customer.web.deployer.role!);
+    const s3 = statementsOf(cust, role).filter((s) => actions(s).some((a) => a.startsWith('s3:')));
+    for (const s of s3) expect(JSON.stringify(s.Resource)).toContain(lid(built.customer.web.bucket));
+    expect(cust.toJSON().Outputs.WebUrl.Value).toEqual({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [lid(built.customer.web.distribution), 'DomainName'] }]] });
+  });
+
 });
 
 describe('seller stack', () => {
