@@ -3,7 +3,7 @@
 // object (with a warning) instead of failing the whole table.
 import type { X86_64Space } from '../../arch/x86_64';
 import type { TypeLayouts } from '../../symbols/layouts';
-import { MemqError } from '../../util/errors';
+import { MemqError, isTransientError } from '../../util/errors';
 import { hex } from '../../util/hex';
 
 export class ReadFault extends Error {
@@ -139,7 +139,8 @@ export class KView {
     let node: bigint;
     try {
       node = this.ptr(head);
-    } catch {
+    } catch (e) {
+      if (isTransientError(e)) throw e; // S3 "try again" is never "unreadable, skipped"
       onProblem?.(`list head ${hex(head)} unreadable`);
       return;
     }
@@ -157,7 +158,8 @@ export class KView {
       yield node - BigInt(memberOffset);
       try {
         node = this.ptr(node);
-      } catch {
+      } catch (e) {
+        if (isTransientError(e)) throw e;
         onProblem?.(`list at ${hex(head)} broken at ${hex(node)}`);
         return;
       }
