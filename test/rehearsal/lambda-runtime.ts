@@ -148,11 +148,19 @@ export class LocalLambda {
         }
       };
       child.on('message', onMsg);
-      child.once('exit', (code) => reject(new LambdaError('Runtime.ExitError', `${s.logicalId}: environment exited during init (code ${code})`)));
+      child.once('exit', (code) =>
+        setImmediate(() => reject(new LambdaError('Runtime.ExitError', `${s.logicalId}: environment exited during init (code ${code}): ${tail.join(' | ').slice(-600)}`))),
+      );
     });
     e.ready.catch(() => undefined);
+    const tail: string[] = [];
     const log = (d: Buffer) => {
-      for (const line of d.toString().split('\n')) if (line.trim()) this.o.log?.(s.logicalId, line);
+      for (const line of d.toString().split('\n')) {
+        if (!line.trim()) continue;
+        tail.push(line);
+        if (tail.length > 8) tail.shift();
+        this.o.log?.(s.logicalId, line);
+      }
     };
     child.stdout!.on('data', log);
     child.stderr!.on('data', log);

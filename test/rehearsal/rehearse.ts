@@ -135,6 +135,7 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalSu
   const print = opts.print ?? ((l: string) => console.log(l));
   const steps: StepResult[] = [];
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-rehearsal-'));
+  fs.chmodSync(work, 0o755); // the Lambda children run unprivileged and must reach their code below it
   const invokes: InvokeRecord[] = [];
   const cleanups: (() => Promise<void> | void)[] = [];
   let fatal = false;
@@ -180,7 +181,7 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalSu
           maxBuffer: 64 << 20,
           timeout: 600_000,
         });
-        check(r.status === 0, `cdk synth exited ${r.status}: ${(r.stderr || r.stdout).split('\n').filter((l) => /error|Error/.test(l)).slice(0, 5).join(' | ') || r.stderr.slice(-800)}`);
+        check(r.status === 0, `cdk synth exited ${r.status}: ${(r.stderr + r.stdout).split('\n').filter((l) => /\bError\b|error TS|\[Error/.test(l)).slice(0, 8).join(' | ')}`);
         return fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json'));
       },
       (t) => t.join(', '),
@@ -209,7 +210,7 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalSu
         const files = fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json'));
         // render each DefinitionString so the linter sees the real definition (E3601 needs it)
         for (const f of files) {
-          const t = new Template(path.join(outdir, f), { AdminEmail: ADMIN.email });
+          const t = new Template(path.join(outdir, f), { AdminEmail: ADMIN.email }, false);
           for (const [, r] of t.resources('AWS::StepFunctions::StateMachine')) {
             r.Properties!.Definition = JSON.parse(String(t.render(r.Properties!.DefinitionString)));
             delete r.Properties!.DefinitionString;
@@ -532,6 +533,7 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalSu
     else if (analyzed.length) print(`    (${proxy.injected()} ranged GETs answered 503 SlowDown on the way; the reads were retried)`);
 
     // ------------------------------------------------------------------ 6. the API bundle's routes against the local engine
+    fs.mkdirSync(localStoreDir, { recursive: true });
     const store: LocalStore = openLocalStore(localStoreDir);
     cleanups.push(() => store.close());
     const linux = analyzed.find((a) => a.c.os === 'linux');

@@ -87,13 +87,15 @@ export class Template {
   constructor(
     readonly file: string,
     params: Record<string, unknown> = {},
+    /** false: a parameter without default renders as a placeholder (for linting, not for running) */
+    strict = true,
   ) {
     this.t = JSON.parse(fs.readFileSync(file, 'utf8')) as CfnTemplate;
     this.params = {};
     for (const [k, p] of Object.entries(this.t.Parameters ?? {})) {
       const v = params[k] ?? p.Default;
-      if (v === undefined) throw new Error(`template parameter ${k} has no default: the rehearsal must supply it`);
-      this.params[k] = v;
+      if (v === undefined && strict) throw new Error(`template parameter ${k} has no default: the rehearsal must supply it`);
+      this.params[k] = v ?? `rehearsal-${k}`;
     }
   }
 
