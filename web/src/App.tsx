@@ -3,6 +3,7 @@
 // signed-in user are loaded once and passed down.
 import { useEffect, useState } from 'react';
 import { api, hasToken, setToken, type Catalog, type Project, type User } from './lib/api';
+import { cognitoSignOut, completeCognitoSignIn, loadConfig, type CloudConfig } from './lib/auth';
 import { go, useHashPath } from './lib/router';
 import { LoginPage } from './pages/LoginPage';
 import { ProjectsPage } from './pages/ProjectsPage';
@@ -24,7 +25,24 @@ export interface Session {
 export function App() {
   const [session, setSession] = useState<Session | null>(null);
   const [signedIn, setSignedIn] = useState(hasToken());
+  // undefined: not loaded yet; null: local (`memq serve`, password sign-in); else Cognito (cloud)
+  const [cloud, setCloud] = useState<CloudConfig | null | undefined>(undefined);
+  const [authError, setAuthError] = useState<string | null>(null);
   const path = useHashPath();
+
+  useEffect(() => {
+    void (async () => {
+      const c = await loadConfig();
+      if (c) {
+        try {
+          if (await completeCognitoSignIn(c)) setSignedIn(true);
+        } catch (e) {
+          setAuthError((e as Error).message);
+        }
+      }
+      setCloud(c);
+    })();
+  }, []);
 
   const load = async () => {
     try {
@@ -38,10 +56,12 @@ export function App() {
     if (signedIn) void load();
   }, [signedIn]);
 
-  if (!signedIn) return <LoginPage onSignedIn={() => setSignedIn(true)} />;
+  if (cloud === undefined) return <div className="loading">Loading…</div>;
+  if (!signedIn) return <LoginPage cloud={cloud} error={authError} onSignedIn={() => setSignedIn(true)} />;
   if (!session) return <div className="loading">Loading…</div>;
 
   const signOut = async () => {
+    if (cloud) return cognitoSignOut(cloud);
     await api('POST', '/auth/logout').catch(() => undefined);
     setToken(null);
     setSession(null);

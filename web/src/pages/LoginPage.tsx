@@ -1,11 +1,25 @@
-// Sign-in: e-mail and password against POST /auth/login (local); the token is kept for API calls.
+// Sign-in: e-mail and password against POST /auth/login (local, `memq serve`); in the cloud (a
+// config.json naming a Cognito user pool) a button to the stack's Cognito managed login instead.
+// Either way the token is kept for API calls.
 import { useState } from 'react';
 import { api, setToken } from '../lib/api';
+import { startCognitoSignIn, type CloudConfig } from '../lib/auth';
 
-export function LoginPage({ onSignedIn }: { onSignedIn(): void }) {
+export function LoginPage({ onSignedIn, cloud = null, error: initialError = null }: { onSignedIn(): void; cloud?: CloudConfig | null; error?: string | null }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(initialError);
+  if (cloud)
+    return (
+      <div className="login">
+        <h1>memq</h1>
+        <p>Memory forensics for teams</p>
+        {error && <div className="error" data-testid="login-error">{error}</div>}
+        <button data-testid="login-cognito" onClick={() => void startCognitoSignIn(cloud).catch((e: Error) => setError(e.message))} autoFocus>
+          Sign in
+        </button>
+      </div>
+    );
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
     setError(null);
