@@ -56,7 +56,8 @@ export class Storage extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const cfnKey = this.key.node.defaultChild as kms.CfnKey;
-    const policy = this.key.policy!;
+    // the key's own policy document (protected in the L2; statements are added to it until synthesis)
+    const policy = (this.key as unknown as { policy: object }).policy;
     cfnKey.keyPolicy = Lazy.any({ produce: () => scopeServiceStatements(Stack.of(this).resolve(policy)) });
     const common: s3.BucketProps = {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
