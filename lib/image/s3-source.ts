@@ -134,8 +134,9 @@ function classify(e) {
   const code = (e && (e.code || (e.cause && e.cause.code))) || '';
   const msg = String((e && e.message) || e);
   if (THROTTLE.has(name) || status === 429 || (status === 503 && /slow ?down/i.test(msg + name))) return { transient: true, code: 'E_S3_THROTTLED' };
+  // before the names: the SDK reports a reset socket as a 'TimeoutError' named "socket hang up"
+  if (!status && (NET.has(code) || /socket hang up|ECONNRESET|ECONNREFUSED|EPIPE|premature close|aborted/i.test(msg))) return { transient: true, code: 'E_NETWORK' };
   if (SERVER.has(name) || status >= 500) return { transient: true, code: name === 'TimeoutError' || name === 'RequestTimeout' ? 'E_TIMEOUT' : 'E_S3_5XX' };
-  if (NET.has(code) || /socket hang up|ECONNRESET|ECONNREFUSED|EPIPE|premature close|aborted/i.test(msg)) return { transient: true, code: 'E_NETWORK' };
   if (NOT_FOUND.has(name) || status === 404) return { transient: false, code: 'E_S3_NOT_FOUND' };
   if (DENIED.has(name) || status === 403) return { transient: false, code: 'E_S3_ACCESS' };
   if (name === 'PreconditionFailed' || status === 412) return { transient: false, code: 'E_S3_CHANGED' };
