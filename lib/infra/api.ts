@@ -196,7 +196,8 @@ export class Api extends Construct {
     if (props.loggingEnabled) {
       const stage = this.api.deploymentStage.node.defaultChild as apigw.CfnStage;
       const cond = props.loggingEnabled;
-      stage.addPropertyOverride('AccessLogSetting', Fn.conditionIf(cond.logicalId, stage.accessLogSetting, Fn.ref('AWS::NoValue')));
+      const accessLogSetting = { DestinationArn: accessLogs.logGroupArn, Format: apigw.AccessLogFormat.jsonWithStandardFields().toString() };
+      stage.addPropertyOverride('AccessLogSetting', Fn.conditionIf(cond.logicalId, accessLogSetting, Fn.ref('AWS::NoValue')));
       stage.addPropertyOverride('MethodSettings.0.LoggingLevel', Fn.conditionIf(cond.logicalId, 'ERROR', 'OFF'));
     }
     this.authorizer = new apigw.CognitoUserPoolsAuthorizer(this, 'Authorizer', { cognitoUserPools: [this.userPool] });

@@ -329,7 +329,7 @@ describe('customer stack: API', () => {
 
   test('stage: throttling, X-Ray, WAF; access/execution logs only when the ApiGatewayLogging parameter says so', () => {
     cust.hasResourceProperties('AWS::ApiGateway::Stage', {
-      AccessLogSetting: { 'Fn::If': ['ApiGatewayLoggingOn', Match.objectLike({ destinationArn: Match.anyValue() }), { Ref: 'AWS::NoValue' }] },
+      AccessLogSetting: { 'Fn::If': ['ApiGatewayLoggingOn', { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') }, { Ref: 'AWS::NoValue' }] },
       TracingEnabled: true,
       MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100, DataTraceEnabled: false, LoggingLevel: { 'Fn::If': ['ApiGatewayLoggingOn', 'ERROR', 'OFF'] } })],
     });
