@@ -47,6 +47,12 @@ export interface ProbeResult {
   os: 'linux' | 'windows';
   kernel: string | null;
   info: Record<string, string | number | boolean>;
+  /**
+   * Discovery facts the probe's engine found the expensive way (OsEngine.discoveryHints: where
+   * VMCOREINFO sits, found by the one bounded RAM scan of the whole pipeline). Plan and every shard
+   * open with them instead of scanning again. Optional: payloads from before it existed still plan.
+   */
+  hints?: Record<string, number | string>;
 }
 
 export interface PlanFile {
@@ -197,6 +203,7 @@ export async function probe(deps: PipelineDeps, job: SnapshotJob): Promise<{ job
       os: eng.os,
       kernel: (info.kernel_version as string | undefined) ?? null,
       info,
+      hints: eng.discoveryHints?.() ?? {},
     };
     await updateSnapshot(deps, job.snapshot, { stage: 'probe', progress: 0.05, os: result.os, kernel: result.kernel });
     return { job, probe: result };
@@ -213,9 +220,10 @@ export async function plan(
 ): Promise<{ job: SnapshotJob; itemsKey: string; shardCount: number }> {
   const { job } = input;
   try {
-    const eng = openJobEngine(deps, job);
-    // discovery facts (e.g. where VMCOREINFO is) travel with each shard so no shard re-scans the dump
-    const hints = eng.discoveryHints?.() ?? {};
+    // the probe's discovery facts: a cold container opens with them and does not repeat the probe's
+    // scan (a warm one reuses the probe's open engine); they travel on with each shard
+    const eng = openJobEngine(deps, job, input.probe.hints);
+    const hints = { ...(input.probe.hints ?? {}), ...(eng.discoveryHints?.() ?? {}) };
     const shards = planShards(eng.tables, eng.processCount(), job.size, deps.limits ?? limits).map((s) =>
       s.kind === 'table' && Object.keys(hints).length ? { ...s, hints } : s,
     );
