@@ -25,9 +25,6 @@ export function checkDefinition(def: St, where = ''): string[] {
     if (s.Type === 'Task' && !s.End && !s.Next) out.push(`${at}: Task without Next or End`);
     const proc = (s.ItemProcessor ?? s.Iterator) as St | undefined;
     if (s.Type === 'Map' && proc) {
-      if ((proc.ProcessorConfig as St | undefined)?.Mode === 'DISTRIBUTED' && !s.ResultWriter && s.ResultPath !== null) {
-        out.push(`${at}: a Distributed Map without ResultWriter returns every child's output inline (256 KiB state limit)`);
-      }
       if ((proc.ProcessorConfig as St | undefined)?.Mode === 'DISTRIBUTED' && !s.ResultWriter) {
         out.push(`${at}: a Distributed Map without ResultWriter accumulates child results in the execution (256 KiB payload limit ≈ 950 shards)`);
       }

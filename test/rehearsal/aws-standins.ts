@@ -237,7 +237,9 @@ export class AwsStandins {
     const dir = await this.mirror();
     if (!this.duck) {
       this.duck = await (await DuckDBInstance.create(':memory:')).connect();
+      // Trino functions the memq Athena dialect uses, as DuckDB macros with the same meaning
       await this.duck.run('CREATE OR REPLACE MACRO regexp_like(s, p) AS regexp_matches(s, p)');
+      await this.duck.run('CREATE OR REPLACE MACRO array_join(l, sep) AS array_to_string(l, sep)');
       await this.duck.run(`CREATE SCHEMA IF NOT EXISTS "${this.o.database}"`);
     }
     for (const t of this.o.tables) {
