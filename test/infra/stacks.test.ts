@@ -211,11 +211,21 @@ describe('customer stack: pipeline', () => {
     expect(s.Shards.ItemReader).toMatchObject({ Resource: 'arn:aws:states:::s3:getObject', ReaderConfig: { InputType: 'JSON' }, Parameters: { 'Key.$': '$.itemsKey' } });
     expect(s.Finalize.Next).toBe('Ready');
     for (const name of ['Probe', 'Plan', 'Shards', 'Finalize']) expect(s[name].Catch[0]).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'RecordFailure', ResultPath: '$.error' });
-    for (const name of ['Probe', 'Plan', 'Finalize']) {
-      expect(s[name].Retry[0]).toEqual({ ErrorEquals: ['MemqError'], MaxAttempts: 0 });
-      expect(s[name].Retry[1]).toMatchObject({ ErrorEquals: ['States.ALL'], MaxAttempts: 3, BackoffRate: 2 });
+    // retriers in order: a bad dump is final; transient S3 trouble and Lambda throttling (a new
+    // account's low quota) back off with jitter, more than 3 times; anything else 3 times
+    const shard = s.Shards.ItemProcessor.States.Shard;
+    for (const st of [s.Probe, s.Plan, s.Finalize, shard]) {
+      expect(st.Retry[0]).toEqual({ ErrorEquals: ['MemqError'], MaxAttempts: 0 });
+      expect(st.Retry[1]).toMatchObject({ ErrorEquals: ['TransientError'], MaxAttempts: 6, BackoffRate: 2, JitterStrategy: 'FULL' });
+      expect(st.Retry[2]).toMatchObject({ ErrorEquals: expect.arrayContaining(['Lambda.TooManyRequestsException']), MaxAttempts: 10, MaxDelaySeconds: 120 });
+      expect(st.Retry[3]).toMatchObject({ ErrorEquals: ['States.ALL'], MaxAttempts: 3, BackoffRate: 2 });
+      // payloads are JSON objects (ASL), never the "$" string CDK renders for a pass-through
+      expect(typeof st.Parameters).toBe('object');
     }
-    expect(s.Shards.ItemProcessor.States.Shard.Retry[1]).toMatchObject({ ErrorEquals: ['States.ALL'], MaxAttempts: 3 });
+    expect(shard.Parameters).toEqual({ 'job.$': '$.job', 'shard.$': '$.shard' });
+    expect(s.Plan.Parameters).toEqual({ 'job.$': '$.job', 'probe.$': '$.probe' });
+    // children's outputs go to S3 (ResultWriter), not into the 256 KiB execution payload
+    expect(s.Shards.ResultWriter).toMatchObject({ Resource: 'arn:aws:states:::s3:putObject', Parameters: { Prefix: '_pipeline/_map-results' } });
     expect(s.RecordFailure.Next).toBe('Failed');
     expect(s.Failed.Type).toBe('Fail');
     // the concurrency bound is a stack parameter with limits
