@@ -225,6 +225,7 @@ describe('customer stack: pipeline', () => {
     expect(shard.Parameters).toEqual({ 'job.$': '$.job', 'shard.$': '$.shard' });
     expect(s.Plan.Parameters).toEqual({ 'job.$': '$.job', 'probe.$': '$.probe' });
     // children's outputs go to S3 (ResultWriter), not into the 256 KiB execution payload
+    expect(s.Shards.ResultPath).toBeNull();
     expect(s.Shards.ResultWriter).toMatchObject({ Resource: 'arn:aws:states:::s3:putObject', Parameters: { Prefix: '_pipeline/_map-results' } });
     expect(s.RecordFailure.Next).toBe('Failed');
     expect(s.Failed.Type).toBe('Fail');
