@@ -32,12 +32,21 @@ export class MemqStack extends Stack {
 
   constructor(scope: Construct, id: string, props: CustomerStackProps = {}) {
     super(scope, id, { description: 'memq memory forensics: dumps → Parquet → Athena, in your account', ...props });
+    // Defaults that a new account's reduced Lambda quotas accept (concurrency as low as 10, function
+    // memory as low as 3,008 MB): raise both after the quota increase the deploy guide asks for.
     const maxShards = new CfnParameter(this, 'MaxShardConcurrency', {
       type: 'Number',
-      default: 100,
+      default: 8,
       minValue: 1,
       maxValue: 1000,
-      description: 'shard Lambdas one analysis runs at once (Distributed Map MaxConcurrency); keep under your account Lambda concurrency',
+      description: 'shard Lambdas one analysis runs at once (Distributed Map MaxConcurrency); keep under your account Lambda concurrency quota minus other use (new accounts: 10)',
+    });
+    const shardMemory = new CfnParameter(this, 'ShardMemoryMb', {
+      type: 'Number',
+      default: 3008,
+      minValue: 1024,
+      maxValue: 10240,
+      description: 'memory of the shard Lambda in MB (CPU scales with it); new accounts may be limited to 3008 until a quota increase',
     });
     const scanCutoff = new CfnParameter(this, 'AthenaScanCutoffBytes', {
       type: 'Number',
@@ -119,6 +128,7 @@ export class MemqStack extends Stack {
       catalog: this.catalog,
       alarmTopic: this.alarms,
       maxShardConcurrency: maxShards.valueAsNumber,
+      shardMemoryMb: shardMemory.valueAsNumber,
     });
     // the API needs the web origin (CORS, Cognito callback URLs) and the web needs the API: lazily
     let web: Web | undefined;

@@ -230,7 +230,10 @@ describe('customer stack: pipeline', () => {
     expect(s.RecordFailure.Next).toBe('Failed');
     expect(s.Failed.Type).toBe('Fail');
     // the concurrency bound is a stack parameter with limits
-    expect(cust.toJSON().Parameters.MaxShardConcurrency).toMatchObject({ Type: 'Number', Default: 100, MinValue: 1, MaxValue: 1000 });
+    // defaults a new account's reduced Lambda quotas accept (10 concurrent executions, 3,008 MB)
+    expect(cust.toJSON().Parameters.MaxShardConcurrency).toMatchObject({ Type: 'Number', Default: 8, MinValue: 1, MaxValue: 1000 });
+    expect(cust.toJSON().Parameters.ShardMemoryMb).toMatchObject({ Type: 'Number', Default: 3008, MinValue: 1024, MaxValue: 10240 });
+    cust.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.shard', MemorySize: { Ref: 'ShardMemoryMb' } });
     cust.hasResourceProperties('AWS::StepFunctions::StateMachine', { TracingConfiguration: { Enabled: true }, LoggingConfiguration: Match.objectLike({ Level: 'ALL' }) });
   });
 
