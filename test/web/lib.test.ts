@@ -39,9 +39,9 @@ test('grid: filter is case-insensitive substring per column, sort keeps nulls la
   expect(toCsv(['pid', 'name', 'v'], rows, [0, 2])).toBe('pid,v\n3,\n1,"x,y"\n2,z\n');
   expect(JSON.parse(toJson(['pid', 'name', 'v'], rows.slice(0, 1), [1]))).toEqual([{ name: 'Bash' }]);
   const big = Array.from({ length: 100_000 }, (_x, i) => [i, `p${i % 97}`]);
-  const t0 = performance.now();
-  expect(view(big, { 1: 'p13' }, { col: 0, desc: true }).length).toBe(big.filter((r) => String(r[1]).includes('p13')).length);
-  expect(performance.now() - t0).toBeLessThan(1000);
+  const filtered = view(big, { 1: 'p13' }, { col: 0, desc: true });
+  expect(filtered.length).toBe(big.filter((r) => String(r[1]).includes('p13')).length);
+  expect(filtered.every((r, i) => i === 0 || (r[0] as number) < (filtered[i - 1]![0] as number))).toBe(true);
 });
 
 test('process tree: parents before children, cycles and orphans become roots, nothing lost', () => {
