@@ -1,5 +1,6 @@
 // Seller-account Lambda handlers (AWS Marketplace SaaS integration): thin adapters from API Gateway,
-// SQS (SNS subscription notifications) and the hourly schedule to marketplace/src/seller.ts.
+// SQS (EventBridge agreement/license events, and legacy SNS notifications) and the hourly schedule to
+// marketplace/src/seller.ts.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { MarketplaceMeteringClient } from '@aws-sdk/client-marketplace-metering';
 import { SellerStore } from '../marketplace/src/seller-store';
@@ -13,6 +14,8 @@ function getDeps(): seller.SellerDeps {
     // ResolveCustomer and BatchMeterUsage are served in us-east-1 for SaaS products
     metering: new MarketplaceMeteringClient({ region: process.env.METERING_REGION ?? 'us-east-1' }),
     productCode: process.env.PRODUCT_CODE!,
+    mode: process.env.INTEGRATION_MODE === 'legacy' ? 'legacy' : 'license',
+    log,
   };
   return deps;
 }
@@ -50,7 +53,7 @@ export async function register(e: ProxyEvent): Promise<ProxyResult> {
   try {
     const r = await seller.register(getDeps(), token);
     if (!r.ok) return html(400, 'Registration failed', r.reason);
-    log('info', 'customer registered', { customer: r.customer.customerIdentifier, account: r.customer.awsAccountId });
+    log('info', 'customer registered', { customer: r.customer.key, account: r.customer.awsAccountId, status: r.customer.status });
     return html(
       200,
       'memq is linked to your AWS account',
@@ -76,16 +79,21 @@ export async function usage(e: ProxyEvent): Promise<ProxyResult> {
   return { statusCode: r.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(r.body) };
 }
 
-/** SQS queue subscribed to the listing's SNS subscription topic (raw delivery off: SNS envelope). */
+/**
+ * SQS queue fed by the EventBridge rule on aws.agreement-marketplace events (body = the event) and, for
+ * legacy integrations, by the listing's SNS topic (body = SNS envelope). A License Deprovisioned opens
+ * the one-hour final metering window: that customer's usage is metered at once, open hour included.
+ */
 export async function subscription(e: { Records: { messageId: string; body: string }[] }): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> {
   const failures: { itemIdentifier: string }[] = [];
   for (const rec of e.Records) {
     try {
-      const env = JSON.parse(rec.body) as { Message?: string };
-      const r = await seller.subscription(getDeps(), env.Message ?? rec.body);
-      log('info', 'subscription notification', { applied: r.applied, reason: r.reason });
+      const body = JSON.parse(rec.body) as { Type?: string; Message?: string; Timestamp?: string };
+      const r = body.Type === 'Notification' && typeof body.Message === 'string' ? await seller.subscription(getDeps(), body.Message, body.Timestamp) : await seller.subscription(getDeps(), body);
+      log('info', 'lifecycle message', { applied: r.applied, reason: r.reason });
+      if (r.flush) log('info', 'final metering for a deprovisioned license', { customer: r.flush, ...(await seller.meter(getDeps(), { customerKey: r.flush })) });
     } catch (err) {
-      log('error', 'subscription notification failed', { error: (err as Error).message });
+      log('error', 'lifecycle message failed', { error: (err as Error).message });
       failures.push({ itemIdentifier: rec.messageId });
     }
   }
@@ -95,6 +103,6 @@ export async function subscription(e: { Records: { messageId: string; body: stri
 /** Hourly: BatchMeterUsage for closed hours. */
 export async function meter(): Promise<unknown> {
   const r = await seller.meter(getDeps());
-  log('info', 'metering run', r);
+  log('info', 'metering run', { ...r });
   return r;
 }

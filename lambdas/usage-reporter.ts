@@ -4,7 +4,7 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { reportUsage } from '../marketplace/src/usage-reporter';
 import { log } from '../lib/pipeline/log';
 
-export async function handler(): Promise<{ sent: number; batches: number }> {
+export async function handler(): Promise<unknown> {
   const r = await reportUsage({
     ddb: new DynamoDBClient({}),
     table: process.env.USAGE_TABLE!,
@@ -12,6 +12,6 @@ export async function handler(): Promise<{ sent: number; batches: number }> {
     region: new URL(process.env.SELLER_USAGE_URL!).hostname.split('.')[2] ?? process.env.AWS_REGION!,
     credentials: defaultProvider(),
   });
-  log('info', 'usage reported', r);
+  log('info', 'usage reported', { ...r });
   return r;
 }

@@ -2,12 +2,16 @@
 // pipeline's finalize) to the seller's metering endpoint, signed with SigV4 by the Lambda's own role
 // (service execute-api), then clears their pending flag. Resending is harmless: the seller dedupes
 // by record id. Records are sent only for closed hours so a report is never split across runs.
+// Every answer carries the account's entitlement, stored in the usage table for the API and ingest to
+// enforce (marketplace/src/entitlement.ts); with nothing to report an empty report asks for it.
+//   200 → records accepted (pending flag cleared)   409 → subscription not active yet (kept, resent)
+//   403 → no/ended subscription: the records will never be billed (marked refused, not resent)
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Hash } from '@smithy/hash-node';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { PENDING, usageTableShape } from '../../lib/pipeline/usage-table';
+import { PENDING, readEntitlement, usageTableShape, writeEntitlement, type EntitlementItem } from '../../lib/pipeline/usage-table';
 
 export interface ReporterDeps {
   ddb: DynamoDBClient;
@@ -26,7 +30,14 @@ interface Pending {
   hour: string;
 }
 
-export async function reportUsage(deps: ReporterDeps): Promise<{ sent: number; batches: number }> {
+export interface ReportResult {
+  sent: number;
+  batches: number;
+  refused: number;
+  entitlement: EntitlementItem['state'] | null;
+}
+
+export async function reportUsage(deps: ReporterDeps): Promise<ReportResult> {
   const doc = DynamoDBDocumentClient.from(deps.ddb);
   const currentHour = (deps.now?.() ?? new Date()).toISOString().slice(0, 13);
   const idx = usageTableShape.pendingIndex;
@@ -51,9 +62,10 @@ export async function reportUsage(deps: ReporterDeps): Promise<{ sent: number; b
   const url = new URL(deps.url);
   const doFetch = deps.fetch ?? fetch;
   let batches = 0;
-  for (let i = 0; i < items.length; i += 100) {
-    const batch = items.slice(i, i + 100);
-    const body = JSON.stringify({ records: batch.map((b) => ({ id: b.snapshot, bytes: b.bytes })) });
+  let sent = 0;
+  let refused = 0;
+  let entitlement: Omit<EntitlementItem, 'checkedAt' | 'noneSince'> | null = null;
+  const post = async (body: string) => {
     const signed = await signer.sign({
       method: 'POST',
       protocol: url.protocol,
@@ -64,20 +76,39 @@ export async function reportUsage(deps: ReporterDeps): Promise<{ sent: number; b
       body,
     });
     const res = await doFetch(deps.url, { method: 'POST', headers: signed.headers as Record<string, string>, body });
-    if (!res.ok) throw new Error(`seller metering endpoint answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
-    batches++;
-    const at = (deps.now?.() ?? new Date()).toISOString();
-    for (const b of batch) {
-      await doc.send(
-        new UpdateCommand({
-          TableName: deps.table,
-          Key: { pk: b.pk },
-          UpdateExpression: 'SET reported_at = :t REMOVE #p, #s',
-          ExpressionAttributeNames: { '#p': idx.partitionKey, '#s': idx.sortKey },
-          ExpressionAttributeValues: { ':t': at },
-        }),
-      );
+    const text = await res.text();
+    let parsed: { entitlement?: typeof entitlement } = {};
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      /* not JSON: handled by status */
     }
+    if (![200, 403, 409].includes(res.status)) throw new Error(`seller metering endpoint answered ${res.status}: ${text.slice(0, 300)}`);
+    if (parsed.entitlement?.state) entitlement = parsed.entitlement;
+    return res.status;
+  };
+  const clear = async (b: Pending, outcome: Record<string, string>) => {
+    const names: Record<string, string> = { '#p': idx.partitionKey, '#s': idx.sortKey };
+    const values: Record<string, unknown> = {};
+    const sets = Object.entries(outcome).map(([k, v], i) => ((names[`#o${i}`] = k), (values[`:o${i}`] = v), `#o${i} = :o${i}`));
+    await doc.send(new UpdateCommand({ TableName: deps.table, Key: { pk: b.pk }, UpdateExpression: `SET ${sets.join(', ')} REMOVE #p, #s`, ExpressionAttributeNames: names, ExpressionAttributeValues: values }));
+  };
+  for (let i = 0; i < items.length; i += 100) {
+    const batch = items.slice(i, i + 100);
+    const status = await post(JSON.stringify({ records: batch.map((b) => ({ id: b.snapshot, bytes: b.bytes })) }));
+    batches++;
+    if (status === 409) break; // not active yet: everything stays pending for the next run
+    const at = (deps.now?.() ?? new Date()).toISOString();
+    for (const b of batch) await clear(b, status === 200 ? { reported_at: at } : { refused_at: at });
+    if (status === 200) sent += batch.length;
+    else refused += batch.length;
   }
-  return { sent: items.length, batches };
+  if (!items.length) await post(JSON.stringify({ records: [] }));
+  if (entitlement) {
+    const e = entitlement as Omit<EntitlementItem, 'checkedAt' | 'noneSince'>;
+    const checkedAt = (deps.now?.() ?? new Date()).toISOString();
+    const prev = await readEntitlement(deps.ddb, deps.table);
+    await writeEntitlement(deps.ddb, deps.table, { state: e.state, endedAt: e.endedAt, licenseArn: e.licenseArn, checkedAt, noneSince: e.state === 'none' ? prev?.noneSince ?? checkedAt : undefined });
+  }
+  return { sent, batches, refused, entitlement: (entitlement as { state: EntitlementItem['state'] } | null)?.state ?? null };
 }
