@@ -15,6 +15,11 @@ import { DynamoRepository } from '../lib/platform/dynamo-repository';
 import { AthenaSdkPort } from '../lib/engine/athena';
 import { CloudDataPlane } from '../lib/pipeline/cloud-data-plane';
 import { log } from '../lib/pipeline/log';
+import { entitlementGate } from '../marketplace/src/enforce';
+
+// AWS Marketplace entitlement (marketplace/src/entitlement.ts): after a subscription ends, no new
+// snapshots (read-only grace), then no uploads at all; reads, queries, exports and deletes stay.
+const gate = entitlementGate();
 
 let api: Api | undefined;
 let firstRun: Promise<void> | undefined;
@@ -58,6 +63,11 @@ export async function handler(e: ApiGatewayV1Event): Promise<ApiGatewayResult> {
   const t0 = Date.now();
   const origin = process.env.CORS_ORIGIN;
   if (e.httpMethod === 'OPTIONS' && origin) return preflightResult(origin);
+  const refused = await gate.api(e.httpMethod, e.path);
+  if (refused) {
+    log('info', 'api refused: subscription', { method: e.httpMethod, path: e.path });
+    return { statusCode: 403, headers: { 'content-type': 'application/json', ...(origin ? corsHeaders(origin) : {}) }, body: JSON.stringify({ error: refused }), isBase64Encoded: false };
+  }
   const a = getApi();
   await firstRun;
   const res = toApiGatewayResult(await a.handle(fromApiGatewayEvent(e)));

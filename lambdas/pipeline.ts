@@ -12,6 +12,8 @@ import * as steps from '../lib/pipeline/steps';
 import type { PipelineDeps } from '../lib/pipeline/ports';
 import { log } from '../lib/pipeline/log';
 import { openS3Dump } from '../lib/pipeline/s3-dump';
+import { parseDumpKey } from '../lib/pipeline/keys';
+import { entitlementGate } from '../marketplace/src/enforce';
 // Engines register on import; a bundle cannot see lib/os/open.ts's computed require() of them.
 import '../lib/os/linux';
 import '../lib/os/windows';
@@ -40,9 +42,16 @@ function getDeps(): PipelineDeps {
 }
 
 /** EventBridge "Object Created" (S3) → snapshot + execution. */
+const gate = entitlementGate();
 export async function ingest(e: { detail: { bucket: { name: string }; object: { key: string; etag?: string; 'version-id'?: string } } }) {
   const o = e.detail.object;
   const key = decodeURIComponent(o.key.replace(/\+/g, ' '));
+  // AWS Marketplace: once the read-only grace period after a subscription ended is over, ingest stops
+  const refused = await gate.ingest();
+  if (refused) {
+    log('warn', 'ingest refused: subscription', { key, reason: refused });
+    return { snapshot: parseDumpKey(key).snapshot, started: false, reason: refused };
+  }
   const sfn = (sfnClient ??= new SFNClient({}));
   const r = await steps.ingest(getDeps(), { bucket: e.detail.bucket.name, key, versionOrEtag: o['version-id'] ?? o.etag ?? '' }, async (name, job) => {
     try {

@@ -13,6 +13,7 @@ import { Storage } from './storage';
 import { UsageReporter } from './usage-reporter';
 import { Web } from './web';
 import { hardenLambdaRoles } from './lambda-roles';
+import { enforceEntitlement } from './entitlement';
 
 export interface CustomerStackProps extends StackProps {
   /** seller metering endpoint defaults (overridable by parameters) */
@@ -153,6 +154,8 @@ export class MemqStack extends Stack {
       sellerUsageArn: sellerArn.valueAsString,
       dlq: this.pipeline.dlq,
     });
+    // AWS Marketplace subscription ended → read-only grace period, then ingest stops (marketplace/README.md)
+    enforceEntitlement({ usage: this.metadata.usage, key: this.storage.key, readers: [this.api.handler, this.pipeline.functions.ingest] });
 
     // every function logs to its own group through an inline policy (no AWSLambdaBasicExecutionRole)
     hardenLambdaRoles(this);
