@@ -1,8 +1,10 @@
 // The seller-account stack of the AWS Marketplace SaaS integration (see marketplace/README.md):
-// registration URL (ResolveCustomer), SNS subscription notifications (via an SQS queue), the signed
-// usage endpoint customer deployments report to, and the hourly BatchMeterUsage job. No buyer data
+// registration URL (ResolveCustomer), agreement/license lifecycle events from Amazon EventBridge (rule
+// on the default bus → SQS; legacy SNS notifications only when a topic is given), the signed usage
+// endpoint customer deployments report to, and the hourly BatchMeterUsage job. Deployed in us-east-1,
+// where AWS Marketplace delivers the events. No buyer data
 // ever reaches this stack: only account ids, snapshot ids and byte counts.
-import { CfnOutput, CfnParameter, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnCondition, CfnOutput, CfnParameter, CfnRule, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as ddb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -20,6 +22,7 @@ import type { Construct } from 'constructs';
 import { lambdaCode } from './bundle';
 import { ApiWaf } from './waf';
 import { sellerTableShape } from '../../marketplace/src/seller-store';
+import { EVENT_DETAIL_TYPES } from '../../marketplace/src/seller';
 
 export class MemqSellerStack extends Stack {
   readonly table: ddb.Table;
@@ -35,11 +38,23 @@ export class MemqSellerStack extends Stack {
       description: 'AWS Marketplace product code of the memq SaaS listing',
       allowedPattern: '^[a-z0-9]{1,64}$',
     });
+    const mode = new CfnParameter(this, 'IntegrationMode', {
+      type: 'String',
+      default: 'license',
+      allowedValues: ['license', 'legacy'],
+      description:
+        'license: customers are (CustomerAWSAccountId, LicenseArn), BatchMeterUsage without ProductCode — required for every SaaS listing created now. legacy: CustomerIdentifier + ProductCode, only for an integration that already meters that way (never switch a live product without AWS Marketplace Seller Operations)',
+    });
     const topicArn = new CfnParameter(this, 'SubscriptionTopicArn', {
       type: 'String',
-      description: 'SNS topic AWS Marketplace publishes subscription notifications of the listing to (aws-mp-subscription-notification-<code>)',
-      allowedPattern: '^arn:aws:sns:us-east-1:\\d{12}:aws-mp-subscription-notification-.+$',
+      default: '',
+      description: 'legacy integrations only: SNS topic of the listing (aws-mp-subscription-notification-<code>). Leave empty: lifecycle events come from EventBridge',
+      allowedPattern: '^$|^arn:aws:sns:us-east-1:\\d{12}:aws-mp-subscription-notification-.+$',
     });
+    new CfnRule(this, 'MarketplaceRegion', {
+      assertions: [{ assert: Fn.conditionEquals(Stack.of(this).region, 'us-east-1'), assertDescription: 'AWS Marketplace sends agreement/license events to the default event bus in us-east-1: deploy the seller stack there' }],
+    });
+    const hasTopic = new CfnCondition(this, 'HasLegacyTopic', { expression: Fn.conditionNot(Fn.conditionEquals(topicArn.valueAsString, '')) });
 
     const key = new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'memq seller ledger', removalPolicy: RemovalPolicy.RETAIN });
     this.table = new ddb.Table(this, 'Ledger', {
@@ -69,7 +84,7 @@ export class MemqSellerStack extends Stack {
         logGroup: new logs.LogGroup(this, `${name}Logs`, { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN }),
         loggingFormat: lambda.LoggingFormat.JSON,
         tracing: lambda.Tracing.ACTIVE,
-        environment: { SELLER_TABLE: this.table.tableName, PRODUCT_CODE: productCode.valueAsString, METERING_REGION: 'us-east-1' },
+        environment: { SELLER_TABLE: this.table.tableName, PRODUCT_CODE: productCode.valueAsString, METERING_REGION: 'us-east-1', INTEGRATION_MODE: mode.valueAsString },
       });
     this.functions = {
       register: fn('register', Duration.seconds(15)),
@@ -86,7 +101,7 @@ export class MemqSellerStack extends Stack {
     F.register.addToRolePolicy(new iam.PolicyStatement({ actions: ['aws-marketplace:ResolveCustomer'], resources: ['*'] }));
     F.meter.addToRolePolicy(new iam.PolicyStatement({ actions: ['aws-marketplace:BatchMeterUsage'], resources: ['*'] }));
 
-    // subscription notifications: Marketplace SNS topic → SQS (buffer, retries, DLQ) → Lambda
+    // lifecycle: EventBridge (and legacy SNS) → SQS (buffer, retries, DLQ) → Lambda
     this.queue = new sqs.Queue(this, 'Subscriptions', {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: key,
@@ -104,7 +119,13 @@ export class MemqSellerStack extends Stack {
         conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
       }),
     );
-    sns.Topic.fromTopicArn(this, 'MarketplaceTopic', topicArn.valueAsString).addSubscription(new subs.SqsSubscription(this.queue));
+    const legacySub = sns.Topic.fromTopicArn(this, 'MarketplaceTopic', topicArn.valueAsString).addSubscription(new subs.SqsSubscription(this.queue));
+    (legacySub.node.defaultChild as sns.CfnSubscription).cfnOptions.condition = hasTopic;
+    new events.Rule(this, 'MarketplaceEvents', {
+      description: 'memq seller: AWS Marketplace agreement and license events (subscribe, amend, renew, deprovision, end)',
+      eventPattern: { source: ['aws.agreement-marketplace'], detailType: [...EVENT_DETAIL_TYPES] },
+      targets: [new targets.SqsQueue(this.queue, { deadLetterQueue: dlq, retryAttempts: 185, maxEventAge: Duration.hours(24) })],
+    });
     F.subscription.addEventSource(new sources.SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }));
 
     new events.Rule(this, 'Hourly', {
