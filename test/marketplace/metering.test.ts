@@ -1,149 +1,191 @@
-// AWS Marketplace SaaS integration, both halves: the seller handlers (lambdas/seller.ts) with the real
-// DynamoDB client on dynalite and the Metering API mocked (aws-sdk-client-mock), and the customer-side
-// usage reporter posting SigV4-signed reports to a local HTTP endpoint that feeds the seller's usage
-// handler — registration → subscription → usage → hourly BatchMeterUsage, each step idempotent.
-import * as http from 'node:http';
+// Seller side of the AWS Marketplace SaaS integration against the REAL metering SDK client talking to a
+// local stand-in of the service (test/marketplace/metering-service.ts: the SDK's own serialization, the
+// service's documented answers), the real DynamoDB client on dynalite, and EventBridge events in the
+// shapes AWS documents (License Updated prints the license ARN without `arn:`, as AWS's example does).
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { BatchMeterUsageCommand, MarketplaceMeteringClient, ResolveCustomerCommand } from '@aws-sdk/client-marketplace-metering';
-import { mockClient } from 'aws-sdk-client-mock';
+import { MarketplaceMeteringClient } from '@aws-sdk/client-marketplace-metering';
 import { startDynamo, type LocalDynamo } from '../pipeline/local-aws';
-import { SellerStore, sellerCreateTableInput } from '../../marketplace/src/seller-store';
-import { reportUsage } from '../../marketplace/src/usage-reporter';
-import { DynamoUsageSink, usageCreateTableInput } from '../../lib/pipeline/usage-table';
-import * as handlers from '../../lambdas/seller';
+import { SellerStore, licenseKey, sellerCreateTableInput } from '../../marketplace/src/seller-store';
+import * as seller from '../../marketplace/src/seller';
+import { startMeteringStandIn, type StandIn } from './metering-service';
 
 process.env.MEMQ_LOG = 'off';
 const PRODUCT = 'memqprod1';
+const LEGACY_PRODUCT = 'memqlegacy1';
 const ACCOUNT = '222233334444';
-let ddb: LocalDynamo;
+const LICENSE = 'arn:aws:license-manager::294406891311:license:l-e52ca6f38bf84d0fafb8802ca15ac11a';
+const LICENSE2 = 'arn:aws:license-manager::294406891311:license:l-0000000000000000000000000000renew';
 let now = new Date('2026-11-25T10:20:00Z');
-const metering = mockClient(MarketplaceMeteringClient);
+let ddb: LocalDynamo;
+let svc: StandIn;
+let deps: seller.SellerDeps;
+let store: SellerStore;
 
 beforeAll(async () => {
   ddb = await startDynamo();
   await ddb.client.send(new CreateTableCommand(sellerCreateTableInput('ledger')));
-  await ddb.client.send(new CreateTableCommand(usageCreateTableInput('usage')));
-  handlers.setDeps({ store: new SellerStore(ddb.client, 'ledger'), metering: new MarketplaceMeteringClient({ region: 'us-east-1' }), productCode: PRODUCT, now: () => now });
+  await ddb.client.send(new CreateTableCommand(sellerCreateTableInput('legacy')));
+  svc = await startMeteringStandIn({ now: () => now, legacyProduct: LEGACY_PRODUCT });
+  store = new SellerStore(ddb.client, 'ledger');
+  const metering = new MarketplaceMeteringClient({ region: 'us-east-1', endpoint: svc.url, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }, maxAttempts: 1 });
+  deps = { store, metering, productCode: PRODUCT, now: () => now };
 });
 afterAll(async () => {
-  handlers.setDeps(undefined);
+  await svc.close();
   await ddb.stop();
 });
 
-const api = (accountId: string | null, body: unknown) => ({ httpMethod: 'POST', body: JSON.stringify(body), requestContext: { identity: { accountId } } });
-const sns = (action: string, customer = 'cust-1', product = PRODUCT) => ({
-  Records: [{ messageId: 'm1', body: JSON.stringify({ Type: 'Notification', Message: JSON.stringify({ action, 'customer-identifier': customer, 'product-code': product }) }) }],
-});
+let evSeq = 0;
+/** An EventBridge event as AWS Marketplace documents it (seller = manufacturer). */
+function event(detailType: string, detail: Record<string, unknown>, time: string, id = `ev-${++evSeq}`) {
+  return { version: '0', id, 'detail-type': detailType, source: 'aws.agreement-marketplace', account: '123456789012', time, region: 'us-east-1', resources: [], detail: { requestId: 'r', catalog: 'AWSMarketplace', ...detail } };
+}
+const licenseEvent = (type: 'License Updated' | 'License Deprovisioned', arn: string, agreement: string, time: string, product = PRODUCT) =>
+  event(`${type} - Manufacturer`, { agreement: { id: agreement }, product: { code: product, id: 'prod-x' }, license: { arn: arn.replace(/^arn:/, '') }, acceptor: { accountId: ACCOUNT }, proposer: { accountId: '123456512334' }, offer: { id: 'offer-1' } }, time);
+const agreementEvent = (type: string, agreement: string, time: string, extra: Record<string, unknown> = {}) =>
+  event(`Purchase Agreement ${type} - Manufacturer`, { agreement: { id: agreement, ...extra }, acceptor: { accountId: ACCOUNT }, proposer: { accountId: '123456512334' }, offer: { id: 'offer-1' } }, time);
 const doc = () => DynamoDBDocumentClient.from(ddb.client);
 
-test('registration resolves the Marketplace token into a customer bound to its AWS account', async () => {
-  metering.on(ResolveCustomerCommand, { RegistrationToken: 'tok-good' }).resolves({ CustomerIdentifier: 'cust-1', CustomerAWSAccountId: ACCOUNT, ProductCode: PRODUCT });
-  metering.on(ResolveCustomerCommand, { RegistrationToken: 'tok-other' }).resolves({ CustomerIdentifier: 'cust-9', CustomerAWSAccountId: '999', ProductCode: 'someoneelse' });
-  const r = await handlers.register({ httpMethod: 'POST', body: 'x-amzn-marketplace-token=tok-good' });
-  expect(r.statusCode).toBe(200);
-  expect(r.body).toContain(ACCOUNT);
-  expect((await handlers.register({ httpMethod: 'POST', body: 'x-amzn-marketplace-token=tok-other' })).statusCode).toBe(400);
-  expect((await handlers.register({ httpMethod: 'POST', body: '' })).statusCode).toBe(400);
-  const c = await new SellerStore(ddb.client, 'ledger').customerByAccount(ACCOUNT);
-  expect(c).toMatchObject({ customerIdentifier: 'cust-1', status: 'registered', productCode: PRODUCT });
+test('registration: ResolveCustomer answers without CustomerIdentifier; the customer is (account, license) and pending until License Updated', async () => {
+  svc.tokens.set('tok-new', { CustomerAWSAccountId: ACCOUNT, LicenseArn: LICENSE, ProductCode: PRODUCT });
+  svc.tokens.set('tok-other', { CustomerAWSAccountId: '999999999999', LicenseArn: LICENSE, ProductCode: 'someoneelse' });
+  const r = await seller.register(deps, 'tok-new');
+  expect(r).toMatchObject({ ok: true, customer: { key: `cust#${ACCOUNT}#l-e52ca6f38bf84d0fafb8802ca15ac11a`, awsAccountId: ACCOUNT, licenseArn: LICENSE, status: 'pending' } });
+  expect((r as { customer: object }).customer).not.toHaveProperty('customerIdentifier');
+  expect(await seller.register(deps, 'tok-other')).toMatchObject({ ok: false });
+  await expect(seller.register(deps, 'tok-unknown')).rejects.toMatchObject({ name: 'InvalidTokenException' });
+  // registering twice changes nothing
+  expect(await seller.register(deps, 'tok-new')).toMatchObject({ ok: true, customer: { status: 'pending' } });
+  // not active yet: usage is neither accepted nor lost (409 → the deployment resends)
+  expect(await seller.usage(deps, ACCOUNT, { records: [{ id: 'snap_a', bytes: 1 }] })).toMatchObject({ status: 409, body: { entitlement: { state: 'pending' } } });
+  expect(await seller.usage(deps, '111111111111', { records: [] })).toMatchObject({ status: 403, body: { entitlement: { state: 'none' } } });
 });
 
-test('usage is refused until the subscription is active, and from unknown or unsigned callers', async () => {
-  expect((await handlers.usage(api(ACCOUNT, { records: [{ id: 'snap_a', bytes: 1 }] }))).statusCode).toBe(403);
-  const r = await handlers.subscription(sns('subscribe-success'));
-  expect(r.batchItemFailures).toEqual([]);
-  expect((await new SellerStore(ddb.client, 'ledger').getCustomer('cust-1'))!.status).toBe('subscribed');
-  expect((await handlers.usage(api('111111111111', { records: [{ id: 'snap_a', bytes: 1 }] }))).statusCode).toBe(403);
-  expect((await handlers.usage(api(null, { records: [{ id: 'snap_a', bytes: 1 }] }))).statusCode).toBe(403);
-  expect((await handlers.usage(api(ACCOUNT, { records: [] }))).statusCode).toBe(400);
-  // another product's notification changes nothing
-  await handlers.subscription(sns('unsubscribe-success', 'cust-1', 'otherproduct'));
-  expect((await new SellerStore(ddb.client, 'ledger').getCustomer('cust-1'))!.status).toBe('subscribed');
+test('License Updated activates (idempotently: a redelivered event is skipped); another product\'s events change nothing', async () => {
+  const created = agreementEvent('Created', 'agmt-1', '2026-11-25T10:00:00Z', { intent: 'NEW', status: 'ACTIVE' });
+  expect(await seller.subscription(deps, created)).toMatchObject({ applied: true });
+  expect((await store.getCustomer(licenseKey(ACCOUNT, LICENSE)))!.status).toBe('pending'); // Created alone does not activate
+  const upd = licenseEvent('License Updated', LICENSE, 'agmt-1', '2026-11-25T10:01:00Z');
+  expect(await seller.subscription(deps, JSON.stringify(upd))).toMatchObject({ applied: true });
+  expect(await seller.subscription(deps, upd)).toEqual({ applied: false, reason: 'duplicate delivery' });
+  const c = (await store.getCustomer(licenseKey(ACCOUNT, LICENSE)))!;
+  expect(c).toMatchObject({ status: 'subscribed', agreementId: 'agmt-1', licenseArn: LICENSE, activatedAt: '2026-11-25T10:01:00Z' });
+  expect(await seller.subscription(deps, licenseEvent('License Deprovisioned', LICENSE, 'agmt-1', '2026-11-25T10:02:00Z', 'otherproduct'))).toMatchObject({ applied: false, reason: 'other product' });
+  expect((await store.getCustomer(licenseKey(ACCOUNT, LICENSE)))!.status).toBe('subscribed');
+  // a legacy SNS notification cannot touch a license-based listing
+  expect(await seller.subscription(deps, JSON.stringify({ action: 'unsubscribe-success', 'customer-identifier': 'c1', 'product-code': PRODUCT }))).toMatchObject({ applied: false });
+  expect(await seller.usage(deps, ACCOUNT, { records: [] })).toMatchObject({ status: 200, body: { entitlement: { state: 'active', licenseArn: LICENSE } } });
 });
 
-test('customer reporter → signed POST → seller ledger; hourly metering sends each customer/dimension/hour once', async () => {
-  // customer side: finalize recorded two snapshots in the 09:00 hour and one in the current hour
-  const sink = new DynamoUsageSink(ddb.client, 'usage');
-  await sink.record({ snapshot: 'snap_a', org: 'o', hour: '2026-11-25T09', bytes: 3_500_000_000 });
-  await sink.record({ snapshot: 'snap_b', org: 'o', hour: '2026-11-25T09', bytes: 600_000_000 });
-  await sink.record({ snapshot: 'snap_c', org: 'o', hour: '2026-11-25T10', bytes: 1 });
-  expect(await sink.record({ snapshot: 'snap_a', org: 'o', hour: '2026-11-25T09', bytes: 3_500_000_000 })).toBe(false);
-
-  // the seller endpoint: checks the SigV4 envelope, then hands the body to the usage handler
-  const seen: string[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', async () => {
-      const auth = String(req.headers.authorization ?? '');
-      seen.push(auth);
-      if (!/^AWS4-HMAC-SHA256 Credential=AKIDTEST\/\d{8}\/us-east-1\/execute-api\/aws4_request, SignedHeaders=[a-z0-9;-]*host[a-z0-9;-]*, Signature=[0-9a-f]{64}$/.test(auth)) {
-        res.writeHead(403).end('{"error":"bad signature"}');
-        return;
-      }
-      const r = await handlers.usage(api(ACCOUNT, JSON.parse(body)));
-      res.writeHead(r.statusCode, r.headers).end(r.body);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/prod/v1/usage`;
-  const deps = { ddb: ddb.client, table: 'usage', url, region: 'us-east-1', credentials: async () => ({ accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }), now: () => now };
-  try {
-    expect(await reportUsage(deps)).toEqual({ sent: 2, batches: 1 }); // snap_c's hour is still open
-    expect(seen).toHaveLength(1);
-    expect(await reportUsage(deps)).toEqual({ sent: 0, batches: 0 }); // pending flags cleared
-    const a = await doc().send(new GetCommand({ TableName: 'usage', Key: { pk: 'usage#snap_a' } }));
-    expect(a.Item!.reported_at).toBeDefined();
-    expect(a.Item!.pending).toBeUndefined();
-  } finally {
-    server.close();
-  }
-  // a resent report (reporter crashed after POST, before clearing) is a duplicate, not new usage
-  const again = await handlers.usage(api(ACCOUNT, { records: [{ id: 'snap_a', bytes: 3_500_000_000 }] }));
-  expect(JSON.parse(again.body)).toEqual({ results: { snap_a: 'duplicate' } });
-
-  // seller metering at 11:05: the 10:00 hour (when the reports arrived) is closed
-  now = new Date('2026-11-25T11:05:00Z');
-  metering.on(BatchMeterUsageCommand).callsFake((input: { UsageRecords: { Dimension: string; Timestamp: Date; CustomerAWSAccountId: string }[] }) => ({
-    Results: input.UsageRecords.map((u) => ({ UsageRecord: u, Status: 'Success', MeteringRecordId: `mr-${u.Dimension}` })),
-    UnprocessedRecords: [],
-  }));
-  const m = (await handlers.meter()) as Record<string, number>;
-  expect(m).toMatchObject({ sent: 2, success: 2 });
-  const calls = metering.commandCalls(BatchMeterUsageCommand);
-  expect(calls).toHaveLength(1);
-  const recs = calls[0]!.args[0].input.UsageRecords!;
-  expect(calls[0]!.args[0].input.ProductCode).toBe(PRODUCT);
-  expect(recs.map((r) => [r.Dimension, r.Quantity, r.Timestamp!.toISOString(), r.CustomerAWSAccountId]).sort()).toEqual([
-    ['analyzed_gb', 5, '2026-11-25T10:00:00.000Z', ACCOUNT], // ceil(3.5) + ceil(0.6) GB
-    ['snapshots', 2, '2026-11-25T10:00:00.000Z', ACCOUNT],
+test('BatchMeterUsage carries CustomerAWSAccountId + LicenseArn per record and no ProductCode; retried requests are idempotent', async () => {
+  now = new Date('2026-11-25T10:30:00Z');
+  const u = await seller.usage(deps, ACCOUNT, { records: [{ id: 'snap_a', bytes: 3_500_000_000 }, { id: 'snap_b', bytes: 600_000_000 }] });
+  expect(u).toMatchObject({ status: 200, body: { results: { snap_a: 'added', snap_b: 'added' } } });
+  svc.licenses.push({ account: ACCOUNT, arn: LICENSE, from: Date.parse('2026-11-25T10:01:00Z') });
+  now = new Date('2026-11-25T11:17:00Z');
+  expect(await seller.meter(deps)).toMatchObject({ sent: 2, success: 2, duplicate: 0 });
+  const req = svc.requests.at(-1);
+  expect(req).not.toHaveProperty('ProductCode');
+  expect(req.UsageRecords.map((r: any) => Object.keys(r).sort())).toEqual([
+    ['CustomerAWSAccountId', 'Dimension', 'LicenseArn', 'Quantity', 'Timestamp'],
+    ['CustomerAWSAccountId', 'Dimension', 'LicenseArn', 'Quantity', 'Timestamp'],
   ]);
-  // the next run has nothing left for that hour
-  expect(await handlers.meter()).toMatchObject({ sent: 0 });
-  expect(metering.commandCalls(BatchMeterUsageCommand)).toHaveLength(1);
-
-  // a report in flight while its hour was metered lands in the next hour instead of being lost
-  now = new Date('2026-11-25T10:59:59Z');
-  const late = await handlers.usage(api(ACCOUNT, { records: [{ id: 'snap_late', bytes: 2_000_000_000 }] }));
-  expect(JSON.parse(late.body)).toEqual({ results: { snap_late: 'added' } });
-  const agg = await doc().send(new GetCommand({ TableName: 'ledger', Key: { pk: 'meter#cust-1#analyzed_gb#2026-11-25T11' } }));
-  expect(agg.Item).toMatchObject({ quantity: 2, unmetered: 'PENDING' });
+  expect(svc.billed.map((b) => [b.dimension, b.hour, b.quantity, b.account, b.license]).sort()).toEqual([
+    ['analyzed_gb', '2026-11-25T10', 5, ACCOUNT, LICENSE],
+    ['snapshots', '2026-11-25T10', 2, ACCOUNT, LICENSE],
+  ]);
+  expect(await seller.meter(deps)).toMatchObject({ sent: 0 });
+  expect(svc.violations).toEqual([]);
 });
 
-test('records older than BatchMeterUsage accepts are marked expired, not retried forever; unsubscribe stops usage', async () => {
+test('a whole-batch rejection (InvalidLicenseException) is resent record by record: the valid records are billed, the invalid one marked', async () => {
+  const bad = 'arn:aws:license-manager::294406891311:license:l-notactiveforthisaccount000000000';
+  await store.ensureCustomer({ key: licenseKey('333344445555', bad), awsAccountId: '333344445555', licenseArn: bad, productCode: PRODUCT }, now.toISOString());
+  await store.applyStatus(licenseKey('333344445555', bad), { status: 'subscribed', at: '2026-11-25T09:00:00Z', activatedAt: '2026-11-25T09:00:00Z' }, now.toISOString());
+  expect(await seller.usage(deps, '333344445555', { records: [{ id: 'snap_x', bytes: 1 }] })).toMatchObject({ status: 200 });
+  expect(await seller.usage(deps, ACCOUNT, { records: [{ id: 'snap_c', bytes: 1 }] })).toMatchObject({ status: 200 });
+  now = new Date('2026-11-25T12:17:00Z');
+  const before = svc.billed.length;
+  expect(await seller.meter(deps)).toMatchObject({ success: 2, rejected: 2 });
+  expect(svc.billed.slice(before).map((b) => [b.account, b.dimension, b.quantity]).sort()).toEqual([
+    [ACCOUNT, 'analyzed_gb', 1],
+    [ACCOUNT, 'snapshots', 1],
+  ]);
+  const marked = await doc().send(new GetCommand({ TableName: 'ledger', Key: { pk: `meter#${licenseKey('333344445555', bad)}#snapshots#2026-11-25T11` } }));
+  expect(marked.Item).toMatchObject({ meterStatus: 'InvalidLicenseException' });
+  expect(marked.Item!.unmetered).toBeUndefined();
+});
+
+test('records 24 h old or more are marked expired and never sent (one of them would fail the whole batch)', async () => {
   await doc().send(
     new PutCommand({
       TableName: 'ledger',
-      Item: { pk: 'meter#cust-1#snapshots#2026-11-24T01', customerIdentifier: 'cust-1', awsAccountId: ACCOUNT, dimension: 'snapshots', hour: '2026-11-24T01', quantity: 1, unmetered: 'PENDING', hour_key: '2026-11-24T01#cust-1#snapshots' },
+      Item: { pk: `meter#${licenseKey(ACCOUNT, LICENSE)}#snapshots#2026-11-24T11`, customerKey: licenseKey(ACCOUNT, LICENSE), awsAccountId: ACCOUNT, licenseArn: LICENSE, dimension: 'snapshots', hour: '2026-11-24T11', quantity: 1, unmetered: 'PENDING', hour_key: `2026-11-24T11#x#snapshots` },
     }),
   );
-  now = new Date('2026-11-25T12:10:00Z');
-  metering.resetHistory();
-  const r = (await handlers.meter()) as Record<string, number>;
-  expect(r.sent).toBe(2); // the 11:00 hour (late report), not the expired one
-  const old = await doc().send(new GetCommand({ TableName: 'ledger', Key: { pk: 'meter#cust-1#snapshots#2026-11-24T01' } }));
-  expect(old.Item).toMatchObject({ meterStatus: 'expired' });
-  await handlers.subscription(sns('unsubscribe-success'));
-  expect((await handlers.usage(api(ACCOUNT, { records: [{ id: 'snap_z', bytes: 1 }] }))).statusCode).toBe(403);
+  expect(await seller.meter(deps)).toMatchObject({ expired: 1, sent: 0 });
+  expect(seller.timestampAccepted('2026-11-24T12', new Date('2026-11-25T11:59:00Z'))).toBe(true);
+  expect(seller.timestampAccepted('2026-11-24T12', new Date('2026-11-25T12:00:00Z'))).toBe(false);
+  // month close: March usage until 06:00 UTC on April 1
+  expect(seller.timestampAccepted('2027-03-31T23', new Date('2027-04-01T05:59:00Z'))).toBe(true);
+  expect(seller.timestampAccepted('2027-03-31T23', new Date('2027-04-01T06:00:00Z'))).toBe(false);
+});
+
+test('lifecycle: renewal keeps the buyer active on the new license; deprovision meters the open hour at once; Ended stops usage; out-of-order events converge', async () => {
+  now = new Date('2026-11-26T08:10:00Z');
+  // renewal: a new agreement (intent RENEW) and its License Updated, then the old agreement ends
+  await seller.subscription(deps, agreementEvent('Created', 'agmt-2', '2026-11-26T08:00:00Z', { intent: 'RENEW', previousAgreementId: 'agmt-1' }));
+  await seller.subscription(deps, licenseEvent('License Updated', LICENSE2, 'agmt-2', '2026-11-26T08:00:05Z'));
+  svc.licenses.push({ account: ACCOUNT, arn: LICENSE2, from: Date.parse('2026-11-26T08:00:05Z') });
+  await seller.subscription(deps, agreementEvent('Ended', 'agmt-1', '2026-11-26T08:00:10Z', { status: 'RENEWED' }));
+  expect((await store.getCustomer(licenseKey(ACCOUNT, LICENSE)))!.status).toBe('unsubscribed');
+  expect(await seller.usage(deps, ACCOUNT, { records: [{ id: 'snap_r', bytes: 2e9 }] })).toMatchObject({ status: 200, body: { entitlement: { state: 'active', licenseArn: LICENSE2 } } });
+  // a resent report already counted under the old license is still a duplicate (claims are per account)
+  expect(await seller.usage(deps, ACCOUNT, { records: [{ id: 'snap_a', bytes: 3_500_000_000 }] })).toMatchObject({ body: { results: { snap_a: 'duplicate' } } });
+
+  // deprovision at 08:40: the final window opens and the current (open) hour is metered right away
+  now = new Date('2026-11-26T08:40:00Z');
+  const r = await seller.subscription(deps, licenseEvent('License Deprovisioned', LICENSE2, 'agmt-2', '2026-11-26T08:40:00Z'));
+  expect(r.flush).toBe(licenseKey(ACCOUNT, LICENSE2));
+  svc.licenses.find((l) => l.arn === LICENSE2)!.until = Date.parse('2026-11-26T09:40:00Z');
+  const before = svc.billed.length;
+  expect(await seller.meter(deps, { customerKey: r.flush })).toMatchObject({ success: 2 });
+  expect(svc.billed.slice(before).map((b) => [b.license, b.hour, b.dimension, b.quantity]).sort()).toEqual([
+    [LICENSE2, '2026-11-26T08', 'analyzed_gb', 2],
+    [LICENSE2, '2026-11-26T08', 'snapshots', 1],
+  ]);
+  expect(await seller.usage(deps, ACCOUNT, { records: [] })).toMatchObject({ status: 200, body: { entitlement: { state: 'ending' } } });
+  now = new Date('2026-11-26T09:41:00Z'); // window over, Ended not delivered yet: no more usage
+  expect(await seller.usage(deps, ACCOUNT, { records: [{ id: 'snap_late', bytes: 1 }] })).toMatchObject({ status: 403, body: { entitlement: { state: 'ended', endedAt: '2026-11-26T08:40:00Z' } } });
+  await seller.subscription(deps, agreementEvent('Ended', 'agmt-2', '2026-11-26T09:00:00Z', { status: 'CANCELLED' }));
+  expect((await store.getCustomer(licenseKey(ACCOUNT, LICENSE2)))!).toMatchObject({ status: 'unsubscribed', endedAt: '2026-11-26T09:00:00Z', deprovisionedAt: '2026-11-26T08:40:00Z' });
+
+  // out of order: an Ended that arrives before its License Updated wins; a stale License Updated cannot revive
+  const L3 = 'arn:aws:license-manager::294406891311:license:l-3333333333333333333333333333ooo';
+  await seller.subscription(deps, agreementEvent('Ended', 'agmt-3', '2026-11-26T09:30:00Z', { status: 'CANCELLED' }));
+  await seller.subscription(deps, licenseEvent('License Updated', L3, 'agmt-3', '2026-11-26T09:10:00Z'));
+  expect((await store.getCustomer(licenseKey(ACCOUNT, L3)))!.status).toBe('unsubscribed');
+  await seller.subscription(deps, licenseEvent('License Updated', LICENSE2, 'agmt-2', '2026-11-26T08:00:05Z')); // redelivered under a new id
+  expect((await store.getCustomer(licenseKey(ACCOUNT, LICENSE2)))!.status).toBe('unsubscribed');
+  expect(svc.violations).toEqual([]);
+});
+
+test('legacy integration (existing product): CustomerIdentifier + ProductCode, SNS notifications — and nothing else', async () => {
+  const legacyDeps: seller.SellerDeps = { ...deps, store: new SellerStore(ddb.client, 'legacy'), productCode: LEGACY_PRODUCT, mode: 'legacy' };
+  now = new Date('2026-11-27T10:05:00Z');
+  svc.tokens.set('tok-legacy', { CustomerIdentifier: 'cust-1', CustomerAWSAccountId: '444455556666', ProductCode: LEGACY_PRODUCT });
+  // the notification may come first
+  const sns = (action: string) => JSON.stringify({ action, 'customer-identifier': 'cust-1', 'product-code': LEGACY_PRODUCT });
+  expect(await seller.subscription(legacyDeps, sns('subscribe-success'), '2026-11-27T10:00:00Z')).toMatchObject({ applied: true });
+  expect(await seller.register(legacyDeps, 'tok-legacy')).toMatchObject({ ok: true, customer: { key: 'cust#legacy#cust-1', awsAccountId: '444455556666', status: 'subscribed' } });
+  expect(await seller.usage(legacyDeps, '444455556666', { records: [{ id: 'snap_l', bytes: 1e9 }] })).toMatchObject({ status: 200 });
+  now = new Date('2026-11-27T11:17:00Z');
+  expect(await seller.meter(legacyDeps)).toMatchObject({ success: 2 });
+  const req = svc.requests.at(-1);
+  expect(req.ProductCode).toBe(LEGACY_PRODUCT);
+  expect(req.UsageRecords.every((r: any) => r.CustomerIdentifier === 'cust-1' && !r.LicenseArn)).toBe(true);
+  await seller.subscription(legacyDeps, sns('unsubscribe-success'), '2026-11-27T11:20:00Z');
+  expect(await seller.usage(legacyDeps, '444455556666', { records: [{ id: 'snap_m', bytes: 1 }] })).toMatchObject({ status: 403 });
+  expect(svc.violations).toEqual([]);
 });
