@@ -105,8 +105,10 @@ export class LocalDataPlane implements DataPlane {
   private async analyze(snap: Snapshot, report: (patch: Partial<Snapshot>) => Promise<void>): Promise<void> {
     const dump = this.uploadFile(snap);
     await report({ status: 'analyzing', stage: 'opening dump', progress: 0.05 });
-    const worker = path.join(__dirname, 'analyze-worker.ts');
-    const args = ['--require', require.resolve('tsx/cjs'), worker, this.store.dir, dump, snap.project_id, snap.machine_id, snap.id];
+    // the built CLI (dist/cli) ships the worker as JavaScript beside this code; the sources run it through tsx
+    const built = path.join(__dirname, 'analyze-worker.js');
+    const worker = fs.existsSync(built) ? [built] : ['--require', require.resolve('tsx/cjs'), path.join(__dirname, 'analyze-worker.ts')];
+    const args = [...worker, this.store.dir, dump, snap.project_id, snap.machine_id, snap.id];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.opts.env, MEMQ_PROGRESS: '0' } });
     this.children.add(child);
     let stderr = '';

@@ -1,16 +1,16 @@
 // Dump-inspection commands: info, ps, pstree, maps, modules, sockets, files, env, syscalls, dmesg,
-// analyze. Each opens the dump, extracts one table through the OS engine and renders it.
+// analyze. Each opens the dump, extracts one table through the OS engine and renders it. This file
+// holds the specs (names, options, help); the work is in inspect-run.ts / analyze-run.ts, loaded lazily.
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { openDump } from '../os/open';
-import type { OsEngine } from '../os/engine';
-import { tables, type TableName } from '../model';
-import { render, outputFormats, type OutputFormat } from './output';
-import { progressReporter } from './progress';
-import { analyzeToDirectory } from '../store/analyze';
-import { MemqError } from '../util/errors';
+import type { TableName } from '../model';
+import { outputFormats, type OutputFormat } from './output';
+import { load } from './lazy';
 
-interface CommonOpts {
+type InspectRun = typeof import('./inspect-run');
+type AnalyzeRun = typeof import('./analyze-run');
+
+export interface CommonOpts {
   format: OutputFormat;
   pid?: string;
   systemMap?: string;
@@ -20,28 +20,7 @@ interface CommonOpts {
 const formatOption = () =>
   new Option('-f, --format <format>', 'output format').choices(outputFormats).default('table');
 
-async function open(dump: string, o: CommonOpts): Promise<OsEngine> {
-  const bar = progressReporter();
-  try {
-    return await openDump(dump, {
-      systemMap: o.systemMap,
-      isf: o.isf,
-      onProgress: (d, t) => bar.update('decompress', d, t),
-      progress: (s, d, t) => bar.update(s, d, t),
-    });
-  } finally {
-    bar.stop();
-  }
-}
-
-function pidFilter(o: CommonOpts): number | undefined {
-  if (o.pid === undefined) return undefined;
-  const n = Number(o.pid);
-  if (!Number.isInteger(n) || n < 0) throw new MemqError(`--pid expects a process id, got "${o.pid}"`, 'E_USAGE');
-  return n;
-}
-
-interface TableCommand {
+export interface TableCommand {
   name: string;
   table: TableName;
   describe: string;
@@ -82,13 +61,7 @@ export function registerInspectCommands(program: Command): void {
     .addOption(formatOption())
     .option('--system-map <file>', 'System.map to use or cross-check')
     .option('--isf <file...>', 'Volatility ISF symbol files (.json / .json.xz)')
-    .action(async (dump: string, o: CommonOpts) => {
-      const eng = await open(dump, o);
-      const info: Record<string, unknown> = { format: eng.mem.format, size: eng.mem.source.size, ...eng.mem.info, ...eng.info() };
-      if (eng.warnings.length) info.warnings = eng.warnings.join('; ');
-      const rows = Object.entries(info).map(([key, value]) => ({ key, value }));
-      process.stdout.write(render(rows, ['key', 'value'], o.format, 200));
-    });
+    .action((dump: string, o: CommonOpts) => load<InspectRun>('inspect-run').info(dump, o));
 
   for (const tc of tableCommands) {
     const cmd = program
@@ -100,15 +73,7 @@ export function registerInspectCommands(program: Command): void {
       .option('--isf <file...>', 'Volatility ISF symbol files')
       .option('--all-columns', 'print every column of the table');
     if (tc.pid) cmd.option('-p, --pid <pid>', 'only this process');
-    cmd.action(async (dump: string, o: CommonOpts & { allColumns?: boolean }) => {
-      const eng = await open(dump, o);
-      const pid = pidFilter(o);
-      let rows = eng.extract(tc.table, { pid }) as Record<string, unknown>[];
-      if (pid !== undefined) rows = rows.filter((r) => r.process_id === pid);
-      const cols = o.allColumns || o.format !== 'table' ? Object.keys(tables[tc.table].columns) : tc.columns;
-      process.stdout.write(render(rows, cols, o.format));
-      for (const w of eng.warnings) process.stderr.write(`warning: ${w}\n`);
-    });
+    cmd.action((dump: string, o: CommonOpts & { allColumns?: boolean }) => load<InspectRun>('inspect-run').table(tc, dump, o));
   }
 
   program
@@ -116,32 +81,7 @@ export function registerInspectCommands(program: Command): void {
     .description('process tree')
     .argument('<dump>', 'memory dump')
     .addOption(formatOption())
-    .action(async (dump: string, o: CommonOpts) => {
-      const eng = await open(dump, o);
-      const procs = eng.extract('process');
-      if (o.format !== 'table') {
-        process.stdout.write(render(procs as unknown as Record<string, unknown>[], ['process_id', 'parent_process_id', 'name'], o.format));
-        return;
-      }
-      const kids = new Map<number, typeof procs>();
-      const pids = new Set(procs.map((p) => p.process_id));
-      for (const p of procs) {
-        const parent = p.parent_process_id === p.process_id || !pids.has(p.parent_process_id) ? -1 : p.parent_process_id;
-        (kids.get(parent) ?? kids.set(parent, []).get(parent)!).push(p);
-      }
-      const out: string[] = [];
-      const seen = new Set<number>();
-      const walk = (parent: number, depth: number) => {
-        for (const p of (kids.get(parent) ?? []).sort((a, b) => a.process_id - b.process_id)) {
-          if (seen.has(p.process_id) || depth > 256) continue;
-          seen.add(p.process_id);
-          out.push(`${'  '.repeat(depth)}${p.process_id} ${p.name}${p.command_line && !p.is_kernel_thread ? `  (${p.command_line})` : ''}`);
-          walk(p.process_id, depth + 1);
-        }
-      };
-      walk(-1, 0);
-      process.stdout.write(out.join('\n') + '\n');
-    });
+    .action((dump: string, o: CommonOpts) => load<InspectRun>('inspect-run').pstree(dump, o));
 
   program
     .command('analyze')
@@ -150,21 +90,5 @@ export function registerInspectCommands(program: Command): void {
     .option('-o, --out <dir>', 'output directory', 'memq-out')
     .option('--system-map <file>', 'System.map to use or cross-check')
     .option('--isf <file...>', 'Volatility ISF symbol files')
-    .action(async (dump: string, o: { out: string; systemMap?: string; isf?: string[] }) => {
-      const bar = progressReporter();
-      try {
-        const manifest = await analyzeToDirectory(dump, o.out, {
-          systemMap: o.systemMap,
-          isf: o.isf,
-          onProgress: (d, t) => bar.update('decompress', d, t),
-          progress: (s, d, t) => bar.update(s, d, t),
-        });
-        bar.stop();
-        const counts = Object.entries(manifest.counts).map(([t, n]) => `${t}=${n}`).join(' ');
-        process.stdout.write(`${o.out}: ${manifest.os} ${manifest.kernel ?? ''} — ${counts}\n`);
-        for (const w of manifest.warnings) process.stderr.write(`warning: ${w}\n`);
-      } finally {
-        bar.stop();
-      }
-    });
+    .action((dump: string, o: { out: string; systemMap?: string; isf?: string[] }) => load<AnalyzeRun>('analyze-run').analyze(dump, o));
 }

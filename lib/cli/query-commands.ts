@@ -1,47 +1,21 @@
 // Query commands: `memq query "<q>"` runs one query over the local store on DuckDB (or prints its
 // SQL for either dialect with --explain), `memq repl` opens the interactive prompt on a store or,
-// given a dump, on a throw-away store analyzed on the fly.
+// given a dump, on a throw-away store analyzed on the fly. Specs only; the work is in query-run.ts.
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { caretSnippet, compileQuery, QueryError, type Scope } from '../query';
-import { runQuery } from '../engine';
-import { addDumpToStore } from '../store/add';
-import { defaultStoreDir, openLocalStore } from '../store/store';
-import { MemqError } from '../util/errors';
-import { render, outputFormats, type OutputFormat } from './output';
-import { progressReporter } from './progress';
-import { runRepl } from './repl';
+import { outputFormats } from './output';
+import { load } from './lazy';
+import type { QueryOpts, ReplOpts } from './query-run';
 
-interface ScopeOpts {
-  project?: string[];
-  machine?: string[];
-  snapshot?: string[];
-}
+type QueryRun = typeof import('./query-run');
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').filter(Boolean)];
-
-function scopeFrom(o: ScopeOpts): Scope {
-  const s: Scope = {};
-  if (o.project?.length) s.projects = o.project;
-  if (o.machine?.length) s.machines = o.machine;
-  if (o.snapshot?.length) s.snapshots = o.snapshot;
-  return s;
-}
 
 function withScopeOptions(c: Command): Command {
   return c
     .option('--project <p>', 'only these projects (repeat or comma-separate)', list)
     .option('--machine <m>', 'only these machines (repeat or comma-separate)', list)
     .option('--snapshot <s>', 'only these snapshots (repeat or comma-separate)', list);
-}
-
-/** QueryError → MemqError whose message also shows the line with a caret (main prints it, no stack) */
-function withSnippet(e: unknown, text: string): unknown {
-  if (e instanceof QueryError) return new MemqError(`${e.message}\n${caretSnippet(text, e)}`, e.code);
-  return e;
 }
 
 export function register(program: Command): void {
@@ -54,32 +28,7 @@ export function register(program: Command): void {
       .addOption(new Option('-f, --format <format>', 'output format').choices(outputFormats).default('table'))
       .option('--max-rows <n>', 'stop after n rows', '10000')
       .addOption(new Option('--explain <dialect>', 'print the SQL and parameters instead of running').choices(['duckdb', 'athena'])),
-  ).action(async (arg: string, o: ScopeOpts & { store?: string; format: OutputFormat; maxRows: string; explain?: 'duckdb' | 'athena' }) => {
-    const text = arg === '-' ? fs.readFileSync(0, 'utf8') : arg;
-    const scope = scopeFrom(o);
-    if (o.explain) {
-      try {
-        const c = compileQuery(text, { dialect: o.explain, scope });
-        process.stdout.write(`${c.sql}\n-- parameters: ${JSON.stringify(c.params, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
-      } catch (e) {
-        throw withSnippet(e, text);
-      }
-      return;
-    }
-    const maxRows = Number(o.maxRows);
-    if (!Number.isInteger(maxRows) || maxRows < 1) throw new MemqError(`--max-rows expects a positive whole number, got "${o.maxRows}"`, 'E_USAGE');
-    const store = openLocalStore(o.store ?? defaultStoreDir());
-    try {
-      const r = await runQuery(store, text, scope, { maxRows });
-      process.stdout.write(render(r.rows, r.columns.map((c) => c.name), o.format));
-      if (o.format === 'table') process.stderr.write(`(${r.rows.length} row${r.rows.length === 1 ? '' : 's'}${r.truncated ? `, truncated at ${maxRows}` : ''}, ${r.elapsedMs} ms)\n`);
-      else if (r.truncated) process.stderr.write(`warning: result truncated at ${maxRows} rows (--max-rows)\n`);
-    } catch (e) {
-      throw withSnippet(e, text);
-    } finally {
-      store.close();
-    }
-  });
+  ).action((arg: string, o: QueryOpts) => load<QueryRun>('query-run').query(arg, o));
 
   withScopeOptions(
     program
@@ -89,42 +38,5 @@ export function register(program: Command): void {
       .option('--store <dir>', 'store directory (default $MEMQ_STORE or ./memq-store)')
       .addOption(new Option('-f, --format <format>', 'output format').choices(outputFormats).default('table'))
       .option('--history <file>', 'history file (default ~/.memq_history; "" for none)'),
-  ).action(async (dump: string | undefined, o: ScopeOpts & { store?: string; format: OutputFormat; history?: string }) => {
-    let tmp: string | undefined;
-    let dir = o.store ?? defaultStoreDir();
-    if (dump) {
-      tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-repl-'));
-      dir = tmp;
-      const machine = path.basename(dump).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[^A-Za-z0-9]+/, '') || 'dump';
-      const bar = progressReporter();
-      try {
-        await addDumpToStore(dir, dump, { project: 'local', machine: machine.slice(0, 128), snapshot: 'dump' }, {
-          onProgress: (d, t) => bar.update('decompress', d, t),
-          progress: (s, d, t) => bar.update(s, d, t),
-        });
-      } catch (e) {
-        fs.rmSync(tmp, { recursive: true, force: true });
-        throw e;
-      } finally {
-        bar.stop();
-      }
-    }
-    // a prompt runs many queries: load the tables into memory once (reloaded when the store changes)
-    const store = openLocalStore(dir, { cache: true });
-    const historyFile = o.history === undefined ? path.join(os.homedir(), '.memq_history') : o.history || null;
-    try {
-      await runRepl({
-        input: process.stdin,
-        output: process.stdout,
-        terminal: Boolean(process.stdin.isTTY && process.stdout.isTTY),
-        store,
-        historyFile,
-        scope: scopeFrom(o),
-        format: o.format,
-      });
-    } finally {
-      store.close();
-      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-    }
-  });
+  ).action((dump: string | undefined, o: ReplOpts) => load<QueryRun>('query-run').repl(dump, o));
 }

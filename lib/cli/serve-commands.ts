@@ -1,24 +1,11 @@
 // `memq serve`: the web UI and the HTTP API on the embedded default (local store + DuckDB + SQLite
-// metadata). Prints the address and, on first run, the admin sign-in.
+// metadata). Prints the address and, on first run, the admin sign-in. Spec only; the work is in
+// serve-run.ts (lazy: `memq --help` loads neither DuckDB nor SQLite).
 import type { Command } from 'commander';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { MemqError } from '../util/errors';
+import { load } from './lazy';
+import type { ServeOpts } from './serve-run';
 
-/** Builds web/dist with Vite on first use (a checkout after `npm ci` has the sources, not the build). */
-function ensureWebBuilt(dist: string): void {
-  if (fs.existsSync(path.join(dist, 'index.html'))) return;
-  const root = path.resolve(dist, '../..');
-  const vite = path.join(root, 'node_modules', 'vite', 'bin', 'vite.js');
-  if (!fs.existsSync(vite)) {
-    process.stderr.write('memq serve: web UI not built and Vite not installed; serving the API only\n');
-    return;
-  }
-  process.stdout.write('memq serve: building the web UI (once)…\n');
-  const r = spawnSync(process.execPath, [vite, 'build', 'web', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) process.stderr.write('memq serve: web UI build failed; serving the API only\n');
-}
+type ServeRun = typeof import('./serve-run');
 
 export function register(program: Command): void {
   program
@@ -28,22 +15,5 @@ export function register(program: Command): void {
     .option('--port <n>', 'TCP port', '8080')
     .option('--host <addr>', 'listen address', '127.0.0.1')
     .option('--web <dir>', 'built web UI folder (default: web/dist of this install)')
-    .action(async (o: { store?: string; port: string; host: string; web?: string }) => {
-      const port = Number(o.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new MemqError(`--port: expected 0-65535, got ${o.port}`, 'E_USAGE');
-      // required lazily: keeps `memq --help` from loading DuckDB and SQLite
-      const { startServer } = require('../api/server') as typeof import('../api/server');
-      const { defaultStoreDir } = require('../store/store') as typeof import('../store/store');
-      const { defaultWebDir } = require('../api/server') as typeof import('../api/server');
-      if (!o.web) ensureWebBuilt(defaultWebDir);
-      const s = await startServer({ store: o.store ?? defaultStoreDir(), port, host: o.host, webDir: o.web });
-      process.stdout.write(`memq serve: ${s.url}/  (store ${s.data.store.dir})\n`);
-      if (s.admin)
-        process.stdout.write(
-          `first run: sign in as ${s.admin.email} with ${s.adminPasswordGenerated ? `password ${s.admin.password} (change it: it is shown once)` : 'the password from MEMQ_ADMIN_PASSWORD'}\n`,
-        );
-      const stop = () => void s.close().then(() => process.exit(0));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    .action((o: ServeOpts) => load<ServeRun>('serve-run').serve(o));
 }

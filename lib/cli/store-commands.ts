@@ -1,12 +1,12 @@
 // Store commands: `memq add` analyzes a dump into the local store under project/machine/snapshot,
-// `memq snapshots` lists what the store holds.
+// `memq snapshots` lists what the store holds. Specs only; the work is in store-run.ts (lazy).
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import * as path from 'node:path';
-import { addDumpToStore } from '../store/add';
-import { defaultSnapshotName, defaultStoreDir, listSnapshots, openLocalStore } from '../store/store';
-import { render, outputFormats, type OutputFormat } from './output';
-import { progressReporter } from './progress';
+import { outputFormats, type OutputFormat } from './output';
+import { load } from './lazy';
+import type { AddOpts } from './store-run';
+
+type StoreRun = typeof import('./store-run');
 
 export function register(program: Command): void {
   program
@@ -20,34 +20,7 @@ export function register(program: Command): void {
     .option('--replace', 'replace a snapshot of the same name')
     .option('--system-map <file>', 'System.map to use or cross-check')
     .option('--isf <file...>', 'Volatility ISF symbol files (.json / .json.xz)')
-    .action(
-      async (
-        dump: string,
-        o: { project: string; machine: string; snapshot?: string; store?: string; replace?: boolean; systemMap?: string; isf?: string[] },
-      ) => {
-        const dir = path.resolve(o.store ?? defaultStoreDir());
-        const ref = { project: o.project, machine: o.machine, snapshot: o.snapshot ?? defaultSnapshotName() };
-        const bar = progressReporter();
-        try {
-          const m = await addDumpToStore(dir, dump, ref, {
-            replace: o.replace,
-            systemMap: o.systemMap,
-            isf: o.isf,
-            onProgress: (d, t) => bar.update('decompress', d, t),
-            progress: (s, d, t) => bar.update(s, d, t),
-          });
-          bar.stop();
-          const counts = Object.entries(m.counts)
-            .filter(([, n]) => n > 0)
-            .map(([t, n]) => `${t}=${n}`)
-            .join(' ');
-          process.stdout.write(`${ref.project}/${ref.machine}/${ref.snapshot}: ${m.os} ${m.kernel ?? ''} — ${counts}\n`);
-          for (const w of m.warnings) process.stderr.write(`warning: ${w}\n`);
-        } finally {
-          bar.stop();
-        }
-      },
-    );
+    .action((dump: string, o: AddOpts) => load<StoreRun>('store-run').add(dump, o));
 
   program
     .command('snapshots')
@@ -56,11 +29,5 @@ export function register(program: Command): void {
     .option('--project <project>', 'only this project')
     .option('--machine <machine>', 'only this machine')
     .addOption(new Option('-f, --format <format>', 'output format').choices(outputFormats).default('table'))
-    .action((o: { store?: string; project?: string; machine?: string; format: OutputFormat }) => {
-      const store = openLocalStore(o.store ?? defaultStoreDir());
-      const rows = listSnapshots(store.dir)
-        .filter((s) => (!o.project || s.project === o.project) && (!o.machine || s.machine === o.machine))
-        .map((s) => ({ ...s, processes: s.counts?.process ?? null }));
-      process.stdout.write(render(rows as unknown as Record<string, unknown>[], ['project', 'machine', 'snapshot', 'os', 'kernel', 'processes', 'created_at', 'dump'], o.format));
-    });
+    .action((o: { store?: string; project?: string; machine?: string; format: OutputFormat }) => load<StoreRun>('store-run').snapshots(o));
 }

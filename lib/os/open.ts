@@ -41,12 +41,8 @@ let loaded = false;
 function loadEngines(): void {
   if (loaded) return;
   loaded = true;
-  // Engines register themselves on import; required lazily to keep `memq --help` fast.
-  for (const m of ['./linux', './windows']) {
-    try {
-      require(m);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw e;
-    }
-  }
+  // Engines register themselves on import; required on first use, with literal paths so that
+  // bundlers (the built CLI in dist/, the Lambda assets) include them.
+  require('./linux');
+  require('./windows');
 }

@@ -1,0 +1,139 @@
+#!/usr/bin/env node
+// Builds the CLI that `memq` runs: JavaScript bundles in dist/cli/ (ignored by git), made with esbuild
+// at install time (`prepare`, i.e. `npm ci` / `npm install`) and before `npm test` (`pretest`).
+//
+//   dist/cli/memq.js          main + command specs + commander: all that `memq --help` loads
+//   dist/cli/<name>-run.js    one command group's implementation each, required when it runs
+//   dist/cli/analyze-worker.js  the child process `memq serve` starts per upload
+//   dist/cli/build.json       per bundle, the repository files it was built from (size, mtime):
+//                             lib/cli/lazy.ts runs a bundle only while they are unchanged
+//
+// Bundles sit two levels below the repository root like the sources (lib/<dir>/), so what the code
+// resolves from __dirname still resolves: ../../playbooks, ../../web/dist, node_modules (packages stay
+// external: native DuckDB/SQLite, iced-x86's WebAssembly beside its JS, xz-decompress in a child).
+// Files are replaced atomically and only when their content changed, so a `memq` running during a
+// rebuild never reads half a file. Without esbuild (e.g. `npm ci --omit=dev`) this prints one line and
+// exits 0: memq then runs from the TypeScript sources through tsx.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..');
+const OUT = path.join(ROOT, 'dist', 'cli');
+const quiet = process.argv.includes('--quiet');
+
+/** bundle file → entry source (repository-relative) */
+const ENTRIES = {
+  'memq.js': 'lib/cli/main.ts',
+  'inspect-run.js': 'lib/cli/inspect-run.ts',
+  'analyze-run.js': 'lib/cli/analyze-run.ts',
+  'store-run.js': 'lib/cli/store-run.ts',
+  'query-run.js': 'lib/cli/query-run.ts',
+  'hunt-run.js': 'lib/cli/hunt-run.ts',
+  'serve-run.js': 'lib/cli/serve-run.ts',
+  'analyze-worker.js': 'lib/api/analyze-worker.ts',
+};
+/** packages inlined into the start-up bundle (small, pure JS); every other package stays in node_modules */
+const INLINE_IN_MAIN = new Set(['commander']);
+
+function packageName(spec) {
+  const parts = spec.split('/');
+  return spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
+function externalsPlugin(inline) {
+  return {
+    name: 'memq-externals',
+    setup(build) {
+      // bare specifiers (packages, node: built-ins) stay require()s unless inlined
+      build.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (args.path.startsWith('node:')) return { path: args.path, external: true };
+        if (inline.has(packageName(args.path))) return undefined;
+        return { path: args.path, external: true };
+      });
+    },
+  };
+}
+
+function statAll(dir, out = new Map()) {
+  for (const e of fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
+    const rel = path.posix.join(dir, e.name);
+    if (e.isDirectory()) statAll(rel, out);
+    else if (e.isFile()) {
+      const st = fs.statSync(path.join(ROOT, rel));
+      out.set(rel, [rel, st.size, st.mtimeMs]);
+    }
+  }
+  return out;
+}
+
+function writeIfChanged(file, data) {
+  try {
+    if (Buffer.compare(fs.readFileSync(file), Buffer.from(data)) === 0) return false;
+  } catch {
+    /* new file */
+  }
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
+  return true;
+}
+
+async function main() {
+  let esbuild;
+  try {
+    esbuild = require('esbuild');
+  } catch {
+    console.log('memq build: esbuild not installed; `memq` will run from the TypeScript sources (tsx)');
+    return;
+  }
+  const t0 = process.hrtime.bigint();
+  // stat the sources before building: a file edited during the build then shows as changed (stale)
+  const stats = statAll('lib');
+  const pkg = fs.statSync(path.join(ROOT, 'package.json'));
+  stats.set('package.json', ['package.json', pkg.size, pkg.mtimeMs]);
+  fs.mkdirSync(OUT, { recursive: true });
+  const common = {
+    absWorkingDir: ROOT,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    legalComments: 'none',
+    minifySyntax: true,
+    minifyWhitespace: true,
+  };
+  const info = { version: 1, bundles: {} };
+  const results = await Promise.all(
+    Object.entries(ENTRIES).map(async ([file, entry]) => {
+      const res = await esbuild.build({
+        ...common,
+        entryPoints: [entry],
+        outfile: path.join(OUT, file),
+        plugins: [externalsPlugin(file === 'memq.js' ? INLINE_IN_MAIN : new Set())],
+      });
+      return { file, res };
+    }),
+  );
+  let changed = 0;
+  for (const { file, res } of results) {
+    for (const o of res.outputFiles) if (writeIfChanged(o.path, o.contents)) changed++;
+    const inputs = Object.keys(res.metafile.inputs).filter((f) => !f.startsWith('node_modules/'));
+    info.bundles[file] = inputs.map((f) => {
+      const s = stats.get(f);
+      if (!s) throw new Error(`memq build: ${f} is an input of ${file} but was not found before the build`);
+      return s;
+    });
+  }
+  writeIfChanged(path.join(OUT, 'build.json'), JSON.stringify(info) + '\n');
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (!quiet) console.log(`memq build: dist/cli (${results.length} bundles, ${changed} changed) in ${ms.toFixed(0)} ms`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`memq build failed: ${e && e.message ? e.message : e}\n`);
+  process.exit(1);
+});

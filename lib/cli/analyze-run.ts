@@ -1,0 +1,21 @@
+// Implementation of `memq analyze` (spec in inspect.ts): every table to Parquet + manifest.json.
+import { analyzeToDirectory } from '../store/analyze';
+import { progressReporter } from './progress';
+
+export async function analyze(dump: string, o: { out: string; systemMap?: string; isf?: string[] }): Promise<void> {
+  const bar = progressReporter();
+  try {
+    const manifest = await analyzeToDirectory(dump, o.out, {
+      systemMap: o.systemMap,
+      isf: o.isf,
+      onProgress: (d, t) => bar.update('decompress', d, t),
+      progress: (s, d, t) => bar.update(s, d, t),
+    });
+    bar.stop();
+    const counts = Object.entries(manifest.counts).map(([t, n]) => `${t}=${n}`).join(' ');
+    process.stdout.write(`${o.out}: ${manifest.os} ${manifest.kernel ?? ''} — ${counts}\n`);
+    for (const w of manifest.warnings) process.stderr.write(`warning: ${w}\n`);
+  } finally {
+    bar.stop();
+  }
+}

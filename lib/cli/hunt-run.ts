@@ -1,0 +1,188 @@
+// Implementations of the hunting commands (specs in hunt-commands.ts): `memq hunt`, `memq ioc`,
+// `memq diff`. Exit codes, like grep/diff: 0 = nothing found, 1 = something fired / found / differs,
+// 2 = could not run (bad playbook, missing store, query error).
+import * as fs from 'node:fs';
+import { compileQuery, type Scope } from '../query';
+import { runQuery } from '../engine';
+import { defaultStoreDir, openLocalStore, type LocalStore } from '../store/store';
+import { bundledPlaybookDir, loadPlaybooks, selectPlaybooks } from '../hunt/loader';
+import { platformsInScope, runHunt, type HuntReport } from '../hunt/runner';
+import { severityRank, type Severity } from '../hunt/playbook';
+import { attackRelease } from '../hunt/attack';
+import { searchIocs, type IocSearchResult } from '../ioc/search';
+import { diffSnapshots, listSnapshotIds, resolveSnapshot, type DiffResult } from '../ioc/diff';
+import { localSqlExecutor } from '../ioc/local';
+import { isMemqError, MemqError } from '../util/errors';
+import { render } from './output';
+
+export interface ScopeOpts {
+  store?: string;
+  project?: string[];
+  machine?: string[];
+  snapshot?: string[];
+}
+
+function scopeFrom(o: ScopeOpts): Scope {
+  const s: Scope = {};
+  if (o.project?.length) s.projects = o.project;
+  if (o.machine?.length) s.machines = o.machine;
+  if (o.snapshot?.length) s.snapshots = o.snapshot;
+  return s;
+}
+
+const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2) + '\n';
+
+/** Runs a command body; user errors print one line and exit 2 (1 means "found something" here). */
+async function guarded(store: () => LocalStore, body: (s: LocalStore) => Promise<number>): Promise<void> {
+  let s: LocalStore | undefined;
+  try {
+    s = store();
+    process.exitCode = await body(s);
+  } catch (e) {
+    if (!isMemqError(e)) throw e;
+    process.stderr.write(`memq: ${e.message}\n`);
+    process.exitCode = 2;
+  } finally {
+    s?.close();
+  }
+}
+
+export function renderHuntTable(rep: HuntReport, maxRows = 20): string {
+  const out: string[] = [];
+  const snaps = new Set(rep.results.flatMap((r) => r.snapshots));
+  out.push(
+    `hunt: ${rep.playbooks_run} playbooks${rep.skipped.length ? ` (${rep.skipped.length} for other OSes skipped)` : ''}, ${rep.queries_run} queries — ${rep.fired} fired` +
+      (snaps.size ? ` in ${snaps.size} snapshot${snaps.size === 1 ? '' : 's'}` : '') +
+      (rep.errors ? `, ${rep.errors} query error${rep.errors === 1 ? '' : 's'}` : '') +
+      ` (${rep.elapsed_ms} ms, ${attackRelease.split(' (')[0]})`,
+  );
+  for (const tac of rep.by_tactic) {
+    out.push('', `${tac.name} (${tac.id})`);
+    for (const t of tac.techniques) {
+      out.push(`  ${t.id} ${t.name}`);
+      for (const p of t.playbooks) out.push(`    [${p.severity}] ${p.id}: ${p.title} — ${p.count} hit${p.count === 1 ? '' : 's'}`);
+    }
+  }
+  const fired = rep.results.filter((r) => r.count > 0).sort((a, b) => severityRank[b.severity] - severityRank[a.severity]);
+  for (const r of fired) {
+    out.push('', `== ${r.id} [${r.severity}] ${r.title} (${r.techniques.map((t) => t.id).join(', ')})`);
+    for (const q of r.queries.filter((x) => x.count > 0)) {
+      if (r.queries.length > 1) out.push(`-- ${q.title}`);
+      out.push(render(q.rows.slice(0, maxRows), q.columns, 'table').trimEnd());
+      if (q.count > maxRows) out.push(`… ${q.count - maxRows} more`);
+    }
+  }
+  for (const r of rep.results) for (const q of r.queries) if (q.error) out.push('', `error in ${r.id} (${q.title}): ${q.error}`);
+  return out.join('\n') + '\n';
+}
+
+export function renderIocTable(res: IocSearchResult): string {
+  const rows = res.hits.map((h) => ({
+    ioc: h.ioc,
+    kind: h.kind,
+    project: h.project,
+    machine: h.machine,
+    snapshot: h.snapshot,
+    table: h.table,
+    column: h.column,
+    where: Object.entries(h.where)
+      .filter(([k, v]) => v !== null && v !== undefined && k !== h.column)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' '),
+    value: h.value,
+  }));
+  const head = `ioc: ${res.iocs.map((i) => `${i.input} (${i.kind})`).join(', ')} — ${res.hits.length} hit${res.hits.length === 1 ? '' : 's'} (${res.elapsed_ms} ms)\n`;
+  const trunc = res.truncated.length ? `note: row cap reached in ${res.truncated.join(', ')}; more hits may exist\n` : '';
+  return head + (rows.length ? render(rows, Object.keys(rows[0]), 'table') : '') + trunc;
+}
+
+export function renderDiffTable(d: DiffResult): string {
+  const name = (s: DiffResult['a']) => `${s.project}/${s.machine}/${s.snapshot}`;
+  const out = [`diff ${name(d.a)} → ${name(d.b)}`];
+  for (const [kind, c] of Object.entries(d.counts)) {
+    out.push(`${kind}: ${c.appeared} appeared, ${c.vanished} vanished`);
+  }
+  for (const kind of Object.keys(d.counts)) {
+    const es = d.entries.filter((e) => e.kind === kind);
+    if (!es.length) continue;
+    const rows = es.map((e) => ({ change: e.change === 'appeared' ? '+' : '-', ...e.row }));
+    out.push('', `${kind}:`, render(rows, Object.keys(rows[0]), 'table').trimEnd());
+  }
+  return out.join('\n') + '\n';
+}
+
+export type HuntOpts = ScopeOpts & { playbooks?: string; only?: string[]; minSeverity?: Severity; format: 'table' | 'json'; maxRows: string };
+
+export async function hunt(o: HuntOpts): Promise<void> {
+  await guarded(
+    () => openLocalStore(o.store ?? defaultStoreDir()),
+    async (store) => {
+      const maxRows = Number(o.maxRows);
+      if (!Number.isInteger(maxRows) || maxRows < 1) throw usage(`--max-rows expects a positive whole number, got "${o.maxRows}"`);
+      const pbs = selectPlaybooks(loadPlaybooks(o.playbooks ?? bundledPlaybookDir, { checkQuery: (q) => void compileQuery(q, { dialect: 'duckdb' }) }), {
+        only: o.only,
+        minSeverity: o.minSeverity,
+      });
+      const scope = scopeFrom(o);
+      const rep = await runHunt(async (text) => {
+        const r = await runQuery(store, text, scope, { maxRows });
+        return { columns: r.columns.map((c) => c.name), rows: r.rows };
+      }, pbs, { maxRowsPerQuery: maxRows, platforms: platformsInScope(store.snapshots(), scope) });
+      process.stdout.write(o.format === 'json' ? json(rep) : renderHuntTable(rep));
+      return rep.fired > 0 ? 1 : rep.errors > 0 ? 2 : 0;
+    },
+  );
+}
+
+export type IocOpts = ScopeOpts & { file?: string; format: 'table' | 'json' | 'csv'; maxRows: string };
+
+export async function ioc(args: string[], o: IocOpts): Promise<void> {
+  await guarded(
+    () => openLocalStore(o.store ?? defaultStoreDir()),
+    async (store) => {
+      const values = [...args, ...(o.file ? readValueFile(o.file) : [])];
+      const maxRows = Number(o.maxRows);
+      if (!Number.isInteger(maxRows) || maxRows < 1) throw usage(`--max-rows expects a positive whole number, got "${o.maxRows}"`);
+      const res = await searchIocs(localSqlExecutor(store), values, { scope: scopeFrom(o), maxRowsPerTable: maxRows });
+      if (o.format === 'json') process.stdout.write(json(res));
+      else if (o.format === 'csv') {
+        const rows = res.hits.map((h) => ({ ...h, where: JSON.stringify(h.where) }));
+        process.stdout.write(render(rows, ['ioc', 'kind', 'project', 'machine', 'snapshot', 'table', 'column', 'where', 'value'], 'csv'));
+      } else process.stdout.write(renderIocTable(res));
+      return res.hits.length > 0 ? 1 : 0;
+    },
+  );
+}
+
+export async function diff(a: string, b: string, o: { store?: string; format: 'table' | 'json' }): Promise<void> {
+  await guarded(
+    () => openLocalStore(o.store ?? defaultStoreDir()),
+    async (store) => {
+      const exec = localSqlExecutor(store);
+      const known = await listSnapshotIds(exec);
+      const d = await diffSnapshots(exec, resolveSnapshot(a, known), resolveSnapshot(b, known));
+      process.stdout.write(o.format === 'json' ? json(d) : renderDiffTable(d));
+      return d.entries.length > 0 ? 1 : 0;
+    },
+  );
+}
+
+function usage(msg: string): MemqError {
+  return new MemqError(msg, 'E_USAGE');
+}
+
+/** IOC values from a file: one per line; blank lines and lines starting with # are skipped. */
+export function readValueFile(file: string): string[] {
+  let text: string;
+  try {
+    if (fs.statSync(file).size > 16 << 20) throw new MemqError(`${file}: IOC file larger than 16 MiB`, 'E_USAGE');
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if (isMemqError(e)) throw e;
+    throw new MemqError(`${file}: cannot read IOC file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'E_USAGE');
+  }
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+}

@@ -1,0 +1,48 @@
+// Implementations of `memq add` and `memq snapshots` (specs in store-commands.ts).
+import * as path from 'node:path';
+import { addDumpToStore } from '../store/add';
+import { defaultSnapshotName, defaultStoreDir, listSnapshots, openLocalStore } from '../store/store';
+import { render, type OutputFormat } from './output';
+import { progressReporter } from './progress';
+
+export interface AddOpts {
+  project: string;
+  machine: string;
+  snapshot?: string;
+  store?: string;
+  replace?: boolean;
+  systemMap?: string;
+  isf?: string[];
+}
+
+export async function add(dump: string, o: AddOpts): Promise<void> {
+  const dir = path.resolve(o.store ?? defaultStoreDir());
+  const ref = { project: o.project, machine: o.machine, snapshot: o.snapshot ?? defaultSnapshotName() };
+  const bar = progressReporter();
+  try {
+    const m = await addDumpToStore(dir, dump, ref, {
+      replace: o.replace,
+      systemMap: o.systemMap,
+      isf: o.isf,
+      onProgress: (d, t) => bar.update('decompress', d, t),
+      progress: (s, d, t) => bar.update(s, d, t),
+    });
+    bar.stop();
+    const counts = Object.entries(m.counts)
+      .filter(([, n]) => n > 0)
+      .map(([t, n]) => `${t}=${n}`)
+      .join(' ');
+    process.stdout.write(`${ref.project}/${ref.machine}/${ref.snapshot}: ${m.os} ${m.kernel ?? ''} — ${counts}\n`);
+    for (const w of m.warnings) process.stderr.write(`warning: ${w}\n`);
+  } finally {
+    bar.stop();
+  }
+}
+
+export function snapshots(o: { store?: string; project?: string; machine?: string; format: OutputFormat }): void {
+  const store = openLocalStore(o.store ?? defaultStoreDir());
+  const rows = listSnapshots(store.dir)
+    .filter((s) => (!o.project || s.project === o.project) && (!o.machine || s.machine === o.machine))
+    .map((s) => ({ ...s, processes: s.counts?.process ?? null }));
+  process.stdout.write(render(rows as unknown as Record<string, unknown>[], ['project', 'machine', 'snapshot', 'os', 'kernel', 'processes', 'created_at', 'dump'], o.format));
+}
