@@ -14,7 +14,7 @@ import { Platform } from '../lib/platform/service';
 import { DynamoRepository } from '../lib/platform/dynamo-repository';
 import { AthenaSdkPort } from '../lib/engine/athena';
 import { CloudDataPlane } from '../lib/pipeline/cloud-data-plane';
-import { log } from '../lib/pipeline/log';
+import { log } from '../lib/util/log';
 import { entitlementGate } from '../marketplace/src/enforce';
 
 // AWS Marketplace entitlement (marketplace/src/entitlement.ts): after a subscription ends, no new

@@ -10,7 +10,7 @@ import { GluePartitionRegistrar, S3DumpReader, S3ObjectStore } from '../lib/pipe
 import { DynamoUsageSink } from '../lib/pipeline/usage-table';
 import * as steps from '../lib/pipeline/steps';
 import type { PipelineDeps } from '../lib/pipeline/ports';
-import { log } from '../lib/pipeline/log';
+import { log } from '../lib/util/log';
 import { openS3Dump } from '../lib/pipeline/s3-dump';
 import { parseDumpKey } from '../lib/pipeline/keys';
 import { entitlementGate } from '../marketplace/src/enforce';

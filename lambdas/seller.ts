@@ -5,7 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { MarketplaceMeteringClient } from '@aws-sdk/client-marketplace-metering';
 import { SellerStore } from '../marketplace/src/seller-store';
 import * as seller from '../marketplace/src/seller';
-import { log } from '../lib/pipeline/log';
+import { log } from '../lib/util/log';
 
 let deps: seller.SellerDeps | undefined;
 function getDeps(): seller.SellerDeps {

@@ -2,7 +2,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { reportUsage } from '../marketplace/src/usage-reporter';
-import { log } from '../lib/pipeline/log';
+import { log } from '../lib/util/log';
 
 export async function handler(): Promise<unknown> {
   const r = await reportUsage({

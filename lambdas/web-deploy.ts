@@ -4,7 +4,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { decodeEmbedded, type EmbeddedWeb, type WebFile } from '../lib/web-deploy/files';
 import { webDeployHandler, type CustomResourceEvent, type LambdaContextLike } from '../lib/web-deploy/handler';
-import { log } from '../lib/pipeline/log';
+import { log } from '../lib/util/log';
 
 // generated at bundle time (static path: esbuild inlines it)
 // eslint-disable-next-line @typescript-eslint/no-require-imports

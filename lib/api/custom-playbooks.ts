@@ -8,8 +8,8 @@ import type { Playbook } from '../hunt/playbook';
 import { PlatformError } from '../platform/errors';
 import type { CustomPlaybook } from '../platform/model';
 import { isMemqError } from '../util/errors';
-import type { PlaybookInfo } from './data-plane';
-import { techniquesOf } from './hunt-bridge';
+import type { PlaybookInfo } from '../dataplane/types';
+import { techniquesOf } from '../dataplane/hunt-bridge';
 
 /** Validates playbook YAML as the loader does for bundled files; a 400 carrying the loader's message otherwise. */
 export function validatePlaybookYaml(yaml: string): Playbook {

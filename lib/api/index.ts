@@ -2,7 +2,7 @@
 // the API Gateway adapter. See lib/api/README.md.
 export { createApi, toProblem, type Api, type ApiDeps } from './router';
 export { API_PREFIX, type ApiRequest, type ApiResponse } from './http';
-export type { DataPlane, UploadTarget, Page, QueryJob } from './data-plane';
+export type { DataPlane, UploadTarget, Page, QueryJob } from '../dataplane/types';
 export { tokenAuthenticator, cognitoAuthenticator, claimsAuthenticator, anyOf, type Authenticator, type CognitoOptions, type AuthorizerClaims } from './identity';
 export { fromApiGatewayEvent, toApiGatewayResult, type ApiGatewayEvent, type ApiGatewayV1Event, type ApiGatewayV2Event, type ApiGatewayResult } from './lambda-adapter';
 export { routes, catalogView } from './routes';

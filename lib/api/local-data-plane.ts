@@ -13,12 +13,12 @@ import { openLocalStore, tableFileRelative, type LocalStore, type SnapshotRef } 
 import { removeSnapshot } from '../store/add';
 import { PlatformError } from '../platform/errors';
 import { newId, type Snapshot } from '../platform/model';
-import type { BrowseOptions, DataPlane, HuntJob, HuntResult, HuntSelection, IocJob, IocResult, MultipartUpload, Page, PlaybookInfo, QueryCheck, QueryJob, UploadTarget } from './data-plane';
+import type { BrowseOptions, DataPlane, HuntJob, HuntResult, HuntSelection, IocJob, IocResult, MultipartUpload, Page, PlaybookInfo, QueryCheck, QueryJob, UploadTarget } from '../dataplane/types';
 import { LocalJobs } from './local-jobs';
 import { iocTables } from '../ioc/search';
 import { API_PREFIX } from './http';
-import { jsonValue } from './values';
-import { huntOver, iocOver, loadPlaybooks, selectHuntPlaybooks } from './hunt-bridge';
+import { jsonValue } from '../util/json-value';
+import { huntOver, iocOver, loadPlaybooks, selectHuntPlaybooks } from '../dataplane/hunt-bridge';
 
 /** Limits that keep one server healthy on hostile input and heavy use. */
 const LIMITS = {

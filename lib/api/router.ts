@@ -6,7 +6,7 @@ import type { Platform } from '../platform/service';
 import { PlatformError } from '../platform/errors';
 import { isMemqError } from '../util/errors';
 import type { Subject } from '../platform/authz';
-import type { DataPlane } from './data-plane';
+import type { DataPlane } from '../dataplane/types';
 import type { Authenticator } from './identity';
 import { bearer } from './identity';
 import { API_PREFIX, bodyText, json, type ApiRequest, type ApiResponse } from './http';

@@ -26,8 +26,8 @@ import type { Platform } from '../platform/service';
 import type { HandlerContext } from './router';
 import { bodyStream, json, type ApiResponse } from './http';
 import { customPlaybookInfo, runnablePlaybook, validatePlaybookYaml } from './custom-playbooks';
-import { OVERVIEW_SECTIONS, type OverviewPages } from './overview';
-import { MAX_PAGE_BYTES, nextOffsetOf } from './page-bytes';
+import { OVERVIEW_SECTIONS, type OverviewPages } from '../store/overview';
+import { MAX_PAGE_BYTES, nextOffsetOf } from '../dataplane/page-bytes';
 
 export interface RouteDef {
   id: string;

@@ -7,7 +7,7 @@
 import { athenaCell } from '../engine';
 import type { AthenaSdkPort } from '../engine/athena';
 import type { ColumnKind } from '../model';
-import { jsonValue } from '../api/values';
+import { jsonValue } from '../util/json-value';
 import { isMemqError } from '../util/errors';
 
 export interface BatchQuery {

@@ -15,8 +15,8 @@ import type { AthenaSdkPort } from '../engine/athena';
 import type { ColumnKind } from '../model';
 import { PlatformError } from '../platform/errors';
 import type { Snapshot } from '../platform/model';
-import type { BrowseOptions, DataPlane, HuntJob, HuntSelection, IocJob, IocResult, MultipartUpload, Page, PartRange, PlaybookInfo, QueryCheck, QueryJob, UploadTarget } from '../api/data-plane';
-import { huntResultOf, iocResultOf, loadPlaybooks, selectHuntPlaybooks } from '../api/hunt-bridge';
+import type { BrowseOptions, DataPlane, HuntJob, HuntSelection, IocJob, IocResult, MultipartUpload, Page, PartRange, PlaybookInfo, QueryCheck, QueryJob, UploadTarget } from '../dataplane/types';
+import { huntResultOf, iocResultOf, loadPlaybooks, selectHuntPlaybooks } from '../dataplane/hunt-bridge';
 import { advanceBatch, pendingQuery, type BatchQuery } from './athena-batch';
 import { searchIocs } from '../ioc/search';
 import { runHunt } from '../hunt/runner';
@@ -25,8 +25,8 @@ import { MemqError } from '../util/errors';
 import { abortMultipart, completeMultipart, createMultipartUpload, partSizeFor, presignParts } from './uploads';
 import { API_PREFIX } from '../api/http';
 import { DUMP_PREFIX, dumpKey, manifestKey, overviewKey, partitionPrefix, safeFileName } from './keys';
-import type { OverviewPages, StoredOverview } from '../api/overview';
-import { MAX_PAGE_BYTES, boundedSlice } from '../api/page-bytes';
+import type { OverviewPages, StoredOverview } from '../store/overview';
+import { MAX_PAGE_BYTES, boundedSlice } from '../dataplane/page-bytes';
 
 export interface CloudDataPlaneOptions {
   s3: S3Client;

@@ -28,7 +28,7 @@ import {
   type SnapshotPartition,
 } from './keys';
 import { defaultLimits, planShards, type PlanLimits, type ShardSpec } from './plan';
-import { mergeOverview, overviewSlices, overviewTables, type OverviewSlice } from '../api/overview';
+import { mergeOverview, overviewSlices, overviewTables, type OverviewSlice } from '../store/overview';
 import type { PipelineDeps } from './ports';
 
 /** What travels between the states (kept small: Step Functions payloads are ≤ 256 KB). */

@@ -6,7 +6,7 @@ import * as apiLambda from '../../lambdas/api';
 import { createApi, claimsAuthenticator } from '../../lib/api';
 import { Platform } from '../../lib/platform/service';
 import { SqliteRepository } from '../../lib/platform/sqlite-repository';
-import type { DataPlane } from '../../lib/api/data-plane';
+import type { DataPlane } from '../../lib/dataplane/types';
 import type { User } from '../../lib/platform/model';
 
 process.env.MEMQ_LOG = 'off';

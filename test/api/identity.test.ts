@@ -7,7 +7,7 @@ import { createApi } from '../../lib/api/router';
 import { fromApiGatewayEvent, toApiGatewayResult } from '../../lib/api/lambda-adapter';
 import { Platform } from '../../lib/platform/service';
 import { SqliteRepository } from '../../lib/platform/sqlite-repository';
-import type { DataPlane } from '../../lib/api/data-plane';
+import type { DataPlane } from '../../lib/dataplane/types';
 
 const POOL = 'eu-west-1_TestPool1';
 const CLIENT = 'client123';

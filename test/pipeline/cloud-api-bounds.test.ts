@@ -18,8 +18,8 @@ import { CloudDataPlane } from '../../lib/pipeline/cloud-data-plane';
 import { S3ObjectStore } from '../../lib/pipeline/aws';
 import { finalize, type PlanFile, type ShardResult, type SnapshotJob } from '../../lib/pipeline/steps';
 import { planKey, shardResultKey } from '../../lib/pipeline/keys';
-import { OVERVIEW_SECTIONS, overviewSlices } from '../../lib/api/overview';
-import { MAX_PAGE_BYTES } from '../../lib/api/page-bytes';
+import { OVERVIEW_SECTIONS, overviewSlices } from '../../lib/store/overview';
+import { MAX_PAGE_BYTES } from '../../lib/dataplane/page-bytes';
 import { tableNames, type TableName } from '../../lib/model';
 import * as apiLambda from '../../lambdas/api';
 

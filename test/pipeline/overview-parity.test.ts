@@ -9,7 +9,7 @@ import { openDump } from '../../lib/os/open';
 import { analyzeTables } from '../../lib/store/analyze';
 import { addDumpToStore } from '../../lib/store/add';
 import { LocalDataPlane } from '../../lib/api/local-data-plane';
-import { OVERVIEW_SECTIONS, mergeOverview, overviewSlices, overviewTables, type OverviewSlice } from '../../lib/api/overview';
+import { OVERVIEW_SECTIONS, mergeOverview, overviewSlices, overviewTables, type OverviewSlice } from '../../lib/store/overview';
 import { tableNames } from '../../lib/model';
 import type { Snapshot } from '../../lib/platform/model';
 import { IMAGES, dumpPath, imagesAvailable } from '../support/dumps';

@@ -26,7 +26,7 @@ import { startDynamo, startS3, credentials, type LocalDynamo, type LocalS3 } fro
 import { materialize } from '../../lib/image/open';
 import { addDumpToStore } from '../../lib/store/add';
 import { openLocalStore, runQuery, type LocalStore } from '../../lib/engine';
-import { huntOver, iocOver, type ScopedSnapshot } from '../../lib/api/hunt-bridge';
+import { huntOver, iocOver, type ScopedSnapshot } from '../../lib/dataplane/hunt-bridge';
 import { tableNames } from '../../lib/model';
 import { partitionPrefix } from '../../lib/pipeline/keys';
 

@@ -1,7 +1,7 @@
 // Pages of rows bounded by serialized size as well as by row count: a Lambda response is at most 6 MB
 // (API Gateway's proxy limit is 10 MB), so a page that may hold up to 100,000 wide rows is cut when its
 // JSON reaches MAX_PAGE_BYTES, and the client continues at `next_offset` (the cursor every page carries).
-import type { Page } from './data-plane';
+import type { Page } from './types';
 
 /** Serialized rows per page, at most (leaves room for the envelope: job, columns, headers). */
 export const MAX_PAGE_BYTES = 5_000_000;

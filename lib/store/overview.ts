@@ -6,7 +6,6 @@
 // of tables or the Athena queue. The byte budgets keep the whole response well under Lambda's 6 MB.
 import { tables, type ColumnDef, type TableName } from '../model';
 import { addr } from '../util/hex';
-import type { Page } from './data-plane';
 
 export interface OverviewSection {
   /** property of the overview response */
@@ -33,7 +32,16 @@ export const OVERVIEW_SECTIONS: readonly OverviewSection[] = [
 
 export const overviewTables: ReadonlySet<TableName> = new Set(OVERVIEW_SECTIONS.map((s) => s.table));
 
-export type OverviewPages = Record<OverviewSection['key'], Page>;
+/** A page of rows of one table (the API's Page shape; defined here so the pipeline needs no API types). */
+export interface TablePage {
+  columns: { name: string; kind: string }[];
+  rows: unknown[][];
+  total: number | null;
+  offset: number;
+  next_offset?: number | null;
+}
+
+export type OverviewPages = Record<OverviewSection['key'], TablePage>;
 
 /** What the pipeline stores per snapshot (overview.json next to manifest.json). */
 export interface StoredOverview {
@@ -109,7 +117,7 @@ export function overviewSlices(t: TableName, rows: readonly Record<string, unkno
 export function mergeOverview(slices: readonly OverviewSlice[]): StoredOverview {
   const sections = {} as OverviewPages;
   for (const s of OVERVIEW_SECTIONS) {
-    const page: Page = { columns: columnsOf(s.table).map(([name, c]) => ({ name, kind: c.kind })), rows: [], total: 0, offset: 0 };
+    const page: TablePage = { columns: columnsOf(s.table).map(([name, c]) => ({ name, kind: c.kind })), rows: [], total: 0, offset: 0 };
     let bytes = 0;
     let full = false;
     for (const sl of slices) {

@@ -10,8 +10,8 @@ import { loadPlaybooks as loadBundled } from '../hunt/loader';
 import { runHunt, type HuntReport, type QueryRows } from '../hunt/runner';
 import { technique, techniqueLabel } from '../hunt/attack';
 import type { Playbook } from '../hunt/playbook';
-import type { HuntResult, HuntSelection, IocHit, IocResult, PlaybookInfo } from './data-plane';
-import { jsonValue } from './values';
+import type { HuntResult, HuntSelection, IocHit, IocResult, PlaybookInfo } from './types';
+import { jsonValue } from '../util/json-value';
 
 export interface ScopedSnapshot {
   id: string;

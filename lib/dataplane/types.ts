@@ -6,7 +6,8 @@
 import type { Snapshot } from '../platform/model';
 import type { TableName } from '../model';
 import type { Playbook } from '../hunt/playbook';
-import type { OverviewPages } from './overview';
+import type { OverviewPages } from '../store/overview';
+export type { OverviewPages };
 
 export interface UploadTarget {
   method: 'PUT' | 'POST';
