@@ -39,11 +39,17 @@ export async function packageMarketplace(): Promise<{ files: string[] }> {
   // the template must stand alone: no CDK asset/bootstrap parameters, no custom resources
   const params = Object.keys(tpl.Parameters ?? {});
   const bad = params.filter((p) => /^(AssetParameters|BootstrapVersion)/.test(p));
-  const custom = Object.values(tpl.Resources).filter((r) => r.Type.startsWith('Custom::') || r.Type === 'AWS::CloudFormation::CustomResource');
+  // custom resources are fine when served by a Lambda of this template (its code from the asset bucket);
+  // CDK provider frameworks or bootstrap-hosted handlers are not
+  const custom = Object.values(tpl.Resources as Record<string, { Type: string; Properties?: { ServiceToken?: { 'Fn::GetAtt'?: [string, string] } } }>).filter((r) => {
+    if (!(r.Type.startsWith('Custom::') || r.Type === 'AWS::CloudFormation::CustomResource')) return false;
+    const target = r.Properties?.ServiceToken?.['Fn::GetAtt']?.[0];
+    return !(target && tpl.Resources[target]?.Type === 'AWS::Lambda::Function');
+  });
   if (bad.length || custom.length || JSON.stringify(tpl).includes('cdk-hnb659fds')) throw new Error(`template needs CDK bootstrap: ${[...bad, ...custom.map((c) => c.Type)].join(', ')}`);
   fs.writeFileSync(path.join(DIST, 'memq.template.json'), JSON.stringify(tpl, null, 1));
   fs.writeFileSync(path.join(DIST, 'memq-seller.template.json'), JSON.stringify(asm.getStackByName(seller.stackName).template, null, 1));
-  for (const name of ['pipeline', 'api', 'usage', 'seller'] as BundleName[]) {
+  for (const name of ['pipeline', 'api', 'usage', 'seller', 'webDeploy'] as BundleName[]) {
     const b = bundleLambda(name);
     fs.writeFileSync(path.join(DIST, 'assets', assetKey(b)), zipDir(b.dir));
   }

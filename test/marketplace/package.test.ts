@@ -21,7 +21,7 @@ test('package: standalone template + asset zips + checksums + IAM summary + diag
   expect(Object.keys(t.Parameters).filter((p) => /^(BootstrapVersion|AssetParameters)/.test(p))).toEqual([]);
   expect(t.Rules?.CheckBootstrapVersion).toBeUndefined();
   const fns = Object.values(t.Resources as Record<string, { Type: string; Properties: any }>).filter((r) => r.Type === 'AWS::Lambda::Function');
-  expect(fns.length).toBe(8);
+  expect(fns.length).toBe(9); // 6 pipeline steps, API, usage reporter, web deploy (the template's only custom resource, served by its own Lambda)
   for (const f of fns) {
     expect(f.Properties.Code.S3Bucket).toEqual({ Ref: 'AssetBucketName' });
     const key = f.Properties.Code.S3Key['Fn::Join'][1];
