@@ -13,7 +13,8 @@ import { ASSET_MODE_CONTEXT, assetKey, bundleLambda, type BundleName } from '../
 import { renderIamSummary } from './iam-summary';
 import { renderDiagram } from './diagram';
 
-const DIST = path.join(__dirname, '..', 'dist');
+/** marketplace/dist, or MEMQ_MARKETPLACE_DIST (tests running in parallel use their own) */
+export const distDir = () => process.env.MEMQ_MARKETPLACE_DIST ?? path.join(__dirname, '..', 'dist');
 
 function zipDir(dir: string): Uint8Array {
   const files: Zippable = {};
@@ -30,6 +31,7 @@ function zipDir(dir: string): Uint8Array {
 }
 
 export async function packageMarketplace(): Promise<{ files: string[] }> {
+  const DIST = distDir();
   fs.rmSync(DIST, { recursive: true, force: true });
   fs.mkdirSync(path.join(DIST, 'assets'), { recursive: true });
   const outdir = path.join(DIST, '.cdk.out');
@@ -72,7 +74,7 @@ export async function packageMarketplace(): Promise<{ files: string[] }> {
 if (require.main === module) {
   packageMarketplace().then(
     ({ files }) => {
-      for (const f of files) console.log(`${String(fs.statSync(path.join(DIST, f)).size).padStart(10)}  marketplace/dist/${f}`);
+      for (const f of files) console.log(`${String(fs.statSync(path.join(distDir(), f)).size).padStart(10)}  ${path.relative(process.cwd(), path.join(distDir(), f))}`);
       console.log('\nupload assets/*.zip to s3://<AssetBucketName>/<AssetKeyPrefix> in each region, then launch memq.template.json');
     },
     (e) => {

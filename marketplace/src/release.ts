@@ -16,13 +16,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { z } from 'zod';
-import { packageMarketplace } from './package';
+import { distDir, packageMarketplace } from './package';
 import { deployPolicy } from './deploy-policy';
 
-const DIST = path.join(__dirname, '..', 'dist');
-
 /** Values that must never reach a release (examples, documentation placeholders, unset defaults). */
-export const PLACEHOLDER = /example\.(invalid|com)|placeholder|111111111111|123456789012|<[^>]*>|TODO|CHANGEME|XXXX/i;
+export const PLACEHOLDER = /example\.(invalid|com)|placeholder|111111111111|123456789012|CHANGEME|XXXX/i;
+/** In the configuration, `<…>` (the example file's fill-in marks) is a placeholder too. */
+const CONFIG_PLACEHOLDER = new RegExp(`${PLACEHOLDER.source}|<[^>]*>`, 'i');
 
 const region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS region code');
 export const ReleaseConfig = z.object({
@@ -49,7 +49,7 @@ export function loadConfig(file: string | undefined): ReleaseConfig {
   const parsed = ReleaseConfig.safeParse(raw);
   if (!parsed.success) throw new Error(`release configuration ${file} is invalid:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
   const c = parsed.data;
-  const bad = Object.entries(flatten(c)).filter(([, v]) => PLACEHOLDER.test(String(v)));
+  const bad = Object.entries(flatten(c)).filter(([, v]) => CONFIG_PLACEHOLDER.test(String(v)));
   if (bad.length) throw new Error(`release configuration ${file} has placeholder values: ${bad.map(([k, v]) => `${k}=${v}`).join(', ')}`);
   if (!c.regions.includes(c.templateRegion)) throw new Error(`templateRegion ${c.templateRegion} is not one of regions`);
   const long = c.regions.filter((r) => `${c.bucketPrefix}-${r}`.length > 63);
@@ -88,6 +88,7 @@ export interface Release {
 
 export async function release(c: ReleaseConfig, opts: { skipPackage?: boolean } = {}): Promise<Release> {
   if (!opts.skipPackage) await packageMarketplace();
+  const DIST = distDir();
   const dir = path.join(DIST, 'release', c.version);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.join(dir, 'assets'), { recursive: true });

@@ -50,12 +50,12 @@ test('deployed handlers: the API Lambda answers 403 to a new snapshot and the in
   process.env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
   process.env.CORS_ORIGIN = 'https://d111.cloudfront.net';
   await writeEntitlement(ddb.client, 'usage', { state: 'ended', endedAt: '2020-01-01T00:00:00Z', checkedAt: '2020-01-01T01:00:00Z' });
-  const api = await import('../../lambdas/api');
+  const api = require('../../lambdas/api') as typeof import('../../lambdas/api');
   const r = await api.handler({ httpMethod: 'POST', path: '/api/v1/snapshots', body: '{}', headers: {} } as never);
   expect(r.statusCode).toBe(403);
   expect(JSON.parse(r.body).error).toMatch(/subscription of this account ended at 2020-01-01T00:00:00Z; the grace period ended/);
   expect(r.headers['access-control-allow-origin']).toBe('https://d111.cloudfront.net');
-  const pipeline = await import('../../lambdas/pipeline');
+  const pipeline = require('../../lambdas/pipeline') as typeof import('../../lambdas/pipeline');
   const ing = await pipeline.ingest({ detail: { bucket: { name: 'dumps' }, object: { key: 'dumps/org1/proj1/mach1/snap_1/mem.raw', etag: 'e' } } });
   expect(ing).toMatchObject({ started: false, reason: expect.stringMatching(/no new uploads or analyses/) });
 });

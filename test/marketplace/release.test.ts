@@ -12,8 +12,12 @@ import { ACTIONS_BY_TYPE } from '../../marketplace/src/deploy-policy';
 import { packageMarketplace } from '../../marketplace/src/package';
 
 process.env.MEMQ_BUNDLE_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-bundles-'));
-afterAll(() => fs.rmSync(process.env.MEMQ_BUNDLE_DIR!, { recursive: true, force: true }));
+afterAll(() => {
+  fs.rmSync(process.env.MEMQ_BUNDLE_DIR!, { recursive: true, force: true });
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-release-'));
+process.env.MEMQ_MARKETPLACE_DIST = path.join(tmp, 'dist'); // package.test.ts writes marketplace/dist in parallel
 const write = (name: string, v: unknown) => {
   const f = path.join(tmp, name);
   fs.writeFileSync(f, JSON.stringify(v));
