@@ -13,7 +13,7 @@ import { corsHeaders, preflightResult } from '../lib/api/lambda-adapter';
 import { Platform } from '../lib/platform/service';
 import { DynamoRepository } from '../lib/platform/dynamo-repository';
 import { AthenaSdkPort } from '../lib/engine/athena';
-import { CloudDataPlane } from '../lib/pipeline/cloud-data-plane';
+import { cloudDataPlane } from '../lib/dataplane/planes';
 import { log } from '../lib/util/log';
 import { entitlementGate } from '../marketplace/src/enforce';
 
@@ -42,7 +42,7 @@ function getApi(): Api {
   if (api) return api;
   const env = process.env;
   const platform = new Platform(new DynamoRepository(new DynamoDBClient({}), env.METADATA_TABLE!));
-  const data = new CloudDataPlane({
+  const data = cloudDataPlane({
     s3: new S3Client({}),
     glue: new GlueClient({}),
     athena: new AthenaSdkPort({ client: new AthenaClient({}), workGroup: env.ATHENA_WORKGROUP!, database: env.GLUE_DATABASE!, timeoutMs: 20_000 }),

@@ -9,7 +9,7 @@ import { PlatformError } from '../platform/errors';
 import type { CustomPlaybook } from '../platform/model';
 import { isMemqError } from '../util/errors';
 import type { PlaybookInfo } from '../dataplane/types';
-import { techniquesOf } from '../dataplane/hunt-bridge';
+import { techniquesOf } from '../dataplane/library';
 
 /** Validates playbook YAML as the loader does for bundled files; a 400 carrying the loader's message otherwise. */
 export function validatePlaybookYaml(yaml: string): Playbook {

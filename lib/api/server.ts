@@ -9,7 +9,9 @@ import { SqliteRepository } from '../platform/sqlite-repository';
 import { createApi, type Api } from './router';
 import { API_PREFIX } from './http';
 import { tokenAuthenticator } from './identity';
-import { LocalDataPlane, type LocalDataPlaneOptions } from './local-data-plane';
+import { localDataPlane } from '../dataplane/planes';
+import type { LocalDumpsOptions } from '../dataplane/local-dumps';
+import type { DataPlaneService } from '../dataplane/service';
 import { securityHeaders } from './security-headers';
 
 export interface ServeOptions {
@@ -19,7 +21,7 @@ export interface ServeOptions {
   /** built UI folder (default web/dist of this checkout); absent = API only */
   webDir?: string | null;
   admin?: { email?: string; password?: string };
-  data?: LocalDataPlaneOptions;
+  data?: LocalDumpsOptions;
   validateResponses?: boolean;
 }
 
@@ -27,7 +29,7 @@ export interface RunningServer {
   url: string;
   api: Api;
   platform: Platform;
-  data: LocalDataPlane;
+  data: DataPlaneService;
   /** set on first run only */
   admin: { email: string; password: string } | null;
   /** the first-run password was generated (not given by the caller or MEMQ_ADMIN_PASSWORD) */
@@ -63,8 +65,8 @@ function serveStatic(webDir: string, urlPath: string, res: http.ServerResponse):
 }
 
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
-  const data = new LocalDataPlane(o.store, o.data);
-  const repo = new SqliteRepository(path.join(data.store.dir, '_platform', 'meta.sqlite'));
+  const data = localDataPlane(o.store, o.data); // creates the store folder
+  const repo = new SqliteRepository(path.join(path.resolve(o.store), '_platform', 'meta.sqlite'));
   const platform = new Platform(repo);
   const boot = await platform.bootstrap({ email: o.admin?.email ?? process.env.MEMQ_ADMIN_EMAIL, password: o.admin?.password ?? process.env.MEMQ_ADMIN_PASSWORD });
   const api = createApi({ platform, data, auth: tokenAuthenticator(platform), localSignIn: true, validateResponses: o.validateResponses });

@@ -32,7 +32,7 @@ export async function serve(o: ServeOpts): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new MemqError(`--port: expected 0-65535, got ${o.port}`, 'E_USAGE');
   if (!o.web) ensureWebBuilt(defaultWebDir);
   const s = await startServer({ store: o.store ?? defaultStoreDir(), port, host: o.host, webDir: o.web });
-  process.stdout.write(`memq serve: ${s.url}/  (store ${s.data.store.dir})\n`);
+  process.stdout.write(`memq serve: ${s.url}/  (store ${path.resolve(o.store ?? defaultStoreDir())})\n`);
   if (s.admin)
     process.stdout.write(
       `first run: sign in as ${s.admin.email} with ${s.adminPasswordGenerated ? `password ${s.admin.password} (change it: it is shown once)` : 'the password from MEMQ_ADMIN_PASSWORD'}\n`,

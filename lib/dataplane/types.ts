@@ -1,8 +1,7 @@
 // What the API needs from the analysis side, as one interface: receive dumps, analyze them, browse
-// object tables, run queries, playbook hunts and IOC searches (all as jobs: started, then polled),
-// and multipart uploads of large dumps (cloud only). The local implementation
-// (local-data-plane.ts: store directory + DuckDB) backs `memq serve`; the cloud stack supplies its own
-// (S3 presigned uploads, Step Functions, Athena) behind the same routes.
+// object tables, run queries, playbook hunts and IOC searches (all as jobs: started, then polled), and
+// multipart uploads of large dumps (cloud only). One implementation (service.ts) serves both `memq
+// serve` and the API Lambda over per-plane adapters (ports.ts, planes.ts).
 import type { Snapshot } from '../platform/model';
 import type { TableName } from '../model';
 import type { Playbook } from '../hunt/playbook';

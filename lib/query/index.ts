@@ -21,3 +21,4 @@ export function checkQueryText(text: string): TypedQuery {
 export function compileQuery(text: string, opts: CompileOptions): CompiledQuery {
   return generateSql(checkQueryText(text), opts);
 }
+export { compileBrowse, type BrowseSpec, type CompiledBrowse } from './browse';

@@ -14,7 +14,7 @@ import type { User } from '../../lib/platform/model';
 import { createApi } from '../../lib/api';
 import { toApiGatewayResult } from '../../lib/api/lambda-adapter';
 import { AthenaSdkPort } from '../../lib/engine/athena';
-import { CloudDataPlane } from '../../lib/pipeline/cloud-data-plane';
+import { cloudDataPlane } from '../../lib/dataplane/planes';
 import { S3ObjectStore } from '../../lib/pipeline/aws';
 import { finalize, type PlanFile, type ShardResult, type SnapshotJob } from '../../lib/pipeline/steps';
 import { planKey, shardResultKey } from '../../lib/pipeline/keys';
@@ -40,7 +40,7 @@ beforeAll(async () => {
   repo = new DynamoRepository(ddb.client, 'meta');
   platform = new Platform(repo);
   alice = (await platform.createOrgWithAdmin('Acme', 'alice@acme.test', 'Alice')).user;
-  const data = new CloudDataPlane({
+  const data = cloudDataPlane({
     s3: s3.client,
     glue: new GlueClient({ region: 'us-east-1' }),
     athena: new AthenaSdkPort({ client: new AthenaClient({ region: 'us-east-1' }), workGroup: 'wg', database: 'memq_db', sleep: async () => undefined }),

@@ -17,7 +17,7 @@ import { Platform } from '../../lib/platform/service';
 import type { User } from '../../lib/platform/model';
 import { createApi } from '../../lib/api';
 import { AthenaSdkPort } from '../../lib/engine/athena';
-import { CloudDataPlane } from '../../lib/pipeline/cloud-data-plane';
+import { cloudDataPlane } from '../../lib/dataplane/planes';
 import { compileQuery } from '../../lib/query';
 import { GluePartitionRegistrar, S3DumpReader, S3ObjectStore } from '../../lib/pipeline/aws';
 import { DynamoUsageSink, usageCreateTableInput } from '../../lib/pipeline/usage-table';
@@ -46,7 +46,7 @@ beforeAll(async () => {
   alice = (await platform.createOrgWithAdmin('Acme', 'alice@acme.test', 'Alice')).user;
   mallory = (await platform.createOrgWithAdmin('Other', 'mallory@other.test', 'Mallory')).user;
   current = alice;
-  const data = new CloudDataPlane({
+  const data = cloudDataPlane({
     s3: s3.client,
     glue: new GlueClient({ region: 'us-east-1' }),
     athena: new AthenaSdkPort({ client: new AthenaClient({ region: 'us-east-1' }), workGroup: 'wg', database: 'memq_db', sleep: async () => undefined }),
@@ -181,8 +181,8 @@ test('browsing a table goes to Athena, always scoped to the snapshot', async () 
   expect(starts).toHaveLength(2);
   const snap = (await call('GET', `/snapshots/${snapId}`)).json;
   for (const st of starts) {
-    expect(st.QueryString).toContain('"memq_db"."process" WHERE "project" = ? AND "machine" = ? AND "snapshot" = ? AND strpos(lower("name"), lower(?)) > 0');
-    expect(st.ExecutionParameters).toEqual([`'${projectId}'`, `'${snap.machine_id}'`, `'${snapId}'`, "'AGET'"]);
+    expect(st.QueryString).toContain(`"memq_db"."process" WHERE "project" = ? AND "machine" = ? AND "snapshot" = ? AND lower("name") LIKE lower(?) ESCAPE '\\'`);
+    expect(st.ExecutionParameters).toEqual([`'${projectId}'`, `'${snap.machine_id}'`, `'${snapId}'`, "'%AGET%'"]);
     expect(st.WorkGroup).toBe('wg');
   }
 });

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { openDump } from '../../lib/os/open';
 import { analyzeTables } from '../../lib/store/analyze';
 import { addDumpToStore } from '../../lib/store/add';
-import { LocalDataPlane } from '../../lib/api/local-data-plane';
+import { localDataPlane } from '../../lib/dataplane/planes';
+import type { DataPlaneService } from '../../lib/dataplane/service';
 import { OVERVIEW_SECTIONS, mergeOverview, overviewSlices, overviewTables, type OverviewSlice } from '../../lib/store/overview';
 import { tableNames } from '../../lib/model';
 import type { Snapshot } from '../../lib/platform/model';
@@ -18,7 +19,7 @@ const run = imagesAvailable() ? describe : describe.skip;
 
 run('precomputed (cloud) overview = local overview on real dumps', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-overview-'));
-  let plane: LocalDataPlane;
+  let plane: DataPlaneService;
   afterAll(async () => {
     await plane?.close();
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -32,7 +33,7 @@ run('precomputed (cloud) overview = local overview on real dumps', () => {
     const id = label.replace(/\W/g, '_');
     const ref = { project: 'prj_o', machine: 'mch_o', snapshot: id };
     await addDumpToStore(path.join(tmp, 'store'), dump, ref);
-    plane ??= new LocalDataPlane(path.join(tmp, 'store'));
+    plane ??= localDataPlane(path.join(tmp, 'store'));
     const snap = { id, project_id: ref.project, machine_id: ref.machine } as Snapshot;
     const local = await Promise.all(OVERVIEW_SECTIONS.map((s) => plane.browse(snap, s.table, { offset: 0, limit: s.limit, filter: s.filter })));
 

@@ -26,7 +26,7 @@ import { startDynamo, startS3, credentials, type LocalDynamo, type LocalS3 } fro
 import { materialize } from '../../lib/image/open';
 import { addDumpToStore } from '../../lib/store/add';
 import { openLocalStore, runQuery, type LocalStore } from '../../lib/engine';
-import { huntOver, iocOver, type ScopedSnapshot } from '../../lib/dataplane/hunt-bridge';
+import { huntOver, iocOver, type ScopedSnapshot } from './local-truth';
 import { tableNames } from '../../lib/model';
 import { partitionPrefix } from '../../lib/pipeline/keys';
 
@@ -636,7 +636,7 @@ export async function rehearse(opts: RehearsalOptions = {}): Promise<RehearsalSu
           check(done.status === 'done', `hunt ${done.status}: ${done.error}`);
           const key = (h: { playbook_id: string; snapshot_id: string; rows: unknown[] }) => `${h.playbook_id}@${h.snapshot_id}:${h.rows.length}`;
           const cloud = (done.result.hits as { playbook_id: string; snapshot_id: string; rows: unknown[] }[]).map(key).sort();
-          const local = (await huntOver(store, scoped, {})).hits.map((h) => key(h as never)).sort();
+          const local = (await huntOver(store, scoped)).hits.map((h) => key(h as never)).sort();
           check(cloud.length > 0, 'no playbook fired in the cloud');
           check(JSON.stringify(cloud) === JSON.stringify(local), `cloud hits [${cloud.join(' ')}] vs local [${local.join(' ')}]`);
           check((done.result.errors ?? []).length === 0, `hunt errors: ${JSON.stringify(done.result.errors).slice(0, 300)}`);

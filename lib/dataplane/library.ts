@@ -1,22 +1,13 @@
-// Playbook hunts and IOC searches for the local data plane, over the store's DuckDB views. Hunts use
-// the hunt layer's loader and runner (lib/hunt) with a query executor scoped to the chosen snapshots;
-// results are regrouped per snapshot for the API (huntResultOf, shared with the cloud data plane).
-// IOC search is lib/ioc's, scoped the same way.
-import { runQuery } from '../engine';
-import { searchIocs, type IocSearchResult } from '../ioc/search';
-import { localSqlExecutor } from '../ioc/local';
-import type { LocalStore, SnapshotRef } from '../store/store';
+// The playbook library and the API shapes of hunt and IOC results: the bundled playbooks (lib/hunt
+// loader) as library entries, a hunt request's playbook selection, and lib/hunt's report / lib/ioc's
+// hits regrouped per snapshot as the routes return them.
+import type { IocSearchResult } from '../ioc/search';
 import { loadPlaybooks as loadBundled } from '../hunt/loader';
-import { runHunt, type HuntReport, type QueryRows } from '../hunt/runner';
+import type { HuntReport } from '../hunt/runner';
 import { technique, techniqueLabel } from '../hunt/attack';
 import type { Playbook } from '../hunt/playbook';
 import type { HuntResult, HuntSelection, IocHit, IocResult, PlaybookInfo } from './types';
 import { jsonValue } from '../util/json-value';
-
-export interface ScopedSnapshot {
-  id: string;
-  ref: SnapshotRef;
-}
 
 let cache: Playbook[] | null = null;
 function bundled(): Playbook[] {
@@ -40,12 +31,6 @@ export async function loadPlaybooks(): Promise<PlaybookInfo[]> {
     techniques: techniquesOf(p),
     queries: p.queries.map((q) => q.query),
   }));
-}
-
-async function execScoped(store: LocalStore, snaps: ScopedSnapshot[], text: string): Promise<QueryRows> {
-  const scope = { snapshots: snaps.map((s) => s.ref.snapshot) };
-  const r = await runQuery(store, text, scope, { maxRows: 10_000 });
-  return { columns: r.columns.map((c) => c.name), rows: r.rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, jsonValue(v)]))) };
 }
 
 /** The playbooks a hunt request selects (by id and/or ATT&CK tactic shortname): bundled ones and the
@@ -78,22 +63,9 @@ export function huntResultOf(report: HuntReport, pbs: readonly Playbook[]): Hunt
   return out;
 }
 
-export async function huntOver(store: LocalStore, snaps: ScopedSnapshot[], opts: HuntSelection, onProgress?: (done: number, total: number) => void): Promise<HuntResult> {
-  const pbs = selectHuntPlaybooks(opts);
-  const report = await runHunt((q) => execScoped(store, snaps, q), pbs, { maxRowsPerQuery: 1000, onPlaybook: onProgress && ((done, total) => onProgress(done, total)) });
-  return huntResultOf(report, pbs);
-}
-
 /** lib/ioc's result as the API returns it (both planes): at most `limit` hits, JSON-safe locators. */
 export function iocResultOf(r: IocSearchResult, snapshots: number, limit: number, errors: IocResult['errors'] = []): IocResult {
   return { hits: iocHitsOf(r, limit), snapshots_searched: snapshots, truncated: r.truncated, errors };
-}
-
-/** IOC search (lib/ioc) over the chosen snapshots; hits name snapshot, table, column and row locators. */
-export async function iocOver(store: LocalStore, snaps: ScopedSnapshot[], values: string[], limit: number, onProgress?: (done: number, total: number) => void): Promise<IocResult> {
-  if (snaps.length === 0) return { hits: [], snapshots_searched: 0, truncated: [], errors: [] };
-  const r = await searchIocs(localSqlExecutor(store), values, { scope: { snapshots: snaps.map((s) => s.ref.snapshot) }, maxRowsPerTable: limit, onTable: onProgress });
-  return iocResultOf(r, snaps.length, limit);
 }
 
 function iocHitsOf(r: IocSearchResult, limit: number): IocHit[] {

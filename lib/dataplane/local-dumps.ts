@@ -1,0 +1,155 @@
+// The local DumpStore (ports.ts) behind `memq serve`: dumps stream to <store>/_uploads, a child process
+// runs the same `addDumpToStore` as `memq add` (a hostile dump can crash or stall only that child, which
+// is killed after a deadline), one analysis at a time, and deletion removes the snapshot's partition.
+// Partition values are platform ids (project/machine/snapshot), unique and path-safe.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { LocalStore, SnapshotRef } from '../store/store';
+import { removeSnapshot } from '../store/add';
+import { PlatformError } from '../platform/errors';
+import type { Snapshot } from '../platform/model';
+import { API_PREFIX } from '../api/http';
+import type { DumpStore } from './ports';
+import type { MultipartUpload, UploadTarget } from './types';
+
+/** Limits that keep one server healthy on hostile input. */
+const LIMITS = {
+  maxUploadBytes: 64 * 2 ** 30,
+  analysisTimeoutMs: 30 * 60_000,
+};
+
+export const refOf = (s: Snapshot): SnapshotRef => ({ project: s.project_id, machine: s.machine_id, snapshot: s.id });
+
+export interface LocalDumpsOptions {
+  /** extra environment for the analysis child (tests set MEMQ_CACHE) */
+  env?: NodeJS.ProcessEnv;
+}
+
+export class LocalDumps implements DumpStore {
+  private readonly uploads: string;
+  private readonly children = new Set<ChildProcess>();
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly store: LocalStore,
+    private readonly opts: LocalDumpsOptions = {},
+  ) {
+    this.uploads = path.join(store.dir, '_uploads');
+    fs.mkdirSync(this.uploads, { recursive: true });
+  }
+
+  private uploadFile(snap: Snapshot): string {
+    return path.join(this.uploads, `${snap.id}.dump`);
+  }
+
+  async uploadTarget(snap: Snapshot): Promise<UploadTarget> {
+    return { method: 'PUT', url: `${API_PREFIX}/snapshots/${encodeURIComponent(snap.id)}/content`, headers: { 'content-type': 'application/octet-stream' }, via_api: true };
+  }
+
+  async receiveUpload(snap: Snapshot, body: AsyncIterable<Uint8Array>, onBytes: (n: number) => void): Promise<number> {
+    const file = this.uploadFile(snap);
+    const tmp = `${file}.part`;
+    const out = fs.createWriteStream(tmp);
+    let n = 0;
+    try {
+      for await (const chunk of body) {
+        n += chunk.length;
+        if (n > LIMITS.maxUploadBytes) throw new PlatformError(413, `upload over ${LIMITS.maxUploadBytes} bytes`);
+        if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+        onBytes(n);
+      }
+      await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+    } catch (e) {
+      out.destroy();
+      fs.rmSync(tmp, { force: true });
+      throw e;
+    }
+    if (n === 0) {
+      fs.rmSync(tmp, { force: true });
+      throw new PlatformError(400, 'the upload was empty');
+    }
+    fs.renameSync(tmp, file);
+    return n;
+  }
+
+  async startAnalysis(snap: Snapshot, report: (patch: Partial<Snapshot>) => Promise<void>): Promise<void> {
+    // analyses run one at a time (2 cores); the request returns at once
+    this.queue = this.queue.then(() => this.analyze(snap, report)).catch(() => undefined);
+  }
+
+  private async analyze(snap: Snapshot, report: (patch: Partial<Snapshot>) => Promise<void>): Promise<void> {
+    const dump = this.uploadFile(snap);
+    await report({ status: 'analyzing', stage: 'opening dump', progress: 0.05 });
+    // the built CLI (dist/cli) ships the worker as JavaScript beside this code; the sources run it through tsx
+    const built = path.join(__dirname, 'analyze-worker.js');
+    const worker = fs.existsSync(built) ? [built] : ['--require', require.resolve('tsx/cjs'), path.resolve(__dirname, '../api/analyze-worker.ts')];
+    const args = [...worker, this.store.dir, dump, snap.project_id, snap.machine_id, snap.id];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.opts.env, MEMQ_PROGRESS: '0' } });
+    this.children.add(child);
+    let stderr = '';
+    let lastReport = 0;
+    let manifest: { os?: string; kernel?: string | null; counts?: Record<string, number> } | null = null;
+    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.length > 1 << 20) buf = buf.slice(-4096);
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        try {
+          const msg = JSON.parse(line) as { progress?: { stage: string; done: number; total: number }; manifest?: typeof manifest };
+          if (msg.manifest) manifest = msg.manifest;
+          if (msg.progress && Date.now() - lastReport > 250) {
+            lastReport = Date.now();
+            const p = msg.progress.total > 0 ? msg.progress.done / msg.progress.total : 0;
+            void report({ stage: msg.progress.stage, progress: Math.min(0.99, 0.1 + 0.9 * p) });
+          }
+        } catch {
+          /* not a protocol line */
+        }
+      }
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), LIMITS.analysisTimeoutMs);
+    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    clearTimeout(timer);
+    this.children.delete(child);
+    if (code === 0 && manifest) {
+      const m = manifest as { os?: string; kernel?: string | null; counts?: Record<string, number> };
+      await report({ status: 'ready', progress: 1, stage: 'analyzed', os: m.os ?? null, kernel: m.kernel ?? null, counts: m.counts ?? {}, error: null });
+    } else {
+      const lastLine = stderr.trim().split('\n').filter(Boolean).pop() ?? `analysis exited with code ${code}`;
+      await report({ status: 'failed', stage: 'analysis failed', error: lastLine.replace(/^memq:\s*/, '').slice(0, 1000) });
+    }
+  }
+
+  // Dumps reach this server as one stream (no 5 GiB single-PUT limit), so there is no multipart upload.
+  private noMultipart(snap: Snapshot): never {
+    throw new PlatformError(409, `multipart uploads are for cloud storage; here stream the dump with PUT ${API_PREFIX}/snapshots/${snap.id}/content`);
+  }
+  async createMultipart(snap: Snapshot): Promise<MultipartUpload> {
+    this.noMultipart(snap);
+  }
+  async multipartParts(snap: Snapshot): Promise<MultipartUpload> {
+    this.noMultipart(snap);
+  }
+  async completeMultipart(snap: Snapshot): Promise<void> {
+    this.noMultipart(snap);
+  }
+  async abortMultipart(snap: Snapshot): Promise<void> {
+    this.noMultipart(snap);
+  }
+
+  async deleteData(snap: Snapshot): Promise<void> {
+    removeSnapshot(this.store.dir, refOf(snap));
+    fs.rmSync(this.uploadFile(snap), { force: true });
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.children) c.kill('SIGKILL');
+    await this.queue;
+    this.store.close();
+  }
+}

@@ -1,0 +1,53 @@
+// The two ways to build the one data plane (service.ts): the API Lambda's (Athena, S3 job state,
+// presigned S3 uploads) and `memq serve`'s (DuckDB over the store, in-memory jobs, streamed uploads
+// analyzed by a child process). Each is its adapters and limits, nothing more.
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { GlueClient } from '@aws-sdk/client-glue';
+import type { AthenaSdkPort } from '../engine/athena';
+import { openLocalStore } from '../store/store';
+import { athenaEngine, duckdbEngine } from './engines';
+import { memoryJobStore, s3JobStore } from './job-stores';
+import { LocalDumps, type LocalDumpsOptions } from './local-dumps';
+import { S3Dumps } from './s3-dumps';
+import { DataPlaneService } from './service';
+
+export interface CloudPlaneOptions {
+  s3: S3Client;
+  glue: GlueClient;
+  athena: AthenaSdkPort;
+  dumpsBucket: string;
+  lakeBucket: string;
+  /** where job state is kept (the Athena results bucket) */
+  resultsBucket: string;
+  database: string;
+  /** single PUT limit of S3 (tests lower it) */
+  maxSinglePutBytes?: number;
+  maxResultRows?: number;
+  /** serialized rows per page, at most (Lambda responses are ≤ 6 MB) */
+  maxPageBytes?: number;
+  /** statements of a hunt or IOC search on Athena at once (account default: 20–25 concurrent DML queries) */
+  huntConcurrency?: number;
+}
+
+export function cloudDataPlane(o: CloudPlaneOptions): DataPlaneService {
+  return new DataPlaneService({
+    engine: athenaEngine(o.athena, o.database),
+    jobs: s3JobStore(o.s3, o.resultsBucket),
+    dumps: new S3Dumps(o),
+    limits: { maxResultRows: o.maxResultRows ?? 10_000, maxPageBytes: o.maxPageBytes, batchConcurrency: o.huntConcurrency ?? 8, jobsExpireAfter: 'a week' },
+  });
+}
+
+/** Limits that keep one local server healthy on heavy use. */
+const LOCAL = { maxResultRows: 1_000_000, jobs: 512, jobTtlMs: 60 * 60_000 };
+
+export function localDataPlane(dir: string, o: LocalDumpsOptions = {}): DataPlaneService {
+  const store = openLocalStore(dir, { create: true });
+  const dumps = new LocalDumps(store, o);
+  return new DataPlaneService({
+    engine: duckdbEngine(store, { maxRows: LOCAL.maxResultRows }),
+    jobs: memoryJobStore({ maxEntries: LOCAL.jobs, ttlMs: LOCAL.jobTtlMs }),
+    dumps,
+    limits: { maxResultRows: LOCAL.maxResultRows, batchConcurrency: 4, jobsExpireAfter: 'an hour' },
+  });
+}

@@ -1,0 +1,61 @@
+// The three ports the one data plane (service.ts) runs on; each plane supplies one adapter per port:
+// - SqlEngine: where compiled statements run — DuckDB over the local store (finishes at once) or
+//   Athena (start → poll → fetch across requests, since API Gateway stops at 29 s);
+// - JobStore: where job state lives between requests — memory locally, JSON objects in S3 in the cloud;
+// - DumpStore: where dumps go and how analysis starts — the local store's uploads and analysis worker,
+//   or presigned S3 uploads whose landing event starts the cloud pipeline.
+import type { ColumnKind } from '../model';
+import type { BoundValue, Dialect } from '../query';
+import type { Snapshot } from '../platform/model';
+import type { MultipartUpload, OverviewPages, PartRange, UploadTarget } from './types';
+
+export interface StatementColumn {
+  name: string;
+  kind: ColumnKind;
+}
+
+/** A compiled statement: SQL with positional `?` parameters and the kinds of its result columns. */
+export interface SqlStatement {
+  sql: string;
+  params: readonly BoundValue[];
+  paramKinds: readonly ColumnKind[];
+  columns: readonly StatementColumn[];
+}
+
+export type ExecState = { state: 'running' } | { state: 'succeeded'; elapsedMs: number } | { state: 'failed'; reason: string };
+
+export interface SqlEngine {
+  readonly dialect: Dialect;
+  /** Glue database the statements name (Athena); undefined for DuckDB's unqualified views */
+  readonly database?: string;
+  /**
+   * true when start() usually returns with the statement already finished (DuckDB): the plane then
+   * collects results in the same request; false (Athena): the next poll does, the request never waits.
+   */
+  readonly settles: boolean;
+  /** Starts a statement; resolves with an execution id (never waits for the result beyond a short settle). */
+  start(st: SqlStatement): Promise<string>;
+  state(id: string): Promise<ExecState>;
+  /** Rows of a succeeded execution, JSON-safe and typed by `columns`; at most maxRows (truncated says more existed). */
+  fetch(id: string, columns: readonly StatementColumn[], maxRows: number): Promise<{ rows: unknown[][]; truncated: boolean }>;
+}
+
+export interface JobStore {
+  get<T>(key: string): Promise<T | null>;
+  put(key: string, value: unknown): Promise<void>;
+}
+
+export interface DumpStore {
+  uploadTarget(snap: Snapshot): Promise<UploadTarget>;
+  /** Streams dump bytes into storage (local uploads only). */
+  receiveUpload?(snap: Snapshot, body: AsyncIterable<Uint8Array>, onBytes: (n: number) => void): Promise<number>;
+  startAnalysis(snap: Snapshot, report: (patch: Partial<Snapshot>) => Promise<void>): Promise<void>;
+  createMultipart(snap: Snapshot, range: PartRange): Promise<MultipartUpload>;
+  multipartParts(snap: Snapshot, uploadId: string, range: PartRange): Promise<MultipartUpload>;
+  completeMultipart(snap: Snapshot, uploadId: string, parts: { part_number: number; etag: string }[]): Promise<void>;
+  abortMultipart(snap: Snapshot, uploadId: string): Promise<void>;
+  /** The precomputed overview (cloud: written by finalize); absent: built by browsing. */
+  overview?(snap: Snapshot): Promise<OverviewPages>;
+  deleteData(snap: Snapshot): Promise<void>;
+  close(): Promise<void>;
+}
