@@ -12,7 +12,7 @@ import type { Scope } from '../lib/query';
 import { loadPlaybooks } from '../lib/hunt/loader';
 import { platformsInScope, runHunt } from '../lib/hunt/runner';
 import { searchIocs } from '../lib/ioc/search';
-import { diffSnapshots } from '../lib/ioc/diff';
+import { diffSnapshots } from '../lib/diff/snapshot-diff';
 import { localSqlExecutor } from '../lib/ioc/local';
 
 const { projects: PROJECTS, machines: MACHINES, snapshots: SNAPSHOTS } = FLEET;

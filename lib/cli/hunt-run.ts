@@ -10,7 +10,7 @@ import { platformsInScope, runHunt, type HuntReport } from '../hunt/runner';
 import { severityRank, type Severity } from '../hunt/playbook';
 import { attackRelease } from '../hunt/attack';
 import { searchIocs, type IocSearchResult } from '../ioc/search';
-import { diffSnapshots, listSnapshotIds, resolveSnapshot, type DiffResult } from '../ioc/diff';
+import { diffSnapshots, listSnapshotIds, resolveSnapshot, type DiffResult } from '../diff/snapshot-diff';
 import { localSqlExecutor } from '../ioc/local';
 import { isMemqError, MemqError } from '../util/errors';
 import { render } from './output';

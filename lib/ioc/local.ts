@@ -3,7 +3,7 @@
 // text); DuckDB values come back as plain JS values like the query engine returns them.
 import type { LocalStore } from '../store/store';
 import { plainCell } from '../engine/duckdb';
-import type { SqlExecutor } from './sql';
+import type { SqlExecutor } from '../query/statements';
 
 export function localSqlExecutor(store: LocalStore): SqlExecutor {
   return async (sql, params) => {

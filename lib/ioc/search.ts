@@ -3,10 +3,13 @@
 // included — over any mix of projects, machines and snapshots. One SQL statement per table keeps only
 // rows where some string column matches any IOC (a combined regex, bound as a parameter); JS then
 // says which IOC matched which column, so each hit names its snapshot, table, column and row.
-import { tables, tableNames, type ColumnDef, type TableName } from '../model';
+import type { TableName } from '../model';
 import { MemqError } from '../util/errors';
 import { classifyIoc, combinedPattern, iocRegExp, type Ioc, type IocKind } from './classify';
-import { dialects, q, scopeSql, type Dialect, type Scope, type SqlExecutor } from './sql';
+import type { Dialect, Scope } from '../query';
+import type { SqlExecutor } from '../query/statements';
+import { iocTableSql, iocTables, locatorColumns, stringColumns } from '../query/ioc-sql';
+export { iocTables, locatorColumns, iocTableSql };
 
 export interface IocHit {
   ioc: string;
@@ -43,42 +46,6 @@ export interface IocSearchResult {
 
 const MAX_IOCS = 1000;
 const IOCS_PER_STATEMENT = 100;
-const LOCATOR_COLUMNS = ['process_id', 'thread_id', 'fd', 'handle_value', 'table_name', 'index', 'sequence', 'kind', 'start', 'base', 'address', 'name'];
-
-function stringColumns(t: TableName): [string, ColumnDef][] {
-  return Object.entries(tables[t].columns as Record<string, ColumnDef>).filter(([, c]) => c.kind === 'string' || c.kind === 'string_list');
-}
-
-/** The tables a search reads: those with a string column (of `only`, when given). */
-export function iocTables(only?: readonly TableName[]): TableName[] {
-  return (only ?? tableNames).filter((t) => stringColumns(t).length > 0);
-}
-
-/** Locator columns of a table (row identity for a hit), from the catalog. */
-export function locatorColumns(t: TableName): string[] {
-  const cols = tables[t].columns as Record<string, ColumnDef>;
-  return LOCATOR_COLUMNS.filter((c) => c in cols);
-}
-
-/** SQL (and params) selecting the rows of table `t` where some string column matches `pattern`. */
-export function iocTableSql(t: TableName, pattern: string, opts: IocSearchOptions = {}): { sql: string; params: unknown[]; columns: string[] } {
-  const d = dialects[opts.dialect ?? 'duckdb'];
-  const strCols = stringColumns(t);
-  const locators = locatorColumns(t).filter((c) => !strCols.some(([n]) => n === c));
-  const params: unknown[] = [];
-  const select = ['project', 'machine', 'snapshot', ...locators, ...strCols.map(([n]) => n)].map((c) => `t.${q(c)}`);
-  const scope = scopeSql('t', opts.scope, params);
-  const ors = strCols.map(([n, c]) => {
-    params.push(pattern);
-    const x = c.kind === 'string_list' ? d.joinList(`t.${q(n)}`) : `t.${q(n)}`;
-    return `coalesce(${d.regex(x, '?')}, false)`;
-  });
-  const where = [...scope, `(${ors.join(' OR ')})`];
-  const limit = opts.maxRowsPerTable ?? 10_000;
-  const sql = `SELECT ${select.join(', ')}\nFROM ${q(t)} AS t\nWHERE ${where.join('\n  AND ')}\nLIMIT ${Math.trunc(limit) + 1}`;
-  return { sql, params, columns: [...locators, ...strCols.map(([n]) => n)] };
-}
-
 function excerpt(text: string, re: RegExp): string {
   if (text.length <= 200) return text;
   const m = re.exec(text);

@@ -53,21 +53,25 @@ export interface CompiledQuery {
   object: string;
 }
 
-interface DialectOps {
+export interface DialectOps {
   regex(x: string, p: string): string;
+  /** list of strings → one string, elements separated by newlines */
+  joinList(x: string): string;
   /** true when some element `el` of list `list` satisfies `pred` */
   anyElement(list: string, pred: (el: string) => string): string;
   listIndex(list: string, i: string): string;
 }
 
-const dialects: Record<Dialect, DialectOps> = {
+export const dialects: Record<Dialect, DialectOps> = {
   duckdb: {
     regex: (x, p) => `regexp_matches(${x}, ${p})`,
+    joinList: (x) => `array_to_string(${x}, chr(10))`,
     anyElement: (list, pred) => `len(list_filter(${list}, lambda el: ${pred('el')})) > 0`,
     listIndex: (list, i) => `list_extract(${list}, ${i})`,
   },
   athena: {
     regex: (x, p) => `regexp_like(${x}, ${p})`,
+    joinList: (x) => `array_join(${x}, chr(10))`,
     anyElement: (list, pred) => `any_match(${list}, el -> ${pred('el')})`,
     listIndex: (list, i) => `element_at(${list}, ${i})`,
   },

@@ -10,7 +10,7 @@ import { platformsInScope, runHunt } from '../../lib/hunt/runner';
 import { openLocalStore, runQuery, type LocalStore } from '../../lib/engine';
 import { addDumpToStore } from '../../lib/store/add';
 import { searchIocs } from '../../lib/ioc/search';
-import { diffSnapshots } from '../../lib/ioc/diff';
+import { diffSnapshots } from '../../lib/diff/snapshot-diff';
 import { localSqlExecutor } from '../../lib/ioc/local';
 import { tableNames } from '../../lib/model';
 import { scanIndicators } from '../../lib/os/common/indicators';

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { tableNames } from '../../lib/model';
 import { iocTableSql } from '../../lib/ioc/search';
-import { diffSpecs, diffSql } from '../../lib/ioc/diff';
+import { diffSpecs, diffSql } from '../../lib/diff/snapshot-diff';
 import { classifyIoc, combinedPattern } from '../../lib/ioc/classify';
 
 const ROOT = path.resolve(__dirname, '../..');

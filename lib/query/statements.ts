@@ -1,10 +1,9 @@
-// Small SQL helpers shared by IOC search and snapshot diff: the executor contract (positional `?`
-// parameters, rows as plain objects), the scope filter over the partition keys, and the few
-// functions that differ between DuckDB and Athena (Trino). Tables are referenced by catalog name;
-// the store/engine exposes each as a relation with project, machine and snapshot columns.
+// Statements beside the query language (IOC search, snapshot diff): the executor contract (positional
+// `?` parameters, rows as plain objects), identifier quoting and the scope filter over the partition
+// keys. Dialect differences live in one table (sql.ts `dialects`). Tables are referenced by catalog
+// name; the store/engine exposes each as a relation with project, machine and snapshot columns.
 import { MemqError } from '../util/errors';
-
-export type Dialect = 'duckdb' | 'athena';
+import type { Scope } from './sql';
 
 /** What a statement reads: its table and the columns it selects, in order (executors may ignore it). */
 export interface StatementInfo {
@@ -15,27 +14,9 @@ export interface StatementInfo {
 /** Runs SQL with positional `?` parameters; returns rows keyed by column name. */
 export type SqlExecutor = (sql: string, params: unknown[], info?: StatementInfo) => Promise<Record<string, unknown>[]>;
 
-/** Which stored snapshots to cover; an absent list = all. Same shape as the query layer's Scope. */
-export interface Scope {
-  projects?: string[];
-  machines?: string[];
-  snapshots?: string[];
-}
-
 export const q = (id: string): string => {
   if (!/^[a-z_][a-z0-9_]*$/.test(id)) throw new Error(`bad identifier ${id}`);
   return `"${id}"`;
-};
-
-export interface SqlDialect {
-  regex(x: string, p: string): string;
-  /** list of strings → one string, elements separated by newlines */
-  joinList(x: string): string;
-}
-
-export const dialects: Record<Dialect, SqlDialect> = {
-  duckdb: { regex: (x, p) => `regexp_matches(${x}, ${p})`, joinList: (x) => `array_to_string(${x}, chr(10))` },
-  athena: { regex: (x, p) => `regexp_like(${x}, ${p})`, joinList: (x) => `array_join(${x}, chr(10))` },
 };
 
 /** `alias.project IN (?, …) AND …` for the scope; pushes the values onto params. */

@@ -1,15 +1,12 @@
-// `memq diff <snapA> <snapB>`: what appeared or vanished between two snapshots — processes, kernel
+// `memq diff <snapA> <snapB>` (a snapshot diff, not an IOC search): what appeared or vanished between two snapshots — processes, kernel
 // modules/drivers, sockets and listeners. Each kind has an identity key (a process is the same one if
 // pid, name and start time agree; a listener if protocol, address and port agree) compared with
 // IS NOT DISTINCT FROM so null keys (Windows has no start_time_ns) compare equal.
 import { MemqError } from '../util/errors';
-import { q, type Dialect, type SqlExecutor } from './sql';
-
-export interface SnapshotId {
-  project: string;
-  machine: string;
-  snapshot: string;
-}
+import type { Dialect } from '../query';
+import type { SqlExecutor } from '../query/statements';
+import { diffSql, SNAPSHOT_IDS_SQL, type DiffSpec, type SnapshotId } from '../query/diff-sql';
+export { diffSql, type DiffSpec, type SnapshotId };
 
 export type DiffKind = 'process' | 'module' | 'socket' | 'listener';
 
@@ -26,16 +23,7 @@ export interface DiffResult {
   counts: Record<DiffKind, { appeared: number; vanished: number }>;
 }
 
-export interface DiffSpec {
-  kind: DiffKind;
-  table: string;
-  key: string[];
-  show: string[];
-  /** extra row filter (SQL over alias x) */
-  filter?: string;
-}
-
-export const diffSpecs: DiffSpec[] = [
+export const diffSpecs: (DiffSpec & { kind: DiffKind })[] = [
   {
     kind: 'process',
     table: 'process',
@@ -48,37 +36,16 @@ export const diffSpecs: DiffSpec[] = [
     table: 'socket',
     key: ['process_id', 'protocol', 'local_address', 'local_port', 'remote_address', 'remote_port'],
     show: ['process_id', 'protocol', 'local_address', 'local_port', 'remote_address', 'remote_port', 'state'],
-    filter: `x."state" <> 'LISTEN'`,
+    filter: { column: 'state', op: '<>', value: 'LISTEN' },
   },
   {
     kind: 'listener',
     table: 'socket',
     key: ['protocol', 'local_address', 'local_port'],
     show: ['protocol', 'local_address', 'local_port', 'process_id'],
-    filter: `x."state" = 'LISTEN'`,
+    filter: { column: 'state', op: '=', value: 'LISTEN' },
   },
 ];
-
-/** SQL for one kind: rows of B with no key-equal row in A ('appeared') and vice versa ('vanished'). */
-export function diffSql(spec: DiffSpec, a: SnapshotId, b: SnapshotId): { sql: string; params: unknown[] } {
-  const params: unknown[] = [];
-  const snap = (alias: string, s: SnapshotId) => {
-    params.push(s.project, s.machine, s.snapshot);
-    return `${alias}."project" = ? AND ${alias}."machine" = ? AND ${alias}."snapshot" = ?`;
-  };
-  const same = spec.key.map((k) => `y.${q(k)} IS NOT DISTINCT FROM x.${q(k)}`).join(' AND ');
-  const part = (change: string, from: SnapshotId, other: SnapshotId) => {
-    const filter = spec.filter ? ` AND ${spec.filter}` : '';
-    const fromSql = snap('x', from);
-    const otherSql = snap('y', other);
-    return (
-      `SELECT '${change}' AS "change", ${spec.show.map((c) => `x.${q(c)}`).join(', ')} FROM ${q(spec.table)} AS x ` +
-      `WHERE ${fromSql}${filter} AND NOT EXISTS (SELECT 1 FROM ${q(spec.table)} AS y WHERE ${otherSql}${filter.replace(/x\./g, 'y.')} AND ${same})`
-    );
-  };
-  const sql = `${part('appeared', b, a)}\nUNION ALL\n${part('vanished', a, b)}`;
-  return { sql, params };
-}
 
 /**
  * Resolves "snapshot", "machine/snapshot" or "project/machine/snapshot" against the stored
@@ -106,7 +73,7 @@ export function resolveSnapshot(text: string, known: readonly SnapshotId[]): Sna
 
 /** Distinct stored snapshots (from the process table, which every analyzed snapshot has). */
 export async function listSnapshotIds(exec: SqlExecutor): Promise<SnapshotId[]> {
-  const rows = await exec(`SELECT DISTINCT "project", "machine", "snapshot" FROM "process" ORDER BY 1, 2, 3`, []);
+  const rows = await exec(SNAPSHOT_IDS_SQL, []);
   return rows.map((r) => ({ project: String(r.project), machine: String(r.machine), snapshot: String(r.snapshot) }));
 }
 
