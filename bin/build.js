@@ -9,8 +9,8 @@
 //                             lib/cli/lazy.ts runs a bundle only while they are unchanged
 //
 // Bundles sit two levels below the repository root like the sources (lib/<dir>/), so what the code
-// resolves from __dirname still resolves: ../../playbooks, ../../web/dist, node_modules (packages stay
-// external: native DuckDB/SQLite, iced-x86's WebAssembly beside its JS, xz-decompress in a child).
+// resolves from __dirname still resolves: ../../playbooks, ../../web/dist, node_modules (see EXTERNAL
+// for the packages that stay there: native DuckDB/SQLite, iced-x86's WebAssembly beside its JS, …).
 // Files are replaced atomically and only when their content changed, so a `memq` running during a
 // rebuild never reads half a file. Without esbuild (e.g. `npm ci --omit=dev`) this prints one line and
 // exits 0: memq then runs from the TypeScript sources through tsx.
@@ -33,27 +33,30 @@ const ENTRIES = {
   'serve-run.js': 'lib/cli/serve-run.ts',
   'analyze-worker.js': 'lib/api/analyze-worker.ts',
 };
-/** packages inlined into the start-up bundle (small, pure JS); every other package stays in node_modules */
-const INLINE_IN_MAIN = new Set(['commander']);
+/**
+ * Packages kept in node_modules (required at run time): native code, files read beside their JS
+ * (iced-x86's .wasm), ESM loaded by import() or in a child process (xz-decompress), the S3 SDK the
+ * S3 reader's worker requires by resolved path, and the development-only loaders. Every other package
+ * is pure JS and inlined: loading one bundle is faster than resolving its files one by one (zod alone
+ * is ~100 files).
+ */
+const EXTERNAL = [/^@duckdb\//, /^better-sqlite3$/, /^iced-x86$/, /^xz-decompress$/, /^@aws-sdk\//, /^@smithy\//, /^tsx$/, /^esbuild$/];
 
 function packageName(spec) {
   const parts = spec.split('/');
   return spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
-function externalsPlugin(inline) {
-  return {
-    name: 'memq-externals',
-    setup(build) {
-      // bare specifiers (packages, node: built-ins) stay require()s unless inlined
-      build.onResolve({ filter: /^[^./]/ }, (args) => {
-        if (args.path.startsWith('node:')) return { path: args.path, external: true };
-        if (inline.has(packageName(args.path))) return undefined;
-        return { path: args.path, external: true };
-      });
-    },
-  };
-}
+const externalsPlugin = {
+  name: 'memq-externals',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, (args) => {
+      const name = packageName(args.path);
+      if (args.path.startsWith('node:') || EXTERNAL.some((re) => re.test(name))) return { path: args.path, external: true };
+      return undefined;
+    });
+  },
+};
 
 function statAll(dir, out = new Map()) {
   for (const e of fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
@@ -113,7 +116,7 @@ async function main() {
         ...common,
         entryPoints: [entry],
         outfile: path.join(OUT, file),
-        plugins: [externalsPlugin(file === 'memq.js' ? INLINE_IN_MAIN : new Set())],
+        plugins: [externalsPlugin],
       });
       return { file, res };
     }),
