@@ -1,4 +1,5 @@
 // Implementation of `memq analyze` (spec in inspect.ts): every table to Parquet + manifest.json.
+import { discoveryCacheFor } from '../os/discovery-cache';
 import { analyzeToDirectory } from '../store/analyze';
 import { progressReporter } from './progress';
 
@@ -8,6 +9,7 @@ export async function analyze(dump: string, o: { out: string; systemMap?: string
     const manifest = await analyzeToDirectory(dump, o.out, {
       systemMap: o.systemMap,
       isf: o.isf,
+      cache: discoveryCacheFor(dump),
       onProgress: (d, t) => bar.update('decompress', d, t),
       progress: (s, d, t) => bar.update(s, d, t),
     });

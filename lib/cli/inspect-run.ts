@@ -1,5 +1,6 @@
 // Implementations of the dump-inspection commands (specs in inspect.ts): open the dump, extract one
 // table through the OS engine, render. Loaded only when such a command runs.
+import { discoveryCacheFor } from '../os/discovery-cache';
 import { openDump } from '../os/open';
 import type { OsEngine } from '../os/engine';
 import { tables } from '../model';
@@ -14,6 +15,7 @@ async function open(dump: string, o: CommonOpts): Promise<OsEngine> {
     return await openDump(dump, {
       systemMap: o.systemMap,
       isf: o.isf,
+      cache: discoveryCacheFor(dump),
       onProgress: (d, t) => bar.update('decompress', d, t),
       progress: (s, d, t) => bar.update(s, d, t),
     });

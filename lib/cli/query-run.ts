@@ -1,4 +1,5 @@
 // Implementations of `memq query` and `memq repl` (specs in query-commands.ts).
+import { discoveryCacheFor } from '../os/discovery-cache';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -72,6 +73,7 @@ export async function repl(dump: string | undefined, o: ReplOpts): Promise<void>
     const bar = progressReporter();
     try {
       await addDumpToStore(dir, dump, { project: 'local', machine: machine.slice(0, 128), snapshot: 'dump' }, {
+        cache: discoveryCacheFor(dump),
         onProgress: (d, t) => bar.update('decompress', d, t),
         progress: (s, d, t) => bar.update(s, d, t),
       });

@@ -1,4 +1,5 @@
 // Implementations of `memq add` and `memq snapshots` (specs in store-commands.ts).
+import { discoveryCacheFor } from '../os/discovery-cache';
 import * as path from 'node:path';
 import { addDumpToStore } from '../store/add';
 import { defaultSnapshotName, defaultStoreDir, listSnapshots, openLocalStore } from '../store/store';
@@ -24,6 +25,7 @@ export async function add(dump: string, o: AddOpts): Promise<void> {
       replace: o.replace,
       systemMap: o.systemMap,
       isf: o.isf,
+      cache: discoveryCacheFor(dump),
       onProgress: (d, t) => bar.update('decompress', d, t),
       progress: (s, d, t) => bar.update(s, d, t),
     });

@@ -3,6 +3,7 @@
 // pipeline can shard by object class (and, where supported, by process range).
 import type { PhysicalMemory } from '../image/physical';
 import type { Row, TableName } from '../model';
+import type { DiscoveryCache } from './discovery-cache';
 
 export interface ExtractOptions {
   /** only processes whose index in the kernel process list is in [from, to) — for sharding */
@@ -43,6 +44,8 @@ export interface EngineOptions {
   isf?: string[];
   /** discovery hints from an earlier open of the same dump (OsEngine.discoveryHints); wrong hints are ignored */
   hints?: Record<string, number | string>;
+  /** the dump's discovery cache (lib/os/discovery-cache.ts): engines read and refresh their entry */
+  cache?: DiscoveryCache;
   /** progress callback for long stages */
   progress?: (stage: string, done: number, total: number) => void;
 }

@@ -24,6 +24,24 @@ export interface BtfType {
   vlen: number;
 }
 
+/** A type record; its name is read from the string section on first access (most are never asked for). */
+class TypeRecord implements BtfType {
+  private cachedName: string | undefined;
+  constructor(
+    private readonly strings: { str(off: number): string },
+    readonly id: number,
+    readonly kind: number,
+    private readonly nameOff: number,
+    readonly sizeOrType: number,
+    readonly kindFlag: boolean,
+    readonly dataOff: number,
+    readonly vlen: number,
+  ) {}
+  get name(): string {
+    return (this.cachedName ??= this.nameOff ? this.strings.str(this.nameOff) : '');
+  }
+}
+
 export interface Field extends MemberLayout {
   typeId: number;
 }
@@ -72,7 +90,7 @@ export class Btf implements TypeLayouts {
       const sizeOrType = blob.readUInt32LE(p + 8);
       const vlen = info & 0xffff;
       const kind = (info >>> 24) & 0x1f;
-      const t: BtfType = { id: this.types.length, kind, name: this.str(nameOff), sizeOrType, kindFlag: (info >>> 31) === 1, dataOff: p + 12, vlen };
+      const t = new TypeRecord(this, this.types.length, kind, nameOff, sizeOrType, (info >>> 31) === 1, p + 12, vlen);
       p += 12;
       switch (kind) {
         case Kind.INT: case Kind.VAR: case Kind.DECL_TAG: p += 4; break;
@@ -85,7 +103,8 @@ export class Btf implements TypeLayouts {
         default: throw new MemqError(`BTF: unknown type kind ${kind} at type ${t.id}`, 'E_BTF');
       }
       this.types.push(t);
-      if (t.name) {
+      // only structs and unions are looked up by name (findStruct)
+      if ((kind === Kind.STRUCT || kind === Kind.UNION) && nameOff && t.name) {
         const l = this.byName.get(t.name);
         if (l) l.push(t.id);
         else this.byName.set(t.name, [t.id]);
@@ -94,7 +113,7 @@ export class Btf implements TypeLayouts {
     if (p !== end) throw new MemqError('BTF: type section does not end on a type boundary', 'E_BTF');
   }
 
-  private str(off: number): string {
+  str(off: number): string {
     const s = this.strBase + off;
     const e = this.blob.indexOf(0, s);
     return this.blob.toString('latin1', s, e < 0 ? s : e);

@@ -22,19 +22,106 @@ export interface Symbol {
   addr: bigint;
 }
 
+/**
+ * The kernel's symbols, stored packed (names, one type byte and one u64 address per symbol) so that
+ * ~100k symbols cost three arrays instead of 100k objects and BigInts; the name index and the
+ * address order are built on first use. pack()/fromPacked() are the discovery cache's form.
+ */
 export class SymbolTable {
-  private byName = new Map<string, Symbol>();
-  /** sorted by address, for resolving an address to the symbol containing it */
-  private sorted: Symbol[] = [];
-  constructor(readonly symbols: Symbol[], readonly source: string) {
-    for (const s of symbols) if (!this.byName.has(s.name)) this.byName.set(s.name, s);
-    this.sorted = symbols.filter((s) => s.type !== 'a' && s.type !== 'A').sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0));
+  /** open-addressing hash index over names (FNV-1a, linear probing): slot → symbol index + 1, 0 = empty */
+  private hash: Uint32Array | null = null;
+  /** indices of non-absolute symbols sorted by address, for resolving an address to its symbol */
+  private order: Uint32Array | null = null;
+  private readonly names: string[];
+  private readonly types: Uint8Array;
+  private readonly addrs: BigUint64Array;
+
+  constructor(symbols: Symbol[] | PackedSymbols, readonly source: string) {
+    if (Array.isArray(symbols)) {
+      this.names = symbols.map((x) => x.name);
+      this.types = Uint8Array.from(symbols, (x) => x.type.charCodeAt(0) & 0xff);
+      this.addrs = BigUint64Array.from(symbols, (x) => x.addr);
+    } else {
+      if (symbols.names.length !== symbols.types.length || symbols.names.length !== symbols.addrs.length) throw new MemqError('symbol table: packed arrays differ in length', 'E_SYMBOL');
+      ({ names: this.names, types: this.types, addrs: this.addrs } = symbols);
+      if (symbols.order) this.order = symbols.order;
+      if (symbols.hash && symbols.hash.length >= 2 * this.names.length && (symbols.hash.length & (symbols.hash.length - 1)) === 0) this.hash = symbols.hash;
+    }
   }
+
+  static fromPacked(p: PackedSymbols, source: string): SymbolTable {
+    return new SymbolTable(p, source);
+  }
+
+  /** The packed arrays (with the address order, computed if needed) for the discovery cache. */
+  pack(): Required<PackedSymbols> {
+    return { names: this.names, types: this.types, addrs: this.addrs, order: this.sortedOrder(), hash: this.index() };
+  }
+
+  private static fnv(s: string): number {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    return h >>> 0;
+  }
+
+  private index(): Uint32Array {
+    if (this.hash) return this.hash;
+    let size = 1024;
+    while (size < 2 * this.names.length) size *= 2;
+    const t = new Uint32Array(size);
+    const mask = size - 1;
+    for (let i = 0; i < this.names.length; i++) {
+      const name = this.names[i]!;
+      let slot = SymbolTable.fnv(name) & mask;
+      for (;;) {
+        const e = t[slot]!;
+        if (e === 0) {
+          t[slot] = i + 1;
+          break;
+        }
+        if (this.names[e - 1] === name) break; // first occurrence wins
+        slot = (slot + 1) & mask;
+      }
+    }
+    return (this.hash = t);
+  }
+
+  /** index of the first symbol called `name`, or -1 */
+  private find(name: string): number {
+    const t = this.index();
+    const mask = t.length - 1;
+    for (let slot = SymbolTable.fnv(name) & mask; ; slot = (slot + 1) & mask) {
+      const e = t[slot]!;
+      if (e === 0) return -1;
+      if (this.names[e - 1] === name) return e - 1;
+    }
+  }
+
+  private sortedOrder(): Uint32Array {
+    if (this.order) return this.order;
+    const words = new Uint32Array(this.addrs.buffer, this.addrs.byteOffset, this.addrs.length * 2);
+    const idx: number[] = [];
+    for (let i = 0; i < this.types.length; i++) if (this.types[i] !== 0x61 && this.types[i] !== 0x41) idx.push(i); // not 'a'/'A'
+    // compare (hi, lo) 32-bit halves: no BigInt per comparison; stable for equal addresses
+    idx.sort((a, b) => words[2 * a + 1]! - words[2 * b + 1]! || words[2 * a]! - words[2 * b]! || a - b);
+    return (this.order = Uint32Array.from(idx));
+  }
+
+  private symbolAt(i: number): Symbol {
+    return { name: this.names[i]!, type: String.fromCharCode(this.types[i]!), addr: this.addrs[i]! };
+  }
+
+  /** every symbol in table order (allocates one object per symbol: for tests and tools) */
+  get symbols(): Symbol[] {
+    return this.names.map((_n, i) => this.symbolAt(i));
+  }
+
   get(name: string): bigint | undefined {
-    return this.byName.get(name)?.addr;
+    const i = this.find(name);
+    return i < 0 ? undefined : this.addrs[i];
   }
   has(name: string): boolean {
-    return this.byName.has(name);
+    return this.find(name) >= 0;
   }
   require(name: string): bigint {
     const a = this.get(name);
@@ -43,30 +130,32 @@ export class SymbolTable {
   }
   /** The symbol at or below `addr` (binary search), with the offset into it. */
   lookup(addr: bigint): { symbol: Symbol; offset: bigint } | null {
-    const a = this.sorted;
+    const o = this.sortedOrder();
     let lo = 0;
-    let hi = a.length - 1;
+    let hi = o.length - 1;
     let best = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (a[mid].addr <= addr) {
+      if (this.addrs[o[mid]!]! <= addr) {
         best = mid;
         lo = mid + 1;
       } else hi = mid - 1;
     }
     if (best < 0) return null;
-    return { symbol: a[best], offset: addr - a[best].addr };
+    const sym = this.symbolAt(o[best]!);
+    return { symbol: sym, offset: addr - sym.addr };
   }
   /** Address of the first symbol above `addr` (the end of the object at `addr`), or null. */
   nextAfter(addr: bigint): bigint | null {
-    const a = this.sorted;
+    const o = this.sortedOrder();
     let lo = 0;
-    let hi = a.length - 1;
+    let hi = o.length - 1;
     let best: bigint | null = null;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (a[mid].addr > addr) {
-        best = a[mid].addr;
+      const a = this.addrs[o[mid]!]!;
+      if (a > addr) {
+        best = a;
         hi = mid - 1;
       } else lo = mid + 1;
     }
@@ -74,8 +163,18 @@ export class SymbolTable {
   }
 
   get size(): number {
-    return this.symbols.length;
+    return this.names.length;
   }
+}
+
+/** A symbol table as arrays: names[i], type char code types[i], address addrs[i]; order = address order and hash = name index (optional). */
+export interface PackedSymbols {
+  names: string[];
+  types: Uint8Array;
+  addrs: BigUint64Array;
+  order?: Uint32Array;
+  /** the name hash index (SymbolTable's own layout; rebuilt when absent or malformed) */
+  hash?: Uint32Array;
 }
 
 const MAX_SYMS = 2_000_000;
@@ -108,7 +207,9 @@ export function decodeKallsyms(r: VaReader, loc: KallsymsLocations, absolutePerc
     }
     return need(va, 4096 - Number(va & 0xfffn), 'kallsyms_names');
   };
-  const out: Symbol[] = new Array(num);
+  const names: string[] = new Array(num);
+  const types = new Uint8Array(num);
+  const addrs = new BigUint64Array(num);
   let winVa = loc.names;
   let win = window(winVa);
   let pos = 0;
@@ -129,9 +230,11 @@ export function decodeKallsyms(r: VaReader, loc: KallsymsLocations, absolutePerc
     if (loc.relativeBase === null) addr = BigInt(off >>> 0);
     else if (absolutePercpu) addr = off >= 0 ? BigInt(off) : relBase - 1n - BigInt(off);
     else addr = relBase + BigInt(off >>> 0);
-    out[i] = { type: s[0] ?? '?', name: s.slice(1), addr };
+    types[i] = s.length ? s.charCodeAt(0) & 0xff : 0x3f; // '?'
+    names[i] = s.slice(1);
+    addrs[i] = addr;
   }
-  return new SymbolTable(out, 'kallsyms');
+  return new SymbolTable({ names, types, addrs }, 'kallsyms');
 }
 
 /** Parses a System.map text (link-time addresses) shifted by the KASLR slide. */

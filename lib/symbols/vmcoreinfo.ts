@@ -5,7 +5,7 @@ import type { PhysicalMemory } from '../image/physical';
 import { scanRam } from '../image/physical';
 
 export interface VmcoreInfo {
-  /** physical address where the text was found */
+  /** physical address where the text was found; -1 when it came from the dump header (HEADER_PADDR) */
   paddr: number;
   raw: string;
   osrelease: string;
@@ -40,10 +40,21 @@ export function parseVmcoreInfo(text: string, paddr: number): VmcoreInfo | null 
 
 const found = new WeakMap<PhysicalMemory, VmcoreInfo | null>();
 
-/** Scans RAM for the VMCOREINFO text; returns the first block that parses with symbols (memoized per dump). */
+/** VmcoreInfo.paddr of a note taken from the dump header rather than from RAM */
+export const HEADER_PADDR = -1;
+
+/**
+ * The kernel's VMCOREINFO (memoized per dump): from the dump header when the format carries it (kdump
+ * sub-header offset_vmcoreinfo, an ELF VMCOREINFO note), else at the hinted physical address (an
+ * earlier open's discovery), else by scanning RAM for the first block that parses with symbols.
+ */
 export function findVmcoreInfo(mem: PhysicalMemory, hintPaddr?: number): VmcoreInfo | null {
   if (found.has(mem)) return found.get(mem)!;
-  const r = (hintPaddr !== undefined ? parseAt(mem, hintPaddr) : null) ?? scanVmcoreInfo(mem);
+  const header = mem.hints?.vmcoreinfo;
+  const r =
+    (header ? parseVmcoreInfo(header, HEADER_PADDR) : null) ??
+    (hintPaddr !== undefined && hintPaddr >= 0 ? parseAt(mem, hintPaddr) : null) ??
+    scanVmcoreInfo(mem);
   found.set(mem, r);
   return r;
 }

@@ -17,6 +17,7 @@ import { shellHistoryRows } from './shell-history';
 import { hex } from '../../util/hex';
 import { findVmcoreInfo } from '../../symbols/vmcoreinfo';
 import { scanRam } from '../../image/physical';
+import { readLinuxCache, writeLinuxCache } from './discovery-cache';
 
 const BANNER = Buffer.from('Linux version ');
 
@@ -57,7 +58,8 @@ export class LinuxEngine implements OsEngine {
   }
 
   discoveryHints(): Record<string, number | string> {
-    return this.k.vmcoreinfo ? { vmcoreinfo_paddr: this.k.vmcoreinfo.paddr } : {};
+    // a note from the dump header needs no hint: every open reads it from there
+    return this.k.vmcoreinfo && this.k.vmcoreinfo.paddr >= 0 ? { vmcoreinfo_paddr: this.k.vmcoreinfo.paddr } : {};
   }
 
   processCount(): number {
@@ -125,12 +127,24 @@ function hintedVmcoreinfo(opts?: EngineOptions): number | undefined {
 registerEngine({
   os: 'linux',
   detect(mem, opts) {
-    if (findVmcoreInfo(mem, hintedVmcoreinfo(opts))) return 'VMCOREINFO';
+    const cached = opts?.cache ? readLinuxCache(opts.cache) : null;
+    if (findVmcoreInfo(mem, cached?.vmcoreinfoPaddr ?? hintedVmcoreinfo(opts))) return 'VMCOREINFO';
     for (const [, chunk] of scanRam(mem)) if (chunk.indexOf(BANNER) >= 0) return 'linux_banner';
     return null;
   },
   open(mem, opts: EngineOptions) {
-    findVmcoreInfo(mem, hintedVmcoreinfo(opts)); // memoized: discovery reuses it
-    return new LinuxEngine(discoverLinux(mem, { systemMap: opts.systemMap, isf: opts.isf, progress: opts.progress }));
+    const cached = opts.cache ? readLinuxCache(opts.cache) : null;
+    findVmcoreInfo(mem, cached?.vmcoreinfoPaddr ?? hintedVmcoreinfo(opts)); // memoized: discovery reuses it
+    const k = discoverLinux(mem, { systemMap: opts.systemMap, isf: opts.isf, progress: opts.progress, cached });
+    const cache = opts.cache;
+    if (cache) {
+      if (k.cacheUse === 'reused') cache.status = `reused ${cache.entryPath('linux')}`;
+      else {
+        if (cached) cache.status = `entry ignored (${k.cacheUse.replace(/^ignored \((.*)\)$/, '$1')})`;
+        if (k.discovered) writeLinuxCache(cache, k.discovered);
+      }
+      k.sources.discovery_cache = cache.status;
+    }
+    return new LinuxEngine(k);
   },
 });

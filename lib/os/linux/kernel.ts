@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import type { PhysicalMemory } from '../../image/physical';
 import { physRead, scanRam } from '../../image/physical';
 import { X86_64Space } from '../../arch/x86_64';
-import { findVmcoreInfo, type VmcoreInfo } from '../../symbols/vmcoreinfo';
+import { findVmcoreInfo, HEADER_PADDR, type VmcoreInfo } from '../../symbols/vmcoreinfo';
 import { decodeKallsyms, parseSystemMap, type SymbolTable } from '../../symbols/kallsyms';
 import { Btf, btfBlobLength } from '../../symbols/btf';
 import type { TypeLayouts } from '../../symbols/layouts';
@@ -13,6 +13,7 @@ import { readLinuxIsf } from '../../symbols/isf-linux';
 import { scanKallsyms } from '../../symbols/kallsyms-scan';
 import { MemqError } from '../../util/errors';
 import { hex } from '../../util/hex';
+import { btfMismatch, sha256, symbolsMismatch, vmcoreinfoValueSymbols, type CachedLinux } from './discovery-cache';
 
 const START_KERNEL_MAP = 0xffffffff80000000n;
 const MASK64 = (1n << 64n) - 1n;
@@ -37,6 +38,10 @@ export interface LinuxKernel {
   /** where each piece of the profile came from, for `memq info` */
   sources: Record<string, string>;
   warnings: string[];
+  /** what this discovery found that the discovery cache keeps (null when it came from a RAM-scan path) */
+  discovered: CachedLinux | null;
+  /** whether a cached discovery was used, or why it was not */
+  cacheUse: 'reused' | 'none' | `ignored (${string})`;
 }
 
 export interface DiscoverOptions {
@@ -44,6 +49,8 @@ export interface DiscoverOptions {
   /** Volatility ISF files: used for struct layouts when the kernel has no BTF */
   isf?: string[];
   progress?: (stage: string, done: number, total: number) => void;
+  /** an earlier discovery of this dump (discovery cache); checked against the dump before use */
+  cached?: CachedLinux | null;
 }
 
 /** Kernel-image VA → physical, valid before page tables are known (image is physically contiguous). */
@@ -56,7 +63,8 @@ export function discoverLinux(mem: PhysicalMemory, opts: DiscoverOptions = {}): 
   const sources: Record<string, string> = {};
   opts.progress?.('discover', 0, 4);
   const vmci = findVmcoreInfo(mem);
-  const base = vmci ? fromVmcoreInfo(mem, vmci, sources, warnings, opts) : withoutVmcoreInfo(mem, sources, warnings);
+  const cache: CacheState = { use: opts.cached ? 'ignored (no VMCOREINFO)' : 'none', btf: null };
+  const base = vmci ? fromVmcoreInfo(mem, vmci, sources, warnings, opts, cache) : withoutVmcoreInfo(mem, sources, warnings);
   const { space, syms, physBase, kaslrShift, la57, dtb } = base;
   opts.progress?.('discover', 2, 4);
   if (opts.systemMap && sources.symbols.startsWith('kallsyms')) {
@@ -73,7 +81,16 @@ export function discoverLinux(mem: PhysicalMemory, opts: DiscoverOptions = {}): 
     sources.system_map = `cross-checked ${checked} symbols against ${opts.systemMap}: ${bad ? `${bad} MISMATCH` : 'all match'}`;
     if (bad) warnings.push(`System.map disagrees with in-memory kallsyms on ${bad} symbols (wrong map for this kernel?)`);
   }
-  const types = base.btf ?? layoutsFor(mem, space, syms, sources, opts.isf ?? []);
+  const types = base.btf ?? layoutsFor(mem, space, syms, sources, opts.isf ?? [], cache);
+  if (cache.ok && vmci) {
+    // a reused entry must also describe this kernel's memory: banner and init_task where it says
+    const why = profileMismatch(space, syms, types, vmci);
+    if (why) {
+      const k = discoverLinux(mem, { ...opts, cached: null });
+      k.cacheUse = `ignored (${why})`;
+      return k;
+    }
+  }
   opts.progress?.('discover', 3, 4);
 
   let pageOffsetBase = DEFAULT_PAGE_OFFSET;
@@ -93,7 +110,32 @@ export function discoverLinux(mem: PhysicalMemory, opts: DiscoverOptions = {}): 
   const release = vmci?.osrelease ?? banner?.match(/^Linux version (\S+)/)?.[1] ?? 'unknown';
   const bootTimeNs = bootTime(space, syms, types);
   opts.progress?.('discover', 4, 4);
-  return { mem, space, release, banner, kaslrShift, physBase, dtb, la57, pageOffsetBase, syms, types, vmcoreinfo: vmci, bootTimeNs, sources, warnings };
+  // what the discovery cache keeps: found through VMCOREINFO with kallsyms decoded from memory
+  const discovered: CachedLinux | null =
+    vmci && sources.symbols?.startsWith('kallsyms')
+      ? { vmcoreinfoPaddr: vmci.paddr, vmcoreinfoSha: sha256(vmci.raw), valueSymbols: vmcoreinfoValueSymbols(vmci, syms), syms, symsSource: sources.symbols, btf: cache.btf }
+      : null;
+  return { mem, space, release, banner, kaslrShift, physBase, dtb, la57, pageOffsetBase, syms, types, vmcoreinfo: vmci, bootTimeNs, sources, warnings, discovered, cacheUse: cache.use };
+}
+
+/** Why symbols + layouts (from the discovery cache) do not fit this memory, or null: linux_banner and init_task.comm are read through them. */
+function profileMismatch(space: X86_64Space, syms: SymbolTable, types: TypeLayouts, vmci: VmcoreInfo): string | null {
+  const lb = syms.get('linux_banner');
+  const banner = lb === undefined ? null : space.read(lb, 14 + vmci.osrelease.length);
+  if (!banner || banner.toString('latin1') !== `Linux version ${vmci.osrelease}`) return 'linux_banner does not match VMCOREINFO';
+  const it = syms.get('init_task');
+  const comm = types.member('task_struct', 'comm');
+  const c = it === undefined || !comm ? null : space.read(it + BigInt(comm.offset), 7);
+  if (!c || c.toString('latin1') !== 'swapper') return 'init_task does not hold swapper';
+  return null;
+}
+
+/** Discovery-cache bookkeeping through one discovery: whether the cached entry is used, the BTF found. */
+interface CacheState {
+  use: LinuxKernel['cacheUse'];
+  /** the cached entry, once it checked out against the dump */
+  ok?: CachedLinux;
+  btf: CachedLinux['btf'];
 }
 
 /**
@@ -127,8 +169,8 @@ interface BaseProfile {
   btf?: Btf;
 }
 
-function fromVmcoreInfo(mem: PhysicalMemory, vmci: VmcoreInfo, sources: Record<string, string>, warnings: string[], opts: DiscoverOptions): BaseProfile {
-  sources.vmcoreinfo = `RAM at ${hex(vmci.paddr)}`;
+function fromVmcoreInfo(mem: PhysicalMemory, vmci: VmcoreInfo, sources: Record<string, string>, warnings: string[], opts: DiscoverOptions, cache: CacheState): BaseProfile {
+  sources.vmcoreinfo = vmci.paddr === HEADER_PADDR ? `${mem.format} dump header` : `RAM at ${hex(vmci.paddr)}`;
   const physBase = (vmci.numbers.get('phys_base') ?? 0n) & MASK64;
   const kaslrShift = vmci.kernelOffset ?? 0n;
   const la57 = vmci.numbers.get('pgtable_l5_enabled') === 1n;
@@ -154,7 +196,14 @@ function fromVmcoreInfo(mem: PhysicalMemory, vmci: VmcoreInfo, sources: Record<s
   const reader = { read: (va: bigint, len: number) => space.read(va, len) };
   let syms: SymbolTable;
   const ks = (n: string) => vmci.symbols.get(`kallsyms_${n}`);
-  if (ks('names') !== undefined && ks('num_syms') !== undefined && ks('token_table') !== undefined && ks('token_index') !== undefined && ks('offsets') !== undefined) {
+  const why = opts.cached ? symbolsMismatch(opts.cached, vmci, space) : null;
+  if (opts.cached && why) cache.use = `ignored (${why})`;
+  if (opts.cached && !why) {
+    cache.ok = opts.cached;
+    cache.use = 'reused';
+    syms = opts.cached.syms;
+    sources.symbols = opts.cached.symsSource;
+  } else if (ks('names') !== undefined && ks('num_syms') !== undefined && ks('token_table') !== undefined && ks('token_index') !== undefined && ks('offsets') !== undefined) {
     syms = decodeKallsyms(reader, {
       names: ks('names')!,
       numSyms: ks('num_syms')!,
@@ -225,9 +274,19 @@ function withoutVmcoreInfo(mem: PhysicalMemory, sources: Record<string, string>,
 const DEFAULT_TEXT = 0xffffffff81000000n;
 
 /** The kernel's own BTF; when it has none, the first Linux ISF file given. */
-function layoutsFor(mem: PhysicalMemory, space: X86_64Space, syms: SymbolTable, sources: Record<string, string>, isf: string[]): TypeLayouts {
+function layoutsFor(mem: PhysicalMemory, space: X86_64Space, syms: SymbolTable, sources: Record<string, string>, isf: string[], cache: CacheState): TypeLayouts {
   try {
-    return loadBtf(mem, space, syms, sources);
+    const c = cache.ok?.btf;
+    if (c) {
+      const why = btfMismatch(c, space);
+      if (!why) {
+        sources.btf = c.source;
+        cache.btf = c;
+        return new Btf(c.blob);
+      }
+      cache.use = `ignored (${why})`;
+    }
+    return loadBtf(mem, space, syms, sources, cache);
   } catch (e) {
     if (!(e instanceof MemqError) || e.code !== 'E_BTF') throw e;
     for (const f of isf) {
@@ -241,7 +300,7 @@ function layoutsFor(mem: PhysicalMemory, space: X86_64Space, syms: SymbolTable, 
   }
 }
 
-function loadBtf(mem: PhysicalMemory, space: X86_64Space, syms: SymbolTable, sources: Record<string, string>): Btf {
+function loadBtf(mem: PhysicalMemory, space: X86_64Space, syms: SymbolTable, sources: Record<string, string>, cache?: CacheState): Btf {
   const start = syms.get('__start_BTF');
   const stop = syms.get('__stop_BTF');
   if (start !== undefined && stop !== undefined && stop > start && stop - start < 64n << 20n) {
@@ -249,7 +308,9 @@ function loadBtf(mem: PhysicalMemory, space: X86_64Space, syms: SymbolTable, sou
     const blob = space.read(start, len);
     if (blob && btfBlobLength(blob) === len) {
       sources.btf = `kernel .BTF section at ${hex(start)} (${len} bytes, located by kallsyms __start_BTF)`;
-      return new Btf(blob);
+      const btf = new Btf(blob);
+      if (cache) cache.btf = { va: start, blob, source: sources.btf };
+      return btf;
     }
   }
   return scanBtf(mem, sources);
