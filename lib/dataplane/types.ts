@@ -5,7 +5,7 @@
 import type { Snapshot } from '../platform/model';
 import type { TableName } from '../model';
 import type { Playbook } from '../hunt/playbook';
-import type { OverviewPages } from '../store/overview';
+import type { OverviewPages, TablePage } from '../store/overview';
 export type { OverviewPages };
 
 export interface UploadTarget {
@@ -33,19 +33,7 @@ export interface PartRange {
   part_count: number;
 }
 
-export interface Page {
-  columns: { name: string; kind: string }[];
-  rows: unknown[][];
-  /** total rows matching, when known */
-  total: number | null;
-  offset: number;
-  /**
-   * where the next page starts (null: this page reaches the end). Pages are cut by row count and by
-   * serialized size (cloud: ≤ 5 MB of rows, under Lambda's 6 MB response limit), so a page may hold
-   * fewer rows than asked for: continue at next_offset, never at offset + limit.
-   */
-  next_offset?: number | null;
-}
+export type Page = TablePage;
 
 export interface BrowseOptions {
   offset: number;

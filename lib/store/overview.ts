@@ -32,12 +32,18 @@ export const OVERVIEW_SECTIONS: readonly OverviewSection[] = [
 
 export const overviewTables: ReadonlySet<TableName> = new Set(OVERVIEW_SECTIONS.map((s) => s.table));
 
-/** A page of rows of one table (the API's Page shape; defined here so the pipeline needs no API types). */
+/** A page of rows of one table: the API's Page (defined here so the pipeline needs no API types). */
 export interface TablePage {
   columns: { name: string; kind: string }[];
   rows: unknown[][];
+  /** total rows matching, when known */
   total: number | null;
   offset: number;
+  /**
+   * where the next page starts (null: this page reaches the end). Pages are cut by row count and by
+   * serialized size (cloud: ≤ 5 MB of rows, under Lambda's 6 MB response limit), so a page may hold
+   * fewer rows than asked for: continue at next_offset, never at offset + limit.
+   */
   next_offset?: number | null;
 }
 

@@ -2,11 +2,12 @@
 // fixture rows (not by running memq), covering same-element grouping on 1:N sub-objects, ||, !,
 // mixed sub-objects, list fields, nulls, case-insensitivity, LIKE metacharacters, addresses,
 // timestamps, select/order/limit and scope. Each query also runs in the Athena dialect on DuckDB
-// (see athenaOnDuckdb) and on the in-memory cached store, and must return the same rows.
+// (test/support/trino-on-duckdb.ts) and on the in-memory cached store, and must return the same rows.
 import * as fs from 'node:fs';
 import { compileQuery, type Scope } from '../../lib/query';
 import { duckdbExecutor, openLocalStore, runQuery, type LocalStore } from '../../lib/engine';
 import { tempDir, writeStore, type LooseRows } from './fixture-store';
+import { TRINO_MACROS, trinoToDuckdb } from '../support/trino-on-duckdb';
 
 const A = { project: 'p1', machine: 'm1', snapshot: 's1' };
 const B = { project: 'p1', machine: 'm2', snapshot: 's1' };
@@ -114,36 +115,15 @@ const onlyA: Scope = { projects: ['p1'], machines: ['m1'], snapshots: ['s1'] };
 const P = 'process.process_object';
 const V = 'process.vad_object';
 
-/**
- * The Athena statement run on DuckDB: Trino's any_match(list, el -> p) and element_at(list, i)
- * have DuckDB equivalents with the same meaning (len(list_filter(list, el -> p)) > 0 and
- * list_extract); regexp_like is defined as a macro over regexp_matches (both RE2). Everything
- * else in the statement (EXISTS, joins, LIKE … ESCAPE, IN, CAST, ORDER BY … NULLS LAST) runs as
- * generated. This is an emulation: it checks the statement's logic, not Athena itself.
- */
-function athenaOnDuckdb(sql: string): string {
-  let out = sql.replace(/\belement_at\(/g, 'list_extract(');
-  for (let i = out.indexOf('any_match('); i >= 0; i = out.indexOf('any_match(')) {
-    let depth = 0;
-    let j = i + 'any_match'.length;
-    for (; j < out.length; j++) {
-      if (out[j] === '(') depth++;
-      else if (out[j] === ')' && --depth === 0) break;
-    }
-    out = `${out.slice(0, i)}(len(list_filter${out.slice(i + 'any_match'.length, j + 1)}) > 0)${out.slice(j + 1)}`;
-  }
-  return out;
-}
-
 let macroReady = false;
 async function runAthenaEmulated(text: string, scope: Scope) {
   const conn = await store.connection();
   if (!macroReady) {
-    await conn.run('CREATE OR REPLACE TEMP MACRO regexp_like(s, p) AS regexp_matches(s, p)');
+    for (const m of TRINO_MACROS) await conn.run(m);
     macroReady = true;
   }
   const c = compileQuery(text, { dialect: 'athena', scope });
-  return duckdbExecutor(store).execute({ ...c, sql: athenaOnDuckdb(c.sql) });
+  return duckdbExecutor(store).execute({ ...c, sql: trinoToDuckdb(c.sql) });
 }
 
 async function rows(text: string, scope: Scope = onlyA) {

@@ -13,6 +13,7 @@ import * as crypto from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { LocalStateMachine } from './states';
+import { TRINO_MACROS, trinoToDuckdb } from '../support/trino-on-duckdb';
 
 export interface GlueTableDef {
   name: string;
@@ -65,21 +66,6 @@ function athenaText(v: unknown): string | undefined {
   if (v instanceof Date) return v.toISOString().replace('T', ' ').replace('Z', '');
   if (typeof v === 'object' && v && 'toString' in v) return String(v);
   return String(v);
-}
-
-/** Trino → DuckDB for the functions the memq Athena dialect uses (see test/engine/semantics.test.ts). */
-export function trinoToDuckdb(sql: string): string {
-  let out = sql.replace(/\belement_at\(/g, 'list_extract(');
-  for (let i = out.indexOf('any_match('); i >= 0; i = out.indexOf('any_match(')) {
-    let depth = 0;
-    let j = i + 'any_match'.length;
-    for (; j < out.length; j++) {
-      if (out[j] === '(') depth++;
-      else if (out[j] === ')' && --depth === 0) break;
-    }
-    out = `${out.slice(0, i)}(len(list_filter${out.slice(i + 'any_match'.length, j + 1)}) > 0)${out.slice(j + 1)}`;
-  }
-  return out;
 }
 
 interface QueryExec {
@@ -238,8 +224,7 @@ export class AwsStandins {
     if (!this.duck) {
       this.duck = await (await DuckDBInstance.create(':memory:')).connect();
       // Trino functions the memq Athena dialect uses, as DuckDB macros with the same meaning
-      await this.duck.run('CREATE OR REPLACE MACRO regexp_like(s, p) AS regexp_matches(s, p)');
-      await this.duck.run('CREATE OR REPLACE MACRO array_join(l, sep) AS array_to_string(l, sep)');
+      for (const m of TRINO_MACROS) await this.duck.run(m);
       await this.duck.run(`CREATE SCHEMA IF NOT EXISTS "${this.o.database}"`);
     }
     for (const t of this.o.tables) {
