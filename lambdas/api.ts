@@ -15,9 +15,9 @@ import { DynamoRepository } from '../lib/platform/dynamo-repository';
 import { AthenaSdkPort } from '../lib/engine/athena';
 import { cloudDataPlane } from '../lib/dataplane/planes';
 import { log } from '../lib/util/log';
-import { entitlementGate } from '../marketplace/src/enforce';
+import { entitlementGate } from '../lib/marketplace/enforce';
 
-// AWS Marketplace entitlement (marketplace/src/entitlement.ts): after a subscription ends, no new
+// AWS Marketplace entitlement (lib/marketplace/entitlement.ts): after a subscription ends, no new
 // snapshots (read-only grace), then no uploads at all; reads, queries, exports and deletes stay.
 const gate = entitlementGate();
 

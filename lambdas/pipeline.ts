@@ -13,7 +13,7 @@ import type { PipelineDeps } from '../lib/pipeline/ports';
 import { log } from '../lib/util/log';
 import { openS3Dump } from '../lib/pipeline/s3-dump';
 import { parseDumpKey } from '../lib/pipeline/keys';
-import { entitlementGate } from '../marketplace/src/enforce';
+import { entitlementGate } from '../lib/marketplace/enforce';
 // Engines register on import; a bundle cannot see lib/os/open.ts's computed require() of them.
 import '../lib/os/linux';
 import '../lib/os/windows';

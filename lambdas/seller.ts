@@ -1,10 +1,10 @@
 // Seller-account Lambda handlers (AWS Marketplace SaaS integration): thin adapters from API Gateway,
 // SQS (EventBridge agreement/license events, and legacy SNS notifications) and the hourly schedule to
-// marketplace/src/seller.ts.
+// lib/marketplace/seller.ts.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { MarketplaceMeteringClient } from '@aws-sdk/client-marketplace-metering';
-import { SellerStore } from '../marketplace/src/seller-store';
-import * as seller from '../marketplace/src/seller';
+import { SellerStore } from '../lib/marketplace/seller-store';
+import * as seller from '../lib/marketplace/seller';
 import { log } from '../lib/util/log';
 
 let deps: seller.SellerDeps | undefined;

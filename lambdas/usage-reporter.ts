@@ -1,7 +1,7 @@
-// Customer-side hourly Lambda: forwards pending usage records to the seller (marketplace/src/usage-reporter.ts).
+// Customer-side hourly Lambda: forwards pending usage records to the seller (lib/marketplace/usage-reporter.ts).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { reportUsage } from '../marketplace/src/usage-reporter';
+import { reportUsage } from '../lib/marketplace/usage-reporter';
 import { log } from '../lib/util/log';
 
 export async function handler(): Promise<unknown> {

@@ -1,8 +1,10 @@
 // The framework-free HTTP shapes the API speaks. `memq serve` (node:http) and the API Gateway Lambda
 // adapter both translate to and from these; nothing in the API knows which one is in front of it.
 
-/** Every route lives under this prefix. */
-export const API_PREFIX = '/api/v1';
+import { API_PREFIX } from '../dataplane/types';
+
+/** Every route lives under this prefix (defined with the data plane's types: upload targets name routes). */
+export { API_PREFIX };
 
 export interface ApiRequest {
   method: string;

@@ -9,9 +9,8 @@ import type { LocalStore, SnapshotRef } from '../store/store';
 import { removeSnapshot } from '../store/add';
 import { PlatformError } from '../platform/errors';
 import type { Snapshot } from '../platform/model';
-import { API_PREFIX } from '../api/http';
 import type { DumpStore } from './ports';
-import type { MultipartUpload, UploadTarget } from './types';
+import { API_PREFIX, type MultipartUpload, type UploadTarget } from './types';
 
 /** Limits that keep one server healthy on hostile input. */
 const LIMITS = {

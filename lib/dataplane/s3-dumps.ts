@@ -10,9 +10,8 @@ import type { Snapshot } from '../platform/model';
 import type { OverviewPages, StoredOverview } from '../store/overview';
 import { abortMultipart, completeMultipart, createMultipartUpload, partSizeFor, presignParts } from '../pipeline/uploads';
 import { DUMP_PREFIX, dumpKey, manifestKey, overviewKey, partitionPrefix, safeFileName } from '../pipeline/keys';
-import { API_PREFIX } from '../api/http';
 import type { DumpStore } from './ports';
-import type { MultipartUpload, PartRange, UploadTarget } from './types';
+import { API_PREFIX, type MultipartUpload, type PartRange, type UploadTarget } from './types';
 
 export interface S3DumpsOptions {
   s3: S3Client;

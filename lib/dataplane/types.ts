@@ -8,6 +8,9 @@ import type { Playbook } from '../hunt/playbook';
 import type { OverviewPages, TablePage } from '../store/overview';
 export type { OverviewPages };
 
+/** Where the API's routes live (upload targets name them; lib/api mounts the router there). */
+export const API_PREFIX = '/api/v1';
+
 export interface UploadTarget {
   method: 'PUT' | 'POST';
   /** absolute URL (presigned S3) or an API path (local streaming upload) */

@@ -1,4 +1,4 @@
-// Buyer-side enforcement of the AWS Marketplace subscription (policy: marketplace/src/entitlement.ts):
+// Buyer-side enforcement of the AWS Marketplace subscription (policy: lib/marketplace/entitlement.ts):
 // the API Lambda and the ingest Lambda read the one `entitlement` item the usage reporter keeps in the
 // usage table — GetItem on that key only (dynamodb:LeadingKeys), plus decrypt with the stack's key.
 import * as iam from 'aws-cdk-lib/aws-iam';

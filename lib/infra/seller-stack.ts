@@ -21,8 +21,8 @@ import * as cw from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
 import { lambdaCode } from './bundle';
 import { ApiWaf } from './waf';
-import { sellerTableShape } from '../../marketplace/src/seller-store';
-import { EVENT_DETAIL_TYPES } from '../../marketplace/src/seller';
+import { sellerTableShape } from '../marketplace/seller-store';
+import { EVENT_DETAIL_TYPES } from '../marketplace/seller';
 
 export class MemqSellerStack extends Stack {
   readonly table: ddb.Table;

@@ -4,7 +4,7 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { startDynamo, credentials, type LocalDynamo } from '../pipeline/local-aws';
 import { usageCreateTableInput, writeEntitlement } from '../../lib/pipeline/usage-table';
-import { decide, GRACE_DAYS, refuseApi, refuseIngest } from '../../marketplace/src/entitlement';
+import { decide, GRACE_DAYS, refuseApi, refuseIngest } from '../../lib/marketplace/entitlement';
 
 process.env.MEMQ_LOG = 'off';
 let ddb: LocalDynamo;

@@ -9,9 +9,9 @@ import * as http from 'node:http';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { MarketplaceMeteringClient } from '@aws-sdk/client-marketplace-metering';
 import { startDynamo, type LocalDynamo } from '../pipeline/local-aws';
-import { SellerStore, sellerCreateTableInput } from '../../marketplace/src/seller-store';
-import * as seller from '../../marketplace/src/seller';
-import { reportUsage } from '../../marketplace/src/usage-reporter';
+import { SellerStore, sellerCreateTableInput } from '../../lib/marketplace/seller-store';
+import * as seller from '../../lib/marketplace/seller';
+import { reportUsage } from '../../lib/marketplace/usage-reporter';
 import { DynamoUsageSink, readEntitlement, usageCreateTableInput } from '../../lib/pipeline/usage-table';
 import { startMeteringStandIn, type StandIn } from './metering-service';
 

@@ -6,8 +6,8 @@ import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { MarketplaceMeteringClient } from '@aws-sdk/client-marketplace-metering';
 import { startDynamo, type LocalDynamo } from '../pipeline/local-aws';
-import { SellerStore, licenseKey, sellerCreateTableInput } from '../../marketplace/src/seller-store';
-import * as seller from '../../marketplace/src/seller';
+import { SellerStore, licenseKey, sellerCreateTableInput } from '../../lib/marketplace/seller-store';
+import * as seller from '../../lib/marketplace/seller';
 import { startMeteringStandIn, type StandIn } from './metering-service';
 
 process.env.MEMQ_LOG = 'off';

@@ -3,7 +3,7 @@
 // (service execute-api), then clears their pending flag. Resending is harmless: the seller dedupes
 // by record id. Records are sent only for closed hours so a report is never split across runs.
 // Every answer carries the account's entitlement, stored in the usage table for the API and ingest to
-// enforce (marketplace/src/entitlement.ts); with nothing to report an empty report asks for it.
+// enforce (lib/marketplace/entitlement.ts); with nothing to report an empty report asks for it.
 //   200 → records accepted (pending flag cleared)   409 → subscription not active yet (kept, resent)
 //   403 → no/ended subscription: the records will never be billed (marked refused, not resent)
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -11,7 +11,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Hash } from '@smithy/hash-node';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { PENDING, readEntitlement, usageTableShape, writeEntitlement, type EntitlementItem } from '../../lib/pipeline/usage-table';
+import { PENDING, readEntitlement, usageTableShape, writeEntitlement, type EntitlementItem } from '../pipeline/usage-table';
 
 export interface ReporterDeps {
   ddb: DynamoDBClient;

@@ -11,7 +11,7 @@
 // changes the billing license cannot count a resent report twice) and hourly aggregates
 // `meter#<customer key>#<dimension>#<hour>` that the meter job seals, sends with BatchMeterUsage, and
 // marks — exactly once per (customer, dimension, hour).
-import { tableWithSparseIndex } from '../../lib/util/dynamo-table';
+import { tableWithSparseIndex } from '../util/dynamo-table';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 

@@ -1,8 +1,8 @@
 // The buyer deployment's entitlement gate: reads the `entitlement` item of the usage table (written by
 // the hourly usage reporter) at most once a minute per Lambda container and applies the policy of
-// marketplace/src/entitlement.ts. Without a usage table (memq serve, tests) nothing is refused.
+// lib/marketplace/entitlement.ts. Without a usage table (memq serve, tests) nothing is refused.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { readEntitlement } from '../../lib/pipeline/usage-table';
+import { readEntitlement } from '../pipeline/usage-table';
 import { decide, refuseApi, refuseIngest, type ModeDecision } from './entitlement';
 
 export interface Gate {
