@@ -27,7 +27,8 @@ import type { HandlerContext } from './router';
 import { bodyStream, json, type ApiResponse } from './http';
 import { customPlaybookInfo, runnablePlaybook, validatePlaybookYaml } from './custom-playbooks';
 import { OVERVIEW_SECTIONS, type OverviewPages } from '../store/overview';
-import { MAX_PAGE_BYTES, nextOffsetOf } from '../dataplane/page-bytes';
+import { nextOffsetOf } from '../dataplane/page-bytes';
+import { HuntJobSchema, IocJobSchema, MAX_PAGE_BYTES, PageSchema, PlaybookInfoSchema, PositionSchema, QueryJobSchema } from '../model/jobs';
 
 export interface RouteDef {
   id: string;
@@ -61,81 +62,18 @@ const Scope = z
     all: z.boolean().optional(),
   })
   .refine((s) => s.snapshot_ids || s.machine_id || s.project_id || s.all, { message: 'choose a scope: snapshot_ids, machine_id, project_id or all' });
-const Column = z.object({ name: z.string(), kind: z.string() });
-const PageOut = z.object({
-  columns: z.array(Column),
-  rows: z.array(z.array(z.unknown())),
-  total: z.number().nullable(),
-  offset: z.number(),
-  next_offset: z
-    .number()
-    .nullable()
-    .optional()
-    .describe(`cursor: where the next page starts, null at the end. A page is cut at \`limit\` rows or ${MAX_PAGE_BYTES / 1e6} MB of serialized rows, whichever comes first (cloud: Lambda responses are at most 6 MB), so continue at next_offset, never at offset + limit`),
-});
-const Position = z.object({ line: z.number(), column: z.number() }).nullable();
-const QueryJobOut = z.object({
-  id: z.string(),
-  owner_id: z.string(),
-  status: z.enum(['running', 'done', 'failed']),
-  text: z.string(),
-  snapshot_ids: z.array(z.string()),
-  error: z.object({ message: z.string(), position: Position }).nullable(),
-  elapsed_ms: z.number().nullable(),
-  total: z.number().nullable(),
-});
-const Technique = z.object({ id: z.string(), name: z.string(), tactics: z.array(z.string()) });
-const PlaybookOut = z.object({
-  id: z.string(), title: z.string(), description: z.string(), severity: z.string(), platform: z.string(), techniques: z.array(Technique), queries: z.array(z.string()),
+const PlaybookOut = PlaybookInfoSchema.extend({
   /** custom playbooks only: where it lives, its classification and its YAML; `error` when the YAML no longer validates */
   custom: z.literal(true).optional(), project_id: z.string().optional(), classification: Tlp.optional(), tags: Tags.optional(), slug: z.string().optional(),
   yaml: z.string().optional(), created_by: z.string().optional(), created_at: z.string().optional(), error: z.string().optional(),
 });
 const PlaybookYaml = z.string().min(1).max(100_000);
 const ProjectOut = Project.extend({ role: Role.nullable() });
-const HuntResultOut = z.object({
-  playbooks_run: z.number(),
-  hits: z.array(z.object({ playbook_id: z.string(), title: z.string(), severity: z.string(), techniques: z.array(Technique), snapshot_id: z.string(), columns: z.array(z.string()), rows: z.array(z.array(z.unknown())) })),
-  errors: z.array(z.object({ playbook_id: z.string(), message: z.string() })),
-  by_tactic: z
-    .array(
-      z.object({
-        id: z.string(),
-        shortname: z.string(),
-        name: z.string(),
-        techniques: z.array(z.object({ id: z.string(), name: z.string(), playbooks: z.array(z.object({ id: z.string(), title: z.string(), severity: z.string(), count: z.number() })) })),
-      }),
-    )
-    .optional(),
-});
-const HuntJobOut = z.object({
-  id: z.string(),
-  owner_id: z.string(),
-  status: z.enum(['running', 'done', 'failed']),
-  snapshot_ids: z.array(z.string()),
-  progress: z.object({ done: z.number(), total: z.number() }),
-  error: z.string().nullable(),
-  elapsed_ms: z.number().nullable(),
-  result: HuntResultOut.nullable(),
-});
-const IocJobOut = z.object({
-  id: z.string(),
-  owner_id: z.string(),
-  status: z.enum(['running', 'done', 'failed']),
-  snapshot_ids: z.array(z.string()),
-  values: z.array(z.string()),
-  progress: z.object({ done: z.number(), total: z.number() }),
-  error: z.string().nullable(),
-  elapsed_ms: z.number().nullable(),
-  result: z
-    .object({
-      hits: z.array(z.object({ ioc: z.string(), kind: z.string(), snapshot_id: z.string(), table: z.string(), column: z.string(), match: z.string(), where: z.record(z.string(), z.unknown()) })),
-      snapshots_searched: z.number(),
-      truncated: z.array(z.string()),
-      errors: z.array(z.object({ table: z.string(), message: z.string() })),
-    })
-    .nullable(),
-});
+const PageOut = PageSchema;
+const Position = PositionSchema.nullable();
+const QueryJobOut = QueryJobSchema;
+const HuntJobOut = HuntJobSchema;
+const IocJobOut = IocJobSchema;
 const UploadId = z.string().min(1).max(1024);
 const PartRange = { first_part: z.coerce.number().int().min(1).max(10_000).default(1), part_count: z.coerce.number().int().min(1).max(1000).default(100) };
 const MultipartOut = z.object({

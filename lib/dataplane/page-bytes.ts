@@ -2,9 +2,9 @@
 // (API Gateway's proxy limit is 10 MB), so a page that may hold up to 100,000 wide rows is cut when its
 // JSON reaches MAX_PAGE_BYTES, and the client continues at `next_offset` (the cursor every page carries).
 import type { Page } from './types';
+import { MAX_PAGE_BYTES } from '../model/jobs';
 
-/** Serialized rows per page, at most (leaves room for the envelope: job, columns, headers). */
-export const MAX_PAGE_BYTES = 5_000_000;
+export { MAX_PAGE_BYTES };
 
 const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
 

@@ -5,7 +5,9 @@
 import type { Snapshot } from '../platform/model';
 import type { TableName } from '../model';
 import type { Playbook } from '../hunt/playbook';
-import type { OverviewPages, TablePage } from '../store/overview';
+import type { OverviewPages } from '../store/overview';
+import type { HuntJob, IocJob, Page, PlaybookInfo, QueryJob, QueryPosition } from '../model/jobs';
+export type { Column, HuntHit, HuntJob, HuntResult, IocHit, IocJob, IocResult, Page, PlaybookInfo, QueryJob, QueryPosition, TacticGroup } from '../model/jobs';
 export type { OverviewPages };
 
 /** Where the API's routes live (upload targets name them; lib/api mounts the router there). */
@@ -36,8 +38,6 @@ export interface PartRange {
   part_count: number;
 }
 
-export type Page = TablePage;
-
 export interface BrowseOptions {
   offset: number;
   limit: number;
@@ -47,109 +47,13 @@ export interface BrowseOptions {
   filter?: Record<string, string>;
 }
 
-export type QueryPosition = { line: number; column: number };
 export type QueryCheck = { ok: true } | { ok: false; message: string; position: QueryPosition | null; suggestions: string[] };
-
-export interface QueryJob {
-  id: string;
-  owner_id: string;
-  status: 'running' | 'done' | 'failed';
-  text: string;
-  snapshot_ids: string[];
-  error: { message: string; position: QueryPosition | null } | null;
-  elapsed_ms: number | null;
-  total: number | null;
-}
-
-export interface IocHit {
-  /** the IOC as given, and what kind it was recognized as (ipv4, domain, path, …) */
-  ioc: string;
-  kind: string;
-  snapshot_id: string;
-  table: string;
-  column: string;
-  /** the matching text (shortened around the match when long) */
-  match: string;
-  /** columns that locate the row (process_id, fd, address, …) */
-  where: Record<string, unknown>;
-}
-
-export interface PlaybookInfo {
-  id: string;
-  title: string;
-  description: string;
-  severity: string;
-  platform: string;
-  techniques: { id: string; name: string; tactics: string[] }[];
-  queries: string[];
-}
-
-export interface HuntHit {
-  playbook_id: string;
-  title: string;
-  severity: string;
-  techniques: { id: string; name: string; tactics: string[] }[];
-  snapshot_id: string;
-  columns: string[];
-  rows: unknown[][];
-}
-
-export interface TacticGroup {
-  id: string;
-  shortname: string;
-  name: string;
-  techniques: { id: string; name: string; playbooks: { id: string; title: string; severity: string; count: number }[] }[];
-}
-
-export interface HuntResult {
-  playbooks_run: number;
-  hits: HuntHit[];
-  errors: { playbook_id: string; message: string }[];
-  /** fired playbooks by ATT&CK tactic → technique, tactics in matrix order (when the data plane groups them) */
-  by_tactic?: TacticGroup[];
-}
 
 export interface HuntSelection {
   playbook_ids?: string[];
   tactic?: string;
   /** custom playbooks the caller may read, already validated (the route decides which; ids are record ids) */
   custom?: Playbook[];
-}
-
-/** A hunt runs as a job: POST /hunts starts it, GET /hunts/{id} reports progress and, when done, the result. */
-export interface HuntJob {
-  id: string;
-  owner_id: string;
-  status: 'running' | 'done' | 'failed';
-  snapshot_ids: string[];
-  /** playbook queries (cloud) or playbooks (local) finished so far, of total */
-  progress: { done: number; total: number };
-  error: string | null;
-  elapsed_ms: number | null;
-  result: HuntResult | null;
-}
-
-export interface IocResult {
-  hits: IocHit[];
-  snapshots_searched: number;
-  /** tables whose row cap was reached: more hits may exist there */
-  truncated: string[];
-  /** tables whose search failed (cloud: an Athena query refused or failed); the other tables still count */
-  errors: { table: string; message: string }[];
-}
-
-/** An IOC search runs as a job like a hunt: POST /ioc-searches starts it, GET /ioc-searches/{id} polls it. */
-export interface IocJob {
-  id: string;
-  owner_id: string;
-  status: 'running' | 'done' | 'failed';
-  snapshot_ids: string[];
-  values: string[];
-  /** tables searched (local) or Athena statements finished (cloud) so far, of total */
-  progress: { done: number; total: number };
-  error: string | null;
-  elapsed_ms: number | null;
-  result: IocResult | null;
 }
 
 export interface DataPlane {

@@ -6,6 +6,7 @@
 // of tables or the Athena queue. The byte budgets keep the whole response well under Lambda's 6 MB.
 import { tables, type ColumnDef, type TableName } from '../model';
 import { addr } from '../util/hex';
+import type { Page } from '../model/jobs';
 
 export interface OverviewSection {
   /** property of the overview response */
@@ -32,20 +33,8 @@ export const OVERVIEW_SECTIONS: readonly OverviewSection[] = [
 
 export const overviewTables: ReadonlySet<TableName> = new Set(OVERVIEW_SECTIONS.map((s) => s.table));
 
-/** A page of rows of one table: the API's Page (defined here so the pipeline needs no API types). */
-export interface TablePage {
-  columns: { name: string; kind: string }[];
-  rows: unknown[][];
-  /** total rows matching, when known */
-  total: number | null;
-  offset: number;
-  /**
-   * where the next page starts (null: this page reaches the end). Pages are cut by row count and by
-   * serialized size (cloud: ≤ 5 MB of rows, under Lambda's 6 MB response limit), so a page may hold
-   * fewer rows than asked for: continue at next_offset, never at offset + limit.
-   */
-  next_offset?: number | null;
-}
+/** A page of rows (the one job model's Page). */
+export type TablePage = Page;
 
 export type OverviewPages = Record<OverviewSection['key'], TablePage>;
 

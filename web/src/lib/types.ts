@@ -1,4 +1,6 @@
-// Shapes the API returns, as the UI uses them (no DOM here: shared with jest tests).
+// Shapes the API returns, as the UI uses them (no DOM here: shared with jest tests). Pages and jobs
+// are the data plane's own zod-inferred types (lib/model/jobs.ts imports only zod), not a copy.
+export type { Column, HuntHit, HuntJob, IocHit, IocJob, IocResult, Page, QueryJob } from '../../../lib/model/jobs';
 
 export type Tlp = 'CLEAR' | 'GREEN' | 'AMBER' | 'AMBER+STRICT' | 'RED';
 export interface User { id: string; email: string; name: string; org_admin: boolean; org_id: string }
@@ -9,8 +11,6 @@ export interface Snapshot {
   progress: number; stage: string; error: string | null; dump_name: string; size: number; os: string | null; kernel: string | null;
   counts: Record<string, number>; classification: Tlp; tags: string[]; created_by: string; created_at: string;
 }
-export interface Column { name: string; kind: string }
-export interface Page { columns: Column[]; rows: unknown[][]; total: number | null; offset: number }
 export interface Catalog {
   tables: Record<string, { doc: string; platform: string; columns: { name: string; kind: string; doc: string; nullable: boolean; platform: string }[] }>;
   objects: Record<string, { doc: string; primary: string; default_columns: string[]; sub_objects: Record<string, { table: string; cardinality: string; doc: string; fields: string[] }> }>;
@@ -21,13 +21,5 @@ export interface Playbook {
   id: string; title: string; description: string; severity: string; platform: string; techniques: { id: string; name: string; tactics: string[] }[]; queries: string[];
   /** custom (organization-written) playbooks only */
   custom?: true; project_id?: string; classification?: Tlp; tags?: string[]; slug?: string; yaml?: string; error?: string;
-}
-export interface HuntHit { playbook_id: string; title: string; severity: string; techniques: Playbook['techniques']; snapshot_id: string; columns: string[]; rows: unknown[][] }
-export interface HuntJob {
-  id: string;
-  status: 'running' | 'done' | 'failed';
-  progress: { done: number; total: number };
-  error: string | null;
-  result: { playbooks_run: number; hits: HuntHit[]; errors: { playbook_id: string; message: string }[] } | null;
 }
 export type Scope = { snapshot_ids?: string[]; machine_id?: string; project_id?: string; all?: boolean };

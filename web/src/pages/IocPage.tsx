@@ -2,14 +2,11 @@
 // across a snapshot, machine, project or everything readable; each hit names where it was found. The
 // search is a job (POST /ioc-searches, then polled), since in the cloud it runs one Athena query per table.
 import { useState } from 'react';
-import { api, type Scope } from '../lib/api';
+import { api, type IocJob, type IocResult, type Scope } from '../lib/api';
 import { go } from '../lib/router';
 import { ScopePicker } from '../components/ScopePicker';
 import type { Session } from '../App';
 
-interface Hit { ioc: string; kind: string; snapshot_id: string; table: string; column: string; match: string; where: Record<string, unknown> }
-interface IocResult { hits: Hit[]; snapshots_searched: number; truncated: string[]; errors: { table: string; message: string }[] }
-interface IocJob { id: string; status: 'running' | 'done' | 'failed'; progress: { done: number; total: number }; error: string | null; result: IocResult | null }
 
 export function IocPage({ session }: { session: Session }) {
   const [text, setText] = useState('');
