@@ -475,7 +475,7 @@ export const routes: RouteDef[] = [
       return deps.platform.createPlaybook(subject, { project_id: body.project_id, name: p.title, slug: p.id, yaml: body.yaml, classification: body.classification, tags: body.tags });
     },
   }),
-  route({ id: 'getPlaybook', method: 'GET', path: '/playbooks/{id}', summary: 'one custom playbook with its YAML', tag: 'hunt', params: IdParam, response: CustomPlaybook, handler: async ({ deps, subject, params }) => deps.platform.getClassified(subject, 'playbook', params.id) as Promise<CustomPlaybook> }),
+  route({ id: 'getPlaybook', method: 'GET', path: '/playbooks/{id}', summary: 'one custom playbook with its YAML', tag: 'hunt', params: IdParam, response: CustomPlaybook, handler: async ({ deps, subject, params }) => deps.platform.getClassified(subject, 'playbook', params.id) }),
   route({
     id: 'updatePlaybook', method: 'PUT', path: '/playbooks/{id}', summary: 'replace the YAML of a custom playbook (validated)', tag: 'hunt', params: IdParam,
     body: z.object({ yaml: PlaybookYaml }), response: CustomPlaybook,
@@ -519,7 +519,7 @@ export const routes: RouteDef[] = [
     response: SavedQuery,
     handler: async ({ deps, subject, body }) => deps.platform.createSavedQuery(subject, body),
   }),
-  route({ id: 'getSavedQuery', method: 'GET', path: '/saved-queries/{id}', summary: 'one saved query', tag: 'saved', params: IdParam, response: SavedQuery, handler: async ({ deps, subject, params }) => deps.platform.getClassified(subject, 'saved_query', params.id) as Promise<SavedQuery> }),
+  route({ id: 'getSavedQuery', method: 'GET', path: '/saved-queries/{id}', summary: 'one saved query', tag: 'saved', params: IdParam, response: SavedQuery, handler: async ({ deps, subject, params }) => deps.platform.getClassified(subject, 'saved_query', params.id) }),
   route({
     id: 'updateSavedQuery', method: 'PUT', path: '/saved-queries/{id}', summary: 'edit a saved query', tag: 'saved', params: IdParam,
     body: z.object({ name: z.string().min(1).max(200).optional(), text: z.string().min(1).max(20000).optional(), description: z.string().max(2000).optional() }), response: SavedQuery,
@@ -539,7 +539,7 @@ export const routes: RouteDef[] = [
     response: ResultSet,
     handler: async ({ deps, subject, body }) => deps.platform.createResultSet(subject, body),
   }),
-  route({ id: 'getResultSet', method: 'GET', path: '/result-sets/{id}', summary: 'one stored result', tag: 'saved', params: IdParam, response: ResultSet, handler: async ({ deps, subject, params }) => deps.platform.getClassified(subject, 'result_set', params.id) as Promise<ResultSet> }),
+  route({ id: 'getResultSet', method: 'GET', path: '/result-sets/{id}', summary: 'one stored result', tag: 'saved', params: IdParam, response: ResultSet, handler: async ({ deps, subject, params }) => deps.platform.getClassified(subject, 'result_set', params.id) }),
   route({
     id: 'deleteResultSet', method: 'DELETE', path: '/result-sets/{id}', summary: 'delete a stored result', tag: 'saved', params: IdParam, response: Ok,
     handler: async ({ deps, subject, params }) => (await deps.platform.deleteClassified(subject, 'result_set', params.id), { ok: true as const }),

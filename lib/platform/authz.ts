@@ -23,6 +23,8 @@ export type ResourceFacts =
   | { kind: 'org'; org_id: string }
   | { kind: 'user'; org_id: string; user_id: string }
   | { kind: 'project' | 'machine'; org_id: string; project_id: string }
+  /** creating a classified object (snapshot, saved query, result set, custom playbook) in a project */
+  | { kind: 'new_snapshot' | 'new_saved_query' | 'new_result_set' | 'new_playbook'; org_id: string; project_id: string }
   | { kind: 'audit'; org_id: string; project_id: string | null }
   /** the bundled playbook library and the catalog */
   | { kind: 'playbook_library'; org_id: string }
@@ -81,10 +83,15 @@ export function decide(s: Subject, action: Action, r: ResourceFacts): Decision {
       if (r.project_id && s.roles.get(r.project_id) === 'owner') return allow('project owner');
       return forbid('the audit log is for organization admins and project owners');
     case 'project':
-    case 'machine': {
+    case 'machine':
+    case 'new_snapshot':
+    case 'new_saved_query':
+    case 'new_result_set':
+    case 'new_playbook': {
       const role = admin ? 'owner' : s.roles.get(r.project_id);
       if (!role) return hide('not a member of the project');
-      const need = r.kind === 'project' && action === 'create' ? 'analyst' : needed(action);
+      // creating anything in a project takes an analyst (the creator then controls it by its TLP rules)
+      const need = r.kind.startsWith('new_') || (r.kind === 'project' && action === 'create') ? 'analyst' : needed(action);
       return atLeast(role, need) ? allow(`project ${role}`) : forbid(`${action} needs project role ${need}, you are ${role}`);
     }
     case 'snapshot':

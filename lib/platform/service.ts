@@ -17,6 +17,7 @@ import {
   type SavedQuery,
   type Share,
   type ShareableKind,
+  type RecordOf,
   type Snapshot,
   type Tlp,
   type User,
@@ -278,7 +279,7 @@ export class Platform {
     input: { project_id: string; machine_id?: string; machine_name?: string; name?: string; dump_name: string; size: number; classification?: Tlp; tags?: string[] },
   ): Promise<Snapshot> {
     const p = await this.getProject(s, input.project_id);
-    this.check(s, 'create', { kind: 'machine', org_id: p.org_id, project_id: p.id });
+    this.check(s, 'create', { kind: 'new_snapshot', org_id: p.org_id, project_id: p.id });
     let machine: Machine;
     if (input.machine_id) {
       machine = await this.getMachine(s, input.machine_id);
@@ -462,23 +463,38 @@ export class Platform {
   // ---------------------------------------------------------------- saved queries and result sets
 
   async createSavedQuery(s: Subject, q: { project_id: string; name: string; text: string; description?: string; classification?: Tlp; tags?: string[] }): Promise<SavedQuery> {
-    const p = await this.getProject(s, q.project_id);
-    this.check(s, 'create', { kind: 'machine', org_id: p.org_id, project_id: p.id });
-    const sq: SavedQuery = {
-      id: newId('qry'),
+    return this.createClassified(s, 'saved_query', 'qry', q, { name: q.name, text: q.text, description: q.description ?? '' }, { name: q.name });
+  }
+
+  /**
+   * One way to create a classified object in a project (saved query, result set, custom playbook):
+   * the caller needs an analyst role there (checked as that kind of object), the record gets the
+   * common fields (ids, creator, AMBER unless a classification is given), and the creation is audited
+   * with `detail` (ids and names, never content).
+   */
+  private async createClassified<K extends 'saved_query' | 'result_set' | 'playbook'>(
+    s: Subject,
+    kind: K,
+    idPrefix: string,
+    input: { project_id: string; classification?: Tlp; tags?: string[] },
+    fields: Omit<RecordOf<K>, 'id' | 'org_id' | 'project_id' | 'classification' | 'tags' | 'created_by' | 'created_at'>,
+    detail: Record<string, unknown>,
+  ): Promise<RecordOf<K>> {
+    const p = await this.getProject(s, input.project_id);
+    this.check(s, 'create', { kind: `new_${kind}`, org_id: p.org_id, project_id: p.id });
+    const rec = {
+      ...fields,
+      id: newId(idPrefix),
       org_id: p.org_id,
       project_id: p.id,
-      name: q.name,
-      text: q.text,
-      description: q.description ?? '',
-      classification: q.classification ?? 'AMBER',
-      tags: q.tags ?? [],
+      classification: input.classification ?? 'AMBER',
+      tags: input.tags ?? [],
       created_by: s.user.id,
       created_at: now(),
-    };
-    await this.repo.put('saved_query', sq);
-    await this.audit(s.user, 'saved_query.create', 'saved_query', sq.id, p.id, { name: q.name });
-    return sq;
+    } as RecordOf<K>;
+    await this.repo.put(kind, rec);
+    await this.audit(s.user, `${kind}.create`, kind, rec.id, p.id, detail);
+    return rec;
   }
 
   async listClassified<K extends 'saved_query' | 'result_set'>(s: Subject, kind: K, projectId: string) {
@@ -494,27 +510,11 @@ export class Platform {
   // this layer stores, authorizes and audits, and does not know the playbook format.
 
   async createPlaybook(s: Subject, pb: { project_id: string; name: string; slug: string; yaml: string; classification?: Tlp; tags?: string[] }): Promise<CustomPlaybook> {
-    const p = await this.getProject(s, pb.project_id);
-    this.check(s, 'create', { kind: 'machine', org_id: p.org_id, project_id: p.id });
-    const rec: CustomPlaybook = {
-      id: newId('pbk'),
-      org_id: p.org_id,
-      project_id: p.id,
-      name: pb.name,
-      slug: pb.slug,
-      yaml: pb.yaml,
-      classification: pb.classification ?? 'AMBER',
-      tags: pb.tags ?? [],
-      created_by: s.user.id,
-      created_at: now(),
-    };
-    await this.repo.put('playbook', rec);
-    await this.audit(s.user, 'playbook.create', 'playbook', rec.id, p.id, { name: rec.name, slug: rec.slug, classification: rec.classification });
-    return rec;
+    return this.createClassified(s, 'playbook', 'pbk', pb, { name: pb.name, slug: pb.slug, yaml: pb.yaml }, { name: pb.name, slug: pb.slug, classification: pb.classification ?? 'AMBER' });
   }
 
   async updatePlaybook(s: Subject, id: string, patch: { name: string; slug: string; yaml: string }): Promise<CustomPlaybook> {
-    const r = (await this.getClassified(s, 'playbook', id, 'update')) as CustomPlaybook;
+    const r = await this.getClassified(s, 'playbook', id, 'update');
     const next: CustomPlaybook = { ...r, ...patch };
     await this.repo.put('playbook', next);
     await this.audit(s.user, 'playbook.update', 'playbook', id, r.project_id, { name: next.name, slug: next.slug });
@@ -529,14 +529,15 @@ export class Platform {
     return out;
   }
 
-  async getClassified(s: Subject, kind: ShareableKind, id: string, action: Action = 'read'): Promise<Classified> {
+  /** A classified object the subject may `action`, typed by its kind (routes need no casts). */
+  async getClassified<K extends ShareableKind>(s: Subject, kind: K, id: string, action: Action = 'read'): Promise<RecordOf<K>> {
     const r = await this.loadClassified(kind, id);
     this.check(s, action, await this.facts(kind, r));
-    return r;
+    return r as RecordOf<K>;
   }
 
   async updateSavedQuery(s: Subject, id: string, patch: { name?: string; text?: string; description?: string }): Promise<SavedQuery> {
-    const r = (await this.getClassified(s, 'saved_query', id, 'update')) as SavedQuery;
+    const r = await this.getClassified(s, 'saved_query', id, 'update');
     const next = { ...r, ...patch };
     await this.repo.put('saved_query', next);
     await this.audit(s.user, 'saved_query.update', 'saved_query', id, r.project_id, {});
@@ -551,24 +552,7 @@ export class Platform {
   }
 
   async createResultSet(s: Subject, rs: { project_id: string; name: string; query: string; columns: string[]; rows: unknown[][]; classification?: Tlp; tags?: string[] }): Promise<ResultSet> {
-    const p = await this.getProject(s, rs.project_id);
-    this.check(s, 'create', { kind: 'machine', org_id: p.org_id, project_id: p.id });
-    const r: ResultSet = {
-      id: newId('res'),
-      org_id: p.org_id,
-      project_id: p.id,
-      name: rs.name,
-      query: rs.query,
-      columns: rs.columns,
-      rows: rs.rows,
-      classification: rs.classification ?? 'AMBER',
-      tags: rs.tags ?? [],
-      created_by: s.user.id,
-      created_at: now(),
-    };
-    await this.repo.put('result_set', r);
-    await this.audit(s.user, 'result_set.create', 'result_set', r.id, p.id, { name: r.name, rows: r.rows.length });
-    return r;
+    return this.createClassified(s, 'result_set', 'res', rs, { name: rs.name, query: rs.query, columns: rs.columns, rows: rs.rows }, { name: rs.name, rows: rs.rows.length });
   }
 
   // ---------------------------------------------------------------- audit
