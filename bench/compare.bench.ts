@@ -1,0 +1,69 @@
+// memq side by side with Volatility 3 on the same dumps, in one run: the process list (`memq ps` vs
+// `vol linux.pslist`) and everything (`memq analyze`: every table + Parquet, vs Volatility's 12 Linux
+// plugins run one by one). Volatility is whatever is installed: `vol` on PATH, or VOL=path/to/vol.py
+// (run with python3); VOL_ARGS adds arguments (e.g. "-s /path/to/symbols" for the kernel's ISF).
+// Without one, memq's side is printed and the comparison is skipped with one line.
+// Dumps: MEMQ_COMPARE_DUMPS (comma-separated paths) or the dev dumps (ELF core and kdump).
+// memq is measured warm (the discovery cache holds the dump: every command after the first) and cold
+// (first command on the dump). `npm run bench -- compare`. Prints; asserts nothing.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { materialize } from '../lib/image/open';
+import { freshCache, IMAGES, memq, repeat, s, table } from './support/memq-cli';
+
+const VOL_PLUGINS = [
+  'linux.pslist.PsList', 'linux.psaux.PsAux', 'linux.proc.Maps', 'linux.elfs.Elfs', 'linux.lsof.Lsof', 'linux.sockstat.Sockstat',
+  'linux.envars.Envars', 'linux.lsmod.Lsmod', 'linux.check_syscall.Check_syscall', 'linux.kmsg.Kmsg', 'linux.bash.Bash', 'linux.hidden_modules.Hidden_modules',
+];
+
+function volatility(): { cmd: string; args: string[]; label: string } | null {
+  const extra = (process.env.VOL_ARGS ?? '').split(/\s+/).filter(Boolean);
+  if (process.env.VOL) return { cmd: 'python3', args: [process.env.VOL, ...extra], label: `python3 ${process.env.VOL}` };
+  const r = spawnSync('vol', ['-h'], { encoding: 'utf8' });
+  return r.status === 0 ? { cmd: 'vol', args: extra, label: 'vol' } : null;
+}
+
+function timeVol(vol: NonNullable<ReturnType<typeof volatility>>, dump: string, plugin: string): { wallS: number; ok: boolean } {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(vol.cmd, [...vol.args, '-q', '-r', 'none', '-f', dump, plugin], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  return { wallS: Number(process.hrtime.bigint() - t0) / 1e9, ok: r.status === 0 };
+}
+
+async function main(): Promise<void> {
+  const dumps = process.env.MEMQ_COMPARE_DUMPS
+    ? process.env.MEMQ_COMPARE_DUMPS.split(',')
+    : [await materialize(path.join(IMAGES, 'linux-dev/memory.elf.gz')), path.join(IMAGES, 'linux-dev/memory.kdump')];
+  const vol = volatility();
+  if (!vol) process.stdout.write('compare: Volatility 3 not found (no `vol` on PATH, VOL unset): printing memq only\n');
+  const rows = [['dump', 'work', 'memq warm s', 'memq cold s', vol ? `Volatility 3 s (${vol.label})` : 'Volatility 3 s', 'ratio (warm)', 'ratio (cold)', 'goal']];
+  for (const dump of dumps) {
+    const name = `${path.basename(dump)} (${(fs.statSync(dump).size / 2 ** 20).toFixed(0)} MiB)`;
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-compare-'));
+    const work = [
+      { what: 'process list (ps / linux.pslist)', args: ['ps', dump], plugins: [VOL_PLUGINS[0]!], goal: 20 },
+      { what: `everything (analyze / ${VOL_PLUGINS.length} plugins one by one)`, args: ['analyze', dump, '--out', out], plugins: VOL_PLUGINS, goal: 100 },
+    ];
+    for (const w of work) {
+      const cold = repeat(3, () => memq(w.args, { MEMQ_CACHE: freshCache() })).med.wallS;
+      const cache = freshCache();
+      memq(w.args, { MEMQ_CACHE: cache });
+      const warm = repeat(5, () => memq(w.args, { MEMQ_CACHE: cache })).med.wallS;
+      let volS = NaN;
+      if (vol) {
+        const runs = w.plugins.map((p) => timeVol(vol, dump, p));
+        volS = runs.every((r) => r.ok) ? runs.reduce((a, r) => a + r.wallS, 0) : NaN;
+      }
+      const ratio = (x: number) => (Number.isFinite(volS) ? `${(volS / x).toFixed(1)}x` : '-');
+      rows.push([name, w.what, s(warm), s(cold), s(volS), ratio(warm), ratio(cold), `≥ ${w.goal}x`]);
+    }
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+  process.stdout.write(table(rows));
+}
+
+main().catch((e) => {
+  process.stderr.write(`${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});
