@@ -45,7 +45,7 @@ function getApi(): Api {
   const data = cloudDataPlane({
     s3: new S3Client({}),
     glue: new GlueClient({}),
-    athena: new AthenaSdkPort({ client: new AthenaClient({}), workGroup: env.ATHENA_WORKGROUP!, database: env.GLUE_DATABASE!, timeoutMs: 20_000 }),
+    athena: new AthenaSdkPort({ client: new AthenaClient({}), workGroup: env.ATHENA_WORKGROUP!, database: env.GLUE_DATABASE! }),
     dumpsBucket: env.DUMPS_BUCKET!,
     lakeBucket: env.LAKE_BUCKET!,
     resultsBucket: env.RESULTS_BUCKET!,

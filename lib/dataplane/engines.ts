@@ -71,13 +71,14 @@ export function duckdbEngine(store: LocalStore, o: DuckdbEngineOptions): SqlEngi
   };
 }
 
-export function athenaEngine(athena: AthenaSdkPort, database: string): SqlEngine {
+export function athenaEngine(athena: Pick<AthenaSdkPort, 'start' | 'state' | 'fetch' | 'stop'>, database: string): SqlEngine {
   return {
     dialect: 'athena',
     database,
     settles: false,
     start: (st) => athena.start(st.sql, athenaParameters(st.params, st.paramKinds)),
     state: (id) => athena.state(id),
+    stop: (id) => athena.stop(id),
     async fetch(id, columns, maxRows) {
       const { rows, truncated } = await athena.fetch(id, maxRows);
       return { rows: rows.map((r) => columns.map((c, i) => jsonValue(athenaCell(r[i] ?? null, c.kind)))), truncated };

@@ -36,6 +36,8 @@ export interface SqlEngine {
   /** Starts a statement; resolves with an execution id (never waits for the result beyond a short settle). */
   start(st: SqlStatement): Promise<string>;
   state(id: string): Promise<ExecState>;
+  /** Cancels a running statement whose caller gave up (a deadline); optional */
+  stop?(id: string): Promise<void>;
   /** Rows of a succeeded execution, JSON-safe and typed by `columns`; at most maxRows (truncated says more existed). */
   fetch(id: string, columns: readonly StatementColumn[], maxRows: number): Promise<{ rows: unknown[][]; truncated: boolean }>;
 }

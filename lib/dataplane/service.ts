@@ -165,7 +165,10 @@ export class DataPlaneService implements DataPlane {
       const s = await this.engine.state(id);
       if (s.state === 'succeeded') break;
       if (s.state === 'failed') throw new MemqError(s.reason, 'E_QUERY');
-      if (Date.now() > deadline) throw new PlatformError(503, 'the table did not load in time; try again, or run a query (queries run as jobs)');
+      if (Date.now() > deadline) {
+        await this.engine.stop?.(id);
+        throw new PlatformError(503, 'the table did not load in time; try again, or run a query (queries run as jobs)');
+      }
       await this.sleep(delay);
     }
     return (await this.engine.fetch(id, st.columns, maxRows)).rows;

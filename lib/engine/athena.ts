@@ -1,8 +1,8 @@
-// AthenaPort on the AWS SDK v3 (the cloud half of lib/engine/executor.ts): StartQueryExecution in
-// the memq workgroup (encrypted results, scan cutoff) with the compiled query's parameters as
-// ExecutionParameters → poll GetQueryExecution with backoff (bounded) → page GetQueryResults.
-// The API uses start/state/page separately (API Gateway gives up after 29 s); athenaExecutor()
-// uses start → wait → fetch for synchronous callers (CLI, playbook runs inside a Lambda).
+// Athena on the AWS SDK v3: StartQueryExecution in the memq workgroup (encrypted results, scan
+// cutoff) with the compiled statement's parameters as ExecutionParameters, GetQueryExecution for the
+// state, GetQueryResults pages (header row dropped), StopQueryExecution. Nothing here waits: the data
+// plane's Athena engine (lib/dataplane/engines.ts) polls across requests, since API Gateway gives up
+// after 29 s.
 import {
   GetQueryExecutionCommand,
   GetQueryResultsCommand,
@@ -12,30 +12,20 @@ import {
   type GetQueryResultsCommandOutput,
 } from '@aws-sdk/client-athena';
 import { MemqError } from '../util/errors';
-import type { AthenaPort } from './executor';
 
 export interface AthenaSdkOptions {
   client: AthenaClient;
   workGroup: string;
   /** Glue database for unqualified table names */
   database?: string;
-  /** give up (and stop the query) after this long; default 10 minutes */
-  timeoutMs?: number;
-  /** first poll interval; grows ×1.5 up to maxPollMs */
-  pollMs?: number;
-  maxPollMs?: number;
   /** rows per GetQueryResults call (Athena allows ≤ 1000) */
   pageSize?: number;
-  sleep?: (ms: number) => Promise<void>;
 }
 
 export type AthenaState = { state: 'running' } | { state: 'succeeded'; scannedBytes: number; elapsedMs: number } | { state: 'failed'; reason: string };
 
-export class AthenaSdkPort implements AthenaPort {
-  private readonly sleep: (ms: number) => Promise<void>;
-  constructor(private readonly o: AthenaSdkOptions) {
-    this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-  }
+export class AthenaSdkPort {
+  constructor(private readonly o: AthenaSdkOptions) {}
 
   async start(sql: string, parameters: string[]): Promise<string> {
     if (Buffer.byteLength(sql) > 262_144) throw new MemqError('query too large for Athena (262,144 bytes): put long IOC lists in a table', 'E_QUERY');
@@ -70,20 +60,9 @@ export class AthenaSdkPort implements AthenaPort {
     }
   }
 
-  async wait(id: string): Promise<void> {
-    const deadline = Date.now() + (this.o.timeoutMs ?? 600_000);
-    let delay = this.o.pollMs ?? 200;
-    for (;;) {
-      const s = await this.state(id);
-      if (s.state === 'succeeded') return;
-      if (s.state === 'failed') throw new MemqError(s.reason, 'E_ATHENA');
-      if (Date.now() >= deadline) {
-        await this.o.client.send(new StopQueryExecutionCommand({ QueryExecutionId: id })).catch(() => undefined);
-        throw new MemqError(`Athena query ${id} did not finish within ${Math.round((this.o.timeoutMs ?? 600_000) / 1000)} s; stopped`, 'E_ATHENA');
-      }
-      await this.sleep(delay);
-      delay = Math.min(this.o.maxPollMs ?? 2000, Math.ceil(delay * 1.5));
-    }
+  /** Cancels a running execution (a deadline passed); an execution already finished is left alone. */
+  async stop(id: string): Promise<void> {
+    await this.o.client.send(new StopQueryExecutionCommand({ QueryExecutionId: id })).catch(() => undefined);
   }
 
   /** One page of rows (header row removed) and the token for the next page. */

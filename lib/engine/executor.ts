@@ -1,6 +1,7 @@
-// What executes compiled queries. The local store runs them on DuckDB (lib/engine/duckdb.ts); the
-// cloud implements AthenaPort with the AWS SDK (start → poll → page, since API Gateway gives up
-// after 29 s) and wraps it with athenaExecutor(). Both return rows keyed by output column name.
+// What executes compiled queries synchronously (the CLI, the REPL, the local hunt and IOC commands):
+// DuckDB over a local store (lib/engine/duckdb.ts), rows keyed by output column name. The cloud runs
+// Athena asynchronously through the data plane's SqlEngine (lib/dataplane/engines.ts) over
+// AthenaSdkPort; the Athena value conventions (parameter literals, text cells) live here for both.
 import type { ColumnKind } from '../model';
 import type { BoundValue, CompiledQuery, Dialect, OutputColumn } from '../query';
 import { MemqError } from '../util/errors';
@@ -32,27 +33,8 @@ export interface QueryResult {
 
 export const DEFAULT_MAX_ROWS = 10_000;
 
-// ---- Athena ------------------------------------------------------------------------------------
+// ---- Athena value conventions ------------------------------------------------------------------
 
-/**
- * The slice of Athena the engine needs. The cloud engineer implements it with
- * @aws-sdk/client-athena: StartQueryExecution(QueryString = sql, ExecutionParameters =
- * parameters, WorkGroup …), poll GetQueryExecution, page GetQueryResults.
- */
-export interface AthenaPort {
-  /** starts the query and returns its execution id */
-  start(sql: string, parameters: string[]): Promise<string>;
-  /** resolves when the execution finished; rejects with a MemqError on FAILED / CANCELLED */
-  wait(executionId: string): Promise<void>;
-  /** rows as Athena returns them: every value a string or null, in column order (header row excluded) */
-  fetch(executionId: string, maxRows: number): Promise<{ rows: (string | null)[][]; truncated: boolean }>;
-}
-
-/**
- * Athena ExecutionParameters are SQL literal texts substituted for the `?` in order. This turns the
- * compiled parameter values into such literals: strings quoted with '' doubling (no backslash
- * escapes in Trino literals), numbers as digits, booleans as true/false.
- */
 export function athenaParameters(params: readonly BoundValue[], kinds: readonly ColumnKind[]): string[] {
   return params.map((v, i) => {
     if (typeof v === 'string') return `'${v.replace(/'/g, "''")}'`;
@@ -87,20 +69,4 @@ export function athenaCell(text: string | null, kind: ColumnKind): unknown {
     default:
       return text;
   }
-}
-
-export function athenaExecutor(port: AthenaPort): QueryExecutor {
-  return {
-    dialect: 'athena',
-    async execute(q, opts = {}) {
-      const maxRows = opts.maxRows ?? DEFAULT_MAX_ROWS;
-      const id = await port.start(q.sql, athenaParameters(q.params, q.paramKinds));
-      await port.wait(id);
-      const { rows, truncated } = await port.fetch(id, maxRows);
-      return {
-        rows: rows.slice(0, maxRows).map((r) => Object.fromEntries(q.columns.map((c, i) => [c.name, athenaCell(r[i] ?? null, c.kind)]))),
-        truncated: truncated || rows.length > maxRows,
-      };
-    },
-  };
 }

@@ -1,7 +1,9 @@
-// The Athena side of the engine without AWS: parameters rendered as Athena ExecutionParameters
-// literals, and athenaExecutor driving a fake AthenaPort (start → wait → fetch) with text cells
-// converted back to the same JS values the DuckDB engine returns.
-import { athenaParameters, athenaCell, athenaExecutor, runWith, type AthenaPort } from '../../lib/engine';
+// The Athena side without AWS: parameters rendered as Athena ExecutionParameters literals, and the
+// data plane's Athena engine driving a fake port (start → state → fetch) with text cells converted
+// back to the JSON values the DuckDB engine returns.
+import { athenaParameters, athenaCell } from '../../lib/engine';
+import { athenaEngine } from '../../lib/dataplane/engines';
+import { compileQuery } from '../../lib/query';
 
 test('ExecutionParameters literals', () => {
   expect(athenaParameters(["it's", 42, -7, 2n ** 60n, true, false, 1.5], ['string', 'int32', 'int64', 'int64', 'bool', 'bool', 'double'])).toEqual([
@@ -29,26 +31,35 @@ test('text cells back to values', () => {
   expect(athenaCell('[]', 'string_list')).toEqual([]);
 });
 
-test('athenaExecutor runs the compiled Athena statement through the port', async () => {
+test('the Athena engine runs the compiled statement through the port and types the text cells', async () => {
   const calls: { sql: string; params: string[] }[] = [];
-  const port: AthenaPort = {
-    async start(sql, parameters) {
-      calls.push({ sql, params: parameters });
-      return 'exec-1';
+  const engine = athenaEngine(
+    {
+      async start(sql: string, parameters: string[]) {
+        calls.push({ sql, params: parameters });
+        return 'exec-1';
+      },
+      async state(id: string) {
+        expect(id).toBe('exec-1');
+        return { state: 'succeeded' as const, scannedBytes: 0, elapsedMs: 1 };
+      },
+      async fetch(id: string, maxRows: number) {
+        expect([id, maxRows]).toEqual(['exec-1', 10]);
+        return { rows: [['acme', 'm1', 's1', '101', '1', 'agetty', '/sbin/agetty -o -p -- \\u --noclear - linux']], truncated: false };
+      },
+      async stop() {},
     },
-    async wait(id) {
-      expect(id).toBe('exec-1');
-    },
-    async fetch(id, maxRows) {
-      expect(maxRows).toBe(10);
-      return { rows: [['acme', 'm1', 's1', '101', '1', 'agetty', '/sbin/agetty -o -p -- \\u --noclear - linux']], truncated: false };
-    },
-  };
-  const r = await runWith(athenaExecutor(port), 'process.process_object.parent_process_id == 1 && process.vad_object.file_name == "/usr/sbin/agetty"', { projects: ['acme'] }, { maxRows: 10, database: 'memq' });
-  expect(calls[0].sql).toContain('FROM "memq"."process" AS o');
-  expect(calls[0].sql).toContain('EXISTS (SELECT 1 FROM "memq"."vma" AS e1');
-  expect(calls[0].params).toEqual(["'acme'", '1', "'acme'", "'/usr/sbin/agetty'"]);
-  expect(r.rows).toEqual([
+    'memq',
+  );
+  const q = compileQuery('process.process_object.parent_process_id == 1 && process.vad_object.file_name == "/usr/sbin/agetty"', { dialect: 'athena', database: 'memq', scope: { projects: ['acme'] } });
+  const id = await engine.start(q);
+  expect(await engine.state(id)).toMatchObject({ state: 'succeeded' });
+  const cols = q.columns.map((c) => ({ name: c.name, kind: c.kind }));
+  const r = await engine.fetch(id, cols, 10);
+  expect(calls[0]!.sql).toContain('FROM "memq"."process" AS o');
+  expect(calls[0]!.sql).toContain('EXISTS (SELECT 1 FROM "memq"."vma" AS e1');
+  expect(calls[0]!.params).toEqual(["'acme'", '1', "'acme'", "'/usr/sbin/agetty'"]);
+  expect(r.rows.map((row) => Object.fromEntries(cols.map((c, i) => [c.name, row[i]])))).toEqual([
     { project: 'acme', machine: 'm1', snapshot: 's1', process_id: 101, parent_process_id: 1, name: 'agetty', command_line: '/sbin/agetty -o -p -- \\u --noclear - linux' },
   ]);
   expect(r.truncated).toBe(false);

@@ -1,18 +1,18 @@
-// The Athena executor (lib/engine/athena.ts under lib/engine/executor.ts athenaExecutor) with the
-// SDK mocked (aws-sdk-client-mock): a real compiled query goes out as QueryString + ExecutionParameters
-// in the workgroup, the execution is polled until it succeeds, results are paged (header row dropped)
-// and typed; failures and timeouts are clear errors, and a timed-out query is stopped.
+// The data plane's Athena engine (lib/dataplane/engines.ts over lib/engine/athena.ts) with the SDK
+// mocked (aws-sdk-client-mock): a real compiled query goes out as QueryString + ExecutionParameters in
+// the workgroup, the state is polled until it succeeds, results are paged (header row dropped) and
+// typed; a failure carries Athena's reason, and a statement whose caller gave up is stopped.
 import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, StopQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AthenaSdkPort } from '../../lib/engine/athena';
-import { athenaExecutor } from '../../lib/engine/executor';
+import { athenaEngine } from '../../lib/dataplane/engines';
 import { compileQuery } from '../../lib/query';
 
 const athena = mockClient(AthenaClient);
 beforeEach(() => athena.reset());
 
 const port = (o: Partial<ConstructorParameters<typeof AthenaSdkPort>[0]> = {}) =>
-  new AthenaSdkPort({ client: new AthenaClient({ region: 'us-east-1' }), workGroup: 'memq-wg', database: 'memq_db', sleep: async () => undefined, ...o });
+  new AthenaSdkPort({ client: new AthenaClient({ region: 'us-east-1' }), workGroup: 'memq-wg', database: 'memq_db', ...o });
 
 const cell = (v: string | null) => (v === null ? {} : { VarCharValue: v });
 
@@ -38,7 +38,14 @@ test('compile → start with parameters → poll → paged results, typed like D
     .on(GetQueryResultsCommand, { QueryExecutionId: 'qe-1', NextToken: 't2' })
     .resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: colInfo }, Rows: [row('102')] } });
 
-  const res = await athenaExecutor(port()).execute(q, { maxRows: 100 });
+  const engine = athenaEngine(port(), 'memq_db');
+  const id = await engine.start(q);
+  let polls = 0;
+  while ((await engine.state(id)).state === 'running') polls++;
+  const cols = q.columns.map((c) => ({ name: c.name, kind: c.kind }));
+  const fetched = await engine.fetch(id, cols, 100);
+  const res = { truncated: fetched.truncated, rows: fetched.rows.map((r) => Object.fromEntries(cols.map((c, i) => [c.name, r[i]]))) };
+  expect(polls).toBe(2);
   const start = athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input;
   expect(start).toMatchObject({ QueryString: q.sql, WorkGroup: 'memq-wg', QueryExecutionContext: { Database: 'memq_db' } });
   expect(start.ExecutionParameters).toHaveLength(q.params.length);
@@ -66,15 +73,15 @@ test('maxRows truncates and stops paging', async () => {
   expect(athena.commandCalls(GetQueryResultsCommand)).toHaveLength(1);
 });
 
-test('a failed query is a MemqError carrying Athena\'s reason', async () => {
+test('a failed query reports Athena\'s reason', async () => {
   athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'FAILED', StateChangeReason: 'Query exhausted resources: scan cutoff' } } });
-  await expect(port().wait('qe-3')).rejects.toThrow(/failed: Query exhausted resources: scan cutoff/);
+  const st = await athenaEngine(port(), 'memq_db').state('qe-3');
+  expect(st).toEqual({ state: 'failed', reason: expect.stringMatching(/failed: Query exhausted resources: scan cutoff/) });
 });
 
-test('a query past the deadline is stopped and reported', async () => {
-  athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'RUNNING' } } });
+test('a statement whose caller gave up is stopped', async () => {
   athena.on(StopQueryExecutionCommand).resolves({});
-  await expect(port({ timeoutMs: 0 }).wait('qe-4')).rejects.toThrow(/did not finish/);
+  await athenaEngine(port(), 'memq_db').stop!('qe-4');
   expect(athena.commandCalls(StopQueryExecutionCommand)[0]!.args[0].input).toEqual({ QueryExecutionId: 'qe-4' });
 });
 

@@ -43,7 +43,7 @@ beforeAll(async () => {
   const data = cloudDataPlane({
     s3: s3.client,
     glue: new GlueClient({ region: 'us-east-1' }),
-    athena: new AthenaSdkPort({ client: new AthenaClient({ region: 'us-east-1' }), workGroup: 'wg', database: 'memq_db', sleep: async () => undefined }),
+    athena: new AthenaSdkPort({ client: new AthenaClient({ region: 'us-east-1' }), workGroup: 'wg', database: 'memq_db' }),
     dumpsBucket: 'dumps',
     lakeBucket: 'lake',
     resultsBucket: 'results',
