@@ -12,6 +12,16 @@ export interface ExtractOptions {
   pid?: number;
 }
 
+/** How an engine fills each of its tables: a typed table → extractor map (its keys are the tables). */
+export type Extractors = { [K in TableName]?: (opts: ExtractOptions) => Row<K>[] };
+
+/** Runs the extractor of `table`, or returns no rows when the engine has none. */
+export function extractWith<T extends TableName>(ex: Extractors, table: T, opts: ExtractOptions): Row<T>[] {
+  // the one place a table's rows meet its name: TypeScript cannot relate a mapped type's key to its value
+  const f = ex[table] as ((o: ExtractOptions) => Row<T>[]) | undefined;
+  return f ? f(opts) : [];
+}
+
 export interface OsEngine {
   readonly os: 'linux' | 'windows';
   readonly mem: PhysicalMemory;

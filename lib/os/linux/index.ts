@@ -2,7 +2,7 @@
 // Registers itself with lib/os/open.ts on import.
 import type { PhysicalMemory } from '../../image/physical';
 import type { Row, TableName } from '../../model';
-import type { EngineOptions, ExtractOptions, OsEngine } from '../engine';
+import { extractWith, type EngineOptions, type Extractors, type ExtractOptions, type OsEngine } from '../engine';
 import { registerEngine } from '../open';
 import { discoverLinux, type LinuxKernel } from './kernel';
 import { LinuxContext, type Task } from './context';
@@ -23,9 +23,10 @@ const BANNER = Buffer.from('Linux version ');
 
 export class LinuxEngine implements OsEngine {
   readonly os = 'linux' as const;
-  readonly tables: readonly TableName[] = [
-    'process', 'thread', 'vma', 'loaded_library', 'open_file', 'env_var', 'kernel_module', 'socket', 'syscall', 'kernel_log', 'indicator', 'shell_history',
-  ];
+  /** the tables this engine fills: the keys of its extractor map */
+  get tables(): readonly TableName[] {
+    return Object.keys(this.extractors) as TableName[];
+  }
   readonly ctx: LinuxContext;
 
   constructor(readonly k: LinuxKernel) {
@@ -70,52 +71,30 @@ export class LinuxEngine implements OsEngine {
     return this.ctx.memo('fds', t, () => this.ctx.safe(`files of pid ${t.pid}`, () => openFds(this.ctx, t), []));
   }
 
+  /** Per-process tables read the selected tasks (user tasks where kernel threads have nothing); kernel-wide ones only in the first process-range shard. */
+  private readonly extractors: Extractors = (() => {
+    const ctx = () => this.ctx;
+    const tasks = (o: ExtractOptions) => ctx().select(o);
+    const user = (o: ExtractOptions) => tasks(o).filter((t) => !ctx().isKernelThread(t));
+    const kernelWide = <R>(o: ExtractOptions, f: () => R[]): R[] => (o.processRange && o.processRange[0] > 0 ? [] : f());
+    return {
+      process: (o) => processRows(ctx(), tasks(o), (t) => vmasOf(ctx(), t).some(isWxAnon)),
+      thread: (o) => threadRows(ctx(), tasks(o)),
+      vma: (o) => vmaRows(ctx(), user(o)),
+      loaded_library: (o) => libraryRows(vmaRows(ctx(), user(o))),
+      open_file: (o) => fileRows(tasks(o).flatMap((t) => this.fds(t))),
+      socket: (o) => socketRows(ctx(), tasks(o).flatMap((t) => this.fds(t))),
+      env_var: (o) => envRows(ctx(), user(o)),
+      indicator: (o) => indicatorRows(ctx(), user(o)),
+      shell_history: (o) => shellHistoryRows(ctx(), user(o)),
+      kernel_module: (o) => kernelWide(o, () => moduleRows(ctx())),
+      syscall: (o) => kernelWide(o, () => syscallRows(ctx())),
+      kernel_log: (o) => kernelWide(o, () => dmesgRows(ctx())),
+    };
+  })();
+
   extract<T extends TableName>(table: T, opts: ExtractOptions = {}): Row<T>[] {
-    const ctx = this.ctx;
-    const tasks = ctx.select(opts);
-    const user = tasks.filter((t) => !ctx.isKernelThread(t));
-    let rows: unknown[];
-    switch (table) {
-      case 'process':
-        rows = processRows(ctx, tasks, (t) => vmasOf(ctx, t).some(isWxAnon));
-        break;
-      case 'thread':
-        rows = threadRows(ctx, tasks);
-        break;
-      case 'vma':
-        rows = vmaRows(ctx, user);
-        break;
-      case 'loaded_library':
-        rows = libraryRows(vmaRows(ctx, user));
-        break;
-      case 'open_file':
-        rows = fileRows(tasks.flatMap((t) => this.fds(t)));
-        break;
-      case 'socket':
-        rows = socketRows(ctx, tasks.flatMap((t) => this.fds(t)));
-        break;
-      case 'env_var':
-        rows = envRows(ctx, user);
-        break;
-      case 'indicator':
-        rows = indicatorRows(ctx, user);
-        break;
-      case 'shell_history':
-        rows = shellHistoryRows(ctx, user);
-        break;
-      case 'kernel_module':
-        rows = opts.processRange && opts.processRange[0] > 0 ? [] : moduleRows(ctx);
-        break;
-      case 'syscall':
-        rows = opts.processRange && opts.processRange[0] > 0 ? [] : syscallRows(ctx);
-        break;
-      case 'kernel_log':
-        rows = opts.processRange && opts.processRange[0] > 0 ? [] : dmesgRows(ctx);
-        break;
-      default:
-        rows = [];
-    }
-    return rows as Row<T>[];
+    return extractWith(this.extractors, table, opts);
   }
 }
 

@@ -4,7 +4,7 @@
 // per-process work so `analyze` reads each structure once.
 import type { PhysicalMemory } from '../../image/physical';
 import type { Row, TableName } from '../../model';
-import type { EngineOptions, ExtractOptions, OsEngine } from '../engine';
+import { extractWith, type EngineOptions, type Extractors, type ExtractOptions, type OsEngine } from '../engine';
 import { MemqError } from '../../util/errors';
 import { hex } from '../../util/hex';
 import { discoverKernel, type WinKernel } from './kernel';
@@ -274,67 +274,70 @@ export class WindowsEngine implements OsEngine {
     return this.drivers;
   }
 
+  /** How each table is filled (the tables available on this dump are listed in `tables`). */
+  private readonly extractors: Extractors = {
+    kernel_module: () => this.driverList(),
+    process: (opts) => {
+      const ctx = this.need();
+      const all = this.allProcesses();
+      const names = new Map<number, string>();
+      for (const p of all) if (p.inList && !names.has(p.pid)) names.set(p.pid, p.name);
+      for (const p of all) if (!names.has(p.pid)) names.set(p.pid, p.name);
+      return this.selected(opts).map((p) =>
+        processRow(ctx, p, p.ppid === p.pid ? null : (names.get(p.ppid) ?? null), {
+          peb: this.peb(p),
+          threadCount: this.threads(p).length,
+          wxPe: this.wxPe(p),
+        }),
+      );
+    },
+    thread: (opts) => this.selected(opts).flatMap((p) => this.threads(p)),
+    vma: (opts) => this.selected(opts).flatMap((p) => this.vads(p).map((v) => vadRow(p, v, this.st(p).um))),
+    loaded_library: (opts) => {
+      const ctx = this.need();
+      return this.selected(opts).flatMap((p) => {
+        const um = this.st(p).um;
+        return um ? userModuleRows(ctx, p, um, this.peb(p), this.vads(p)) : [];
+      });
+    },
+    handle: (opts) => {
+      const ctx = this.need();
+      this.types ??= new ObjectTypes(ctx);
+      return this.selected(opts).flatMap((p) => handleRows(ctx, p, this.types!));
+    },
+    env_var: (opts) =>
+      this.selected(opts).flatMap((p) => {
+        const um = this.st(p).um;
+        const peb = this.peb(p);
+        if (!um || !peb) return [];
+        return readEnvironment(um, peb.environment).map(([name, value]) => ({ process_id: p.pid, name, value }));
+      }),
+    // file objects a process holds handles to (the Windows analogue of open descriptors)
+    open_file: (opts) => {
+      const ctx = this.need();
+      this.types ??= new ObjectTypes(ctx);
+      return this.selected(opts).flatMap((p) =>
+        handleRows(ctx, p, this.types!)
+          .filter((h) => h.object_type === 'File')
+          .map((h) => ({ process_id: p.pid, fd: h.handle_value, path: h.name ?? '', kind: 'file', inode: null, flags: h.granted_access })),
+      );
+    },
+    syscall: () => ssdtRows(this.need(), this.driverList()),
+    indicator: (opts) => {
+      const ctx = this.need();
+      return this.selected(opts).flatMap((p) => {
+        const um = this.st(p).um;
+        return um ? indicatorRows(p, um, this.vads(p), (m) => ctx.warn(m)) : [];
+      });
+    },
+    socket: (opts) => {
+      const rows = socketRows(this.need(), this.allProcesses(), this.poolHits());
+      return opts.pid !== undefined ? rows.filter((r) => r.process_id === opts.pid) : rows;
+    },
+  };
+
   extract<T extends TableName>(table: T, opts: ExtractOptions = {}): Row<T>[] {
-    if (table === 'kernel_module') return this.driverList() as Row<T>[];
-    if (!this.tables.includes(table)) return [];
-    const ctx = this.need();
-    switch (table) {
-      case 'process': {
-        const all = this.allProcesses();
-        const names = new Map<number, string>();
-        for (const p of all) if (p.inList && !names.has(p.pid)) names.set(p.pid, p.name);
-        for (const p of all) if (!names.has(p.pid)) names.set(p.pid, p.name);
-        return this.selected(opts).map((p) =>
-          processRow(ctx, p, p.ppid === p.pid ? null : (names.get(p.ppid) ?? null), {
-            peb: this.peb(p),
-            threadCount: this.threads(p).length,
-            wxPe: this.wxPe(p),
-          }),
-        ) as Row<T>[];
-      }
-      case 'thread':
-        return this.selected(opts).flatMap((p) => this.threads(p)) as Row<T>[];
-      case 'vma':
-        return this.selected(opts).flatMap((p) => this.vads(p).map((v) => vadRow(p, v, this.st(p).um))) as Row<T>[];
-      case 'loaded_library':
-        return this.selected(opts).flatMap((p) => {
-          const um = this.st(p).um;
-          return um ? userModuleRows(ctx, p, um, this.peb(p), this.vads(p)) : [];
-        }) as Row<T>[];
-      case 'handle': {
-        this.types ??= new ObjectTypes(ctx);
-        return this.selected(opts).flatMap((p) => handleRows(ctx, p, this.types!)) as Row<T>[];
-      }
-      case 'env_var':
-        return this.selected(opts).flatMap((p) => {
-          const um = this.st(p).um;
-          const peb = this.peb(p);
-          if (!um || !peb) return [];
-          return readEnvironment(um, peb.environment).map(([name, value]) => ({ process_id: p.pid, name, value }));
-        }) as Row<T>[];
-      case 'open_file': {
-        // file objects a process holds handles to (the Windows analogue of open descriptors)
-        this.types ??= new ObjectTypes(ctx);
-        return this.selected(opts).flatMap((p) =>
-          handleRows(ctx, p, this.types!)
-            .filter((h) => h.object_type === 'File')
-            .map((h) => ({ process_id: p.pid, fd: h.handle_value, path: h.name ?? '', kind: 'file', inode: null, flags: h.granted_access })),
-        ) as Row<T>[];
-      }
-      case 'syscall':
-        return ssdtRows(ctx, this.driverList()) as Row<T>[];
-      case 'indicator':
-        return this.selected(opts).flatMap((p) => {
-          const um = this.st(p).um;
-          return um ? indicatorRows(p, um, this.vads(p), (m) => ctx.warn(m)) : [];
-        }) as Row<T>[];
-      case 'socket': {
-        const rows = socketRows(ctx, this.allProcesses(), this.poolHits());
-        return (opts.pid !== undefined ? rows.filter((r) => r.process_id === opts.pid) : rows) as Row<T>[];
-      }
-      default:
-        return [];
-    }
+    return this.tables.includes(table) ? extractWith(this.extractors, table, opts) : [];
   }
 }
 
