@@ -16,7 +16,7 @@ export function validatePlaybookYaml(yaml: string): Playbook {
   try {
     return parsePlaybook(yaml, 'playbook', { checkQuery: (q) => void compileQuery(q, { dialect: 'duckdb' }) });
   } catch (e) {
-    if (isMemqError(e)) throw new PlatformError(400, (e as Error).message);
+    if (isMemqError(e)) throw new PlatformError('invalid', (e as Error).message);
     throw e;
   }
 }

@@ -3,7 +3,7 @@
 // handler and maps errors to JSON problems. One instance serves `memq serve` and the Lambda.
 import { z } from 'zod';
 import type { Platform } from '../platform/service';
-import { PlatformError } from '../platform/errors';
+import { PlatformError, type ErrorKind } from '../platform/errors';
 import { isMemqError } from '../util/errors';
 import type { Subject } from '../platform/authz';
 import type { DataPlane } from '../dataplane/types';
@@ -133,7 +133,7 @@ export function createApi(deps: ApiDeps): Api {
 
 class ValidationError extends PlatformError {
   constructor(readonly where: string, readonly issues: z.core.$ZodIssue[]) {
-    super(400, `invalid ${where}: ${issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    super('invalid', `invalid ${where}: ${issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   }
 }
 
@@ -143,9 +143,23 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
   return r.data;
 }
 
+/** The HTTP status of each kind of platform error: HTTP is this layer's business, not the platform's. */
+const httpStatus: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  unprocessable: 422,
+  internal: 500,
+  not_implemented: 501,
+  unavailable: 503,
+};
+
 export function toProblem(e: unknown): ApiResponse {
   if (e instanceof ValidationError) return problem(400, 'E_INVALID', e.message, { issues: e.issues.map((i) => ({ path: i.path.map(String), message: i.message })) });
-  if (e instanceof PlatformError) return problem(e.status, e.code, e.message);
+  if (e instanceof PlatformError) return problem(httpStatus[e.kind], e.code, e.message);
   if (isMemqError(e)) {
     const q = e as unknown as { line?: unknown; column?: unknown; suggestions?: unknown; detail?: unknown };
     const position = typeof q.line === 'number' && typeof q.column === 'number' ? { line: q.line, column: q.column } : undefined;

@@ -93,7 +93,7 @@ function scopeProject(scope: z.infer<typeof Scope>, snaps: { project_id: string 
 /** A snapshot the caller may update that still waits for its dump. */
 async function uploadingSnapshot(p: Platform, s: Subject, id: string) {
   const snap = await p.getSnapshot(s, id, 'update');
-  if (snap.status !== 'uploading') throw new PlatformError(409, `snapshot is ${snap.status}, not waiting for an upload`);
+  if (snap.status !== 'uploading') throw new PlatformError('conflict', `snapshot is ${snap.status}, not waiting for an upload`);
   return snap;
 }
 
@@ -191,7 +191,7 @@ export const routes: RouteDef[] = [
     body: z.object({ email: z.string().min(1).max(320), password: z.string().min(1).max(1000) }),
     response: z.object({ token: z.string(), user: PublicUser }),
     handler: async ({ deps, body }) => {
-      if (!deps.localSignIn) throw new PlatformError(501, 'password sign-in is disabled here: use the identity provider (Cognito)');
+      if (!deps.localSignIn) throw new PlatformError('not_implemented', 'password sign-in is disabled here: use the identity provider (Cognito)');
       return deps.platform.login(body.email, body.password);
     },
   }),
@@ -276,8 +276,8 @@ export const routes: RouteDef[] = [
     params: IdParam, rawBody: 'application/octet-stream', response: Snapshot,
     handler: async ({ deps, subject, params, req }) => {
       const snap = await deps.platform.getSnapshot(subject, params.id, 'update');
-      if (snap.status !== 'uploading') throw new PlatformError(409, `snapshot is ${snap.status}, not waiting for an upload`);
-      if (!deps.data.receiveUpload) throw new PlatformError(501, 'uploads go directly to storage here: use the URL from POST /snapshots');
+      if (snap.status !== 'uploading') throw new PlatformError('conflict', `snapshot is ${snap.status}, not waiting for an upload`);
+      if (!deps.data.receiveUpload) throw new PlatformError('not_implemented', 'uploads go directly to storage here: use the URL from POST /snapshots');
       let last = 0;
       const size = await deps.data.receiveUpload(snap, bodyStream(req.body), (n) => {
         if (n - last > 8 << 20) {
@@ -295,7 +295,7 @@ export const routes: RouteDef[] = [
     params: IdParam, response: Snapshot,
     handler: async ({ deps, subject, params }) => {
       const snap = await deps.platform.getSnapshot(subject, params.id, 'update');
-      if (snap.status !== 'uploading') throw new PlatformError(409, `snapshot is ${snap.status}, not waiting for an upload`);
+      if (snap.status !== 'uploading') throw new PlatformError('conflict', `snapshot is ${snap.status}, not waiting for an upload`);
       const next = await deps.platform.updateSnapshotStatus(snap.id, { status: 'analyzing', progress: 0, stage: 'queued for analysis' });
       await deps.data.startAnalysis(next, async (patch) => void (await deps.platform.updateSnapshotStatus(snap.id, patch)));
       return next;
@@ -355,7 +355,7 @@ export const routes: RouteDef[] = [
     response: PageOut,
     handler: async ({ deps, subject, params, query }) => {
       const snap = await deps.platform.getSnapshot(subject, params.id);
-      if (snap.status !== 'ready') throw new PlatformError(409, `snapshot is ${snap.status}`);
+      if (snap.status !== 'ready') throw new PlatformError('conflict', `snapshot is ${snap.status}`);
       const filter: Record<string, string> = {};
       for (const [k, v] of Object.entries(query)) if (k.startsWith('f.') && typeof v === 'string') filter[k.slice(2)] = v;
       const cols = tables[params.table].columns as Record<string, unknown>;
@@ -371,7 +371,7 @@ export const routes: RouteDef[] = [
     response: z.object({ snapshot: Snapshot, processes: PageOut, modules: PageOut, sockets: PageOut, kernel_log: PageOut, hooked_syscalls: PageOut }),
     handler: async ({ deps, subject, params }) => {
       const snap = await deps.platform.getSnapshot(subject, params.id);
-      if (snap.status !== 'ready') throw new PlatformError(409, `snapshot is ${snap.status}`);
+      if (snap.status !== 'ready') throw new PlatformError('conflict', `snapshot is ${snap.status}`);
       let pages: OverviewPages;
       if (deps.data.overview) pages = await deps.data.overview(snap);
       else {

@@ -54,7 +54,7 @@ export class LocalDumps implements DumpStore {
     try {
       for await (const chunk of body) {
         n += chunk.length;
-        if (n > LIMITS.maxUploadBytes) throw new PlatformError(413, `upload over ${LIMITS.maxUploadBytes} bytes`);
+        if (n > LIMITS.maxUploadBytes) throw new PlatformError('too_large', `upload over ${LIMITS.maxUploadBytes} bytes`);
         if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
         onBytes(n);
       }
@@ -66,7 +66,7 @@ export class LocalDumps implements DumpStore {
     }
     if (n === 0) {
       fs.rmSync(tmp, { force: true });
-      throw new PlatformError(400, 'the upload was empty');
+      throw new PlatformError('invalid', 'the upload was empty');
     }
     fs.renameSync(tmp, file);
     return n;
@@ -126,7 +126,7 @@ export class LocalDumps implements DumpStore {
 
   // Dumps reach this server as one stream (no 5 GiB single-PUT limit), so there is no multipart upload.
   private noMultipart(snap: Snapshot): never {
-    throw new PlatformError(409, `multipart uploads are for cloud storage; here stream the dump with PUT ${API_PREFIX}/snapshots/${snap.id}/content`);
+    throw new PlatformError('conflict', `multipart uploads are for cloud storage; here stream the dump with PUT ${API_PREFIX}/snapshots/${snap.id}/content`);
   }
   async createMultipart(snap: Snapshot): Promise<MultipartUpload> {
     this.noMultipart(snap);

@@ -49,7 +49,7 @@ export class S3Dumps implements DumpStore {
   async overview(snap: Snapshot): Promise<OverviewPages> {
     const stored = await this.getJson<StoredOverview>(this.o.lakeBucket, overviewKey({ project: snap.project_id, machine: snap.machine_id, snapshot: snap.id }));
     if (!stored || stored.version !== 1) {
-      throw new PlatformError(409, 'this snapshot has no precomputed overview (analyzed by an earlier version): browse its tables, or analyze the dump again');
+      throw new PlatformError('conflict', 'this snapshot has no precomputed overview (analyzed by an earlier version): browse its tables, or analyze the dump again');
     }
     return stored.sections;
   }
@@ -84,8 +84,8 @@ export class S3Dumps implements DumpStore {
       await f();
     } catch (e) {
       const name = (e as Error).name;
-      if (name === 'NoSuchUpload') throw new PlatformError(404, 'no such multipart upload for this snapshot (completed, aborted or never created)');
-      if (name === 'InvalidPart' || name === 'InvalidPartOrder' || name === 'EntityTooSmall') throw new PlatformError(400, `multipart upload not completed: ${(e as Error).message}`);
+      if (name === 'NoSuchUpload') throw new PlatformError('not_found', 'no such multipart upload for this snapshot (completed, aborted or never created)');
+      if (name === 'InvalidPart' || name === 'InvalidPartOrder' || name === 'EntityTooSmall') throw new PlatformError('invalid', `multipart upload not completed: ${(e as Error).message}`);
       throw e;
     }
   }

@@ -123,7 +123,7 @@ export class DataPlaneService implements DataPlane {
   }
 
   private notFound(what: string): PlatformError {
-    return new PlatformError(404, `${what} not found (results expire after ${this.limits.jobsExpireAfter})`);
+    return new PlatformError('not_found', `${what} not found (results expire after ${this.limits.jobsExpireAfter})`);
   }
 
   // ------------------------------------------------------------------ dumps (delegated)
@@ -167,7 +167,7 @@ export class DataPlaneService implements DataPlane {
       if (s.state === 'failed') throw new MemqError(s.reason, 'E_QUERY');
       if (Date.now() > deadline) {
         await this.engine.stop?.(id);
-        throw new PlatformError(503, 'the table did not load in time; try again, or run a query (queries run as jobs)');
+        throw new PlatformError('unavailable', 'the table did not load in time; try again, or run a query (queries run as jobs)');
       }
       await this.sleep(delay);
     }

@@ -1,30 +1,33 @@
-// Platform errors carry the HTTP status the API answers with; they are MemqErrors so the CLI prints
-// them as one line too.
+// Platform errors say what went wrong in domain terms (not found, forbidden, conflict, …); lib/api
+// turns the kind into an HTTP status (router.ts), the CLI prints them as one line (they are MemqErrors).
 import { MemqError } from '../util/errors';
+
+export type ErrorKind = 'invalid' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'too_large' | 'unprocessable' | 'internal' | 'not_implemented' | 'unavailable';
+
+const codes: Record<ErrorKind, string> = {
+  invalid: 'E_INVALID',
+  unauthenticated: 'E_UNAUTHENTICATED',
+  forbidden: 'E_FORBIDDEN',
+  not_found: 'E_NOT_FOUND',
+  conflict: 'E_CONFLICT',
+  too_large: 'E_TOO_LARGE',
+  unprocessable: 'E_UNPROCESSABLE',
+  internal: 'E_PLATFORM',
+  not_implemented: 'E_NOT_IMPLEMENTED',
+  unavailable: 'E_UNAVAILABLE',
+};
 
 export class PlatformError extends MemqError {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 500 | 501 | 503,
+    readonly kind: ErrorKind,
     message: string,
-    code = statusCodes[status] ?? 'E_PLATFORM',
+    code = codes[kind],
   ) {
     super(message, code);
     this.name = 'PlatformError';
   }
 }
 
-const statusCodes: Record<number, string> = {
-  400: 'E_INVALID',
-  401: 'E_UNAUTHENTICATED',
-  403: 'E_FORBIDDEN',
-  404: 'E_NOT_FOUND',
-  409: 'E_CONFLICT',
-  413: 'E_TOO_LARGE',
-  422: 'E_UNPROCESSABLE',
-  501: 'E_NOT_IMPLEMENTED',
-  503: 'E_UNAVAILABLE',
-};
-
-export const notFound = (what: string) => new PlatformError(404, `${what} not found`);
-export const forbidden = (why: string) => new PlatformError(403, why);
-export const invalid = (why: string) => new PlatformError(400, why);
+export const notFound = (what: string) => new PlatformError('not_found', `${what} not found`);
+export const forbidden = (why: string) => new PlatformError('forbidden', why);
+export const invalid = (why: string) => new PlatformError('invalid', why);

@@ -66,7 +66,7 @@ export class Platform {
 
   private async insertUser(u: { org_id: string; email: string; name: string; org_admin: boolean; password?: string; external_id?: string }): Promise<User> {
     const email = u.email.trim().toLowerCase();
-    if ((await this.repo.find('user', 'email', email, 1)).length > 0) throw new PlatformError(409, `a user with email ${email} already exists`);
+    if ((await this.repo.find('user', 'email', email, 1)).length > 0) throw new PlatformError('conflict', `a user with email ${email} already exists`);
     const user: User = {
       id: newId('usr'),
       org_id: u.org_id,
@@ -83,14 +83,14 @@ export class Platform {
 
   async subject(userOrId: User | string): Promise<Subject> {
     const user = typeof userOrId === 'string' ? await this.repo.get('user', userOrId) : userOrId;
-    if (!user) throw new PlatformError(401, 'unknown user');
+    if (!user) throw new PlatformError('unauthenticated', 'unknown user');
     const ms = await this.repo.find('membership', 'user_id', user.id);
     return { user, roles: new Map(ms.map((m) => [m.project_id, m.role])) };
   }
 
   async login(email: string, password: string): Promise<{ token: string; user: PublicUser }> {
     const [user] = await this.repo.find('user', 'email', email.trim().toLowerCase(), 1);
-    if (!user || !user.password_hash || !verifyPassword(password, user.password_hash)) throw new PlatformError(401, 'wrong email or password');
+    if (!user || !user.password_hash || !verifyPassword(password, user.password_hash)) throw new PlatformError('unauthenticated', 'wrong email or password');
     const token = await this.issueToken(user, 'sign-in', 7 * 24 * 3600);
     await this.audit(user, 'user.login', 'user', user.id, null, {});
     return { token, user: publicUser(user) };

@@ -69,40 +69,40 @@ describe.each(backends)('on %s', (_name, factory) => {
   test('a user of org B cannot see org A snapshots, projects or users (answered as not found)', async () => {
     const { pf, b, snap, proj } = await world();
     const sB = await pf.subject(b.user);
-    await expect(pf.getSnapshot(sB, snap.id)).rejects.toMatchObject({ status: 404 });
-    await expect(pf.getProject(sB, proj.id)).rejects.toMatchObject({ status: 404 });
+    await expect(pf.getSnapshot(sB, snap.id)).rejects.toMatchObject({ kind: 'not_found' });
+    await expect(pf.getProject(sB, proj.id)).rejects.toMatchObject({ kind: 'not_found' });
     expect(await pf.listProjects(sB)).toEqual([]);
     expect(await pf.listSnapshots(sB, {})).toEqual([]);
     expect((await pf.listUsers(sB)).map((u) => u.email)).toEqual(['admin@b.test']);
-    await expect(pf.share(sB, 'snapshot', snap.id, { target_kind: 'user', target_id: b.user.id })).rejects.toMatchObject({ status: 404 });
+    await expect(pf.share(sB, 'snapshot', snap.id, { target_kind: 'user', target_id: b.user.id })).rejects.toMatchObject({ kind: 'not_found' });
   });
 
   test('sharing never crosses organizations', async () => {
     const { pf, b, snap, analyst, sub } = await world();
-    await expect(pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'user', target_id: b.user.id })).rejects.toMatchObject({ status: 404 });
-    await expect(pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'user', email: 'admin@b.test' })).rejects.toMatchObject({ status: 404 });
+    await expect(pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'user', target_id: b.user.id })).rejects.toMatchObject({ kind: 'not_found' });
+    await expect(pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'user', email: 'admin@b.test' })).rejects.toMatchObject({ kind: 'not_found' });
   });
 
   test('roles: viewer reads but cannot share, classify or delete; analyst can share; owner deletes', async () => {
     const { pf, viewer, analyst, owner, outsider, snap, sub } = await world();
     const sv = await sub(viewer);
     expect((await pf.getSnapshot(sv, snap.id)).id).toBe(snap.id);
-    await expect(pf.share(sv, 'snapshot', snap.id, { target_kind: 'user', target_id: outsider.id })).rejects.toMatchObject({ status: 403 });
-    await expect(pf.classify(sv, 'snapshot', snap.id, { classification: 'GREEN' })).rejects.toMatchObject({ status: 403 });
-    await expect(pf.deleteSnapshot(sv, snap.id)).rejects.toMatchObject({ status: 403 });
+    await expect(pf.share(sv, 'snapshot', snap.id, { target_kind: 'user', target_id: outsider.id })).rejects.toMatchObject({ kind: 'forbidden' });
+    await expect(pf.classify(sv, 'snapshot', snap.id, { classification: 'GREEN' })).rejects.toMatchObject({ kind: 'forbidden' });
+    await expect(pf.deleteSnapshot(sv, snap.id)).rejects.toMatchObject({ kind: 'forbidden' });
     // outsider (same org, not a member) does not see an AMBER snapshot at all
-    await expect(pf.getSnapshot(await sub(outsider), snap.id)).rejects.toMatchObject({ status: 404 });
+    await expect(pf.getSnapshot(await sub(outsider), snap.id)).rejects.toMatchObject({ kind: 'not_found' });
     // analyst shares with the outsider, who can then read (only read)
     const sh = await pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'user', target_id: outsider.id });
     expect((await pf.getSnapshot(await sub(outsider), snap.id)).id).toBe(snap.id);
-    await expect(pf.classify(await sub(outsider), 'snapshot', snap.id, { classification: 'GREEN' })).rejects.toMatchObject({ status: 403 });
+    await expect(pf.classify(await sub(outsider), 'snapshot', snap.id, { classification: 'GREEN' })).rejects.toMatchObject({ kind: 'forbidden' });
     expect((await pf.sharedWithMe(await sub(outsider))).map((x) => x.item.id)).toEqual([snap.id]);
     expect(sh.revoked_at).toBeNull();
     // an analyst who did not create it cannot delete; the owner can
     const other = await pf.createSnapshot(await sub(owner), { project_id: snap.project_id, machine_id: snap.machine_id, dump_name: 'x', size: 1 });
-    await expect(pf.deleteSnapshot(await sub(analyst), other.id)).rejects.toMatchObject({ status: 403 });
+    await expect(pf.deleteSnapshot(await sub(analyst), other.id)).rejects.toMatchObject({ kind: 'forbidden' });
     await pf.deleteSnapshot(await sub(owner), other.id);
-    await expect(pf.getSnapshot(await sub(owner), other.id)).rejects.toMatchObject({ status: 404 });
+    await expect(pf.getSnapshot(await sub(owner), other.id)).rejects.toMatchObject({ kind: 'not_found' });
   });
 
   test('revoked shares stop working (user and project shares)', async () => {
@@ -111,14 +111,14 @@ describe.each(backends)('on %s', (_name, factory) => {
     const byUser = await pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'user', target_id: outsider.id });
     expect((await pf.getSnapshot(so, snap.id)).id).toBe(snap.id);
     await pf.revokeShare(await sub(analyst), byUser.id);
-    await expect(pf.getSnapshot(so, snap.id)).rejects.toMatchObject({ status: 404 });
+    await expect(pf.getSnapshot(so, snap.id)).rejects.toMatchObject({ kind: 'not_found' });
     expect(await pf.sharedWithMe(so)).toEqual([]);
     // project share: every member of the target project reads; revocation ends it
     const byProject = await pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'project', target_id: other.id });
     expect((await pf.listSnapshots(so, {})).map((s) => s.id)).toContain(snap.id);
     await pf.revokeShare(await sub(analyst), byProject.id);
     expect((await pf.listSnapshots(so, {})).map((s) => s.id)).not.toContain(snap.id);
-    await expect(pf.readableSnapshots(so, { snapshot_ids: [snap.id] })).rejects.toMatchObject({ status: 404 });
+    await expect(pf.readableSnapshots(so, { snapshot_ids: [snap.id] })).rejects.toMatchObject({ kind: 'not_found' });
   });
 
   test('TLP:RED stays inside its explicit share list', async () => {
@@ -126,27 +126,27 @@ describe.each(backends)('on %s', (_name, factory) => {
     await pf.classify(await sub(analyst), 'snapshot', snap.id, { classification: 'RED', tags: ['apt-x'] });
     // project owner, viewer and the org admin are not on the list: they do not see it
     for (const u of [owner, viewer, a.user]) {
-      await expect(pf.getSnapshot(await sub(u), snap.id)).rejects.toMatchObject({ status: 404 });
+      await expect(pf.getSnapshot(await sub(u), snap.id)).rejects.toMatchObject({ kind: 'not_found' });
       expect((await pf.listSnapshots(await sub(u), {})).map((s) => s.id)).not.toContain(snap.id);
     }
     // creator still sees it
     expect((await pf.getSnapshot(await sub(analyst), snap.id)).classification).toBe('RED');
     // a project share does not open RED to the project's members
     await pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'project', target_id: other.id });
-    await expect(pf.getSnapshot(await sub(outsider), snap.id)).rejects.toMatchObject({ status: 404 });
+    await expect(pf.getSnapshot(await sub(outsider), snap.id)).rejects.toMatchObject({ kind: 'not_found' });
     // a named share does
     const sh = await pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'user', target_id: viewer.id });
     expect((await pf.getSnapshot(await sub(viewer), snap.id)).id).toBe(snap.id);
     await pf.revokeShare(await sub(analyst), sh.id);
-    await expect(pf.getSnapshot(await sub(viewer), snap.id)).rejects.toMatchObject({ status: 404 });
+    await expect(pf.getSnapshot(await sub(viewer), snap.id)).rejects.toMatchObject({ kind: 'not_found' });
   });
 
   test('CLEAR/GREEN are readable org-wide, never outside the org', async () => {
     const { pf, b, outsider, analyst, snap, sub } = await world();
-    await expect(pf.getSnapshot(await sub(outsider), snap.id)).rejects.toMatchObject({ status: 404 });
+    await expect(pf.getSnapshot(await sub(outsider), snap.id)).rejects.toMatchObject({ kind: 'not_found' });
     await pf.classify(await sub(analyst), 'snapshot', snap.id, { classification: 'GREEN' });
     expect((await pf.getSnapshot(await sub(outsider), snap.id)).classification).toBe('GREEN');
-    await expect(pf.getSnapshot(await pf.subject(b.user), snap.id)).rejects.toMatchObject({ status: 404 });
+    await expect(pf.getSnapshot(await pf.subject(b.user), snap.id)).rejects.toMatchObject({ kind: 'not_found' });
   });
 
   test('audit log records upload, share, reclassify, delete; only admins/owners read it', async () => {
@@ -161,8 +161,8 @@ describe.each(backends)('on %s', (_name, factory) => {
       .map((e) => `${e.action}:${e.actor_id === owner.id ? 'owner' : e.actor_id === analyst.id ? 'analyst' : '?'}`);
     expect(actions).toEqual(['snapshot.delete:owner', 'share.revoke:owner', 'share.create:analyst', 'classify:analyst', 'snapshot.upload:analyst']);
     expect(ev.find((e) => e.action === 'classify')!.detail).toMatchObject({ from: 'AMBER', to: 'GREEN' });
-    await expect(pf.listAudit(await sub(viewer), { project_id: proj.id })).rejects.toMatchObject({ status: 403 });
-    await expect(pf.listAudit(await sub(owner), {})).rejects.toMatchObject({ status: 403 });
+    await expect(pf.listAudit(await sub(viewer), { project_id: proj.id })).rejects.toMatchObject({ kind: 'forbidden' });
+    await expect(pf.listAudit(await sub(owner), {})).rejects.toMatchObject({ kind: 'forbidden' });
     expect((await pf.listAudit(await pf.subject(a.user), {})).length).toBeGreaterThan(5);
   });
 
@@ -171,30 +171,30 @@ describe.each(backends)('on %s', (_name, factory) => {
 
   test('custom playbooks: org wall, viewer cannot create/share/delete, analyst creates and shares, owner deletes', async () => {
     const { pf, b, viewer, analyst, owner, outsider, proj, sub } = await world();
-    await expect(pf.createPlaybook(await sub(viewer), pbInput(proj.id))).rejects.toMatchObject({ status: 403 });
+    await expect(pf.createPlaybook(await sub(viewer), pbInput(proj.id))).rejects.toMatchObject({ kind: 'forbidden' });
     const pb = await pf.createPlaybook(await sub(analyst), pbInput(proj.id));
     expect(pb).toMatchObject({ classification: 'AMBER', org_id: proj.org_id, created_by: analyst.id });
     // org B: not found, never listed, cannot share it
     const sB = await pf.subject(b.user);
-    await expect(pf.getClassified(sB, 'playbook', pb.id)).rejects.toMatchObject({ status: 404 });
+    await expect(pf.getClassified(sB, 'playbook', pb.id)).rejects.toMatchObject({ kind: 'not_found' });
     expect(await pf.readablePlaybooks(sB)).toEqual([]);
-    await expect(pf.share(sB, 'playbook', pb.id, { target_kind: 'user', target_id: b.user.id })).rejects.toMatchObject({ status: 404 });
+    await expect(pf.share(sB, 'playbook', pb.id, { target_kind: 'user', target_id: b.user.id })).rejects.toMatchObject({ kind: 'not_found' });
     // viewer reads but cannot share, update or delete
     const sv = await sub(viewer);
     expect((await pf.readablePlaybooks(sv)).map((p) => p.id)).toEqual([pb.id]);
-    await expect(pf.share(sv, 'playbook', pb.id, { target_kind: 'user', target_id: outsider.id })).rejects.toMatchObject({ status: 403 });
-    await expect(pf.updatePlaybook(sv, pb.id, { name: 'x', slug: 'x', yaml: 'x' })).rejects.toMatchObject({ status: 403 });
-    await expect(pf.deleteClassified(sv, 'playbook', pb.id)).rejects.toMatchObject({ status: 403 });
+    await expect(pf.share(sv, 'playbook', pb.id, { target_kind: 'user', target_id: outsider.id })).rejects.toMatchObject({ kind: 'forbidden' });
+    await expect(pf.updatePlaybook(sv, pb.id, { name: 'x', slug: 'x', yaml: 'x' })).rejects.toMatchObject({ kind: 'forbidden' });
+    await expect(pf.deleteClassified(sv, 'playbook', pb.id)).rejects.toMatchObject({ kind: 'forbidden' });
     // AMBER: the outsider (same org, other project) does not see it until it is shared
     expect(await pf.readablePlaybooks(await sub(outsider))).toEqual([]);
     const sh = await pf.share(await sub(analyst), 'playbook', pb.id, { target_kind: 'user', target_id: outsider.id });
     expect((await pf.readablePlaybooks(await sub(outsider))).map((p) => p.id)).toEqual([pb.id]);
     expect((await pf.sharedWithMe(await sub(outsider))).map((x) => [x.kind, x.item.id])).toEqual([['playbook', pb.id]]);
-    await expect(pf.updatePlaybook(await sub(outsider), pb.id, { name: 'x', slug: 'x', yaml: 'x' })).rejects.toMatchObject({ status: 403 });
+    await expect(pf.updatePlaybook(await sub(outsider), pb.id, { name: 'x', slug: 'x', yaml: 'x' })).rejects.toMatchObject({ kind: 'forbidden' });
     // revoking stops access
     await pf.revokeShare(await sub(analyst), sh.id);
     expect(await pf.readablePlaybooks(await sub(outsider))).toEqual([]);
-    await expect(pf.getClassified(await sub(outsider), 'playbook', pb.id)).rejects.toMatchObject({ status: 404 });
+    await expect(pf.getClassified(await sub(outsider), 'playbook', pb.id)).rejects.toMatchObject({ kind: 'not_found' });
     // analyst edits; owner deletes; gone for everyone
     expect((await pf.updatePlaybook(await sub(analyst), pb.id, { name: 'Reverse shell v2', slug: 'reverse-shell', yaml: 'id: reverse-shell\n# v2\n' })).name).toBe('Reverse shell v2');
     await pf.deleteClassified(await sub(owner), 'playbook', pb.id);
@@ -208,7 +208,7 @@ describe.each(backends)('on %s', (_name, factory) => {
     const pb = await pf.createPlaybook(await sub(analyst), pbInput(proj.id, { classification: 'RED' }));
     for (const u of [owner, viewer, a.user, outsider]) {
       expect(await pf.readablePlaybooks(await sub(u))).toEqual([]);
-      await expect(pf.getClassified(await sub(u), 'playbook', pb.id)).rejects.toMatchObject({ status: 404 });
+      await expect(pf.getClassified(await sub(u), 'playbook', pb.id)).rejects.toMatchObject({ kind: 'not_found' });
     }
     expect((await pf.readablePlaybooks(await sub(analyst))).map((p) => p.classification)).toEqual(['RED']);
     await pf.share(await sub(analyst), 'playbook', pb.id, { target_kind: 'project', target_id: other.id });
@@ -224,7 +224,7 @@ describe.each(backends)('on %s', (_name, factory) => {
 
   test('sign-in and API tokens', async () => {
     const { pf, viewer } = await world();
-    await expect(pf.login('viewer@a.test', 'wrong')).rejects.toMatchObject({ status: 401 });
+    await expect(pf.login('viewer@a.test', 'wrong')).rejects.toMatchObject({ kind: 'unauthenticated' });
     const { token, user } = await pf.login('VIEWER@a.test', 'pw');
     expect(user.id).toBe(viewer.id);
     expect(user).not.toHaveProperty('password_hash');
