@@ -118,6 +118,15 @@ async function huntCustomPlaybooks(p: Platform, s: Subject, ids: string[] | unde
   return out;
 }
 
+/**
+ * What a query or IOC search looked for (its text, its values) goes to the audit log unless a TLP:RED
+ * snapshot is in scope: admins and project owners read the log but may not read RED, and the search
+ * terms are RED content too. The event still names the snapshots and the job.
+ */
+function scopeDetail(snaps: { classification: string }[], detail: Record<string, unknown>): Record<string, unknown> {
+  return snaps.some((s) => s.classification === 'RED') ? { redacted: true } : detail;
+}
+
 async function readableScope(p: Platform, s: Subject, scope: z.infer<typeof Scope>) {
   const snaps = await p.readableSnapshots(s, scope);
   return snaps.filter((x) => x.status === 'ready');
@@ -426,7 +435,7 @@ export const routes: RouteDef[] = [
       if (!check.ok) return { ...json(400, { error: { code: 'E_QUERY', message: check.message, position: check.position, suggestions: check.suggestions } }), raw: true as const };
       const snaps = await readableScope(deps.platform, subject, body.scope);
       const job = await deps.data.startQuery(snaps, body.text, subject.user.id);
-      await deps.platform.audit(subject.user, 'query.run', 'query', job.id, scopeProject(body.scope, snaps), { text: body.text, snapshots: snaps.map((s) => s.id) });
+      await deps.platform.audit(subject.user, 'query.run', 'query', job.id, scopeProject(body.scope, snaps), { ...scopeDetail(snaps, { text: body.text }), snapshots: snaps.map((s) => s.id) });
       return job;
     },
   }),
@@ -452,7 +461,7 @@ export const routes: RouteDef[] = [
     handler: async ({ deps, subject, body }) => {
       const snaps = await readableScope(deps.platform, subject, body.scope);
       const job = await deps.data.startIocSearch(snaps, body.values, body.limit, subject.user.id);
-      await deps.platform.audit(subject.user, 'ioc.search', 'query', job.id, scopeProject(body.scope, snaps), { values: body.values, snapshots: snaps.length });
+      await deps.platform.audit(subject.user, 'ioc.search', 'query', job.id, scopeProject(body.scope, snaps), { ...scopeDetail(snaps, { values: body.values }), snapshots: snaps.length });
       return job;
     },
   }),

@@ -8,6 +8,10 @@
 //  - TLP: CLEAR/GREEN items are readable by the whole org; AMBER and AMBER+STRICT by the project and
 //    share recipients; RED only by its creator and users it was shared with by name (a share with a
 //    project does not count, nor does project ownership or org admin).
+//  - RED control: only the creator may update, share onward, reclassify or delete a RED item, and only
+//    while still a project member with at least the analyst role (re-checked on every decision, so
+//    removal or demotion takes effect at once). Named recipients only read; org admins and project
+//    owners get nothing. (Revoking a share one created oneself is always allowed: it only narrows.)
 //  - snapshots, saved queries, result sets and custom playbooks all follow these same rules.
 import type { Role, Share, Tlp, User } from './model';
 
@@ -105,8 +109,14 @@ export function decide(s: Subject, action: Action, r: ResourceFacts): Decision {
       const projectRole = s.roles.get(r.project_id);
       let role: Role | undefined;
       if (r.classification === 'RED') {
-        if (!creator && !namedRecipient) return hide('TLP:RED — only its creator and named recipients may see it');
-        role = best(projectRole, creator ? 'analyst' : 'viewer');
+        // membership is re-checked on every decision: a creator removed from the project loses the item
+        const memberCreator = creator && projectRole !== undefined;
+        if (!memberCreator && !namedRecipient) return hide('TLP:RED — only its creator (while a project member) and named recipients may see it');
+        if (action === 'read') return allow(memberCreator ? 'creator of a TLP:RED item' : 'named recipient of a TLP:RED item');
+        // recipients read, nothing more: they may not share onward, reclassify, edit or delete
+        if (!memberCreator) return forbid(`TLP:RED — only its creator may ${action} it; recipients may only read`);
+        // the creator's control is bounded by their current project role (a demoted viewer only reads)
+        return atLeast(projectRole, 'analyst') ? allow(`creator of a TLP:RED item, project ${projectRole}`) : forbid(`${action} needs project role analyst, you are ${projectRole}`);
       } else {
         role = best(admin ? 'owner' : projectRole, namedRecipient || viaProject ? 'viewer' : undefined);
         if (!role && (r.classification === 'CLEAR' || r.classification === 'GREEN')) role = 'viewer';

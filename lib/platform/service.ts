@@ -38,6 +38,15 @@ export interface SnapshotScope {
   all?: boolean;
 }
 
+/**
+ * The detail of an audit event about a classified object. The audit log is read by org admins and
+ * project owners, who may not read a TLP:RED item: for RED only the classification is recorded (the
+ * event already carries the object id), never names, query text, YAML or tags.
+ */
+export function auditDetail(classification: Tlp, detail: Record<string, unknown>): Record<string, unknown> {
+  return classification === 'RED' ? { classification, redacted: true } : { ...detail, classification };
+}
+
 /** Bounds on listing work per request. */
 const MAX_PROJECTS = 1000;
 
@@ -308,7 +317,7 @@ export class Platform {
       created_at: now(),
     };
     await this.repo.put('snapshot', snap);
-    await this.audit(s.user, 'snapshot.upload', 'snapshot', snap.id, p.id, { dump_name: input.dump_name, size: input.size, machine: machine.name });
+    await this.audit(s.user, 'snapshot.upload', 'snapshot', snap.id, p.id, auditDetail(snap.classification, { dump_name: input.dump_name, size: input.size, machine: machine.name }));
     return snap;
   }
 
@@ -372,7 +381,7 @@ export class Platform {
     const snap = await this.getSnapshot(s, id, 'delete');
     await this.repo.delete('snapshot', id);
     for (const sh of await this.repo.find('share', 'resource_id', id)) await this.repo.delete('share', sh.id);
-    await this.audit(s.user, 'snapshot.delete', 'snapshot', id, snap.project_id, { name: snap.name });
+    await this.audit(s.user, 'snapshot.delete', 'snapshot', id, snap.project_id, auditDetail(snap.classification, { name: snap.name }));
     return snap;
   }
 
@@ -389,7 +398,9 @@ export class Platform {
     this.check(s, 'classify', await this.facts(kind, r));
     const next = { ...r, ...(c.classification ? { classification: c.classification } : {}), ...(c.tags ? { tags: c.tags } : {}) };
     await this.repo.put(kind, next as never);
-    await this.audit(s.user, 'classify', kind, id, r.project_id, { from: r.classification, to: next.classification, tags: next.tags });
+    // tags describe content: left out when either side of the change is RED
+    const red = r.classification === 'RED' || next.classification === 'RED';
+    await this.audit(s.user, 'classify', kind, id, r.project_id, { from: r.classification, to: next.classification, ...(red ? { redacted: true } : { tags: next.tags }) });
     return next;
   }
 
@@ -493,7 +504,7 @@ export class Platform {
       created_at: now(),
     } as RecordOf<K>;
     await this.repo.put(kind, rec);
-    await this.audit(s.user, `${kind}.create`, kind, rec.id, p.id, detail);
+    await this.audit(s.user, `${kind}.create`, kind, rec.id, p.id, auditDetail(rec.classification, detail));
     return rec;
   }
 
@@ -517,7 +528,7 @@ export class Platform {
     const r = await this.getClassified(s, 'playbook', id, 'update');
     const next: CustomPlaybook = { ...r, ...patch };
     await this.repo.put('playbook', next);
-    await this.audit(s.user, 'playbook.update', 'playbook', id, r.project_id, { name: next.name, slug: next.slug });
+    await this.audit(s.user, 'playbook.update', 'playbook', id, r.project_id, auditDetail(r.classification, { name: next.name, slug: next.slug }));
     return next;
   }
 
@@ -540,7 +551,7 @@ export class Platform {
     const r = await this.getClassified(s, 'saved_query', id, 'update');
     const next = { ...r, ...patch };
     await this.repo.put('saved_query', next);
-    await this.audit(s.user, 'saved_query.update', 'saved_query', id, r.project_id, {});
+    await this.audit(s.user, 'saved_query.update', 'saved_query', id, r.project_id, auditDetail(r.classification, {}));
     return next;
   }
 
@@ -548,7 +559,7 @@ export class Platform {
     const r = await this.getClassified(s, kind, id, 'delete');
     await this.repo.delete(kind, id);
     for (const sh of await this.repo.find('share', 'resource_id', id)) await this.repo.delete('share', sh.id);
-    await this.audit(s.user, `${kind}.delete`, kind, id, r.project_id, { name: r.name });
+    await this.audit(s.user, `${kind}.delete`, kind, id, r.project_id, auditDetail(r.classification, { name: r.name }));
   }
 
   async createResultSet(s: Subject, rs: { project_id: string; name: string; query: string; columns: string[]; rows: unknown[][]; classification?: Tlp; tags?: string[] }): Promise<ResultSet> {

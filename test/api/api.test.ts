@@ -473,8 +473,13 @@ test('authorization matrix over the API: shares, RED, revocation, viewer limits,
   expect((await call('getSnapshot', { token: tokens.viewer, params: { id: ids.snap } })).body.classification).toBe('RED');
   await call('revokeShare', { token: tokens.analyst, params: { id: named.body.id } });
   expect((await call('getSnapshot', { token: tokens.viewer, params: { id: ids.snap } })).status).toBe(404);
+  // a query over a RED snapshot: the audit log keeps the job and snapshot ids, not the query text (#13 item 7)
+  const redQ = await call('startQuery', { token: tokens.analyst, body: { text: 'process.vad_object.file_name == "red-secret-term"', scope: { snapshot_ids: [ids.snap] } } });
+  expect(redQ.status).toBe(202);
   // audit: owner reads the project's log (admin is owner of the project, but the log is metadata, not RED data)
   const audit = await call('audit', { token: tokens.admin, query: { project_id: ids.project } });
+  expect(JSON.stringify(audit.body)).not.toContain('red-secret-term');
+  expect(audit.body.find((e: any) => e.resource_id === redQ.body.id).detail).toEqual({ redacted: true, snapshots: [ids.snap] });
   const actions = audit.body.map((e: any) => e.action);
   for (const a of ['snapshot.upload', 'query.run', 'hunt.run', 'ioc.search', 'share.create', 'share.revoke', 'classify']) expect(actions).toContain(a);
   expect((await call('audit', { token: tokens.viewer, query: { project_id: ids.project } })).status).toBe(403);

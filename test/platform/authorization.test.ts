@@ -141,6 +141,75 @@ describe.each(backends)('on %s', (_name, factory) => {
     await expect(pf.getSnapshot(await sub(viewer), snap.id)).rejects.toMatchObject({ kind: 'not_found' });
   });
 
+  test('TLP:RED recipients only read: no onward share, no reclassify, no edit, no delete (#13 item 5)', async () => {
+    const { pf, a, owner, viewer, analyst, outsider, proj, sub } = await world();
+    // a second analyst in the project, named as a recipient: their project role gives nothing on RED
+    const peer = await pf.createUser(await pf.subject(a.user), { email: 'peer@a.test', name: 'peer', password: 'pw' });
+    await pf.setMember(await sub(owner), proj.id, { user_id: peer.id, role: 'analyst' });
+    const q = await pf.createSavedQuery(await sub(analyst), { project_id: proj.id, name: 'c2 beacons', text: 'process where name = "x"', classification: 'RED' });
+    await pf.share(await sub(analyst), 'saved_query', q.id, { target_kind: 'user', target_id: peer.id });
+    const sp = await sub(peer);
+    expect((await pf.getClassified(sp, 'saved_query', q.id)).id).toBe(q.id);
+    await expect(pf.share(sp, 'saved_query', q.id, { target_kind: 'user', target_id: outsider.id })).rejects.toMatchObject({ kind: 'forbidden' });
+    await expect(pf.share(sp, 'saved_query', q.id, { target_kind: 'project', target_id: proj.id })).rejects.toMatchObject({ kind: 'forbidden' });
+    await expect(pf.classify(sp, 'saved_query', q.id, { classification: 'CLEAR' })).rejects.toMatchObject({ kind: 'forbidden' });
+    await expect(pf.updateSavedQuery(sp, q.id, { text: 'process' })).rejects.toMatchObject({ kind: 'forbidden' });
+    await expect(pf.deleteClassified(sp, 'saved_query', q.id)).rejects.toMatchObject({ kind: 'forbidden' });
+    // nothing leaked: still RED, still unseen by the outsider, the org admin and the project owner
+    expect((await pf.getClassified(await sub(analyst), 'saved_query', q.id)).classification).toBe('RED');
+    for (const u of [outsider, a.user, owner, viewer]) await expect(pf.getClassified(await sub(u), 'saved_query', q.id)).rejects.toMatchObject({ kind: 'not_found' });
+    // the creator keeps full control
+    await pf.share(await sub(analyst), 'saved_query', q.id, { target_kind: 'user', target_id: viewer.id });
+    expect((await pf.classify(await sub(analyst), 'saved_query', q.id, { classification: 'AMBER' })).classification).toBe('AMBER');
+  });
+
+  test('TLP:RED creator removed from (or demoted in) the project loses control at once (#13 item 6)', async () => {
+    const { pf, owner, analyst, outsider, proj, snap, sub } = await world();
+    await pf.classify(await sub(analyst), 'snapshot', snap.id, { classification: 'RED' });
+    const q = await pf.createSavedQuery(await sub(analyst), { project_id: proj.id, name: 'n', text: 'process', classification: 'RED' });
+    // demoted to viewer: reads, changes nothing
+    await pf.setMember(await sub(owner), proj.id, { user_id: analyst.id, role: 'viewer' });
+    expect((await pf.getSnapshot(await sub(analyst), snap.id)).id).toBe(snap.id);
+    await expect(pf.classify(await sub(analyst), 'snapshot', snap.id, { classification: 'CLEAR' })).rejects.toMatchObject({ kind: 'forbidden' });
+    await expect(pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'user', target_id: outsider.id })).rejects.toMatchObject({ kind: 'forbidden' });
+    // removed: the items are gone for them (update, share, reclassify, delete, even read)
+    await pf.removeMember(await sub(owner), proj.id, analyst.id);
+    const sa = await sub(analyst);
+    await expect(pf.getSnapshot(sa, snap.id)).rejects.toMatchObject({ kind: 'not_found' });
+    await expect(pf.classify(sa, 'snapshot', snap.id, { classification: 'CLEAR' })).rejects.toMatchObject({ kind: 'not_found' });
+    await expect(pf.share(sa, 'snapshot', snap.id, { target_kind: 'user', target_id: outsider.id })).rejects.toMatchObject({ kind: 'not_found' });
+    await expect(pf.updateSavedQuery(sa, q.id, { text: 'module' })).rejects.toMatchObject({ kind: 'not_found' });
+    await expect(pf.deleteClassified(sa, 'saved_query', q.id)).rejects.toMatchObject({ kind: 'not_found' });
+    expect((await pf.listSnapshots(sa, {})).map((s) => s.id)).not.toContain(snap.id);
+    // re-added as analyst: control comes back (membership is the fact, decided each time)
+    await pf.setMember(await sub(owner), proj.id, { user_id: analyst.id, role: 'analyst' });
+    expect((await pf.classify(await sub(analyst), 'snapshot', snap.id, { tags: ['x'] })).classification).toBe('RED');
+  });
+
+  test('the audit log never holds names, text or tags of TLP:RED items (#13 item 7)', async () => {
+    const { pf, a, owner, analyst, proj, snap, sub } = await world();
+    const secret = 'beacon-to-evil.example';
+    const q = await pf.createSavedQuery(await sub(analyst), { project_id: proj.id, name: secret, text: `process where name = "${secret}"`, classification: 'RED' });
+    await pf.updateSavedQuery(await sub(analyst), q.id, { name: secret + '2' });
+    const pb = await pf.createPlaybook(await sub(analyst), pbInput(proj.id, { name: secret, slug: secret, classification: 'RED' }));
+    await pf.updatePlaybook(await sub(analyst), pb.id, { name: secret, slug: secret, yaml: secret });
+    const rs = await pf.createResultSet(await sub(analyst), { project_id: proj.id, name: secret, query: secret, columns: ['a'], rows: [[secret]], classification: 'RED' });
+    await pf.classify(await sub(analyst), 'snapshot', snap.id, { classification: 'RED', tags: [secret] });
+    const rsnap = await pf.createSnapshot(await sub(analyst), { project_id: proj.id, machine_id: snap.machine_id, name: secret, dump_name: secret, size: 1, classification: 'RED' });
+    for (const [kind, id] of [['saved_query', q.id], ['playbook', pb.id], ['result_set', rs.id]] as const) await pf.deleteClassified(await sub(analyst), kind, id);
+    await pf.deleteSnapshot(await sub(analyst), rsnap.id);
+    for (const reader of [a.user, owner]) {
+      const ev = await pf.listAudit(await sub(reader), { project_id: proj.id });
+      expect(JSON.stringify(ev)).not.toContain(secret);
+      // the events are there, by id and classification
+      expect(ev.find((e) => e.resource_id === q.id && e.action === 'saved_query.create')!.detail).toEqual({ classification: 'RED', redacted: true });
+      expect(ev.filter((e) => e.resource_id === rsnap.id).map((e) => e.action)).toEqual(['snapshot.delete', 'snapshot.upload']);
+    }
+    // non-RED objects keep their names in the log
+    const g = await pf.createSavedQuery(await sub(analyst), { project_id: proj.id, name: 'routine', text: 'process', classification: 'GREEN' });
+    expect((await pf.listAudit(await sub(owner), { project_id: proj.id })).find((e) => e.resource_id === g.id)!.detail).toMatchObject({ name: 'routine', classification: 'GREEN' });
+  });
+
   test('CLEAR/GREEN are readable org-wide, never outside the org', async () => {
     const { pf, b, outsider, analyst, snap, sub } = await world();
     await expect(pf.getSnapshot(await sub(outsider), snap.id)).rejects.toMatchObject({ kind: 'not_found' });
@@ -253,4 +322,15 @@ test('decide() is pure: same facts, same verdict, and revoked shares are ignored
   expect(decide(s, 'read', { ...base, shares: [share] }).allow).toBe(true);
   expect(decide(s, 'share', { ...base, shares: [share] }).allow).toBe(false);
   expect(decide(s, 'read', { ...base, shares: [{ ...share, revoked_at: 'now', revoked_by: 'u2' }] }).allow).toBe(false);
+  // RED: a named recipient reads only, whatever their project role; a creator needs a current analyst role
+  const red = { ...base, classification: 'RED' as const };
+  const analystHere: Subject = { user, roles: new Map([['p1', 'analyst' as const]]) };
+  for (const act of ['share', 'classify', 'update', 'delete'] as const) expect(decide(analystHere, act, { ...red, shares: [share] })).toMatchObject({ allow: false, deny: 'forbidden' });
+  expect(decide(analystHere, 'read', { ...red, shares: [share] }).allow).toBe(true);
+  const mine = { ...red, created_by: 'u1', shares: [] };
+  expect(decide(analystHere, 'share', mine).allow).toBe(true);
+  expect(decide({ user, roles: new Map([['p1', 'viewer' as const]]) }, 'share', mine)).toMatchObject({ allow: false, deny: 'forbidden' });
+  expect(decide({ user, roles: new Map([['p1', 'viewer' as const]]) }, 'read', mine).allow).toBe(true);
+  expect(decide(s, 'share', mine)).toMatchObject({ allow: false, deny: 'not_found' });
+  expect(decide({ user: { ...user, org_admin: true }, roles: new Map() }, 'read', { ...red, shares: [] })).toMatchObject({ allow: false, deny: 'not_found' });
 });
