@@ -118,7 +118,8 @@ async function main() {
     metafile: true,
     logLevel: 'silent',
     legalComments: 'none',
-    minify: true,
+    minifySyntax: true,
+    minifyWhitespace: true,
   };
   const info = { version: 1, bundles: {} };
   const results = await Promise.all(
