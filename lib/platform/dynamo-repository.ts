@@ -15,7 +15,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { IndexField, RecordKind, RecordOf } from './model';
-import { MAX_FIND, checkRecord, indexSlot, indexValues, type MetadataRepository } from './repository';
+import { MAX_FIND, MAX_PAGE, checkRecord, indexSlot, indexValues, type MetadataRepository, type Page, type PageRequest } from './repository';
 
 /** Key schema of the metadata table (used by tests and by lib/infra to create it). */
 export const dynamoTableShape = {
@@ -124,6 +124,42 @@ export class DynamoRepository implements MetadataRepository {
   async find<K extends RecordKind>(kind: K, field: IndexField<K>, value: string, limit = MAX_FIND): Promise<RecordOf<K>[]> {
     const slot = indexSlot(kind, field);
     return this.query<K>(slot === 0 ? 'by_i0' : 'by_i1', slot === 0 ? 'i0k' : 'i1k', `${kind}#${value}`, Math.min(limit, MAX_FIND));
+  }
+
+  async page<K extends RecordKind>(kind: K, field: IndexField<K>, value: string, opts: PageRequest): Promise<Page<RecordOf<K>>> {
+    const slot = indexSlot(kind, field);
+    const keyAttr = slot === 0 ? 'i0k' : 'i1k';
+    const limit = Math.max(1, Math.min(opts.limit ?? MAX_PAGE, MAX_PAGE));
+    const items: RecordOf<K>[] = [];
+    let start: Record<string, unknown> | undefined;
+    let more = false;
+    // newest first (ScanIndexForward false on the id sort key), below the cursor; one extra item tells
+    // whether an older page exists. DynamoDB may stop a page early (1 MB): continue until enough.
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const res = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: slot === 0 ? 'by_i0' : 'by_i1',
+          KeyConditionExpression: opts.before === undefined ? '#k = :v' : '#k = :v AND #id < :before',
+          ExpressionAttributeNames: { '#k': keyAttr, ...(opts.before === undefined ? {} : { '#id': 'id' }) },
+          ExpressionAttributeValues: { ':v': `${kind}#${value}`, ...(opts.before === undefined ? {} : { ':before': opts.before }) },
+          ScanIndexForward: false,
+          ExclusiveStartKey: start,
+          Limit: limit + 1 - items.length,
+        }),
+      );
+      for (const it of res.Items ?? []) items.push(JSON.parse(it.body as string) as RecordOf<K>);
+      start = res.LastEvaluatedKey;
+      if (items.length > limit) {
+        more = true;
+        break;
+      }
+      if (!start) break;
+    }
+    const out = items.slice(0, limit);
+    // stopped by the page bound with more to read: the cursor still continues where this page ends
+    if (!more && start && out.length > 0) more = true;
+    return { items: out, next: more && out.length > 0 ? String((out[out.length - 1] as { id: string }).id) : null };
   }
 
   async all<K extends RecordKind>(kind: K, limit = MAX_FIND): Promise<RecordOf<K>[]> {

@@ -13,10 +13,33 @@ export interface MetadataRepository {
   delete(kind: RecordKind, id: string): Promise<void>;
   /** Records whose indexed `field` equals `value`, in id order (ids are time-ordered). At most `limit`. */
   find<K extends RecordKind>(kind: K, field: IndexField<K>, value: string, limit?: number): Promise<RecordOf<K>[]>;
+  /**
+   * One page of the records whose indexed `field` equals `value`, NEWEST first (descending id; ids are
+   * time-ordered), only those with an id below `before` when given. `next` is the cursor of the
+   * following page (the last id returned), null when nothing older is left. Lists use this, so a kind
+   * that keeps growing (audit events) never freezes at a lookup bound.
+   */
+  page<K extends RecordKind>(kind: K, field: IndexField<K>, value: string, opts: PageRequest): Promise<Page<RecordOf<K>>>;
   /** Every record of a kind (bounded by limit); used for small kinds only (orgs, first-run checks). */
   all<K extends RecordKind>(kind: K, limit?: number): Promise<RecordOf<K>[]>;
   close(): Promise<void>;
 }
+
+export interface PageRequest {
+  /** at most this many (capped at MAX_PAGE) */
+  limit?: number;
+  /** cursor: only records with an id below this one (the `next` of the previous page) */
+  before?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** where the next (older) page starts; null when this is the last */
+  next: string | null;
+}
+
+/** Upper bound of one page. */
+export const MAX_PAGE = 1000;
 
 /** Upper bound of rows any single lookup returns: keeps one request's memory bounded. */
 export const MAX_FIND = 10000;

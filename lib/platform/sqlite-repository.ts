@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { IndexField, RecordKind, RecordOf } from './model';
-import { MAX_FIND, checkRecord, indexSlot, indexValues, type MetadataRepository } from './repository';
+import { MAX_FIND, MAX_PAGE, checkRecord, indexSlot, indexValues, type MetadataRepository, type Page, type PageRequest } from './repository';
 
 export class SqliteRepository implements MetadataRepository {
   private readonly db: Database.Database;
@@ -57,6 +57,19 @@ export class SqliteRepository implements MetadataRepository {
       .prepare(`SELECT body FROM records WHERE kind = ? AND ${col} = ? ORDER BY id LIMIT ?`)
       .all(kind, value, Math.min(limit, MAX_FIND)) as { body: string }[];
     return rows.map((r) => JSON.parse(r.body) as RecordOf<K>);
+  }
+
+  async page<K extends RecordKind>(kind: K, field: IndexField<K>, value: string, opts: PageRequest): Promise<Page<RecordOf<K>>> {
+    const col = indexSlot(kind, field) === 0 ? 'i0' : 'i1';
+    const limit = Math.max(1, Math.min(opts.limit ?? MAX_PAGE, MAX_PAGE));
+    // one more than asked tells whether an older page exists
+    const rows = (
+      opts.before === undefined
+        ? this.db.prepare(`SELECT body FROM records WHERE kind = ? AND ${col} = ? ORDER BY id DESC LIMIT ?`).all(kind, value, limit + 1)
+        : this.db.prepare(`SELECT body FROM records WHERE kind = ? AND ${col} = ? AND id < ? ORDER BY id DESC LIMIT ?`).all(kind, value, opts.before, limit + 1)
+    ) as { body: string }[];
+    const items = rows.slice(0, limit).map((r) => JSON.parse(r.body) as RecordOf<K>);
+    return { items, next: rows.length > limit ? String((items[items.length - 1] as { id: string }).id) : null };
   }
 
   async all<K extends RecordKind>(kind: K, limit = MAX_FIND): Promise<RecordOf<K>[]> {

@@ -5,7 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SqliteRepository } from '../../lib/platform/sqlite-repository';
 import { DynamoRepository, createMetadataTable } from '../../lib/platform/dynamo-repository';
 import type { MetadataRepository } from '../../lib/platform/repository';
-import { newId, now, type Machine, type Share } from '../../lib/platform/model';
+import { newId, now, type AuditEvent, type Machine, type Share } from '../../lib/platform/model';
 
 const dynalite = require('dynalite') as (o: object) => http.Server;
 
@@ -46,11 +46,56 @@ async function contract(repo: MetadataRepository) {
   await expect(repo.put('machine', { ...fresh, os: 'plan9' } as unknown as Machine)).rejects.toThrow();
   // a field that is not indexed cannot be looked up
   await expect(repo.find('machine', 'name' as never, 'm1')).rejects.toThrow(/not an indexed field/);
+  await pages(repo);
+}
+
+/** Lists page newest-first with a cursor: complete, disjoint, and new records show up first (#13 item 8). */
+async function pages(repo: MetadataRepository) {
+  const org = newId('org');
+  const ev = (i: number): AuditEvent => ({ id: newId('aud'), org_id: org, at: now(), actor_id: 'usr_1', action: `a${i}`, resource_kind: 'x', resource_id: `r${i}`, project_id: null, detail: {} });
+  const written: AuditEvent[] = [];
+  for (let i = 0; i < 23; i++) {
+    const e = ev(i);
+    written.push(e);
+    await repo.put('audit', e);
+  }
+  await repo.put('audit', { ...ev(99), org_id: 'someone-else' });
+  const seen: string[] = [];
+  let before: string | undefined;
+  let calls = 0;
+  do {
+    const p = await repo.page('audit', 'org_id', org, { limit: 5, before });
+    expect(p.items.length).toBeLessThanOrEqual(5);
+    seen.push(...p.items.map((e) => e.action));
+    before = p.next ?? undefined;
+    calls++;
+  } while (before && calls < 20);
+  expect(calls).toBe(5);
+  expect(seen).toEqual(written.map((e) => e.action).reverse());
+  // a record written now is the first of the first page
+  const fresh = ev(100);
+  await repo.put('audit', fresh);
+  const first = await repo.page('audit', 'org_id', org, { limit: 3 });
+  expect(first.items.map((e) => e.action)).toEqual(['a100', 'a22', 'a21']);
+  expect(first.next).toBe(first.items[2]!.id);
+  // an exact fit ends with next null; an empty lookup is an empty last page
+  expect((await repo.page('audit', 'org_id', org, { limit: 24 })).next).toBeNull();
+  expect(await repo.page('audit', 'org_id', 'nobody', { limit: 5 })).toEqual({ items: [], next: null });
+  // second index slot pages too
+  expect((await repo.page('audit', 'resource_id', 'r7', {})).items.map((e) => e.action)).toEqual(['a7']);
 }
 
 test('SQLite repository keeps the contract', async () => {
   const repo = new SqliteRepository(':memory:');
   await contract(repo);
+  await repo.close();
+});
+
+test('SQLite: past the 10,000-record lookup bound, the newest page still has the newest records (#13 item 8)', async () => {
+  const repo = new SqliteRepository(':memory:');
+  const at = now();
+  for (let i = 0; i < 10_050; i++) await repo.put('audit', { id: newId('aud'), org_id: 'o', at, actor_id: 'u', action: `a${i}`, resource_kind: 'x', resource_id: 'r', project_id: null, detail: {} });
+  expect((await repo.page('audit', 'org_id', 'o', { limit: 2 })).items.map((e) => e.action)).toEqual(['a10049', 'a10048']);
   await repo.close();
 });
 
