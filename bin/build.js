@@ -58,6 +58,33 @@ const externalsPlugin = {
   },
 };
 
+/**
+ * Packages required on first use instead of when the bundle loads: DuckDB's native addon takes
+ * 0.1–0.2 s to load, and `memq analyze` / `memq add` only need it once the dump is open and the tables
+ * are extracted. A named import compiles to `pkg.Name` at each use, so a Proxy module defers the load.
+ */
+const LAZY = ['@duckdb/node-api'];
+const lazyPlugin = {
+  name: 'memq-lazy',
+  setup(build) {
+    const filter = new RegExp(`^(${LAZY.map((p) => p.replace(/[/.]/g, '\\$&')).join('|')})$`);
+    build.onResolve({ filter }, (args) => (args.namespace === 'memq-lazy' ? { path: args.path, external: true } : { path: args.path, namespace: 'memq-lazy' }));
+    build.onLoad({ filter: /.*/, namespace: 'memq-lazy' }, (args) => ({
+      resolveDir: ROOT,
+      // esbuild's CJS interop (__toESM) makes an object whose prototype is this module's prototype and
+      // copies its own keys: report none and make the prototype the lazy one, so `pkg.Name` loads on use
+      contents: `let m; const load = () => m || (m = require(${JSON.stringify(args.path)}));
+const lazy = new Proxy({}, { get: (_t, k) => load()[k], has: (_t, k) => k in load() });
+module.exports = new Proxy({}, {
+  getPrototypeOf: () => lazy,
+  ownKeys: () => [],
+  get: (_t, k) => (k === '__esModule' ? undefined : load()[k]),
+  has: (_t, k) => k in load(),
+});`,
+    }));
+  },
+};
+
 /** JSON data files become JSON.parse("…") (much cheaper for V8 to compile than an object literal). */
 const jsonPlugin = {
   name: 'memq-json',
@@ -128,7 +155,7 @@ async function main() {
         ...common,
         entryPoints: [entry],
         outfile: path.join(OUT, file),
-        plugins: [externalsPlugin, jsonPlugin],
+        plugins: [lazyPlugin, externalsPlugin, jsonPlugin],
       });
       return { file, res };
     }),
@@ -136,7 +163,7 @@ async function main() {
   let changed = 0;
   for (const { file, res } of results) {
     for (const o of res.outputFiles) if (writeIfChanged(o.path, o.contents)) changed++;
-    const inputs = Object.keys(res.metafile.inputs).filter((f) => !f.startsWith('node_modules/'));
+    const inputs = Object.keys(res.metafile.inputs).filter((f) => !f.startsWith('node_modules/') && !/^[\w-]+:/.test(f)); // not packages, not virtual modules
     info.bundles[file] = inputs.map((f) => {
       const s = stats.get(f);
       if (!s) throw new Error(`memq build: ${f} is an input of ${file} but was not found before the build`);
