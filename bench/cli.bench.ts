@@ -8,19 +8,23 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { materialize } from '../lib/image/open';
-import { freshCache, IMAGES, memq, repeat, s, table } from './support/memq-cli';
+import { freshCache, IMAGES, memq, repeat, runNode, s, table } from './support/memq-cli';
 
 const N = Number(process.env.MEMQ_BENCH_RUNS ?? 7);
 
 async function main(): Promise<void> {
   const rows = [['what', 'built (dist/cli) wall s', 'min', 'from sources (tsx) wall s']];
+  const node = repeat(N, () => ({ ...runNode(['-e', '0']), code: 0 }));
+  rows.push(['node -e 0 (Node itself)', s(node.med.wallS), s(Math.min(...node.walls)), '']);
   const startup = (args: string[]) => {
     const built = repeat(N, () => memq(args));
     const src = repeat(3, () => memq(args, { MEMQ_FROM_SOURCE: '1' }));
     rows.push([`memq ${args.join(' ')}`, s(built.med.wallS), s(Math.min(...built.walls)), s(src.med.wallS)]);
   };
   startup(['--help']);
-  startup(['ps', '/nonexistent.dump']); // start-up of a dump command up to the open (exit 1)
+  // start-up of dump commands up to the open (they exit 1 there)
+  startup(['ps', '/nonexistent.dump']);
+  startup(['analyze', '/nonexistent.dump']);
   process.stdout.write(table(rows));
 
   const dumps = ['linux-dev/memory.kdump', 'linux-dev/memory.elf.gz', 'linux-dev-6.12/memory.kdump'];
