@@ -25,7 +25,10 @@ export function openApiDocument(routes: readonly RouteDef[], prefix: string): ob
       tags: [r.tag],
       parameters,
       responses: {
-        [String(r.status ?? 200)]: { description: 'OK', content: r.rawResponse ? { [r.rawResponse]: {} } : { 'application/json': { schema: schema(r.response, 'output') } } },
+        [String(r.status ?? 200)]: {
+          description: r.paged ? 'OK: one page, newest first; continue with ?before=<x-next-cursor> while that header is present' : 'OK',
+          ...(r.paged ? { headers: { 'x-next-cursor': { description: 'cursor of the next (older) page; absent on the last page', schema: { type: 'string' } } } } : {}),
+          content: r.rawResponse ? { [r.rawResponse]: {} } : { 'application/json': { schema: schema(r.response, 'output') } } },
         '400': { description: 'invalid input (validation issues, query errors with position)' },
         ...(r.auth === false ? {} : { '401': { description: 'not signed in' }, '403': { description: 'not allowed' }, '404': { description: 'not found (or not visible to you)' } }),
       },

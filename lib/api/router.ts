@@ -118,6 +118,16 @@ export function createApi(deps: ApiDeps): Api {
         const { raw: _r, ...resp } = out as ApiResponse & { raw: true };
         return resp;
       }
+      if (def.paged) {
+        // a list: the body is this page's items (an array, as before paging), the cursor of the next
+        // (older) page is the x-next-cursor header — absent on the last page
+        const pg = out as { items: unknown[]; next: string | null };
+        if (deps.validateResponses) {
+          const r = def.response.safeParse(pg.items);
+          if (!r.success) return problem(500, 'E_RESPONSE_SHAPE', `response of ${def.method} ${def.path} does not match its schema: ${z.prettifyError(r.error)}`);
+        }
+        return json(def.status ?? 200, pg.items, pg.next ? { 'x-next-cursor': pg.next } : {});
+      }
       if (deps.validateResponses) {
         const r = def.response.safeParse(out);
         if (!r.success) return problem(500, 'E_RESPONSE_SHAPE', `response of ${def.method} ${def.path} does not match its schema: ${z.prettifyError(r.error)}`);

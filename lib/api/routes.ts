@@ -45,6 +45,8 @@ export interface RouteDef {
   rawBody?: string;
   /** content type of a non-JSON response */
   rawResponse?: string;
+  /** a list: the handler returns a page {items, next}; the body is the items, x-next-cursor the next page */
+  paged?: true;
   response: z.ZodType;
   handler(ctx: HandlerContext): Promise<unknown>;
 }
@@ -54,6 +56,8 @@ const IdParam = z.object({ id: Id });
 const Ok = z.object({ ok: z.literal(true) });
 const PublicUser = z.object({ id: z.string(), org_id: z.string(), email: z.string(), name: z.string(), org_admin: z.boolean(), external_id: z.string().optional(), created_at: z.string() });
 const int = (min: number, max: number, dflt: number) => z.coerce.number().int().min(min).max(max).default(dflt);
+/** Paging of every list: newest first, `before` = the previous page's x-next-cursor. */
+const pageQuery = (dflt: number) => ({ limit: int(1, 1000, dflt), before: Id.optional() });
 const Scope = z
   .object({
     snapshot_ids: z.array(Id).min(1).max(1000).optional(),
@@ -142,7 +146,7 @@ function route<P extends z.ZodObject | undefined, Q extends z.ZodObject | undefi
       params: P extends z.ZodObject ? z.infer<P> : Record<string, string>;
       query: Q extends z.ZodObject ? z.infer<Q> : Record<string, unknown>;
       body: B extends z.ZodType ? z.infer<B> : undefined;
-    }): Promise<z.input<R> | (ApiResponse & { raw: true })>;
+    }): Promise<z.input<R> | (ApiResponse & { raw: true }) | { items: z.input<R>; next: string | null }>;
   },
 ): RouteDef {
   return d as unknown as RouteDef;
@@ -264,8 +268,8 @@ export const routes: RouteDef[] = [
   // ------------------------------------------------------------------ snapshots
   route({
     id: 'listSnapshots', method: 'GET', path: '/snapshots', summary: 'snapshots I can read (optionally of one project or machine)', tag: 'snapshots',
-    query: z.object({ project_id: Id.optional(), machine_id: Id.optional() }), response: z.array(Snapshot),
-    handler: async ({ deps, subject, query }) => deps.platform.listSnapshots(subject, query),
+    query: z.object({ project_id: Id.optional(), machine_id: Id.optional(), ...pageQuery(1000) }), response: z.array(Snapshot), paged: true,
+    handler: async ({ deps, subject, query }) => deps.platform.listSnapshots(subject, query, query),
   }),
   route({
     id: 'createSnapshot', method: 'POST', path: '/snapshots', summary: 'register a dump upload; returns where to send the bytes', tag: 'snapshots', status: 201,
@@ -403,8 +407,8 @@ export const routes: RouteDef[] = [
   }),
   route({
     id: 'listShares', method: 'GET', path: '/objects/{kind}/{id}/shares', summary: 'shares of an object (active and revoked)', tag: 'sharing',
-    params: z.object({ kind: ShareableKind, id: Id }), response: z.array(Share),
-    handler: async ({ deps, subject, params }) => deps.platform.listShares(subject, params.kind, params.id),
+    params: z.object({ kind: ShareableKind, id: Id }), query: z.object(pageQuery(1000)), response: z.array(Share), paged: true,
+    handler: async ({ deps, subject, params, query }) => deps.platform.listShares(subject, params.kind, params.id, query),
   }),
   route({
     id: 'share', method: 'POST', path: '/objects/{kind}/{id}/shares', summary: 'share with a project or a user of my organization', tag: 'sharing', status: 201,
@@ -416,8 +420,9 @@ export const routes: RouteDef[] = [
   route({ id: 'revokeShare', method: 'DELETE', path: '/shares/{id}', summary: 'revoke a share', tag: 'sharing', params: IdParam, response: Share, handler: async ({ deps, subject, params }) => deps.platform.revokeShare(subject, params.id) }),
   route({
     id: 'sharedWithMe', method: 'GET', path: '/shared', summary: 'objects shared with me or my projects', tag: 'sharing',
+    query: z.object(pageQuery(1000)), paged: true,
     response: z.array(z.object({ share: Share, kind: ShareableKind, item: z.object({ id: z.string(), name: z.string(), classification: Tlp, tags: Tags, project_id: z.string() }).passthrough() })),
-    handler: async ({ deps, subject }) => deps.platform.sharedWithMe(subject),
+    handler: async ({ deps, subject, query }) => deps.platform.sharedWithMe(subject, query),
   }),
 
   // ------------------------------------------------------------------ queries
@@ -472,8 +477,13 @@ export const routes: RouteDef[] = [
   }),
   route({
     id: 'listPlaybooks', method: 'GET', path: '/playbooks', summary: 'the playbook library with ATT&CK techniques and tactics: bundled playbooks and the custom ones I may read', tag: 'hunt',
+    query: z.object(pageQuery(1000)), paged: true,
     response: z.array(PlaybookOut),
-    handler: async ({ deps, subject }) => [...(await deps.data.playbooks()), ...(await deps.platform.readablePlaybooks(subject)).map(customPlaybookInfo)],
+    handler: async ({ deps, subject, query }) => {
+      // the bundled library heads the first page; custom playbooks follow, newest first, paged
+      const custom = await deps.platform.playbooksPage(subject, query);
+      return { items: [...(query.before ? [] : await deps.data.playbooks()), ...custom.items.map(customPlaybookInfo)], next: custom.next };
+    },
   }),
   route({
     id: 'createPlaybook', method: 'POST', path: '/playbooks', summary: 'add a custom playbook to a project (YAML in the bundled format, validated; analyst or owner)', tag: 'hunt', status: 201,
@@ -519,8 +529,8 @@ export const routes: RouteDef[] = [
 
   // ------------------------------------------------------------------ saved queries and result sets
   route({
-    id: 'listSavedQueries', method: 'GET', path: '/saved-queries', summary: 'saved queries of a project', tag: 'saved', query: z.object({ project_id: Id }), response: z.array(SavedQuery),
-    handler: async ({ deps, subject, query }) => deps.platform.listClassified(subject, 'saved_query', query.project_id),
+    id: 'listSavedQueries', method: 'GET', path: '/saved-queries', summary: 'saved queries of a project', tag: 'saved', query: z.object({ project_id: Id, ...pageQuery(1000) }), response: z.array(SavedQuery), paged: true,
+    handler: async ({ deps, subject, query }) => deps.platform.listClassified(subject, 'saved_query', query.project_id, query),
   }),
   route({
     id: 'createSavedQuery', method: 'POST', path: '/saved-queries', summary: 'save a query', tag: 'saved', status: 201,
@@ -539,8 +549,8 @@ export const routes: RouteDef[] = [
     handler: async ({ deps, subject, params }) => (await deps.platform.deleteClassified(subject, 'saved_query', params.id), { ok: true as const }),
   }),
   route({
-    id: 'listResultSets', method: 'GET', path: '/result-sets', summary: 'stored results (findings) of a project', tag: 'saved', query: z.object({ project_id: Id }), response: z.array(ResultSet),
-    handler: async ({ deps, subject, query }) => deps.platform.listClassified(subject, 'result_set', query.project_id),
+    id: 'listResultSets', method: 'GET', path: '/result-sets', summary: 'stored results (findings) of a project', tag: 'saved', query: z.object({ project_id: Id, ...pageQuery(1000) }), response: z.array(ResultSet), paged: true,
+    handler: async ({ deps, subject, query }) => deps.platform.listClassified(subject, 'result_set', query.project_id, query),
   }),
   route({
     id: 'createResultSet', method: 'POST', path: '/result-sets', summary: 'store query results as a classified finding', tag: 'saved', status: 201,
@@ -557,7 +567,7 @@ export const routes: RouteDef[] = [
   // ------------------------------------------------------------------ audit
   route({
     id: 'audit', method: 'GET', path: '/audit', summary: 'audit log (org admins: all; project owners: their project)', tag: 'audit',
-    query: z.object({ project_id: Id.optional(), limit: int(1, 1000, 200) }), response: z.array(AuditEvent),
+    query: z.object({ project_id: Id.optional(), ...pageQuery(200) }), response: z.array(AuditEvent), paged: true,
     handler: async ({ deps, subject, query }) => deps.platform.listAudit(subject, query),
   }),
 ];

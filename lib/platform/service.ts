@@ -22,7 +22,7 @@ import {
   type Tlp,
   type User,
 } from './model';
-import type { MetadataRepository } from './repository';
+import { MAX_PAGE, type MetadataRepository, type Page, type PageRequest } from './repository';
 import { hashPassword, newTokenSecret, randomPassword, tokenId, verifyPassword } from './secrets';
 
 export type PublicUser = Omit<User, 'password_hash'>;
@@ -49,6 +49,50 @@ export function auditDetail(classification: Tlp, detail: Record<string, unknown>
 
 /** Bounds on listing work per request. */
 const MAX_PROJECTS = 1000;
+/** Records a list request examines at most (authorization filters may drop many): the page is then short and `next` continues. */
+const SCAN_BUDGET = 5000;
+/** Default page size of lists. */
+export const DEFAULT_PAGE = 200;
+
+type Source<T> = (req: PageRequest) => Promise<Page<T>>;
+
+/**
+ * One newest-first page over one or more index lookups (merged by id; ids are time-ordered), keeping
+ * what `keep` accepts. Each call examines at most SCAN_BUDGET records, so a page may hold fewer than
+ * `limit` items (many unreadable ones) — `next` still says where to continue, null only at the end.
+ */
+async function pageOver<T extends { id: string }>(sources: Source<T>[], keep: (r: T) => boolean | Promise<boolean>, req: PageRequest): Promise<Page<T>> {
+  const limit = Math.max(1, Math.min(req.limit ?? DEFAULT_PAGE, MAX_PAGE));
+  const batch = Math.max(limit, 50);
+  const out: T[] = [];
+  let cursor = req.before;
+  let scanned = 0;
+  for (;;) {
+    const pages = await Promise.all(sources.map((src) => src({ limit: batch, before: cursor })));
+    // a source with more left may still hold records newer than other sources' oldest fetched ones:
+    // only records down to the newest such boundary are merged in this round
+    let horizon: string | undefined;
+    for (const p of pages) {
+      const last = p.items[p.items.length - 1];
+      if (p.next !== null && last && (horizon === undefined || last.id > horizon)) horizon = last.id;
+    }
+    const merged = pages
+      .flatMap((p) => p.items)
+      .filter((r) => horizon === undefined || r.id >= horizon)
+      .sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    for (let i = 0; i < merged.length; i++) {
+      const r = merged[i]!;
+      cursor = r.id;
+      scanned++;
+      if (await keep(r)) {
+        out.push(r);
+        if (out.length === limit) return { items: out, next: horizon === undefined && i === merged.length - 1 ? null : r.id };
+      }
+    }
+    if (horizon === undefined) return { items: out, next: null };
+    if (scanned >= SCAN_BUDGET) return { items: out, next: cursor ?? null };
+  }
+}
 
 export class Platform {
   constructor(readonly repo: MetadataRepository) {}
@@ -337,18 +381,20 @@ export class Platform {
     return snap;
   }
 
-  async listSnapshots(s: Subject, f: { project_id?: string; machine_id?: string }): Promise<Snapshot[]> {
-    let snaps: Snapshot[];
+  /** Snapshots the subject may read, newest first, one page at a time (of a machine, a project, or every project of the org). */
+  async listSnapshots(s: Subject, f: { project_id?: string; machine_id?: string }, req: PageRequest = {}): Promise<Page<Snapshot>> {
+    let sources: Source<Snapshot>[];
     if (f.machine_id) {
       const m = await this.getMachine(s, f.machine_id);
-      snaps = await this.repo.find('snapshot', 'machine_id', m.id);
+      sources = [(r) => this.repo.page('snapshot', 'machine_id', m.id, r)];
     } else if (f.project_id) {
-      await this.getProject(s, f.project_id);
-      snaps = await this.repo.find('snapshot', 'project_id', f.project_id);
-    } else snaps = await this.readableSnapshots(s, { all: true });
-    const out: Snapshot[] = [];
-    for (const sn of snaps) if (this.can(s, 'read', await this.facts('snapshot', sn))) out.push(sn);
-    return out;
+      const p = await this.getProject(s, f.project_id);
+      sources = [(r) => this.repo.page('snapshot', 'project_id', p.id, r)];
+    } else {
+      const projects = await this.repo.find('project', 'org_id', s.user.org_id, MAX_PROJECTS);
+      sources = projects.map((p) => (r: PageRequest) => this.repo.page('snapshot', 'project_id', p.id, r));
+    }
+    return pageOver(sources, async (sn) => this.can(s, 'read', await this.facts('snapshot', sn)), req);
   }
 
   /** Snapshots in a scope that the subject may read (the scope of queries, hunts and IOC searches). */
@@ -436,10 +482,11 @@ export class Platform {
     return share;
   }
 
-  async listShares(s: Subject, kind: ShareableKind, id: string): Promise<Share[]> {
+  /** Shares of an object (active and revoked), newest first. */
+  async listShares(s: Subject, kind: ShareableKind, id: string, req: PageRequest = {}): Promise<Page<Share>> {
     const r = await this.loadClassified(kind, id);
     this.check(s, 'read', await this.facts(kind, r));
-    return this.repo.find('share', 'resource_id', id);
+    return pageOver([(q) => this.repo.page('share', 'resource_id', id, q)], () => true, req);
   }
 
   async revokeShare(s: Subject, shareId: string): Promise<Share> {
@@ -454,21 +501,27 @@ export class Platform {
     return next;
   }
 
-  /** Objects shared with the subject (by name or through one of their projects), still readable. */
-  async sharedWithMe(s: Subject): Promise<{ share: Share; kind: ShareableKind; item: Classified }[]> {
-    const shares = [...(await this.repo.find('share', 'target_id', s.user.id))];
-    for (const pid of s.roles.keys()) shares.push(...(await this.repo.find('share', 'target_id', pid)));
-    const out = [];
+  /**
+   * Objects shared with the subject (by name or through one of their projects), still readable, newest
+   * share first. An object shared both ways appears once per page (it may appear again on a later page).
+   */
+  async sharedWithMe(s: Subject, req: PageRequest = {}): Promise<Page<{ share: Share; kind: ShareableKind; item: Classified }>> {
+    const targets = [s.user.id, ...[...s.roles.keys()].slice(0, MAX_PROJECTS)];
+    const items = new Map<string, Classified>();
     const seen = new Set<string>();
-    for (const sh of shares) {
-      if (sh.revoked_at || seen.has(sh.resource_id)) continue;
-      const r = (await this.repo.get(sh.resource_kind, sh.resource_id)) as Classified | null;
-      if (r && this.can(s, 'read', await this.facts(sh.resource_kind, r))) {
+    const page = await pageOver(
+      targets.map((t) => (q: PageRequest) => this.repo.page('share', 'target_id', t, q)),
+      async (sh) => {
+        if (sh.revoked_at || seen.has(sh.resource_id)) return false;
+        const r = (await this.repo.get(sh.resource_kind, sh.resource_id)) as Classified | null;
+        if (!r || !this.can(s, 'read', await this.facts(sh.resource_kind, r))) return false;
         seen.add(sh.resource_id);
-        out.push({ share: sh, kind: sh.resource_kind, item: r });
-      }
-    }
-    return out;
+        items.set(sh.id, r);
+        return true;
+      },
+      req,
+    );
+    return { items: page.items.map((sh) => ({ share: sh, kind: sh.resource_kind, item: items.get(sh.id)! })), next: page.next };
   }
 
   // ---------------------------------------------------------------- saved queries and result sets
@@ -508,12 +561,11 @@ export class Platform {
     return rec;
   }
 
-  async listClassified<K extends 'saved_query' | 'result_set'>(s: Subject, kind: K, projectId: string) {
-    await this.getProject(s, projectId);
-    const all = (await this.repo.find(kind, 'project_id', projectId)) as Classified[];
-    const out = [];
-    for (const r of all) if (this.can(s, 'read', await this.facts(kind, r))) out.push(r);
-    return out as K extends 'saved_query' ? SavedQuery[] : ResultSet[];
+  /** Saved queries or result sets of a project the subject may read, newest first. */
+  async listClassified<K extends 'saved_query' | 'result_set'>(s: Subject, kind: K, projectId: string, req: PageRequest = {}): Promise<Page<RecordOf<K>>> {
+    const p = await this.getProject(s, projectId);
+    const source: Source<Classified> = (q) => this.repo.page(kind, 'project_id', p.id, q) as Promise<Page<Classified>>;
+    return (await pageOver([source], async (r) => this.can(s, 'read', await this.facts(kind, r)), req)) as Page<RecordOf<K>>;
   }
 
   // ---------------------------------------------------------------- custom playbooks
@@ -532,7 +584,12 @@ export class Platform {
     return next;
   }
 
-  /** Custom playbooks of the subject's organization that they may read (every project, shares, TLP). */
+  /** One newest-first page of the custom playbooks the subject may read (the list route). */
+  async playbooksPage(s: Subject, req: PageRequest = {}): Promise<Page<CustomPlaybook>> {
+    return pageOver([(q) => this.repo.page('playbook', 'org_id', s.user.org_id, q)], async (r) => this.can(s, 'read', await this.facts('playbook', r)), req);
+  }
+
+  /** Custom playbooks of the subject's organization that they may read (every project, shares, TLP): what a hunt runs. */
   async readablePlaybooks(s: Subject): Promise<CustomPlaybook[]> {
     const all = await this.repo.find('playbook', 'org_id', s.user.org_id);
     const out: CustomPlaybook[] = [];
@@ -573,11 +630,13 @@ export class Platform {
     await this.repo.put('audit', ev);
   }
 
-  /** Audit events, newest first: the whole org for admins, one project for its owners. */
-  async listAudit(s: Subject, f: { project_id?: string; limit?: number }): Promise<AuditEvent[]> {
+  /**
+   * Audit events, newest first, one page at a time (`before` = the previous page's `next`): the whole
+   * org for admins, one project for its owners. Never frozen by a lookup bound: the first page always
+   * starts at the newest event.
+   */
+  async listAudit(s: Subject, f: { project_id?: string } & PageRequest): Promise<Page<AuditEvent>> {
     this.check(s, 'read', { kind: 'audit', org_id: s.user.org_id, project_id: f.project_id ?? null });
-    const all = await this.repo.find('audit', 'org_id', s.user.org_id);
-    const mine = f.project_id ? all.filter((e) => e.project_id === f.project_id) : all;
-    return mine.reverse().slice(0, Math.min(f.limit ?? 200, 1000));
+    return pageOver([(q) => this.repo.page('audit', 'org_id', s.user.org_id, q)], (e) => !f.project_id || e.project_id === f.project_id, f);
   }
 }

@@ -483,6 +483,11 @@ test('authorization matrix over the API: shares, RED, revocation, viewer limits,
   const actions = audit.body.map((e: any) => e.action);
   for (const a of ['snapshot.upload', 'query.run', 'hunt.run', 'ioc.search', 'share.create', 'share.revoke', 'classify']) expect(actions).toContain(a);
   expect((await call('audit', { token: tokens.viewer, query: { project_id: ids.project } })).status).toBe(403);
+  // lists page newest-first: the cursor of the next page is the x-next-cursor header (#13 item 8)
+  const p1 = await call('audit', { token: tokens.admin, query: { limit: '2' } });
+  expect(p1.body).toHaveLength(2);
+  const p2 = await call('audit', { token: tokens.admin, query: { limit: '2', before: p1.res.headers['x-next-cursor']! } });
+  expect(p2.body[0].id < p1.body[1].id).toBe(true);
   // delete: the creator (analyst) may delete; data goes too
   expect((await call('deleteSnapshot', { token: tokens.analyst, params: { id: ids.snap } })).status).toBe(200);
   expect(fs.existsSync(path.join(storeDir, 'process', `project=${ids.project}`, `machine=${ids.machine}`, `snapshot=${ids.snap}`))).toBe(false);

@@ -72,7 +72,7 @@ describe.each(backends)('on %s', (_name, factory) => {
     await expect(pf.getSnapshot(sB, snap.id)).rejects.toMatchObject({ kind: 'not_found' });
     await expect(pf.getProject(sB, proj.id)).rejects.toMatchObject({ kind: 'not_found' });
     expect(await pf.listProjects(sB)).toEqual([]);
-    expect(await pf.listSnapshots(sB, {})).toEqual([]);
+    expect((await pf.listSnapshots(sB, {})).items).toEqual([]);
     expect((await pf.listUsers(sB)).map((u) => u.email)).toEqual(['admin@b.test']);
     await expect(pf.share(sB, 'snapshot', snap.id, { target_kind: 'user', target_id: b.user.id })).rejects.toMatchObject({ kind: 'not_found' });
   });
@@ -96,7 +96,7 @@ describe.each(backends)('on %s', (_name, factory) => {
     const sh = await pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'user', target_id: outsider.id });
     expect((await pf.getSnapshot(await sub(outsider), snap.id)).id).toBe(snap.id);
     await expect(pf.classify(await sub(outsider), 'snapshot', snap.id, { classification: 'GREEN' })).rejects.toMatchObject({ kind: 'forbidden' });
-    expect((await pf.sharedWithMe(await sub(outsider))).map((x) => x.item.id)).toEqual([snap.id]);
+    expect((await pf.sharedWithMe(await sub(outsider))).items.map((x) => x.item.id)).toEqual([snap.id]);
     expect(sh.revoked_at).toBeNull();
     // an analyst who did not create it cannot delete; the owner can
     const other = await pf.createSnapshot(await sub(owner), { project_id: snap.project_id, machine_id: snap.machine_id, dump_name: 'x', size: 1 });
@@ -112,12 +112,12 @@ describe.each(backends)('on %s', (_name, factory) => {
     expect((await pf.getSnapshot(so, snap.id)).id).toBe(snap.id);
     await pf.revokeShare(await sub(analyst), byUser.id);
     await expect(pf.getSnapshot(so, snap.id)).rejects.toMatchObject({ kind: 'not_found' });
-    expect(await pf.sharedWithMe(so)).toEqual([]);
+    expect((await pf.sharedWithMe(so)).items).toEqual([]);
     // project share: every member of the target project reads; revocation ends it
     const byProject = await pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'project', target_id: other.id });
-    expect((await pf.listSnapshots(so, {})).map((s) => s.id)).toContain(snap.id);
+    expect((await pf.listSnapshots(so, {})).items.map((s) => s.id)).toContain(snap.id);
     await pf.revokeShare(await sub(analyst), byProject.id);
-    expect((await pf.listSnapshots(so, {})).map((s) => s.id)).not.toContain(snap.id);
+    expect((await pf.listSnapshots(so, {})).items.map((s) => s.id)).not.toContain(snap.id);
     await expect(pf.readableSnapshots(so, { snapshot_ids: [snap.id] })).rejects.toMatchObject({ kind: 'not_found' });
   });
 
@@ -127,7 +127,7 @@ describe.each(backends)('on %s', (_name, factory) => {
     // project owner, viewer and the org admin are not on the list: they do not see it
     for (const u of [owner, viewer, a.user]) {
       await expect(pf.getSnapshot(await sub(u), snap.id)).rejects.toMatchObject({ kind: 'not_found' });
-      expect((await pf.listSnapshots(await sub(u), {})).map((s) => s.id)).not.toContain(snap.id);
+      expect((await pf.listSnapshots(await sub(u), {})).items.map((s) => s.id)).not.toContain(snap.id);
     }
     // creator still sees it
     expect((await pf.getSnapshot(await sub(analyst), snap.id)).classification).toBe('RED');
@@ -180,7 +180,7 @@ describe.each(backends)('on %s', (_name, factory) => {
     await expect(pf.share(sa, 'snapshot', snap.id, { target_kind: 'user', target_id: outsider.id })).rejects.toMatchObject({ kind: 'not_found' });
     await expect(pf.updateSavedQuery(sa, q.id, { text: 'module' })).rejects.toMatchObject({ kind: 'not_found' });
     await expect(pf.deleteClassified(sa, 'saved_query', q.id)).rejects.toMatchObject({ kind: 'not_found' });
-    expect((await pf.listSnapshots(sa, {})).map((s) => s.id)).not.toContain(snap.id);
+    expect((await pf.listSnapshots(sa, {})).items.map((s) => s.id)).not.toContain(snap.id);
     // re-added as analyst: control comes back (membership is the fact, decided each time)
     await pf.setMember(await sub(owner), proj.id, { user_id: analyst.id, role: 'analyst' });
     expect((await pf.classify(await sub(analyst), 'snapshot', snap.id, { tags: ['x'] })).classification).toBe('RED');
@@ -199,7 +199,7 @@ describe.each(backends)('on %s', (_name, factory) => {
     for (const [kind, id] of [['saved_query', q.id], ['playbook', pb.id], ['result_set', rs.id]] as const) await pf.deleteClassified(await sub(analyst), kind, id);
     await pf.deleteSnapshot(await sub(analyst), rsnap.id);
     for (const reader of [a.user, owner]) {
-      const ev = await pf.listAudit(await sub(reader), { project_id: proj.id });
+      const ev = (await pf.listAudit(await sub(reader), { project_id: proj.id })).items;
       expect(JSON.stringify(ev)).not.toContain(secret);
       // the events are there, by id and classification
       expect(ev.find((e) => e.resource_id === q.id && e.action === 'saved_query.create')!.detail).toEqual({ classification: 'RED', redacted: true });
@@ -207,7 +207,51 @@ describe.each(backends)('on %s', (_name, factory) => {
     }
     // non-RED objects keep their names in the log
     const g = await pf.createSavedQuery(await sub(analyst), { project_id: proj.id, name: 'routine', text: 'process', classification: 'GREEN' });
-    expect((await pf.listAudit(await sub(owner), { project_id: proj.id })).find((e) => e.resource_id === g.id)!.detail).toMatchObject({ name: 'routine', classification: 'GREEN' });
+    expect((await pf.listAudit(await sub(owner), { project_id: proj.id })).items.find((e) => e.resource_id === g.id)!.detail).toMatchObject({ name: 'routine', classification: 'GREEN' });
+  });
+
+  test('every list pages newest-first with a cursor, merged across projects and filtered by decide() (#13 item 8)', async () => {
+    const { pf, a, analyst, outsider, proj, other, snap, sub } = await world();
+    const mine = [snap.id];
+    for (let i = 0; i < 6; i++) mine.push((await pf.createSnapshot(await sub(analyst), { project_id: proj.id, machine_id: snap.machine_id, dump_name: `d${i}`, size: 1 })).id);
+    const theirs: string[] = [];
+    for (let i = 0; i < 5; i++) theirs.push((await pf.createSnapshot(await sub(outsider), { project_id: other.id, machine_name: 'm', dump_name: `o${i}`, size: 1 })).id);
+    const drain = async <T extends { id: string }>(get: (before?: string) => Promise<{ items: T[]; next: string | null }>) => {
+      const out: string[] = [];
+      let before: string | undefined;
+      for (let i = 0; i < 100; i++) {
+        const p = await get(before);
+        out.push(...p.items.map((x) => x.id));
+        if (!p.next) return out;
+        before = p.next;
+      }
+      throw new Error('no end');
+    };
+    const desc = (ids: string[]) => [...ids].sort().reverse();
+    // the org admin reads every AMBER snapshot: both projects, merged newest-first, pages of 3
+    const sa = await pf.subject(a.user);
+    expect(await drain((before) => pf.listSnapshots(sa, {}, { limit: 3, before }))).toEqual(desc([...mine, ...theirs]));
+    // the outsider: AMBER snapshots of a project they are not in are filtered out, never short-circuiting the list
+    const so = await sub(outsider);
+    expect(await drain((before) => pf.listSnapshots(so, {}, { limit: 2, before }))).toEqual(desc(theirs));
+    expect(await drain((before) => pf.listSnapshots(sa, { project_id: proj.id }, { limit: 4, before }))).toEqual(desc(mine));
+    // audit: newest first, strictly descending, complete; an event written now heads the first page
+    const all = await drain((before) => pf.listAudit(sa, { limit: 4, before }));
+    expect(all).toEqual(desc(all));
+    expect(new Set(all).size).toBe(all.length);
+    await pf.createSavedQuery(await sub(analyst), { project_id: proj.id, name: 'newest', text: 'process' });
+    expect((await pf.listAudit(sa, { limit: 1 })).items[0]!.action).toBe('saved_query.create');
+    // a project's log (filtered from the org's) pages the same way
+    const inProj = await drain((before) => pf.listAudit(sa, { project_id: proj.id, limit: 2, before }));
+    expect(inProj.length).toBeGreaterThan(7);
+    // shares and saved queries page too
+    for (const u of [outsider, analyst]) await pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'user', target_id: u.id });
+    await pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'project', target_id: other.id });
+    const shares = await drain((before) => pf.listShares(sa, 'snapshot', snap.id, { limit: 2, before }));
+    expect(shares).toHaveLength(3);
+    expect(shares).toEqual(desc(shares));
+    expect(await drain((before) => pf.listClassified(sa, 'saved_query', proj.id, { limit: 1, before }))).toHaveLength(1);
+    expect((await pf.sharedWithMe(so, { limit: 1 })).items.map((x) => x.item.id)).toEqual([snap.id]);
   });
 
   test('CLEAR/GREEN are readable org-wide, never outside the org', async () => {
@@ -224,7 +268,7 @@ describe.each(backends)('on %s', (_name, factory) => {
     const sh = await pf.share(await sub(analyst), 'snapshot', snap.id, { target_kind: 'user', target_id: outsider.id });
     await pf.revokeShare(await sub(owner), sh.id);
     await pf.deleteSnapshot(await sub(owner), snap.id);
-    const ev = await pf.listAudit(await sub(owner), { project_id: proj.id });
+    const ev = (await pf.listAudit(await sub(owner), { project_id: proj.id })).items;
     const actions = ev
       .filter((e) => e.resource_kind === 'snapshot')
       .map((e) => `${e.action}:${e.actor_id === owner.id ? 'owner' : e.actor_id === analyst.id ? 'analyst' : '?'}`);
@@ -232,7 +276,7 @@ describe.each(backends)('on %s', (_name, factory) => {
     expect(ev.find((e) => e.action === 'classify')!.detail).toMatchObject({ from: 'AMBER', to: 'GREEN' });
     await expect(pf.listAudit(await sub(viewer), { project_id: proj.id })).rejects.toMatchObject({ kind: 'forbidden' });
     await expect(pf.listAudit(await sub(owner), {})).rejects.toMatchObject({ kind: 'forbidden' });
-    expect((await pf.listAudit(await pf.subject(a.user), {})).length).toBeGreaterThan(5);
+    expect((await pf.listAudit(await pf.subject(a.user), {})).items.length).toBeGreaterThan(5);
   });
 
   // custom playbooks: the platform stores whatever YAML the API validated; these texts are opaque here
@@ -258,7 +302,7 @@ describe.each(backends)('on %s', (_name, factory) => {
     expect(await pf.readablePlaybooks(await sub(outsider))).toEqual([]);
     const sh = await pf.share(await sub(analyst), 'playbook', pb.id, { target_kind: 'user', target_id: outsider.id });
     expect((await pf.readablePlaybooks(await sub(outsider))).map((p) => p.id)).toEqual([pb.id]);
-    expect((await pf.sharedWithMe(await sub(outsider))).map((x) => [x.kind, x.item.id])).toEqual([['playbook', pb.id]]);
+    expect((await pf.sharedWithMe(await sub(outsider))).items.map((x) => [x.kind, x.item.id])).toEqual([['playbook', pb.id]]);
     await expect(pf.updatePlaybook(await sub(outsider), pb.id, { name: 'x', slug: 'x', yaml: 'x' })).rejects.toMatchObject({ kind: 'forbidden' });
     // revoking stops access
     await pf.revokeShare(await sub(analyst), sh.id);
@@ -268,7 +312,7 @@ describe.each(backends)('on %s', (_name, factory) => {
     expect((await pf.updatePlaybook(await sub(analyst), pb.id, { name: 'Reverse shell v2', slug: 'reverse-shell', yaml: 'id: reverse-shell\n# v2\n' })).name).toBe('Reverse shell v2');
     await pf.deleteClassified(await sub(owner), 'playbook', pb.id);
     expect(await pf.readablePlaybooks(await sub(analyst))).toEqual([]);
-    const actions = (await pf.listAudit(await sub(owner), { project_id: proj.id })).filter((e) => e.resource_kind === 'playbook').map((e) => e.action);
+    const actions = (await pf.listAudit(await sub(owner), { project_id: proj.id })).items.filter((e) => e.resource_kind === 'playbook').map((e) => e.action);
     expect(actions).toEqual(['playbook.delete', 'playbook.update', 'share.revoke', 'share.create', 'playbook.create']);
   });
 
@@ -311,6 +355,17 @@ test('first run creates exactly one admin', async () => {
   expect(first.user!.org_admin).toBe(true);
   expect((await pf.bootstrap()).created).toBe(false);
   expect((await pf.login('root@local', 'secret')).user.email).toBe('root@local');
+});
+
+test('SQLite: the audit log past 10,000 events still shows the newest first (#13 item 8)', async () => {
+  const repo = new SqliteRepository(':memory:');
+  const pf = new Platform(repo);
+  const { user } = await pf.createOrgWithAdmin('Org', 'root@o.test', 'root', 'pw-long-enough');
+  for (let i = 0; i < 10_050; i++) await pf.audit(user, `bulk.${i}`, 'x', 'r', null, {});
+  await pf.createProject(await pf.subject(user), { name: 'after the flood' });
+  const first = await pf.listAudit(await pf.subject(user), { limit: 2 });
+  expect(first.items.map((e) => e.action)).toEqual(['project.create', 'bulk.10049']);
+  expect(first.next).toBe(first.items[1]!.id);
 });
 
 test('decide() is pure: same facts, same verdict, and revoked shares are ignored', () => {
