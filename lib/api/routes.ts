@@ -25,6 +25,7 @@ import type { Subject } from '../platform/authz';
 import type { Platform } from '../platform/service';
 import type { HandlerContext } from './router';
 import { bodyStream, json, type ApiResponse } from './http';
+import { csvField, isNumeric } from '../util/csv';
 import { customPlaybookInfo, runnablePlaybook, validatePlaybookYaml } from './custom-playbooks';
 import { OVERVIEW_SECTIONS, type OverviewPages } from '../store/overview';
 import { nextOffsetOf } from '../dataplane/page-bytes';
@@ -572,9 +573,10 @@ export const routes: RouteDef[] = [
   }),
 ];
 
+/** A CSV cell: text that would run as a spreadsheet formula is escaped (lib/util/csv.ts). */
 function csvCell(v: unknown): string {
   const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return csvField(s, isNumeric(v));
 }
 
 export function toCsv(page: { columns: { name: string }[]; rows: unknown[][] }): string {

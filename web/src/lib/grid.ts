@@ -1,6 +1,7 @@
 // Result-grid operations as pure functions over column-major-free row arrays: sort, filter, column
 // choice, CSV/JSON export. The grid component renders only visible rows (virtualized); these run once
 // per change over all rows (100k rows sort in well under a second).
+import { csvField, isNumeric } from '../../../lib/util/csv';
 
 export type Row = unknown[];
 
@@ -31,9 +32,9 @@ export function view(rows: Row[], filters: Record<number, string>, sort: { col: 
   return out;
 }
 
+/** A CSV cell: text that would run as a spreadsheet formula is escaped (shared with the API's export). */
 function csvCell(v: unknown): string {
-  const s = cellText(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return csvField(cellText(v), isNumeric(v));
 }
 
 export function toCsv(columns: string[], rows: Row[], visible: number[]): string {
