@@ -2,6 +2,7 @@
 // Formats (raw, LiME, ELF core, kdump, Windows crash dumps) implement PhysicalMemory; everything
 // above (paging, kernel discovery) sees only this interface.
 import type { ByteSource } from './byte-source';
+import { MemqError } from '../util/errors';
 
 export interface PhysRange {
   /** first physical address */
@@ -60,4 +61,46 @@ export function* scanRam(mem: PhysicalMemory, chunk = 4 << 20): Generator<[numbe
       }
     }
   }
+}
+
+/**
+ * Makes `mem` answer "absent" for a page whose stored data cannot be read (a kdump cut short, a
+ * corrupt compressed page) instead of throwing, and reports each such page once through the returned
+ * handle's `onSkip`: extractors then skip the one object that needed it, with a warning, as for a
+ * page the dump never held. Only bad *input* is turned into "absent": a TransientError (S3 "try
+ * again") and an unsupported codec (E_UNSUPPORTED: every page of the dump would fail) still propagate.
+ * The object itself is kept (its readPhys is replaced), so format checks by class still hold.
+ */
+export function skipUnreadable(mem: PhysicalMemory): SkipHandle {
+  const tagged = mem as PhysicalMemory & { [SKIP]?: SkipHandle };
+  const existing = tagged[SKIP];
+  if (existing) return existing;
+  const inner = mem.readPhys.bind(mem);
+  const reported = new Set<number>();
+  const handle: SkipHandle = { onSkip: () => undefined, skipped: 0 };
+  tagged.readPhys = (paddr: number, target: Uint8Array, targetOffset: number, length: number): boolean => {
+    try {
+      return inner(paddr, target, targetOffset, length);
+    } catch (e) {
+      if (!(e instanceof MemqError) || e.code === 'E_UNSUPPORTED') throw e;
+      const page = Math.floor(paddr / 4096);
+      if (!reported.has(page) && reported.size < 100_000) {
+        reported.add(page);
+        handle.skipped++;
+        handle.onSkip(`unreadable page skipped: ${e.message}`);
+      }
+      return false;
+    }
+  };
+  Object.defineProperty(tagged, SKIP, { value: handle });
+  return handle;
+}
+
+const SKIP = Symbol('skipUnreadable');
+
+export interface SkipHandle {
+  /** called once per distinct unreadable page */
+  onSkip: (msg: string) => void;
+  /** distinct unreadable pages met so far */
+  skipped: number;
 }

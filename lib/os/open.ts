@@ -1,7 +1,7 @@
 // Opens a dump end to end: bytes → physical memory (format detection) → OS engine (Linux/Windows
 // detection). The CLI, the analyzer and the cloud shards all enter here.
 import { openDumpFile, type OpenOptions } from '../image/open';
-import type { PhysicalMemory } from '../image/physical';
+import { skipUnreadable, type PhysicalMemory } from '../image/physical';
 import type { EngineOptions, EngineProbe, OsEngine } from './engine';
 import { MemqError } from '../util/errors';
 
@@ -13,12 +13,23 @@ export function registerEngine(p: EngineProbe): void {
 
 export function openEngine(mem: PhysicalMemory, opts: EngineOptions = {}): OsEngine {
   loadEngines();
+  // an unreadable page (dump cut short, corrupt compressed page) is an absent page: the objects that
+  // need it are skipped with a warning in eng.warnings (and the manifest), the rest is extracted
+  const skip = skipUnreadable(mem);
+  const early: string[] = [];
+  skip.onSkip = (msg) => void (early.length < 100 && early.push(msg));
   const reasons: string[] = [];
   // a Windows crash-dump header settles the OS before any RAM scan
   const order = mem.format.startsWith('windows') ? [...engines].sort((a) => (a.os === 'windows' ? -1 : 1)) : engines;
   for (const e of order) {
     const why = e.detect(mem, opts);
-    if (why) return e.open(mem, opts);
+    if (why) {
+      const eng = e.open(mem, opts);
+      const warn = (msg: string) => void (eng.warnings.length < 1000 && !eng.warnings.includes(msg) && eng.warnings.push(msg));
+      early.forEach(warn);
+      skip.onSkip = warn;
+      return eng;
+    }
     reasons.push(e.os);
   }
   throw new MemqError(

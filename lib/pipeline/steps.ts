@@ -10,7 +10,7 @@ import { readAt } from '../image/byte-source';
 import { wrapperKind } from '../image/decompress';
 import { openEngine } from '../os/open';
 import type { OsEngine } from '../os/engine';
-import { analyzeTables, type SnapshotManifest } from '../store/analyze';
+import { analyzeTables, type SkippedTable, type SnapshotManifest } from '../store/analyze';
 import { tableNames, type TableName } from '../model';
 import { now, type Snapshot } from '../platform/model';
 import { MemqError } from '../util/errors';
@@ -65,7 +65,8 @@ export interface PlanFile {
 
 export type ShardResult =
   /** `overview`: this shard's slice of the snapshot overview (tables it shows only), merged by finalize */
-  | { id: string; kind: 'table'; table: TableName; rows: number; ms: number; warnings: string[]; overview?: OverviewSlice[] }
+  /** `skipped`: the table's extraction failed on bad input (not a transient failure) and was written empty */
+  | { id: string; kind: 'table'; table: TableName; rows: number; ms: number; warnings: string[]; overview?: OverviewSlice[]; skipped?: SkippedTable[] }
   | { id: string; kind: 'hash'; part: number; bytes: number; sha256: string; ms: number };
 
 const partitionOf = (j: SnapshotJob): SnapshotPartition => ({ project: j.project, machine: j.machine, snapshot: j.snapshot });
@@ -270,7 +271,9 @@ export async function runShard(deps: PipelineDeps, input: { job: SnapshotJob; sh
   try {
     const file = `${shard.id}.parquet`;
     let overview: OverviewSlice[] | undefined;
-    const { counts } = await analyzeTables(eng, dir, [shard.table], {
+    // a bad page skips the objects that need it (warnings), a table that cannot be read at all is
+    // written empty and recorded (`skipped`); a TransientError still propagates (Step Functions retries)
+    const { counts, skipped } = await analyzeTables(eng, dir, [shard.table], {
       processRange: shard.processRange,
       fileName: () => file,
       onRows: (t, rs) => (overview = overviewTables.has(t) ? overviewSlices(t, rs) : undefined),
@@ -279,7 +282,7 @@ export async function runShard(deps: PipelineDeps, input: { job: SnapshotJob; sh
     const key = shardObjectKey(shard.table, partitionOf(job), shard.id);
     if (rows > 0) await deps.lake.put(key, fs.readFileSync(path.join(dir, file)), 'application/vnd.apache.parquet');
     else await deps.lake.delete([key]); // a retry that now finds nothing must not leave an old file
-    const r: ShardResult = { id: shard.id, kind: 'table', table: shard.table, rows, ms: Math.round(performance.now() - t0), warnings: eng.warnings.slice(warningsBefore, warningsBefore + 200), overview };
+    const r: ShardResult = { id: shard.id, kind: 'table', table: shard.table, rows, ms: Math.round(performance.now() - t0), warnings: eng.warnings.slice(warningsBefore, warningsBefore + 200), overview, ...(skipped.length ? { skipped } : {}) };
     await deps.lake.put(shardResultKey(job.snapshot, shard.id), JSON.stringify(r), 'application/json');
     return { id: shard.id, rows };
   } catch (e) {
@@ -317,6 +320,7 @@ export async function finalize(
   const counts: Record<string, number> = {};
   const timings_ms: Record<string, number> = {};
   const warnings = new Set(planFile.warnings);
+  const skipped: SkippedTable[] = [];
   const hashes: { part: number; sha256: string }[] = [];
   const expectedKeys = new Set<string>();
   for (const r of results.values()) {
@@ -327,6 +331,7 @@ export async function finalize(
     counts[r.table] = (counts[r.table] ?? 0) + r.rows;
     timings_ms[r.table] = (timings_ms[r.table] ?? 0) + r.ms;
     for (const w of r.warnings) if (warnings.size < 1000) warnings.add(w);
+    for (const k of r.skipped ?? []) skipped.push({ ...k, reason: `shard ${r.id}: ${k.reason}` });
     if (r.rows > 0) expectedKeys.add(shardObjectKey(r.table, partitionOf(job), r.id));
   }
   // Remove objects in this snapshot's partitions that the current plan did not write (an earlier
@@ -347,6 +352,7 @@ export async function finalize(
     counts,
     timings_ms,
     warnings: [...warnings],
+    ...(skipped.length ? { skipped } : {}),
     created_at: now(),
   };
   await deps.lake.put(manifestKey(partitionOf(job)), JSON.stringify(manifest, null, 2) + '\n', 'application/json');

@@ -31,11 +31,11 @@ export async function addDumpToStore(dir: string, dump: string, ref: SnapshotRef
     fs.mkdirSync(dir, { recursive: true });
     let manifest: SnapshotManifest;
     try {
-      const { counts, timings_ms } = await analyzeTables(eng, dir, tableNames, {
+      const { counts, timings_ms, skipped } = await analyzeTables(eng, dir, tableNames, {
         progress: opts.progress,
         fileName: (t) => tableFileRelative(t, ref),
       });
-      manifest = buildManifest(eng, dump, await sha256File(dump), counts, { open: openMs, ...timings_ms });
+      manifest = buildManifest(eng, dump, await sha256File(dump), counts, { open: openMs, ...timings_ms }, skipped);
       writeManifest(dir, ref, manifest);
     } catch (e) {
       // no half-written snapshot: queries would see some tables of it and not others

@@ -9,6 +9,17 @@ import type { EngineOptions, ExtractOptions, OsEngine } from '../os/engine';
 import type { OpenOptions } from '../image/open';
 import { tableNames, type TableName } from '../model';
 import { ParquetWriter } from './parquet-writer';
+import { isMemqError, isTransientError } from '../util/errors';
+
+/**
+ * True for an error that means "this input cannot be read here" (a MemqError, a ReadFault that
+ * escaped an extractor): the table is skipped and recorded. A TransientError (S3 "try again") and
+ * anything else (a bug) propagate.
+ */
+function isBadInput(e: unknown): boolean {
+  if (isTransientError(e)) return false;
+  return isMemqError(e) || (e instanceof Error && e.name === 'ReadFault');
+}
 
 export interface SnapshotManifest {
   memq_version: string;
@@ -19,7 +30,17 @@ export interface SnapshotManifest {
   counts: Record<string, number>;
   timings_ms: Record<string, number>;
   warnings: string[];
+  /**
+   * Tables whose extraction failed on bad input and were written empty instead of failing the whole
+   * analysis (objects skipped within a table are in `warnings`). Absent when nothing was skipped.
+   */
+  skipped?: SkippedTable[];
   created_at: string;
+}
+
+export interface SkippedTable {
+  table: string;
+  reason: string;
 }
 
 export async function sha256File(file: string): Promise<string> {
@@ -52,16 +73,26 @@ export async function analyzeTables(
     /** sees each table's extracted rows after they are written (the pipeline keeps the overview's slice) */
     onRows?: (t: TableName, rows: readonly Record<string, unknown>[]) => void;
   } = {},
-): Promise<{ counts: Record<string, number>; timings_ms: Record<string, number> }> {
+): Promise<{ counts: Record<string, number>; timings_ms: Record<string, number>; skipped: SkippedTable[] }> {
   const writer = await ParquetWriter.create();
   const counts: Record<string, number> = {};
   const timings_ms: Record<string, number> = {};
+  const skipped: SkippedTable[] = [];
   try {
     let i = 0;
     for (const t of which) {
       opts.progress?.('analyze', i++, which.length);
       const t0 = performance.now();
-      const rows = eng.tables.includes(t) ? eng.extract(t, opts) : [];
+      let rows: readonly unknown[] = [];
+      try {
+        if (eng.tables.includes(t)) rows = eng.extract(t, opts);
+      } catch (e) {
+        if (!isBadInput(e)) throw e;
+        // one unreadable structure must not cost the other tables: this one is written empty and recorded
+        const reason = (e as Error).message;
+        skipped.push({ table: t, reason });
+        if (eng.warnings.length < 1000) eng.warnings.push(`${t}: table skipped: ${reason}`);
+      }
       const file = path.join(outDir, opts.fileName ? opts.fileName(t) : `${t}.parquet`);
       counts[t] = await writer.write(t, rows as unknown as Record<string, unknown>[], file);
       opts.onRows?.(t, rows as unknown as Record<string, unknown>[]);
@@ -71,7 +102,7 @@ export async function analyzeTables(
   } finally {
     writer.close();
   }
-  return { counts, timings_ms };
+  return { counts, timings_ms, skipped };
 }
 
 export async function analyzeToDirectory(
@@ -84,8 +115,8 @@ export async function analyzeToDirectory(
   const openMs = Math.round(performance.now() - t0);
   try {
     fs.mkdirSync(outDir, { recursive: true });
-    const { counts, timings_ms } = await analyzeTables(eng, outDir, tableNames, { progress: opts.progress });
-    const manifest = buildManifest(eng, dump, await sha256File(dump), counts, { open: openMs, ...timings_ms });
+    const { counts, timings_ms, skipped } = await analyzeTables(eng, outDir, tableNames, { progress: opts.progress });
+    const manifest = buildManifest(eng, dump, await sha256File(dump), counts, { open: openMs, ...timings_ms }, skipped);
     fs.writeFileSync(path.join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
     return manifest;
   } finally {
@@ -99,6 +130,7 @@ export function buildManifest(
   sha256: string,
   counts: Record<string, number>,
   timings_ms: Record<string, number>,
+  skipped: SkippedTable[] = [],
 ): SnapshotManifest {
   const info = eng.info();
   return {
@@ -110,6 +142,7 @@ export function buildManifest(
     counts,
     timings_ms,
     warnings: [...eng.warnings],
+    ...(skipped.length ? { skipped } : {}),
     created_at: new Date().toISOString(),
   };
 }
