@@ -7,7 +7,7 @@ import * as crypto from 'node:crypto';
 import { BlockCache, FileSource, type ByteSource } from './byte-source';
 import { openPhysical } from './detect';
 import type { PhysicalMemory } from './physical';
-import { decompressToFile, wrapperKind } from './decompress';
+import { decompressToFile, wrapperKind, type DecompressBudget } from './decompress';
 import './formats'; // registers every format probe
 
 export interface OpenOptions {
@@ -17,6 +17,8 @@ export interface OpenOptions {
   onProgress?: (done: number, total: number) => void;
   /** block cache capacity in bytes */
   cacheBytes?: number;
+  /** limits of gzip/xz decompression (default: MEMQ_MAX_DECOMPRESSED / MEMQ_DISK_MARGIN, decompress.ts) */
+  budget?: DecompressBudget;
 }
 
 export function cacheDir(opts: OpenOptions = {}): string {
@@ -34,18 +36,22 @@ export async function materialize(file: string, opts: OpenOptions = {}): Promise
   src.close();
   const kind = wrapperKind(head);
   if (!kind) return file;
+  const out = cachedCopyPath(file, opts);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  if (fs.existsSync(out)) return out;
+  await decompressToFile(kind, file, out, opts.onProgress, opts.budget);
+  return out;
+}
+
+/** Where materialize() keeps (or would keep) the decompressed copy of a wrapped dump. */
+export function cachedCopyPath(file: string, opts: OpenOptions = {}): string {
   const st = fs.statSync(file);
   const key = crypto
     .createHash('sha256')
     .update(`${path.resolve(file)}\0${st.size}\0${st.mtimeMs}`)
     .digest('hex')
     .slice(0, 16);
-  const dir = cacheDir(opts);
-  fs.mkdirSync(dir, { recursive: true });
-  const out = path.join(dir, `${path.basename(file).replace(/\.(gz|xz)$/i, '')}.${key}`);
-  if (fs.existsSync(out)) return out;
-  await decompressToFile(kind, file, out, opts.onProgress);
-  return out;
+  return path.join(cacheDir(opts), `${path.basename(file).replace(/\.(gz|xz)$/i, '')}.${key}`);
 }
 
 /** Opens a byte source (already uncompressed) with the block cache and format detection. */
