@@ -13,7 +13,7 @@ import { searchIocs, type IocSearchResult } from '../ioc/search';
 import { diffSnapshots, listSnapshotIds, resolveSnapshot, type DiffResult } from '../diff/snapshot-diff';
 import { localSqlExecutor } from '../ioc/local';
 import { isMemqError, MemqError } from '../util/errors';
-import { render } from './output';
+import { render, terminalSafe } from './output';
 
 export interface ScopeOpts {
   store?: string;
@@ -128,7 +128,7 @@ export async function hunt(o: HuntOpts): Promise<void> {
         const r = await runQuery(store, text, scope, { maxRows });
         return { columns: r.columns.map((c) => c.name), rows: r.rows };
       }, pbs, { maxRowsPerQuery: maxRows, platforms: platformsInScope(store.snapshots(), scope) });
-      process.stdout.write(o.format === 'json' ? json(rep) : renderHuntTable(rep));
+      process.stdout.write(o.format === 'json' ? json(rep) : terminalSafe(renderHuntTable(rep), true));
       return rep.fired > 0 ? 1 : rep.errors > 0 ? 2 : 0;
     },
   );
@@ -148,7 +148,7 @@ export async function ioc(args: string[], o: IocOpts): Promise<void> {
       else if (o.format === 'csv') {
         const rows = res.hits.map((h) => ({ ...h, where: JSON.stringify(h.where) }));
         process.stdout.write(render(rows, ['ioc', 'kind', 'project', 'machine', 'snapshot', 'table', 'column', 'where', 'value'], 'csv'));
-      } else process.stdout.write(renderIocTable(res));
+      } else process.stdout.write(terminalSafe(renderIocTable(res), true));
       return res.hits.length > 0 ? 1 : 0;
     },
   );
@@ -161,7 +161,7 @@ export async function diff(a: string, b: string, o: { store?: string; format: 't
       const exec = localSqlExecutor(store);
       const known = await listSnapshotIds(exec);
       const d = await diffSnapshots(exec, resolveSnapshot(a, known), resolveSnapshot(b, known));
-      process.stdout.write(o.format === 'json' ? json(d) : renderDiffTable(d));
+      process.stdout.write(o.format === 'json' ? json(d) : terminalSafe(renderDiffTable(d), true));
       return d.entries.length > 0 ? 1 : 0;
     },
   );

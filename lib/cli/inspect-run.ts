@@ -4,7 +4,7 @@ import { discoveryCacheFor } from '../os/discovery-cache';
 import { openDump } from '../os/open';
 import type { OsEngine } from '../os/engine';
 import { tables } from '../model';
-import { render } from './output';
+import { render, terminalSafe } from './output';
 import { progressReporter } from './progress';
 import { MemqError } from '../util/errors';
 import type { CommonOpts, TableCommand } from './inspect';
@@ -68,7 +68,7 @@ export async function pstree(dump: string, o: CommonOpts): Promise<void> {
     for (const p of (kids.get(parent) ?? []).sort((a, b) => a.process_id - b.process_id)) {
       if (seen.has(p.process_id) || depth > 256) continue;
       seen.add(p.process_id);
-      out.push(`${'  '.repeat(depth)}${p.process_id} ${p.name}${p.command_line && !p.is_kernel_thread ? `  (${p.command_line})` : ''}`);
+      out.push(terminalSafe(`${'  '.repeat(depth)}${p.process_id} ${p.name}${p.command_line && !p.is_kernel_thread ? `  (${p.command_line})` : ''}`));
       walk(p.process_id, depth + 1);
     }
   };
