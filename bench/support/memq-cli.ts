@@ -56,9 +56,14 @@ export function repeat(n: number, f: () => Run): { med: Run; walls: number[] } {
   return { med: runs.find((r) => r.wallS === m) ?? runs[0]!, walls };
 }
 
-/** A fresh, empty $MEMQ_CACHE (cold discovery) */
+const made: string[] = [];
+process.on('exit', () => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+/** A fresh, empty $MEMQ_CACHE (cold discovery); removed when the benchmark exits */
 export function freshCache(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'memq-bench-cache-'));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-bench-cache-'));
+  made.push(d);
+  return d;
 }
 
 export function table(rows: string[][]): string {
