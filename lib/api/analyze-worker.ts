@@ -3,6 +3,7 @@
 // Running it apart keeps the server responsive and contains a crash on a hostile dump.
 import { addDumpToStore } from '../store/add';
 import { isMemqError } from '../util/errors';
+import { redactPaths } from '../util/redact';
 
 async function main(): Promise<void> {
   const [dir, dump, project, machine, snapshot] = process.argv.slice(2);
@@ -15,6 +16,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
-  process.stderr.write(`memq: ${isMemqError(e) ? e.message : (e as Error).stack ?? String(e)}\n`);
+  // the stack (with paths) is for the server's log; the LAST line becomes the snapshot's error, which
+  // users read: one line, no server paths
+  if (!isMemqError(e)) process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+  const msg = isMemqError(e) ? (e as Error).message : `internal error while analyzing: ${(e as Error).message ?? String(e)}`;
+  process.stderr.write(`memq: ${redactPaths(msg.split('\n')[0]!)}\n`);
   process.exit(1);
 });

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Platform } from '../platform/service';
 import { PlatformError, type ErrorKind } from '../platform/errors';
 import { isMemqError } from '../util/errors';
+import { redactPaths } from '../util/redact';
 import type { Subject } from '../platform/authz';
 import type { DataPlane } from '../dataplane/types';
 import type { Authenticator } from './identity';
@@ -81,7 +82,12 @@ export function createApi(deps: ApiDeps): Api {
       allowed = true;
       if (c.def.method !== method) continue;
       const params: Record<string, string> = {};
-      c.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1]!)));
+      try {
+        c.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1]!)));
+      } catch {
+        // malformed %-encoding (`%E0%A4%A`) is the client's mistake, not a server error
+        return problem(400, 'E_INVALID', 'the path has malformed %-encoding');
+      }
       return run(c.def, params, req);
     }
     return allowed ? problem(405, 'E_METHOD', `${method} is not allowed on ${rel}`) : problem(404, 'E_NOT_FOUND', `no such route ${method} ${rel}`);
@@ -169,11 +175,13 @@ const httpStatus: Record<ErrorKind, number> = {
 
 export function toProblem(e: unknown): ApiResponse {
   if (e instanceof ValidationError) return problem(400, 'E_INVALID', e.message, { issues: e.issues.map((i) => ({ path: i.path.map(String), message: i.message })) });
-  if (e instanceof PlatformError) return problem(httpStatus[e.kind], e.code, e.message);
+  // messages never show server paths (a store file, an upload); query errors with a position are about
+  // the caller's own text and are left whole
+  if (e instanceof PlatformError) return problem(httpStatus[e.kind], e.code, redactPaths(e.message));
   if (isMemqError(e)) {
     const q = e as unknown as { line?: unknown; column?: unknown; suggestions?: unknown; detail?: unknown };
     const position = typeof q.line === 'number' && typeof q.column === 'number' ? { line: q.line, column: q.column } : undefined;
-    return problem(400, e.code, e.message, position ? { position, suggestions: q.suggestions ?? [] } : {});
+    return problem(400, e.code, position ? e.message : redactPaths(e.message), position ? { position, suggestions: q.suggestions ?? [] } : {});
   }
   // a bug: log server-side, never leak a stack to the client
   console.error('memq api: unexpected error', e);

@@ -51,7 +51,13 @@ const types: Record<string, string> = {
 };
 
 function serveStatic(webDir: string, urlPath: string, res: http.ServerResponse): void {
-  const rel = decodeURIComponent(urlPath).replace(/^\/+/, '');
+  let rel: string;
+  try {
+    rel = decodeURIComponent(urlPath).replace(/^\/+/, '');
+  } catch {
+    res.writeHead(400, { 'content-type': 'text/plain' }).end('malformed %-encoding in the path\n');
+    return;
+  }
   let file = path.resolve(webDir, rel);
   // never outside the web folder; unknown paths are client-side routes → index.html
   if (!file.startsWith(path.resolve(webDir) + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) file = path.join(webDir, 'index.html');

@@ -6,6 +6,7 @@
 // IOC search), so results match everywhere. On DuckDB a step usually finishes everything at once.
 import { isMemqError } from '../util/errors';
 import type { SqlEngine, SqlStatement, StatementColumn } from './ports';
+import { redactPaths } from '../util/redact';
 
 export interface BatchQuery {
   sql: string;
@@ -62,7 +63,7 @@ export async function advanceBatch(engine: SqlEngine, queries: BatchQuery[], o: 
         if (throttled(e)) return; // stays pending, started by a later poll
         // a statement the engine refuses (MemqError or InvalidRequestException) fails that query only
         if (!isMemqError(e) && (e as Error).name !== 'InvalidRequestException') throw e;
-        Object.assign(q, { state: 'failed', error: (e as Error).message.slice(0, 1000) });
+        Object.assign(q, { state: 'failed', error: redactPaths((e as Error).message).slice(0, 1000) });
       }
     }),
   );

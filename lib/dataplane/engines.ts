@@ -11,6 +11,7 @@ import type { LocalStore } from '../store/store';
 import { jsonValue } from '../util/json-value';
 import { MemqError } from '../util/errors';
 import type { ExecState, SqlEngine, SqlStatement, StatementColumn } from './ports';
+import { redactPaths } from '../util/redact';
 
 interface LocalExecution {
   started: number;
@@ -49,7 +50,8 @@ export function duckdbEngine(store: LocalStore, o: DuckdbEngineOptions): SqlEngi
       const q = { ...st, object: '', columns: st.columns.map((c) => ({ ...c, path: c.name })) } as unknown as CompiledQuery;
       const done = exec.execute(q, { maxRows: o.maxRows }).then(
         (r) => Object.assign(run, { rows: r.rows, truncated: r.truncated, state: { state: 'succeeded', elapsedMs: Date.now() - run.started } }),
-        (e: Error) => Object.assign(run, { state: { state: 'failed', reason: e.message.split('\n')[0]!.slice(0, 1000) } }),
+        // the engine's message may name store files: clients get it without server paths
+        (e: Error) => Object.assign(run, { state: { state: 'failed', reason: redactPaths(e.message.split('\n')[0]!).slice(0, 1000) } }),
       );
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([done, new Promise((r) => (timer = setTimeout(r, o.settleMs ?? 2000)))]);

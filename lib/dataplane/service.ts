@@ -34,6 +34,7 @@ import type {
   QueryJob,
   UploadTarget,
 } from './types';
+import { redactPaths } from '../util/redact';
 
 export interface DataPlaneLimits {
   /** rows a query job keeps at most (more: the job fails asking to narrow the query) */
@@ -328,7 +329,7 @@ export class DataPlaneService implements DataPlane {
         for (const q of job.queries) q.rows = [];
       }
     } catch (e) {
-      Object.assign(job, { status: 'failed', error: (e as Error).message.split('\n')[0]!.slice(0, 1000), elapsed_ms: Date.now() - job.started_at });
+      Object.assign(job, { status: 'failed', error: redactPaths((e as Error).message.split('\n')[0]!).slice(0, 1000), elapsed_ms: Date.now() - job.started_at });
     }
     await this.jobs.put(iocKey(job.id), job);
   }
@@ -407,7 +408,7 @@ export class DataPlaneService implements DataPlane {
         for (const q of job.queries) q.rows = []; // the result holds them now
       }
     } catch (e) {
-      Object.assign(job, { status: 'failed', error: (e as Error).message.split('\n')[0]!.slice(0, 1000), elapsed_ms: Date.now() - job.started_at });
+      Object.assign(job, { status: 'failed', error: redactPaths((e as Error).message.split('\n')[0]!).slice(0, 1000), elapsed_ms: Date.now() - job.started_at });
     }
     await this.jobs.put(huntKey(job.id), job);
   }

@@ -32,7 +32,14 @@ export function parsePlaybook(text: string, file: string, opts: LoadOptions = {}
     const pos = e.linePos?.[0];
     throw new MemqError(`${where}${pos ? `:${pos.line}:${pos.col}` : ''}: invalid YAML: ${e.message.split('\n')[0]}`, 'E_PLAYBOOK');
   }
-  const parsed = playbookSchema.safeParse(doc.toJS());
+  // aliases that expand past a small bound (a "billion laughs" bomb) are refused as invalid YAML
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 50 });
+  } catch (e) {
+    throw new MemqError(`${where}: invalid YAML: ${(e as Error).message.split('\n')[0]}`, 'E_PLAYBOOK');
+  }
+  const parsed = playbookSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const at = issue.path.length ? issue.path.join('.') : 'top level';

@@ -244,6 +244,9 @@ test('a hostile upload fails analysis with a one-line reason, never hangs the se
   expect(snap.status).toBe('failed');
   expect(snap.error).toMatch(/junk|format|dump|kernel/i);
   expect(snap.error).not.toMatch(/\n|    at /);
+  // no server path in what users read (#13 item 14): not the store, not the upload folder
+  expect(snap.error).not.toContain(storeDir);
+  expect(snap.error).not.toMatch(/\/_uploads\/|\/tmp\//);
   // browsing a failed snapshot is refused as a state conflict
   expect((await call('browseTable', { token: tokens.analyst, params: { id: c.body.snapshot.id, table: 'process' } })).status).toBe(409);
   expect((await call('deleteSnapshot', { token: tokens.analyst, params: { id: c.body.snapshot.id } })).status).toBe(200);
