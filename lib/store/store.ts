@@ -55,6 +55,54 @@ export function manifestPath(dir: string, ref: SnapshotRef): string {
   return path.join(dir, MANIFEST_DIR, partitionPath(ref), 'manifest.json');
 }
 
+/**
+ * Marker of a snapshot being published (memq add moves its tables from the staging folder into the
+ * partitions, then writes the manifest and removes the marker). Holds the publisher's pid. A marker
+ * left by a process that is gone means the publish was cut short: the snapshot is incomplete, never
+ * listed or queried, and the next `memq add` of it cleans it up without --replace.
+ */
+export function publishingMarker(dir: string, ref: SnapshotRef): string {
+  return path.join(dir, MANIFEST_DIR, partitionPath(ref), PUBLISHING);
+}
+const PUBLISHING = 'PUBLISHING';
+
+function markerOwnerAlive(file: string): boolean {
+  const pid = Number.parseInt(fs.readFileSync(file, 'utf8'), 10);
+  if (!(pid > 0)) return false;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * absent: nothing of it in the store; complete: published (or written by a tool without a marker);
+ * publishing: a live process is moving it in; interrupted: a publish was cut short (incomplete).
+ */
+export function snapshotState(dir: string, ref: SnapshotRef): 'absent' | 'complete' | 'publishing' | 'interrupted' {
+  const marker = publishingMarker(dir, ref);
+  try {
+    return markerOwnerAlive(marker) ? 'publishing' : 'interrupted';
+  } catch {
+    /* no marker */
+  }
+  return snapshotExists(dir, ref) ? 'complete' : 'absent';
+}
+
+/** Snapshots with a publishing marker: hidden from listings and queries until their manifest is written. */
+export function incompleteSnapshots(dir: string): SnapshotRef[] {
+  const base = path.join(dir, MANIFEST_DIR);
+  const out: SnapshotRef[] = [];
+  for (const project of listKeyDirs(base, 'project'))
+    for (const machine of listKeyDirs(path.join(base, `project=${project}`), 'machine'))
+      for (const snapshot of listKeyDirs(path.join(base, `project=${project}`, `machine=${machine}`), 'snapshot'))
+        if (fs.existsSync(path.join(base, `project=${project}`, `machine=${machine}`, `snapshot=${snapshot}`, PUBLISHING))) out.push({ project, machine, snapshot });
+  return out;
+}
+
 /** Snapshot name used when `memq add` is given none: UTC time, e.g. 20261125T174500Z. */
 export function defaultSnapshotName(d = new Date()): string {
   return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -71,16 +119,17 @@ function listKeyDirs(dir: string, key: string): string[] {
   return names.filter((n) => n.startsWith(p)).map((n) => n.slice(p.length));
 }
 
-/** Every snapshot in the store: partitions of any table, enriched with its manifest. Sorted. */
+/** Every snapshot in the store: partitions of any table, enriched with its manifest; incomplete ones left out. Sorted. */
 export function listSnapshots(dir: string): SnapshotInfo[] {
   const found = new Map<string, SnapshotInfo>();
+  const hidden = new Set(incompleteSnapshots(dir).map((r) => `${r.project}\0${r.machine}\0${r.snapshot}`));
   for (const top of [MANIFEST_DIR, ...tableNames]) {
     const base = path.join(dir, top);
     for (const project of listKeyDirs(base, 'project'))
       for (const machine of listKeyDirs(path.join(base, `project=${project}`), 'machine'))
         for (const snapshot of listKeyDirs(path.join(base, `project=${project}`, `machine=${machine}`), 'snapshot')) {
           const key = `${project}\0${machine}\0${snapshot}`;
-          if (!found.has(key)) found.set(key, { project, machine, snapshot });
+          if (!found.has(key) && !hidden.has(key)) found.set(key, { project, machine, snapshot });
         }
   }
   const out = [...found.values()];
@@ -170,11 +219,17 @@ function sqlString(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
-/** View over one table: all its Parquet files, partition keys as VARCHAR columns; typed empty if none. */
-export function tableViewSql(dir: string, t: TableName, hasFiles: boolean): string {
+/**
+ * View over one table: all its Parquet files, partition keys as VARCHAR columns; typed empty if none.
+ * Snapshots in `hidden` (incomplete: a publish was cut short or is under way) are filtered out.
+ */
+export function tableViewSql(dir: string, t: TableName, hasFiles: boolean, hidden: readonly SnapshotRef[] = []): string {
   if (hasFiles) {
     const glob = path.join(dir, t, '*', '*', '*', '*.parquet');
-    return `CREATE OR REPLACE VIEW "${t}" AS SELECT * FROM read_parquet(${sqlString(glob)}, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`;
+    const read = `SELECT * FROM read_parquet(${sqlString(glob)}, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`;
+    if (!hidden.length) return `CREATE OR REPLACE VIEW "${t}" AS ${read}`;
+    const keys = hidden.map((r) => `(${sqlString(r.project)}, ${sqlString(r.machine)}, ${sqlString(r.snapshot)})`).join(', ');
+    return `CREATE OR REPLACE VIEW "${t}" AS ${read} WHERE (project, machine, snapshot) NOT IN (${keys})`;
   }
   const cols = [
     ...partitionKeys.map((k) => `CAST(NULL AS VARCHAR) AS "${k}"`),
@@ -206,6 +261,8 @@ export class LocalStore {
   private cachedGeneration?: string;
   private syncing?: Promise<void>;
   private cachedOnce = false;
+  /** store generation the views (files mode, no cache) were built at */
+  private viewsGeneration?: string;
   /** 'memory' when the tables are loaded, 'files' when views read the Parquet files */
   mode: 'files' | 'memory' = 'files';
 
@@ -238,6 +295,10 @@ export class LocalStore {
       // one reload at a time; concurrent callers wait for it
       this.syncing ??= this.syncCache(conn).finally(() => (this.syncing = undefined));
       await this.syncing;
+    } else if (storeGeneration(this.dir) !== this.viewsGeneration) {
+      // a snapshot was added, removed or is being published: rebuild the views (hidden snapshots change)
+      this.syncing ??= this.buildViews(conn).finally(() => (this.syncing = undefined));
+      await this.syncing;
     } else await this.refreshEmptyViews(conn);
     return conn;
   }
@@ -251,15 +312,16 @@ export class LocalStore {
     const budget = this.opts.cacheBudgetBytes ?? 256 << 20;
     const wantMemory = storeParquetBytes(this.dir) <= budget;
     this.emptyTables.clear();
+    const hidden = incompleteSnapshots(this.dir);
     for (const t of tableNames) {
       const has = tableHasFiles(this.dir, t);
       // DuckDB refuses DROP VIEW on a table (and the reverse): drop what the last load made
       if (this.cachedOnce) await conn.run(`DROP ${this.mode === 'memory' ? 'TABLE' : 'VIEW'} IF EXISTS "${t}"`);
       if (wantMemory) {
-        await conn.run(tableViewSql(this.dir, t, has).replace(/^CREATE OR REPLACE VIEW/, 'CREATE TABLE'));
+        await conn.run(tableViewSql(this.dir, t, has, hidden).replace(/^CREATE OR REPLACE VIEW/, 'CREATE TABLE'));
       } else {
         if (!has) this.emptyTables.add(t);
-        await conn.run(tableViewSql(this.dir, t, has));
+        await conn.run(tableViewSql(this.dir, t, has, hidden));
       }
     }
     this.mode = wantMemory ? 'memory' : 'files';
@@ -271,23 +333,30 @@ export class LocalStore {
     const conn = await db.connect();
     // parsed Parquet footers are reused across queries: the same files are read again and again
     await conn.run('SET parquet_metadata_cache = true');
-    if (!this.opts.cache) {
-      for (const t of tableNames) {
-        const has = tableHasFiles(this.dir, t);
-        if (!has) this.emptyTables.add(t);
-        await conn.run(tableViewSql(this.dir, t, has));
-      }
-    }
+    if (!this.opts.cache) await this.buildViews(conn);
     this.db = db;
     this.conn = conn;
     return conn;
+  }
+
+  /** One view per table over the Parquet files (files mode), leaving out incomplete snapshots. */
+  private async buildViews(conn: DuckDBConnection): Promise<void> {
+    const gen = storeGeneration(this.dir);
+    const hidden = incompleteSnapshots(this.dir);
+    this.emptyTables.clear();
+    for (const t of tableNames) {
+      const has = tableHasFiles(this.dir, t);
+      if (!has) this.emptyTables.add(t);
+      await conn.run(tableViewSql(this.dir, t, has, hidden));
+    }
+    this.viewsGeneration = gen;
   }
 
   /** Tables that were empty at open time get a real view once files appear (memq add while open). */
   private async refreshEmptyViews(conn: DuckDBConnection): Promise<void> {
     for (const t of [...this.emptyTables]) {
       if (tableHasFiles(this.dir, t)) {
-        await conn.run(tableViewSql(this.dir, t, true));
+        await conn.run(tableViewSql(this.dir, t, true, incompleteSnapshots(this.dir)));
         this.emptyTables.delete(t);
       }
     }
@@ -300,6 +369,7 @@ export class LocalStore {
     this.db = undefined;
     this.opening = undefined;
     this.cachedGeneration = undefined;
+    this.viewsGeneration = undefined;
     this.cachedOnce = false;
     this.mode = 'files';
     this.emptyTables.clear();

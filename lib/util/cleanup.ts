@@ -1,4 +1,4 @@
-// Files that must not outlive the work writing them (partial decompressed dumps): removed when the
+// Files and folders that must not outlive the work writing them (partial decompressed dumps, staging): removed when the
 // work ends, when the process exits, and when it is stopped by SIGINT / SIGTERM / SIGHUP. SIGKILL
 // cannot be caught: for that, the partial file's name carries the writer's pid, and the next writer
 // (or the parent of a killed worker) removes files of pids that are gone (lib/image/decompress.ts).
@@ -9,7 +9,7 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 let installed = false;
 
 function removeAll(): void {
-  for (const f of pending) fs.rmSync(f, { force: true });
+  for (const f of pending) fs.rmSync(f, { force: true, recursive: true });
   pending.clear();
 }
 
