@@ -3,10 +3,14 @@
 // is killed after a deadline), one analysis at a time, and deletion removes the snapshot's partition.
 // Partition values are platform ids (project/machine/snapshot), unique and path-safe.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import type { LocalStore, SnapshotRef } from '../store/store';
-import { removeSnapshot } from '../store/add';
+import { removeSnapshot, removeStaleStaging } from '../store/add';
+import { cachedCopyPath } from '../image/open';
+import { removeStalePartials } from '../image/decompress';
 import { PlatformError } from '../platform/errors';
 import type { Snapshot } from '../platform/model';
 import type { DumpStore } from './ports';
@@ -18,6 +22,20 @@ const LIMITS = {
   analysisTimeoutMs: 30 * 60_000,
 };
 
+/** Waits for a write stream to drain; rejects if it fails instead (a full disk must not hang the request). */
+function drained(out: fs.WriteStream): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const done = (e?: Error) => {
+      out.off('drain', done);
+      out.off('error', done);
+      if (e) reject(e);
+      else resolve();
+    };
+    out.once('drain', done);
+    out.once('error', done);
+  });
+}
+
 export const refOf = (s: Snapshot): SnapshotRef => ({ project: s.project_id, machine: s.machine_id, snapshot: s.id });
 
 export interface LocalDumpsOptions {
@@ -28,6 +46,15 @@ export interface LocalDumpsOptions {
 export class LocalDumps implements DumpStore {
   private readonly uploads: string;
   private readonly children = new Set<ChildProcess>();
+  /** the running analysis of each snapshot, so deleting the snapshot stops it */
+  private readonly running = new Map<string, { child: ChildProcess; closed: Promise<void> }>();
+  /** snapshots deleted while their analysis was queued or running: it must not start or report */
+  private readonly cancelled = new Set<string>();
+  /**
+   * Snapshots whose upload is being received or was received by this process: one upload per
+   * snapshot wins, any other (concurrent or later) is refused with 409. A failed upload releases it.
+   */
+  private readonly claimed = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
@@ -47,28 +74,29 @@ export class LocalDumps implements DumpStore {
   }
 
   async receiveUpload(snap: Snapshot, body: AsyncIterable<Uint8Array>, onBytes: (n: number) => void): Promise<number> {
+    if (this.claimed.has(snap.id)) throw new PlatformError('conflict', 'another upload to this snapshot is in progress or finished');
+    this.claimed.add(snap.id);
     const file = this.uploadFile(snap);
-    const tmp = `${file}.part`;
-    const out = fs.createWriteStream(tmp);
+    // one temp file per request: a second writer can never interleave with this one's bytes
+    const tmp = `${file}.part-${randomUUID()}`;
+    const out = fs.createWriteStream(tmp, { flags: 'wx' });
     let n = 0;
     try {
       for await (const chunk of body) {
         n += chunk.length;
         if (n > LIMITS.maxUploadBytes) throw new PlatformError('too_large', `upload over ${LIMITS.maxUploadBytes} bytes`);
-        if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+        if (!out.write(chunk)) await drained(out);
         onBytes(n);
       }
       await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+      if (n === 0) throw new PlatformError('invalid', 'the upload was empty');
+      fs.renameSync(tmp, file);
     } catch (e) {
       out.destroy();
       fs.rmSync(tmp, { force: true });
+      this.claimed.delete(snap.id);
       throw e;
     }
-    if (n === 0) {
-      fs.rmSync(tmp, { force: true });
-      throw new PlatformError('invalid', 'the upload was empty');
-    }
-    fs.renameSync(tmp, file);
     return n;
   }
 
@@ -77,15 +105,31 @@ export class LocalDumps implements DumpStore {
     this.queue = this.queue.then(() => this.analyze(snap, report)).catch(() => undefined);
   }
 
+  /** where the analysis child decompresses .gz/.xz uploads (fixed here so this process can clean up after it) */
+  private cacheDir(): string {
+    const env = { ...process.env, ...this.opts.env };
+    return env.MEMQ_CACHE || path.join(os.tmpdir(), 'memq-cache');
+  }
+
   private async analyze(snap: Snapshot, report: (patch: Partial<Snapshot>) => Promise<void>): Promise<void> {
+    if (this.cancelled.has(snap.id)) return;
     const dump = this.uploadFile(snap);
+    const cache = this.cacheDir();
+    let copy: string | null = null;
+    try {
+      copy = cachedCopyPath(dump, { cacheDir: cache });
+    } catch {
+      /* no upload: the child reports it */
+    }
     await report({ status: 'analyzing', stage: 'opening dump', progress: 0.05 });
     // the built CLI (dist/cli) ships the worker as JavaScript beside this code; the sources run it through tsx
     const built = path.join(__dirname, 'analyze-worker.js');
     const worker = fs.existsSync(built) ? [built] : ['--require', require.resolve('tsx/cjs'), path.resolve(__dirname, '../api/analyze-worker.ts')];
     const args = [...worker, this.store.dir, dump, snap.project_id, snap.machine_id, snap.id];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.opts.env, MEMQ_PROGRESS: '0' } });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.opts.env, MEMQ_CACHE: cache, MEMQ_PROGRESS: '0' } });
     this.children.add(child);
+    const closed = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    this.running.set(snap.id, { child, closed: closed.then(() => undefined) });
     let stderr = '';
     let lastReport = 0;
     let manifest: { os?: string; kernel?: string | null; counts?: Record<string, number> } | null = null;
@@ -112,9 +156,16 @@ export class LocalDumps implements DumpStore {
       }
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), LIMITS.analysisTimeoutMs);
-    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    const code = await closed;
     clearTimeout(timer);
     this.children.delete(child);
+    // the decompressed copy of a .gz/.xz upload is not needed once the tables are written, and a
+    // child killed mid-decompression (deadline, deletion, SIGKILL) leaves a partial file behind
+    if (child.pid !== undefined) removeStalePartials(cache, child.pid);
+    if (copy) fs.rmSync(copy, { force: true });
+    removeStaleStaging(this.store.dir); // a killed child's unpublished tables (never visible)
+    this.running.delete(snap.id);
+    if (this.cancelled.has(snap.id)) return; // deleted meanwhile: nothing to report
     if (code === 0 && manifest) {
       const m = manifest as { os?: string; kernel?: string | null; counts?: Record<string, number> };
       await report({ status: 'ready', progress: 1, stage: 'analyzed', os: m.os ?? null, kernel: m.kernel ?? null, counts: m.counts ?? {}, error: null });
@@ -142,8 +193,21 @@ export class LocalDumps implements DumpStore {
   }
 
   async deleteData(snap: Snapshot): Promise<void> {
+    // a queued analysis never starts; a running one is stopped (SIGTERM: the child removes its partial
+    // output; SIGKILL after a grace period) and awaited, so nothing writes after this returns
+    this.cancelled.add(snap.id);
+    const run = this.running.get(snap.id);
+    if (run) {
+      run.child.kill('SIGTERM');
+      const grace = setTimeout(() => run.child.kill('SIGKILL'), 5000);
+      await run.closed;
+      clearTimeout(grace);
+      // analyze() cleans the cache after the child; wait for that too
+      while (this.running.has(snap.id)) await new Promise((r) => setImmediate(r));
+    }
     removeSnapshot(this.store.dir, refOf(snap));
     fs.rmSync(this.uploadFile(snap), { force: true });
+    this.claimed.delete(snap.id);
   }
 
   async close(): Promise<void> {
