@@ -13,6 +13,8 @@ export interface ApiRequest {
   query?: Record<string, string | undefined>;
   /** header names in lower case */
   headers?: Record<string, string | undefined>;
+  /** the client's network address as the server sees it (sign-in limits); absent when unknown */
+  client?: string;
   /** text/JSON body, raw bytes, or (local uploads) a byte stream */
   body?: string | Uint8Array | AsyncIterable<Uint8Array> | null;
 }

@@ -3,7 +3,7 @@
 // handler and maps errors to JSON problems. One instance serves `memq serve` and the Lambda.
 import { z } from 'zod';
 import type { Platform } from '../platform/service';
-import { PlatformError, type ErrorKind } from '../platform/errors';
+import { PlatformError, RateLimited, type ErrorKind } from '../platform/errors';
 import { isMemqError } from '../util/errors';
 import { redactPaths } from '../util/redact';
 import type { Subject } from '../platform/authz';
@@ -171,12 +171,18 @@ const httpStatus: Record<ErrorKind, number> = {
   internal: 500,
   not_implemented: 501,
   unavailable: 503,
+  rate_limited: 429,
 };
 
 export function toProblem(e: unknown): ApiResponse {
   if (e instanceof ValidationError) return problem(400, 'E_INVALID', e.message, { issues: e.issues.map((i) => ({ path: i.path.map(String), message: i.message })) });
   // messages never show server paths (a store file, an upload); query errors with a position are about
   // the caller's own text and are left whole
+  if (e instanceof RateLimited) {
+    const r = problem(429, e.code, e.message);
+    r.headers['retry-after'] = String(e.retryAfter);
+    return r;
+  }
   if (e instanceof PlatformError) return problem(httpStatus[e.kind], e.code, redactPaths(e.message));
   if (isMemqError(e)) {
     const q = e as unknown as { line?: unknown; column?: unknown; suggestions?: unknown; detail?: unknown };

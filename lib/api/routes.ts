@@ -204,9 +204,9 @@ export const routes: RouteDef[] = [
     id: 'login', method: 'POST', path: '/auth/login', summary: 'sign in with e-mail and password (local), returns an API token', tag: 'identity', auth: false,
     body: z.object({ email: z.string().min(1).max(320), password: z.string().min(1).max(1000) }),
     response: z.object({ token: z.string(), user: PublicUser }),
-    handler: async ({ deps, body }) => {
+    handler: async ({ deps, body, req }) => {
       if (!deps.localSignIn) throw new PlatformError('not_implemented', 'password sign-in is disabled here: use the identity provider (Cognito)');
-      return deps.platform.login(body.email, body.password);
+      return deps.platform.login(body.email, body.password, req.client);
     },
   }),
   route({

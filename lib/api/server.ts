@@ -88,7 +88,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       if (url.pathname.startsWith(API_PREFIX + '/') || url.pathname === API_PREFIX) {
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-        const out = await api.handle({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers, body: req });
+        const out = await api.handle({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers, body: req, client: req.socket.remoteAddress });
         res.writeHead(out.status, { ...securityHeaders, ...out.headers }).end(out.body);
         return;
       }

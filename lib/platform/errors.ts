@@ -2,7 +2,7 @@
 // turns the kind into an HTTP status (router.ts), the CLI prints them as one line (they are MemqErrors).
 import { MemqError } from '../util/errors';
 
-export type ErrorKind = 'invalid' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'too_large' | 'unprocessable' | 'internal' | 'not_implemented' | 'unavailable';
+export type ErrorKind = 'invalid' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'too_large' | 'unprocessable' | 'internal' | 'not_implemented' | 'unavailable' | 'rate_limited';
 
 const codes: Record<ErrorKind, string> = {
   invalid: 'E_INVALID',
@@ -15,6 +15,7 @@ const codes: Record<ErrorKind, string> = {
   internal: 'E_PLATFORM',
   not_implemented: 'E_NOT_IMPLEMENTED',
   unavailable: 'E_UNAVAILABLE',
+  rate_limited: 'E_RATE_LIMITED',
 };
 
 export class PlatformError extends MemqError {
@@ -25,6 +26,13 @@ export class PlatformError extends MemqError {
   ) {
     super(message, code);
     this.name = 'PlatformError';
+  }
+}
+
+/** Too many attempts: try again after `retryAfter` seconds (the API sends it as Retry-After). */
+export class RateLimited extends PlatformError {
+  constructor(readonly retryAfter: number, message: string) {
+    super('rate_limited', message);
   }
 }
 

@@ -3,7 +3,8 @@
 // records an audit event for changes. Storage is any MetadataRepository (SQLite locally, DynamoDB in
 // the cloud); nothing here knows which.
 import { decide, type Action, type ResourceFacts, type Subject } from './authz';
-import { PlatformError, forbidden, invalid, notFound } from './errors';
+import { PlatformError, RateLimited, forbidden, invalid, notFound } from './errors';
+import { LoginLimiter, type LoginLimitOptions } from './login-limits';
 import {
   newId,
   now,
@@ -23,7 +24,7 @@ import {
   type User,
 } from './model';
 import { MAX_PAGE, type MetadataRepository, type Page, type PageRequest } from './repository';
-import { hashPassword, newTokenSecret, randomPassword, tokenId, verifyPassword } from './secrets';
+import { dummyHash, hashPassword, newTokenSecret, passwordProblem, randomPassword, tokenId, verifyPassword } from './secrets';
 
 export type PublicUser = Omit<User, 'password_hash'>;
 export const publicUser = ({ password_hash: _p, ...u }: User): PublicUser => u;
@@ -95,7 +96,15 @@ async function pageOver<T extends { id: string }>(sources: Source<T>[], keep: (r
 }
 
 export class Platform {
-  constructor(readonly repo: MetadataRepository) {}
+  /** failed sign-ins per account and per client address (in memory: per server process) */
+  readonly logins: LoginLimiter;
+
+  constructor(
+    readonly repo: MetadataRepository,
+    opts: { loginLimits?: LoginLimitOptions } = {},
+  ) {
+    this.logins = new LoginLimiter(opts.loginLimits);
+  }
 
   // ---------------------------------------------------------------- identities
 
@@ -104,6 +113,8 @@ export class Platform {
     const any = await this.repo.all('user', 1);
     if (any.length > 0) return { created: false };
     const password = opts.password ?? randomPassword();
+    const weak = opts.password !== undefined && passwordProblem(opts.password, opts.email ?? 'admin@localhost');
+    if (weak) throw invalid(`first-run admin password (MEMQ_ADMIN_PASSWORD): ${weak}`);
     const { user } = await this.createOrgWithAdmin(opts.orgName ?? 'default', opts.email ?? 'admin@localhost', 'Administrator', password);
     return { created: true, user, password };
   }
@@ -119,6 +130,10 @@ export class Platform {
 
   private async insertUser(u: { org_id: string; email: string; name: string; org_admin: boolean; password?: string; external_id?: string }): Promise<User> {
     const email = u.email.trim().toLowerCase();
+    if (u.password !== undefined) {
+      const problem = passwordProblem(u.password, email);
+      if (problem) throw invalid(problem);
+    }
     if ((await this.repo.find('user', 'email', email, 1)).length > 0) throw new PlatformError('conflict', `a user with email ${email} already exists`);
     const user: User = {
       id: newId('usr'),
@@ -126,7 +141,7 @@ export class Platform {
       email,
       name: u.name,
       org_admin: u.org_admin,
-      ...(u.password ? { password_hash: hashPassword(u.password) } : {}),
+      ...(u.password ? { password_hash: await hashPassword(u.password) } : {}),
       ...(u.external_id ? { external_id: u.external_id } : {}),
       created_at: now(),
     };
@@ -141,9 +156,21 @@ export class Platform {
     return { user, roles: new Map(ms.map((m) => [m.project_id, m.role])) };
   }
 
-  async login(email: string, password: string): Promise<{ token: string; user: PublicUser }> {
+  /**
+   * Password sign-in. `address` is the client's (the server's view of it) for the per-address limit.
+   * Refused at once, without hashing, while the account or the address is locked out after failures;
+   * an unknown e-mail is checked against a dummy hash so it takes as long as a known one.
+   */
+  async login(email: string, password: string, address?: string): Promise<{ token: string; user: PublicUser }> {
+    const wait = this.logins.retryAfter(email, address);
+    if (wait > 0) throw new RateLimited(wait, `too many failed sign-ins: try again in ${wait} s`);
     const [user] = await this.repo.find('user', 'email', email.trim().toLowerCase(), 1);
-    if (!user || !user.password_hash || !verifyPassword(password, user.password_hash)) throw new PlatformError('unauthenticated', 'wrong email or password');
+    const ok = await verifyPassword(password, user?.password_hash ?? (await dummyHash()));
+    if (!user || !user.password_hash || !ok) {
+      this.logins.failed(email, address);
+      throw new PlatformError('unauthenticated', 'wrong email or password');
+    }
+    this.logins.succeeded(email);
     const token = await this.issueToken(user, 'sign-in', 7 * 24 * 3600);
     await this.audit(user, 'user.login', 'user', user.id, null, {});
     return { token, user: publicUser(user) };

@@ -80,7 +80,7 @@ beforeAll(async () => {
   data = localDataPlane(storeDir);
   api = createApi({ platform, data, auth: tokenAuthenticator(platform), localSignIn: true, validateResponses: true });
   await platform.bootstrap({ email: 'admin@a.test', password: 'admin-pw' });
-  const b = await platform.createOrgWithAdmin('Org B', 'admin@b.test', 'B', 'b-pw');
+  const b = await platform.createOrgWithAdmin('Org B', 'admin@b.test', 'B', 'b-password');
   void b;
 });
 
@@ -103,7 +103,7 @@ test('health, catalog, openapi and sign-in', async () => {
   const ok = await call('login', { body: { email: 'admin@a.test', password: 'admin-pw' } });
   expect(ok.status).toBe(200);
   tokens.admin = ok.body.token;
-  tokens.b = (await call('login', { body: { email: 'admin@b.test', password: 'b-pw' } })).body.token;
+  tokens.b = (await call('login', { body: { email: 'admin@b.test', password: 'b-password' } })).body.token;
   // the catalog served to the UI is the model catalog, not a copy
   const cat = (await call('catalog', { token: tokens.b })).body;
   const { tables, objects } = require('../../lib/model');

@@ -40,13 +40,14 @@ const backends: [string, () => Promise<MetadataRepository>][] = [
   ],
 ];
 let makeRepo: () => Promise<MetadataRepository>;
+const PW = 'member-password-1';
 
 async function world() {
   const pf = new Platform(await makeRepo());
-  const a = await pf.createOrgWithAdmin('Org A', 'admin@a.test', 'A admin', 'pw-a');
-  const b = await pf.createOrgWithAdmin('Org B', 'admin@b.test', 'B admin', 'pw-b');
+  const a = await pf.createOrgWithAdmin('Org A', 'admin@a.test', 'A admin', 'pw-a-long-1');
+  const b = await pf.createOrgWithAdmin('Org B', 'admin@b.test', 'B admin', 'pw-b-long-1');
   const sA = await pf.subject(a.user);
-  const mk = async (email: string) => pf.createUser(sA, { email, name: email, password: 'pw' });
+  const mk = async (email: string) => pf.createUser(sA, { email, name: email, password: PW });
   const owner = await mk('owner@a.test');
   const analyst = await mk('analyst@a.test');
   const viewer = await mk('viewer@a.test');
@@ -144,7 +145,7 @@ describe.each(backends)('on %s', (_name, factory) => {
   test('TLP:RED recipients only read: no onward share, no reclassify, no edit, no delete (#13 item 5)', async () => {
     const { pf, a, owner, viewer, analyst, outsider, proj, sub } = await world();
     // a second analyst in the project, named as a recipient: their project role gives nothing on RED
-    const peer = await pf.createUser(await pf.subject(a.user), { email: 'peer@a.test', name: 'peer', password: 'pw' });
+    const peer = await pf.createUser(await pf.subject(a.user), { email: 'peer@a.test', name: 'peer', password: PW });
     await pf.setMember(await sub(owner), proj.id, { user_id: peer.id, role: 'analyst' });
     const q = await pf.createSavedQuery(await sub(analyst), { project_id: proj.id, name: 'c2 beacons', text: 'process where name = "x"', classification: 'RED' });
     await pf.share(await sub(analyst), 'saved_query', q.id, { target_kind: 'user', target_id: peer.id });
@@ -338,7 +339,7 @@ describe.each(backends)('on %s', (_name, factory) => {
   test('sign-in and API tokens', async () => {
     const { pf, viewer } = await world();
     await expect(pf.login('viewer@a.test', 'wrong')).rejects.toMatchObject({ kind: 'unauthenticated' });
-    const { token, user } = await pf.login('VIEWER@a.test', 'pw');
+    const { token, user } = await pf.login('VIEWER@a.test', PW);
     expect(user.id).toBe(viewer.id);
     expect(user).not.toHaveProperty('password_hash');
     expect((await pf.authenticateToken(token))!.id).toBe(viewer.id);
@@ -350,11 +351,11 @@ describe.each(backends)('on %s', (_name, factory) => {
 
 test('first run creates exactly one admin', async () => {
   const pf = new Platform(new SqliteRepository(':memory:'));
-  const first = await pf.bootstrap({ email: 'root@local', password: 'secret' });
+  const first = await pf.bootstrap({ email: 'root@local', password: 'first-run-secret' });
   expect(first.created).toBe(true);
   expect(first.user!.org_admin).toBe(true);
   expect((await pf.bootstrap()).created).toBe(false);
-  expect((await pf.login('root@local', 'secret')).user.email).toBe('root@local');
+  expect((await pf.login('root@local', 'first-run-secret')).user.email).toBe('root@local');
 });
 
 test('SQLite: the audit log past 10,000 events still shows the newest first (#13 item 8)', async () => {
