@@ -13,12 +13,14 @@ import { isMemqError, isTransientError } from '../util/errors';
 
 /**
  * True for an error that means "this input cannot be read here" (a MemqError, a ReadFault that
- * escaped an extractor): the table is skipped and recorded. A TransientError (S3 "try again") and
- * anything else (a bug) propagate.
+ * escaped an extractor): the table is skipped and recorded. A TransientError (S3 "try again"), an
+ * unsupported codec and anything else (a bug) propagate.
  */
 function isBadInput(e: unknown): boolean {
   if (isTransientError(e)) return false;
-  return isMemqError(e) || (e instanceof Error && e.name === 'ReadFault');
+  // an unsupported codec (LZO pages) concerns the whole dump, not one table: stop with its message
+  if (isMemqError(e)) return e.code !== 'E_UNSUPPORTED';
+  return e instanceof Error && e.name === 'ReadFault';
 }
 
 export interface SnapshotManifest {

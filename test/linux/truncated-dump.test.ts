@@ -70,6 +70,13 @@ test('a TransientError is never a skip: it propagates', async () => {
   expect(eng.warnings).toEqual([]);
 });
 
+test('an unsupported codec concerns the whole dump: it propagates with its message', async () => {
+  const out = path.join(tmp, 'lzo');
+  fs.mkdirSync(out);
+  const lzo = new MemqError('dump.kdump: page pfn 0x7: page compressed with LZO — no LZO decoder is available', 'E_UNSUPPORTED');
+  await expect(analyzeTables(fakeEngine('process', lzo), out, ['process'])).rejects.toBe(lzo);
+});
+
 test('a bug (not bad input) is not hidden as a skip', async () => {
   const out = path.join(tmp, 'bug');
   fs.mkdirSync(out);
