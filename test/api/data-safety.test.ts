@@ -7,6 +7,7 @@
 //   and removes its partial output before answering;
 // - two uploads to one snapshot at once produced a file matching neither and a 500: now one wins,
 //   the other gets 409, and the stored file is exactly the winner's bytes.
+// - (item 2) an analysis worker killed mid-way leaves nothing of the snapshot visible in the store.
 // Bombs inflate to zeros (holes on disk) or are stopped by a budget of 64–160 MiB: the disk is never filled.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -20,7 +21,10 @@ import type { DataPlaneService } from '../../lib/dataplane/service';
 import { Platform } from '../../lib/platform/service';
 import { SqliteRepository } from '../../lib/platform/sqlite-repository';
 import { writeGzipBomb, MEMBER_BYTES } from '../support/bomb';
-import { IMAGES } from '../support/dumps';
+import { IMAGES, dumpPath } from '../support/dumps';
+import { listSnapshots, openLocalStore } from '../../lib/store/store';
+import { runQuery } from '../../lib/engine';
+import { tableNames } from '../../lib/model';
 
 const PASSWORD = 'correct-horse-battery-staple-13';
 
@@ -157,4 +161,36 @@ test('two uploads to one snapshot at once: one wins, the other gets 409, the sto
   // and once the winner is in, a later upload is refused too
   expect((await call(s, 'PUT', `/snapshots/${id}/content`, { body: slow(0x63) })).status).toBe(409);
   await settled(s, id);
+});
+
+test('an analysis worker killed mid-way leaves nothing of the snapshot in the store (item 2, server side)', async () => {
+  const s = await server('crash', {});
+  const dump = await dumpPath('6.1', 'memory.kdump');
+  const id = await createSnapshot(s, fs.statSync(dump).size);
+  expect((await call(s, 'PUT', `/snapshots/${id}/content`, { body: fileChunks(dump) })).status).toBe(200);
+  // the worker stages its tables under <store>/_staging/<pid>-…: kill it once some are written
+  const staging = path.join(s.store, '_staging');
+  let victim: { pid: number; tables: number } | undefined;
+  while (!victim) {
+    for (const d of fs.existsSync(staging) ? fs.readdirSync(staging) : []) {
+      const tables = tableNames.filter((t) => fs.existsSync(path.join(staging, d, t))).length;
+      if (tables >= 2) victim = { pid: Number.parseInt(d, 10), tables };
+    }
+    if (!victim) {
+      expect((await call(s, 'GET', `/snapshots/${id}`)).body.status).toBe('analyzing');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+  process.kill(victim.pid, 'SIGKILL');
+  const snap = await settled(s, id);
+  expect(snap.status).toBe('failed');
+  expect(victim.tables).toBeLessThan(tableNames.length);
+  expect(listSnapshots(s.store)).toEqual([]);
+  expect(fs.readdirSync(staging)).toEqual([]);
+  const store = openLocalStore(s.store);
+  try {
+    expect((await runQuery(store, 'process')).rows).toEqual([]);
+  } finally {
+    store.close();
+  }
 });
