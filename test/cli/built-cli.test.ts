@@ -5,7 +5,7 @@
 // start-up bundle alone; ps, syscalls (iced-x86's WebAssembly), add + hunt (bundled playbooks), query,
 // a Windows ISF .json.xz (xz child process), serve (web/dist) and the serve analyze worker all work
 // from dist/ with no .ts file loaded; a build older than its sources is not run.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -118,28 +118,50 @@ test('the serve analyze worker ships as dist/cli/analyze-worker.js and runs with
   expect(manifest.counts.process).toBe(groundTruth('6.1').processes.length);
 });
 
+/** Starts `memq serve` from dist/; resolves with its URL, or rejects with its stderr if it exits first. */
+function startServe(traceDir: string): { child: ChildProcess; url: Promise<string>; err: () => string } {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--store', path.join(tmp, 'serve-store')], { env: env(traceDir), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const url = new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /memq serve: (http:\/\/\S+?)\/ /.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`memq serve exited ${code}: ${err}`)));
+  });
+  return { child, url, err: () => err };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 test('memq serve from dist/ serves the web UI from web/dist', async () => {
   const traceDir = fs.mkdtempSync(path.join(tmp, 'trace-'));
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--store', path.join(tmp, 'serve-store')], { env: env(traceDir), stdio: ['ignore', 'pipe', 'pipe'] });
+  let s = startServe(traceDir);
   try {
-    let out = '';
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /memq serve: (http:\/\/\S+?)\/ /.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      child.on('exit', (code) => reject(new Error(`memq serve exited ${code}: ${err}`)));
-    });
+    let url: string;
+    try {
+      url = await s.url;
+    } catch (e) {
+      // a source edited after beforeAll's build (a working tree others edit): build again, once
+      if (!/built CLI not usable .* changed since the build/.test(s.err())) throw e;
+      build();
+      s = startServe(traceDir);
+      url = await s.url;
+    }
     const res = await fetch(url + '/');
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('<div id="root">');
-    expect(err).not.toMatch(/serving the API only/);
+    expect(s.err()).not.toMatch(/serving the API only/);
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await stop(s.child);
   }
   const loaded = fs.readdirSync(traceDir).flatMap((f) => JSON.parse(fs.readFileSync(path.join(traceDir, f), 'utf8')) as string[]).map((f) => path.relative(ROOT, f));
   expectBuiltOnly(loaded);
