@@ -33,7 +33,7 @@ export const throttled = (e: unknown) => ['TooManyRequestsException', 'Throttlin
  * failed) of total. A statement the engine refuses fails that query only; throttling leaves it for a
  * later poll; anything else throws (the job fails).
  */
-export async function advanceBatch(engine: SqlEngine, queries: BatchQuery[], o: { concurrency: number; maxRows: number }): Promise<{ done: number; total: number }> {
+export async function advanceBatch(engine: SqlEngine, queries: BatchQuery[], o: { concurrency: number; maxRows: number; owner?: string }): Promise<{ done: number; total: number }> {
   const poll = () =>
     Promise.all(
       queries
@@ -57,7 +57,7 @@ export async function advanceBatch(engine: SqlEngine, queries: BatchQuery[], o: 
   await Promise.all(
     next.map(async (q) => {
       try {
-        q.execution_id = await engine.start(q);
+        q.execution_id = await engine.start(q, { owner: o.owner });
         q.state = 'running';
       } catch (e) {
         if (throttled(e)) return; // stays pending, started by a later poll

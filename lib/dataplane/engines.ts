@@ -14,6 +14,7 @@ import type { ExecState, SqlEngine, SqlStatement, StatementColumn } from './port
 import { redactPaths } from '../util/redact';
 
 interface LocalExecution {
+  owner: string;
   started: number;
   state: ExecState;
   rows?: Record<string, unknown>[];
@@ -25,33 +26,87 @@ export interface DuckdbEngineOptions {
   maxRows: number;
   /** how long start() waits for the statement before answering "running" (small ones answer at once) */
   settleMs?: number;
-  /** executions remembered (finished ones are dropped oldest first) */
+  /** finished, unfetched executions remembered per owner (their oldest are dropped first) */
   maxExecutions?: number;
+  /** a statement running longer than this is interrupted (default: none) */
+  timeoutMs?: number;
+  /** statements run at once (the store serializes on its connection: 1) */
+  parallel?: number;
+}
+
+/**
+ * Statements waiting for the engine, taken in turns between owners (round robin), not in arrival
+ * order: a user with 150 queued statements delays another user by at most one statement of theirs.
+ */
+export class FairQueue {
+  /** per owner: waiting statements and when the owner was last given a turn (-1: never) */
+  private readonly owners = new Map<string, { tasks: (() => Promise<void>)[]; last: number }>();
+  private turn = 0;
+  private active = 0;
+
+  constructor(private readonly parallel = 1) {}
+
+  push(owner: string, task: () => Promise<void>): void {
+    const o = this.owners.get(owner) ?? this.owners.set(owner, { tasks: [], last: -1 }).get(owner)!;
+    o.tasks.push(task);
+    this.pump();
+  }
+
+  /** statements waiting (not running) */
+  get waiting(): number {
+    let n = 0;
+    for (const o of this.owners.values()) n += o.tasks.length;
+    return n;
+  }
+
+  private pump(): void {
+    while (this.active < this.parallel) {
+      // the owner with work whose last turn is longest ago (a newcomer first)
+      let pick: [string, { tasks: (() => Promise<void>)[]; last: number }] | undefined;
+      for (const e of this.owners) if (e[1].tasks.length && (!pick || e[1].last < pick[1].last)) pick = e;
+      if (!pick) return;
+      const [owner, o] = pick;
+      const task = o.tasks.shift()!;
+      o.last = this.turn++;
+      this.active++;
+      void task().finally(() => {
+        this.active--;
+        if (o.tasks.length === 0 && this.owners.get(owner) === o) this.owners.delete(owner);
+        this.pump();
+      });
+    }
+  }
 }
 
 export function duckdbEngine(store: LocalStore, o: DuckdbEngineOptions): SqlEngine {
   const exec = duckdbExecutor(store);
   const runs = new Map<string, LocalExecution>();
-  const forget = () => {
-    const max = o.maxExecutions ?? 256;
-    for (const [id, r] of runs) {
-      if (runs.size <= max) break;
-      if (r.state.state !== 'running') runs.delete(id);
-    }
+  const queue = new FairQueue(o.parallel ?? 1);
+  // finished results are dropped oldest first, and only the starting owner's own: another user's
+  // finished-but-unread execution is never forgotten because someone else runs many statements
+  const forget = (owner: string) => {
+    const max = o.maxExecutions ?? 64;
+    const mine = [...runs].filter(([, r]) => r.owner === owner && r.state.state !== 'running');
+    for (const [id] of mine.slice(0, Math.max(0, mine.length - max))) runs.delete(id);
   };
   return {
     dialect: 'duckdb',
     settles: true,
-    async start(st: SqlStatement): Promise<string> {
+    async start(st: SqlStatement, so?: { owner?: string }): Promise<string> {
+      const owner = so?.owner ?? '';
       const id = `duck_${crypto.randomBytes(12).toString('hex')}`;
-      const run: LocalExecution = { started: Date.now(), state: { state: 'running' } };
+      const run: LocalExecution = { owner, started: Date.now(), state: { state: 'running' } };
       runs.set(id, run);
-      forget();
+      forget(owner);
       const q = { ...st, object: '', columns: st.columns.map((c) => ({ ...c, path: c.name })) } as unknown as CompiledQuery;
-      const done = exec.execute(q, { maxRows: o.maxRows }).then(
-        (r) => Object.assign(run, { rows: r.rows, truncated: r.truncated, state: { state: 'succeeded', elapsedMs: Date.now() - run.started } }),
-        // the engine's message may name store files: clients get it without server paths
-        (e: Error) => Object.assign(run, { state: { state: 'failed', reason: redactPaths(e.message.split('\n')[0]!).slice(0, 1000) } }),
+      const done = new Promise<void>((resolve) =>
+        queue.push(owner, () =>
+          exec.execute(q, { maxRows: o.maxRows, timeoutMs: o.timeoutMs }).then(
+            (r) => void Object.assign(run, { rows: r.rows, truncated: r.truncated, state: { state: 'succeeded', elapsedMs: Date.now() - run.started } }),
+            // the engine's message may name store files: clients get it without server paths
+            (e: Error) => void Object.assign(run, { state: { state: 'failed', reason: redactPaths(e.message.split('\n')[0]!).slice(0, 1000) } }),
+          ).finally(resolve),
+        ),
       );
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([done, new Promise((r) => (timer = setTimeout(r, o.settleMs ?? 2000)))]);

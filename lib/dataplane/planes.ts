@@ -38,16 +38,27 @@ export function cloudDataPlane(o: CloudPlaneOptions): DataPlaneService {
   });
 }
 
-/** Limits that keep one local server healthy on heavy use. */
-const LOCAL = { maxResultRows: 1_000_000, jobs: 512, jobTtlMs: 60 * 60_000 };
+/**
+ * Limits that keep one local server healthy on heavy use, and one user from taking it for everyone:
+ * a result holds at most 1M rows and 64 MB; a user runs at most 4 jobs at once and keeps their 64 most
+ * recent job entries (a job's state and rows are two); a statement stops after 60 s; statements take
+ * turns between users.
+ */
+const LOCAL = { maxResultRows: 1_000_000, maxResultBytes: 64 << 20, jobsPerUser: 64, runningPerUser: 4, jobTtlMs: 60 * 60_000, queryTimeoutMs: 60_000 };
 
-export function localDataPlane(dir: string, o: LocalDumpsOptions = {}): DataPlaneService {
+export function localDataPlane(dir: string, o: LocalDumpsOptions & { queryTimeoutMs?: number; maxRunningJobsPerUser?: number } = {}): DataPlaneService {
   const store = openLocalStore(dir, { create: true });
   const dumps = new LocalDumps(store, o);
   return new DataPlaneService({
-    engine: duckdbEngine(store, { maxRows: LOCAL.maxResultRows }),
-    jobs: memoryJobStore({ maxEntries: LOCAL.jobs, ttlMs: LOCAL.jobTtlMs }),
+    engine: duckdbEngine(store, { maxRows: LOCAL.maxResultRows, timeoutMs: o.queryTimeoutMs ?? LOCAL.queryTimeoutMs }),
+    jobs: memoryJobStore({ maxEntriesPerOwner: LOCAL.jobsPerUser, ttlMs: LOCAL.jobTtlMs }),
     dumps,
-    limits: { maxResultRows: LOCAL.maxResultRows, batchConcurrency: 4, jobsExpireAfter: 'an hour' },
+    limits: {
+      maxResultRows: LOCAL.maxResultRows,
+      maxResultBytes: LOCAL.maxResultBytes,
+      maxRunningJobsPerUser: o.maxRunningJobsPerUser ?? LOCAL.runningPerUser,
+      batchConcurrency: 4,
+      jobsExpireAfter: 'an hour',
+    },
   });
 }

@@ -33,8 +33,12 @@ export interface SqlEngine {
    * collects results in the same request; false (Athena): the next poll does, the request never waits.
    */
   readonly settles: boolean;
-  /** Starts a statement; resolves with an execution id (never waits for the result beyond a short settle). */
-  start(st: SqlStatement): Promise<string>;
+  /**
+   * Starts a statement; resolves with an execution id (never waits for the result beyond a short
+   * settle). `owner` is the user it runs for: a local engine takes turns between owners, so one
+   * user's flood queues behind their own statements, not in front of everyone's.
+   */
+  start(st: SqlStatement, o?: { owner?: string }): Promise<string>;
   state(id: string): Promise<ExecState>;
   /** Cancels a running statement whose caller gave up (a deadline); optional */
   stop?(id: string): Promise<void>;
@@ -44,7 +48,11 @@ export interface SqlEngine {
 
 export interface JobStore {
   get<T>(key: string): Promise<T | null>;
-  put(key: string, value: unknown): Promise<void>;
+  /**
+   * Stores a job's state or rows. `owner`: whose it is — a bounded store evicts only that owner's own
+   * oldest entries to make room, never another user's result.
+   */
+  put(key: string, value: unknown, owner?: string): Promise<void>;
 }
 
 export interface DumpStore {

@@ -11,7 +11,7 @@ import { searchIocs } from '../ioc/search';
 import { runHunt } from '../hunt/runner';
 import type { Playbook } from '../hunt/playbook';
 import { tables, tableNames, type ColumnDef, type ColumnKind, type TableName } from '../model';
-import { PlatformError } from '../platform/errors';
+import { PlatformError, RateLimited } from '../platform/errors';
 import type { Snapshot } from '../platform/model';
 import { MemqError } from '../util/errors';
 import { advanceBatch, pendingQuery, type BatchQuery } from './batch';
@@ -39,6 +39,13 @@ import { redactPaths } from '../util/redact';
 export interface DataPlaneLimits {
   /** rows a query job keeps at most (more: the job fails asking to narrow the query) */
   maxResultRows: number;
+  /** serialized bytes a query job keeps at most (more: the job fails asking to narrow the query) */
+  maxResultBytes?: number;
+  /**
+   * jobs (queries, hunts, IOC searches) one user may have running at once; one more is refused (429)
+   * until one finishes. Counted by this process (the local server; each cloud instance for itself).
+   */
+  maxRunningJobsPerUser?: number;
   /** serialized rows per page (Lambda responses are ≤ 6 MB) */
   maxPageBytes?: number;
   /** statements of one hunt or IOC search running at once (Athena's account default is 20–25) */
@@ -96,6 +103,16 @@ const huntKey = (id: string) => `hunts/${id}.json`;
 const iocKey = (id: string) => `ioc-searches/${id}.json`;
 const statementKey = (sql: string, params: unknown[]) => `${sql}\0${JSON.stringify(params, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`;
 const HUNT_ROWS = 1000;
+
+/** Whether rows serialize to more than `max` bytes (stops counting as soon as they do). */
+function overBytes(rows: unknown[][], max: number): boolean {
+  let n = 0;
+  for (const r of rows) {
+    n += JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)).length + 1;
+    if (n > max) return true;
+  }
+  return false;
+}
 
 /** Column name → kind across the catalog (a name has one kind wherever it appears): types IOC rows. */
 const columnKinds = new Map<string, ColumnKind>();
@@ -200,9 +217,71 @@ export class DataPlaneService implements DataPlane {
     }
   }
 
+  /**
+   * Jobs of each owner that count against the running quota: started by this process and not yet seen
+   * finished, plus starts still in progress (a `start:` reservation, taken before the first await so
+   * 150 parallel requests cannot all slip past the check).
+   */
+  private readonly active = new Map<string, Map<string, keyof typeof KIND | 'start'>>();
+
+  /**
+   * Reserves a running-job slot for the owner, or refuses (429) while they already have the maximum.
+   * Their running jobs are advanced first (a job nobody polls still finishes and stops counting), so
+   * the quota never sticks. Returns the reservation to hand to `started()`.
+   */
+  private async admit(ownerId: string): Promise<string | null> {
+    const max = this.limits.maxRunningJobsPerUser;
+    if (!max) return null;
+    const mine = this.active.get(ownerId) ?? this.active.set(ownerId, new Map()).get(ownerId)!;
+    if (mine.size >= max) {
+      for (const [id, kind] of [...mine]) {
+        if (kind === 'start') continue;
+        let status: string;
+        try {
+          status = kind === 'query' ? (await this.queryPage(id, ownerId, 0, 0)).job.status : kind === 'hunt' ? (await this.huntStatus(id, ownerId)).status : (await this.iocSearchStatus(id, ownerId)).status;
+        } catch {
+          status = 'gone';
+        }
+        if (status !== 'running') mine.delete(id);
+      }
+    }
+    // no await between this check and the reservation
+    if (mine.size >= max) throw new RateLimited(1, `you have ${mine.size} jobs running or starting (the limit is ${max}): wait for one to finish`);
+    const slot = `start:${crypto.randomBytes(6).toString('hex')}`;
+    mine.set(slot, 'start');
+    return slot;
+  }
+
+  /** The start finished (or failed): the reservation becomes the job while it runs. */
+  private started(ownerId: string, slot: string | null, kind: keyof typeof KIND, job: { id: string; status: string } | null): void {
+    const mine = this.active.get(ownerId);
+    if (!mine) return;
+    if (slot) mine.delete(slot);
+    if (job && job.status === 'running') mine.set(job.id, kind);
+    if (mine.size === 0) this.active.delete(ownerId);
+  }
+
+  private untrack(ownerId: string, job: { id: string; status: string }): void {
+    if (job.status === 'running') return;
+    const mine = this.active.get(ownerId);
+    mine?.delete(job.id);
+    if (mine?.size === 0) this.active.delete(ownerId);
+  }
+
   async startQuery(snaps: Snapshot[], text: string, ownerId: string): Promise<QueryJob> {
     // compile first: query mistakes answer the request with their position instead of becoming a job
     const compiled = this.compile(text, snaps);
+    const slot = await this.admit(ownerId);
+    let job: StoredQuery | null = null;
+    try {
+      job = await this.runQueryJob(snaps, text, ownerId, compiled);
+      return this.publicJob(job);
+    } finally {
+      this.started(ownerId, slot, 'query', job);
+    }
+  }
+
+  private async runQueryJob(snaps: Snapshot[], text: string, ownerId: string, compiled: CompiledQuery): Promise<StoredQuery> {
     const job: StoredQuery = {
       id: newJobId('query'),
       owner_id: ownerId,
@@ -217,13 +296,13 @@ export class DataPlaneService implements DataPlane {
     };
     if (snaps.length === 0) {
       Object.assign(job, { status: 'done', total: 0, elapsed_ms: 0 });
-      await this.jobs.put(rowsKey(job.id), []);
+      await this.jobs.put(rowsKey(job.id), [], ownerId);
     } else {
-      job.execution_id = await this.engine.start(compiled);
+      job.execution_id = await this.engine.start(compiled, { owner: ownerId });
       if (this.engine.settles) await this.advanceQuery(job); // finished already: answer in this response
     }
-    await this.jobs.put(jobKey(job.id), job);
-    return this.publicJob(job);
+    await this.jobs.put(jobKey(job.id), job, ownerId);
+    return job;
   }
 
   /** Collects a finished execution's rows into the job (mutates it; the caller stores it). */
@@ -235,7 +314,10 @@ export class DataPlaneService implements DataPlane {
     const max = this.limits.maxResultRows;
     const { rows, truncated } = await this.engine.fetch(job.execution_id, job.columns, max);
     if (truncated) return void Object.assign(job, { status: 'failed', error: { message: `query returned over ${max} rows; narrow it down`, position: null } });
-    await this.jobs.put(rowsKey(job.id), rows);
+    const maxBytes = this.limits.maxResultBytes;
+    if (maxBytes && overBytes(rows, maxBytes))
+      return void Object.assign(job, { status: 'failed', error: { message: `query result is over ${Math.round(maxBytes / (1 << 20))} MB; narrow it down (fewer columns or rows)`, position: null } });
+    await this.jobs.put(rowsKey(job.id), rows, job.owner_id);
     Object.assign(job, { status: 'done', total: rows.length, elapsed_ms: st.elapsedMs });
   }
 
@@ -250,7 +332,8 @@ export class DataPlaneService implements DataPlane {
     if (!job || job.owner_id !== ownerId) throw this.notFound('query');
     if (job.status === 'running') {
       await this.advanceQuery(job);
-      await this.jobs.put(jobKey(job.id), job);
+      await this.jobs.put(jobKey(job.id), job, job.owner_id);
+      this.untrack(ownerId, job);
     }
     if (job.status !== 'done') return { job: this.publicJob(job), page: null };
     const rows = (await this.jobs.get<unknown[][]>(rowsKey(job.id))) ?? [];
@@ -264,6 +347,17 @@ export class DataPlaneService implements DataPlane {
   // only notes the SQL, runs them as a batch across polls, and when all are finished lib/ioc runs again
   // over the stored rows and attributes hits to IOCs and columns exactly as the CLI does.
   async startIocSearch(snaps: Snapshot[], values: string[], limit: number, ownerId: string): Promise<IocJob> {
+    const slot = await this.admit(ownerId);
+    let job: StoredIoc | null = null;
+    try {
+      job = await this.runIocJob(snaps, values, limit, ownerId);
+      return this.publicIoc(job);
+    } finally {
+      this.started(ownerId, slot, 'ioc', job);
+    }
+  }
+
+  private async runIocJob(snaps: Snapshot[], values: string[], limit: number, ownerId: string): Promise<StoredIoc> {
     const queries: StoredIocQuery[] = [];
     if (snaps.length > 0) {
       await searchIocs(
@@ -294,7 +388,7 @@ export class DataPlaneService implements DataPlane {
       queries,
     };
     await this.advanceIoc(job);
-    return this.publicIoc(job);
+    return job;
   }
 
   async iocSearchStatus(jobId: string, ownerId: string): Promise<IocJob> {
@@ -302,13 +396,14 @@ export class DataPlaneService implements DataPlane {
     const job = await this.jobs.get<StoredIoc>(iocKey(jobId));
     if (!job || job.owner_id !== ownerId) throw this.notFound('IOC search');
     if (job.status === 'running') await this.advanceIoc(job);
+    this.untrack(ownerId, job);
     return this.publicIoc(job);
   }
 
   private async advanceIoc(job: StoredIoc): Promise<void> {
     try {
       // a table's statement returns at most limit + 1 rows: lib/ioc reads the extra one as "truncated"
-      job.progress = await advanceBatch(this.engine, job.queries, { concurrency: this.limits.batchConcurrency ?? 8, maxRows: job.limit + 1 });
+      job.progress = await advanceBatch(this.engine, job.queries, { concurrency: this.limits.batchConcurrency ?? 8, maxRows: job.limit + 1, owner: job.owner_id });
       if (job.progress.done === job.progress.total) {
         const byKey = new Map(job.queries.map((q) => [q.key, q]));
         const errors = job.queries.filter((q) => q.state === 'failed').map((q) => ({ table: q.table, message: q.error ?? 'query failed' }));
@@ -331,7 +426,7 @@ export class DataPlaneService implements DataPlane {
     } catch (e) {
       Object.assign(job, { status: 'failed', error: redactPaths((e as Error).message.split('\n')[0]!).slice(0, 1000), elapsed_ms: Date.now() - job.started_at });
     }
-    await this.jobs.put(iocKey(job.id), job);
+    await this.jobs.put(iocKey(job.id), job, job.owner_id);
   }
 
   private publicIoc(j: StoredIoc): IocJob {
@@ -345,6 +440,17 @@ export class DataPlaneService implements DataPlane {
   }
 
   async startHunt(snaps: Snapshot[], opts: HuntSelection, ownerId: string): Promise<HuntJob> {
+    const slot = await this.admit(ownerId);
+    let job: StoredHunt | null = null;
+    try {
+      job = await this.runHuntJob(snaps, opts, ownerId);
+      return this.publicHunt(job);
+    } finally {
+      this.started(ownerId, slot, 'hunt', job);
+    }
+  }
+
+  private async runHuntJob(snaps: Snapshot[], opts: HuntSelection, ownerId: string): Promise<StoredHunt> {
     const oses = new Set(snaps.map((x) => x.os).filter((x): x is 'linux' | 'windows' => x === 'linux' || x === 'windows'));
     // playbooks of another OS than the snapshots' are skipped
     const pbs = selectHuntPlaybooks(opts).filter((p) => oses.size === 0 || p.platform === 'both' || oses.has(p.platform));
@@ -376,7 +482,7 @@ export class DataPlaneService implements DataPlane {
       queries,
     };
     await this.advanceHunt(job);
-    return this.publicHunt(job);
+    return job;
   }
 
   async huntStatus(jobId: string, ownerId: string): Promise<HuntJob> {
@@ -384,13 +490,14 @@ export class DataPlaneService implements DataPlane {
     const job = await this.jobs.get<StoredHunt>(huntKey(jobId));
     if (!job || job.owner_id !== ownerId) throw this.notFound('hunt');
     if (job.status === 'running') await this.advanceHunt(job);
+    this.untrack(ownerId, job);
     return this.publicHunt(job);
   }
 
   /** One bounded step of a hunt; when every query finished, the hunt runner replays the stored rows. */
   private async advanceHunt(job: StoredHunt): Promise<void> {
     try {
-      job.progress = await advanceBatch(this.engine, job.queries, { concurrency: this.limits.batchConcurrency ?? 8, maxRows: HUNT_ROWS });
+      job.progress = await advanceBatch(this.engine, job.queries, { concurrency: this.limits.batchConcurrency ?? 8, maxRows: HUNT_ROWS, owner: job.owner_id });
       if (job.progress.done === job.progress.total) {
         const byText = new Map(job.queries.map((q) => [q.text, q]));
         const pbs = selectHuntPlaybooks({ playbook_ids: job.playbook_ids, custom: job.custom });
@@ -410,7 +517,7 @@ export class DataPlaneService implements DataPlane {
     } catch (e) {
       Object.assign(job, { status: 'failed', error: redactPaths((e as Error).message.split('\n')[0]!).slice(0, 1000), elapsed_ms: Date.now() - job.started_at });
     }
-    await this.jobs.put(huntKey(job.id), job);
+    await this.jobs.put(huntKey(job.id), job, job.owner_id);
   }
 
   private publicHunt(j: StoredHunt): HuntJob {

@@ -7,6 +7,7 @@ import type { ColumnKind } from '../model';
 import type { BoundValue, CompiledQuery } from '../query';
 import type { LocalStore } from '../store/store';
 import { DEFAULT_MAX_ROWS, type ExecuteOptions, type ExecuteResult, type QueryExecutor } from './executor';
+import { MemqError } from '../util/errors';
 
 function bindParam(st: DuckDBPreparedStatement, i: number, v: BoundValue, kind: ColumnKind): void {
   const idx = i + 1; // DuckDB parameters are 1-based
@@ -38,7 +39,18 @@ export function duckdbExecutor(store: LocalStore): QueryExecutor {
     async execute(q: CompiledQuery, opts: ExecuteOptions = {}): Promise<ExecuteResult> {
       const maxRows = opts.maxRows ?? DEFAULT_MAX_ROWS;
       return store.withConnection(async (conn) => {
-        const st = await conn.prepare(q.sql);
+        // a statement past its time is interrupted, so it cannot hold the connection for everyone
+        let timedOut = false;
+        const timer = opts.timeoutMs
+          ? setTimeout(() => {
+              timedOut = true;
+              conn.interrupt();
+            }, opts.timeoutMs)
+          : undefined;
+        const st = await conn.prepare(q.sql).catch((e: unknown) => {
+          clearTimeout(timer);
+          throw e;
+        });
         try {
           q.params.forEach((v, i) => bindParam(st, i, v, q.paramKinds[i]));
           const reader = await st.streamAndReadUntil(maxRows + 1);
@@ -49,7 +61,11 @@ export function duckdbExecutor(store: LocalStore): QueryExecutor {
             return o;
           });
           return { rows, truncated: raw.length > maxRows };
+        } catch (e) {
+          if (timedOut) throw new MemqError(`the query was stopped after ${opts.timeoutMs! / 1000} s, the limit for one query: narrow it down`, 'E_TIMEOUT');
+          throw e;
         } finally {
+          clearTimeout(timer);
           st.destroySync();
         }
       });

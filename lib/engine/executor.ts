@@ -9,6 +9,8 @@ import { MemqError } from '../util/errors';
 export interface ExecuteOptions {
   /** stop after this many rows (result says truncated); default 10,000 */
   maxRows?: number;
+  /** stop the statement after this long running (the wait for the connection does not count); none by default */
+  timeoutMs?: number;
 }
 
 export interface ExecuteResult {
