@@ -1,6 +1,7 @@
 // Implementations of the hunting commands (specs in hunt-commands.ts): `memq hunt`, `memq ioc`,
 // `memq diff`. Exit codes, like grep/diff: 0 = nothing found, 1 = something fired / found / differs,
 // 2 = could not run (bad playbook, missing store, query error).
+import { scopeFrom, type ScopeOpts as BaseScopeOpts } from './scope-opts';
 import * as fs from 'node:fs';
 import { compileQuery, type Scope } from '../query';
 import { runQuery } from '../engine';
@@ -15,20 +16,10 @@ import { localSqlExecutor } from '../ioc/local';
 import { isMemqError, MemqError } from '../util/errors';
 import { render, terminalSafe } from './output';
 
-export interface ScopeOpts {
+export interface ScopeOpts extends BaseScopeOpts {
   store?: string;
-  project?: string[];
-  machine?: string[];
-  snapshot?: string[];
 }
 
-function scopeFrom(o: ScopeOpts): Scope {
-  const s: Scope = {};
-  if (o.project?.length) s.projects = o.project;
-  if (o.machine?.length) s.machines = o.machine;
-  if (o.snapshot?.length) s.snapshots = o.snapshot;
-  return s;
-}
 
 const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2) + '\n';
 

@@ -1,4 +1,5 @@
 // Implementations of `memq query` and `memq repl` (specs in query-commands.ts).
+import { scopeFrom, type ScopeOpts } from './scope-opts';
 import { discoveryCacheFor } from '../os/discovery-cache';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -12,19 +13,8 @@ import { render, type OutputFormat } from './output';
 import { progressReporter } from './progress';
 import { runRepl } from './repl';
 
-export interface ScopeOpts {
-  project?: string[];
-  machine?: string[];
-  snapshot?: string[];
-}
+export type { ScopeOpts };
 
-function scopeFrom(o: ScopeOpts): Scope {
-  const s: Scope = {};
-  if (o.project?.length) s.projects = o.project;
-  if (o.machine?.length) s.machines = o.machine;
-  if (o.snapshot?.length) s.snapshots = o.snapshot;
-  return s;
-}
 
 /** QueryError → MemqError whose message also shows the line with a caret (main prints it, no stack) */
 function withSnippet(e: unknown, text: string): unknown {
