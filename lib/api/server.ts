@@ -13,6 +13,7 @@ import { localDataPlane } from '../dataplane/planes';
 import type { LocalDumpsOptions } from '../dataplane/local-dumps';
 import type { DataPlaneService } from '../dataplane/service';
 import { securityHeaders } from './security-headers';
+import { defaultSlowRequestLimits, guardRequestBody, type SlowRequestLimits } from './slow-requests';
 
 export interface ServeOptions {
   store: string;
@@ -23,6 +24,8 @@ export interface ServeOptions {
   admin?: { email?: string; password?: string };
   data?: LocalDumpsOptions;
   validateResponses?: boolean;
+  /** slow-client limits (tests shorten them) */
+  slowRequests?: Partial<SlowRequestLimits>;
 }
 
 export interface RunningServer {
@@ -82,9 +85,11 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     if (snap.status === 'analyzing') await data.startAnalysis(snap, async (patch) => void (await platform.updateSnapshotStatus(snap.id, patch)));
   }
 
-  const server = http.createServer(async (req, res) => {
+  const slow = { ...defaultSlowRequestLimits, ...o.slowRequests };
+  const server = http.createServer({ connectionsCheckingInterval: slow.checkIntervalMs }, async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
+      guardRequestBody(req, res, url.pathname, slow);
       if (url.pathname.startsWith(API_PREFIX + '/') || url.pathname === API_PREFIX) {
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
@@ -100,7 +105,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       res.end('internal error\n');
     }
   });
-  server.requestTimeout = 0; // multi-GB uploads
+  server.requestTimeout = 0; // multi-GB uploads: bodies are bounded by guardRequestBody instead
+  server.headersTimeout = slow.headersMs;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port ?? 8080, o.host ?? '127.0.0.1', () => resolve());
