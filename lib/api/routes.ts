@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { tables, objects, tableNames, type ColumnDef, type TableName } from '../model';
 import {
+  ApiToken,
   AuditEvent,
   CustomPlaybook,
   Machine,
@@ -55,7 +56,7 @@ export interface RouteDef {
 const Id = z.string().min(1).max(128);
 const IdParam = z.object({ id: Id });
 const Ok = z.object({ ok: z.literal(true) });
-const PublicUser = z.object({ id: z.string(), org_id: z.string(), email: z.string(), name: z.string(), org_admin: z.boolean(), external_id: z.string().optional(), created_at: z.string() });
+const PublicUser = z.object({ id: z.string(), org_id: z.string(), email: z.string(), name: z.string(), org_admin: z.boolean(), external_id: z.string().optional(), disabled_at: z.string().nullable().optional(), created_at: z.string() });
 const int = (min: number, max: number, dflt: number) => z.coerce.number().int().min(min).max(max).default(dflt);
 /** Paging of every list: newest first, `before` = the previous page's x-next-cursor. */
 const pageQuery = (dflt: number) => ({ limit: int(1, 1000, dflt), before: Id.optional() });
@@ -224,8 +225,34 @@ export const routes: RouteDef[] = [
   }),
   route({
     id: 'createToken', method: 'POST', path: '/tokens', summary: 'create a long-lived API token for scripts', tag: 'identity', status: 201,
-    body: z.object({ name: z.string().min(1).max(200) }), response: z.object({ token: z.string() }),
-    handler: async ({ deps, subject, body }) => ({ token: await deps.platform.createApiToken(subject, body.name) }),
+    body: z.object({ name: z.string().min(1).max(200), expires_in_days: z.number().int().min(1).max(365).optional() }), response: z.object({ token: z.string() }),
+    handler: async ({ deps, subject, body }) => ({ token: await deps.platform.createApiToken(subject, body.name, body.expires_in_days) }),
+  }),
+  route({
+    id: 'listTokens', method: 'GET', path: '/tokens', summary: 'my sign-in and API tokens (ids are digests; the secrets are never stored)', tag: 'identity',
+    response: z.array(ApiToken), handler: async ({ deps, subject }) => deps.platform.listTokens(subject),
+  }),
+  route({
+    id: 'revokeToken', method: 'DELETE', path: '/tokens/{id}', summary: 'revoke one of my tokens (org admins: any token of the organization)', tag: 'identity', params: IdParam, response: Ok,
+    handler: async ({ deps, subject, params }) => (await deps.platform.revokeToken(subject, params.id), { ok: true as const }),
+  }),
+  route({
+    id: 'changePassword', method: 'PUT', path: '/me/password', summary: 'change my password (my other tokens stop working)', tag: 'identity',
+    body: z.object({ current_password: z.string().min(1).max(1000), new_password: z.string().min(1).max(1000) }), response: Ok,
+    handler: async ({ deps, subject, body, req }) => {
+      const t = (req.headers?.authorization ?? '').replace(/^Bearer\s+/i, '');
+      await deps.platform.changePassword(subject, body.current_password, body.new_password, t.startsWith('memq_') ? t : undefined, req.client);
+      return { ok: true as const };
+    },
+  }),
+  route({
+    id: 'updateUser', method: 'PUT', path: '/users/{id}', summary: 'disable or re-enable an account (org admin; disabling ends its tokens)', tag: 'identity', params: IdParam,
+    body: z.object({ disabled: z.boolean() }), response: PublicUser,
+    handler: async ({ deps, subject, params, body }) => deps.platform.setUserDisabled(subject, params.id, body.disabled),
+  }),
+  route({
+    id: 'deleteUser', method: 'DELETE', path: '/users/{id}', summary: 'delete an account (org admin): memberships and tokens go, what it created stays', tag: 'identity', params: IdParam, response: Ok,
+    handler: async ({ deps, subject, params }) => (await deps.platform.deleteUser(subject, params.id), { ok: true as const }),
   }),
   route({ id: 'listUsers', method: 'GET', path: '/users', summary: 'users of my organization', tag: 'identity', response: z.array(PublicUser), handler: async ({ deps, subject }) => deps.platform.listUsers(subject) }),
   route({

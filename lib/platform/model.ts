@@ -31,6 +31,8 @@ export const User = z.object({
   password_hash: z.string().optional(),
   /** identity-provider subject (Cognito `sub`) */
   external_id: z.string().optional(),
+  /** set when an org admin disabled the account: no sign-in, no token works */
+  disabled_at: Instant.nullable().optional(),
   created_at: Instant,
 });
 export type User = z.infer<typeof User>;

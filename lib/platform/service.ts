@@ -8,6 +8,7 @@ import { LoginLimiter, type LoginLimitOptions } from './login-limits';
 import {
   newId,
   now,
+  type ApiToken,
   type AuditEvent,
   type CustomPlaybook,
   type Machine,
@@ -47,6 +48,11 @@ export interface SnapshotScope {
 export function auditDetail(classification: Tlp, detail: Record<string, unknown>): Record<string, unknown> {
   return classification === 'RED' ? { classification, redacted: true } : { ...detail, classification };
 }
+
+/** API tokens expire: after 90 days unless asked otherwise, never later than a year. */
+export const DEFAULT_TOKEN_DAYS = 90;
+export const MAX_TOKEN_DAYS = 365;
+const expired = (t: ApiToken) => t.expires_at !== null && Date.parse(t.expires_at) < Date.now();
 
 /** Bounds on listing work per request. */
 const MAX_PROJECTS = 1000;
@@ -170,6 +176,7 @@ export class Platform {
       this.logins.failed(email, address);
       throw new PlatformError('unauthenticated', 'wrong email or password');
     }
+    if (user.disabled_at) throw new PlatformError('unauthenticated', 'this account is disabled: ask an organization admin');
     this.logins.succeeded(email);
     const token = await this.issueToken(user, 'sign-in', 7 * 24 * 3600);
     await this.audit(user, 'user.login', 'user', user.id, null, {});
@@ -188,18 +195,83 @@ export class Platform {
     return secret;
   }
 
-  async createApiToken(s: Subject, name: string): Promise<string> {
-    const t = await this.issueToken(s.user, name, null);
-    await this.audit(s.user, 'token.create', 'user', s.user.id, null, { name });
+  /** A long-lived API token for scripts: expires after `ttlDays` (default 90, at most 365). */
+  async createApiToken(s: Subject, name: string, ttlDays = DEFAULT_TOKEN_DAYS): Promise<string> {
+    const days = Math.max(1, Math.min(MAX_TOKEN_DAYS, Math.floor(ttlDays)));
+    const t = await this.issueToken(s.user, name, days * 24 * 3600);
+    await this.audit(s.user, 'token.create', 'user', s.user.id, null, { name, days });
     return t;
   }
 
-  /** The user an API token belongs to, or null (unknown, expired). */
+  /** The subject's tokens (sign-ins and API tokens; ids are digests, never the secrets), newest first. */
+  async listTokens(s: Subject): Promise<ApiToken[]> {
+    const all = await this.repo.find('token', 'user_id', s.user.id);
+    return all.filter((t) => !expired(t)).sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
+  }
+
+  /** Revokes one of the subject's tokens (an org admin may revoke any token of their organization). */
+  async revokeToken(s: Subject, id: string): Promise<void> {
+    const tok = await this.repo.get('token', id);
+    const owner = tok && (await this.repo.get('user', tok.user_id));
+    if (!tok || !owner || owner.org_id !== s.user.org_id || (owner.id !== s.user.id && !s.user.org_admin)) throw notFound('token');
+    await this.repo.delete('token', id);
+    await this.audit(s.user, 'token.revoke', 'user', owner.id, null, { name: tok.name });
+  }
+
+  /**
+   * Changes the subject's own password: the current one is checked (and throttled like a sign-in), the
+   * new one meets the policy, and every other token of the account stops working.
+   */
+  async changePassword(s: Subject, current: string, next: string, keepTokenSecret?: string, address?: string): Promise<void> {
+    const user = await this.repo.get('user', s.user.id);
+    if (!user || !user.password_hash) throw invalid('this account signs in through the identity provider: change the password there');
+    const wait = this.logins.retryAfter(user.email, address);
+    if (wait > 0) throw new RateLimited(wait, `too many failed attempts: try again in ${wait} s`);
+    if (!(await verifyPassword(current, user.password_hash))) {
+      this.logins.failed(user.email, address);
+      throw forbidden('the current password is not right');
+    }
+    const problem = passwordProblem(next, user.email);
+    if (problem) throw invalid(problem);
+    await this.repo.put('user', { ...user, password_hash: await hashPassword(next) });
+    const keep = keepTokenSecret ? tokenId(keepTokenSecret) : null;
+    for (const t of await this.repo.find('token', 'user_id', user.id)) if (t.id !== keep) await this.repo.delete('token', t.id);
+    await this.audit(s.user, 'user.password', 'user', user.id, null, {});
+  }
+
+  /** Disables (or re-enables) an account of the admin's organization; disabling ends all its tokens. */
+  async setUserDisabled(s: Subject, userId: string, disabled: boolean): Promise<PublicUser> {
+    const user = await this.repo.get('user', userId);
+    if (!user || user.org_id !== s.user.org_id) throw notFound('user');
+    this.check(s, 'admin', { kind: 'user', org_id: user.org_id, user_id: user.id });
+    if (user.id === s.user.id) throw invalid('you cannot disable your own account');
+    const next: User = { ...user, disabled_at: disabled ? (user.disabled_at ?? now()) : null };
+    await this.repo.put('user', next);
+    if (disabled) for (const t of await this.repo.find('token', 'user_id', user.id)) await this.repo.delete('token', t.id);
+    await this.audit(s.user, disabled ? 'user.disable' : 'user.enable', 'user', user.id, null, {});
+    return publicUser(next);
+  }
+
+  /** Deletes an account of the admin's organization: its memberships, tokens and identity links go; what it created stays. */
+  async deleteUser(s: Subject, userId: string): Promise<void> {
+    const user = await this.repo.get('user', userId);
+    if (!user || user.org_id !== s.user.org_id) throw notFound('user');
+    this.check(s, 'admin', { kind: 'user', org_id: user.org_id, user_id: user.id });
+    if (user.id === s.user.id) throw invalid('you cannot delete your own account');
+    for (const m of await this.repo.find('membership', 'user_id', user.id)) await this.repo.delete('membership', m.id);
+    for (const t of await this.repo.find('token', 'user_id', user.id)) await this.repo.delete('token', t.id);
+    for (const i of await this.repo.find('identity', 'user_id', user.id)) await this.repo.delete('identity', i.id);
+    await this.repo.delete('user', user.id);
+    await this.audit(s.user, 'user.delete', 'user', user.id, null, { email: user.email });
+  }
+
+  /** The user an API token belongs to, or null (unknown, expired, account disabled or deleted). */
   async authenticateToken(secret: string): Promise<User | null> {
     if (!secret.startsWith('memq_') || secret.length > 200) return null;
     const tok = await this.repo.get('token', tokenId(secret));
-    if (!tok || (tok.expires_at && Date.parse(tok.expires_at) < Date.now())) return null;
-    return this.repo.get('user', tok.user_id);
+    if (!tok || expired(tok)) return null;
+    const user = await this.repo.get('user', tok.user_id);
+    return user && !user.disabled_at ? user : null;
   }
 
   async logout(secret: string): Promise<void> {
@@ -217,10 +289,13 @@ export class Platform {
     if (!sub) return null;
     const linkId = `cognito:${sub}`;
     const link = await this.repo.get('identity', linkId);
-    if (link) return this.repo.get('user', link.user_id);
+    if (link) {
+      const linked = await this.repo.get('user', link.user_id);
+      return linked && !linked.disabled_at ? linked : null;
+    }
     if (!email) return null;
     const [u] = await this.repo.find('user', 'email', email.trim().toLowerCase(), 1);
-    if (!u) return null;
+    if (!u || u.disabled_at) return null;
     // bound before identity records existed: the stored subject decides
     if (u.external_id) {
       if (u.external_id !== sub) return null;

@@ -499,6 +499,50 @@ test('authorization matrix over the API: shares, RED, revocation, viewer limits,
   expect((await call('me', { token: tokens.outsider })).status).toBe(401);
 });
 
+test('accounts (#13 item 15): tokens expire and can be listed and revoked, passwords change, admins disable and delete users', async () => {
+  const pw = 'temp-user-password';
+  const made = await call('createUser', { token: tokens.admin, body: { email: 'temp@a.test', name: 'temp', password: pw } });
+  expect(made.status).toBe(201);
+  const login = async (password: string) => call('login', { body: { email: 'temp@a.test', password } });
+  const t1 = (await login(pw)).body.token as string;
+  const api1 = await call('createToken', { token: t1, body: { name: 'script', expires_in_days: 7 } });
+  expect(api1.status).toBe(201);
+  const list = (await call('listTokens', { token: t1 })).body as any[];
+  expect(list.map((t) => t.name).sort()).toEqual(['script', 'sign-in']);
+  const script = list.find((t) => t.name === 'script');
+  const days = (Date.parse(script.expires_at) - Date.parse(script.created_at)) / 86_400_000;
+  expect(Math.round(days)).toBe(7);
+  expect(JSON.stringify(list)).not.toContain(api1.body.token); // only digests are listed
+  // another user (not an admin) cannot revoke it; the owner can
+  expect((await call('revokeToken', { token: tokens.viewer, params: { id: script.id } })).status).toBe(404);
+  expect((await call('revokeToken', { token: t1, params: { id: script.id } })).status).toBe(200);
+  expect((await call('me', { token: api1.body.token })).status).toBe(401);
+  // password change: the current one is needed, the policy applies, other sessions end, this one stays
+  const t2 = (await login(pw)).body.token as string;
+  expect((await call('changePassword', { token: t1, body: { current_password: 'wrong-password', new_password: 'a new passphrase' } })).status).toBe(403);
+  expect((await call('changePassword', { token: t1, body: { current_password: pw, new_password: 'short' } })).status).toBe(400);
+  expect((await call('changePassword', { token: t1, body: { current_password: pw, new_password: 'a new passphrase' } })).status).toBe(200);
+  expect((await call('me', { token: t1 })).status).toBe(200);
+  expect((await call('me', { token: t2 })).status).toBe(401);
+  expect((await login(pw)).status).toBe(401);
+  // disable: no sign-in, no token; only an admin may; enable brings sign-in back
+  const id = made.body.id as string;
+  expect((await call('updateUser', { token: tokens.viewer, params: { id }, body: { disabled: true } })).status).toBe(403);
+  const dis = await call('updateUser', { token: tokens.admin, params: { id }, body: { disabled: true } });
+  expect(dis.body.disabled_at).toEqual(expect.any(String));
+  expect((await call('me', { token: t1 })).status).toBe(401);
+  expect((await login('a new passphrase')).body.error.message).toMatch(/disabled/);
+  await call('updateUser', { token: tokens.admin, params: { id }, body: { disabled: false } });
+  expect((await login('a new passphrase')).status).toBe(200);
+  // org B's admin cannot touch org A's users; an admin cannot delete themselves
+  expect((await call('deleteUser', { token: tokens.b, params: { id } })).status).toBe(404);
+  const me = (await call('me', { token: tokens.admin })).body.user.id;
+  expect((await call('deleteUser', { token: tokens.admin, params: { id: me } })).status).toBe(400);
+  expect((await call('deleteUser', { token: tokens.admin, params: { id } })).status).toBe(200);
+  expect((await login('a new passphrase')).status).toBe(401);
+  expect((await call('listUsers', { token: tokens.admin })).body.map((u: any) => u.email)).not.toContain('temp@a.test');
+});
+
 test('every route was exercised', () => {
   expect(routes.map((r) => r.id).filter((id) => !called.has(id))).toEqual([]);
 });
