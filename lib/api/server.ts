@@ -3,6 +3,7 @@
 // store (<store>/_platform/meta.sqlite); the first run creates the admin user.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as path from 'node:path';
 import { Platform } from '../platform/service';
 import { SqliteRepository } from '../platform/sqlite-repository';
@@ -14,6 +15,7 @@ import type { LocalDumpsOptions } from '../dataplane/local-dumps';
 import type { DataPlaneService } from '../dataplane/service';
 import { securityHeaders } from './security-headers';
 import { defaultSlowRequestLimits, guardRequestBody, type SlowRequestLimits } from './slow-requests';
+import { allowedHosts, hostAllowed } from './host-check';
 
 export interface ServeOptions {
   store: string;
@@ -26,6 +28,10 @@ export interface ServeOptions {
   validateResponses?: boolean;
   /** slow-client limits (tests shorten them) */
   slowRequests?: Partial<SlowRequestLimits>;
+  /** serve HTTPS with this certificate and key (PEM files) */
+  tls?: { certFile: string; keyFile: string };
+  /** Host header names accepted besides loopback ones (default $MEMQ_ALLOWED_HOSTS, comma-separated) */
+  allowedHosts?: string[];
 }
 
 export interface RunningServer {
@@ -86,8 +92,14 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   }
 
   const slow = { ...defaultSlowRequestLimits, ...o.slowRequests };
-  const server = http.createServer({ connectionsCheckingInterval: slow.checkIntervalMs }, async (req, res) => {
+  const hosts = allowedHosts(o.host ?? '127.0.0.1', o.allowedHosts ?? (process.env.MEMQ_ALLOWED_HOSTS ?? '').split(','));
+  const handler = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     try {
+      // DNS rebinding: a page elsewhere pointing its name at this server is refused
+      if (!hostAllowed(req.headers.host, hosts)) {
+        res.writeHead(421, { 'content-type': 'text/plain' }).end('unexpected Host header: add the name with --allowed-host or MEMQ_ALLOWED_HOSTS\n');
+        return;
+      }
       const url = new URL(req.url ?? '/', 'http://localhost');
       guardRequestBody(req, res, url.pathname, slow);
       if (url.pathname.startsWith(API_PREFIX + '/') || url.pathname === API_PREFIX) {
@@ -104,7 +116,11 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('internal error\n');
     }
-  });
+  };
+  const opts = { connectionsCheckingInterval: slow.checkIntervalMs };
+  const server = o.tls
+    ? https.createServer({ ...opts, cert: fs.readFileSync(o.tls.certFile), key: fs.readFileSync(o.tls.keyFile) }, handler)
+    : http.createServer(opts, handler);
   server.requestTimeout = 0; // multi-GB uploads: bodies are bounded by guardRequestBody instead
   server.headersTimeout = slow.headersMs;
   await new Promise<void>((resolve, reject) => {
@@ -113,7 +129,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   });
   const addr = server.address() as { port: number; address: string };
   return {
-    url: `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`,
+    url: `${o.tls ? 'https' : 'http'}://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`,
     api,
     platform,
     data,

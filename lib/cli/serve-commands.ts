@@ -15,5 +15,8 @@ export function register(program: Command): void {
     .option('--port <n>', 'TCP port', '8080')
     .option('--host <addr>', 'listen address', '127.0.0.1')
     .option('--web <dir>', 'built web UI folder (default: web/dist of this install)')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM; with --tls-key)')
+    .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
+    .option('--allowed-host <name...>', 'Host header names to accept besides localhost (default $MEMQ_ALLOWED_HOSTS)')
     .action((o: ServeOpts) => load<ServeRun>('serve-run').serve(o));
 }
