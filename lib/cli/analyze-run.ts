@@ -2,6 +2,7 @@
 import { discoveryCacheFor } from '../os/discovery-cache';
 import { analyzeToDirectory } from '../store/analyze';
 import { progressReporter } from './progress';
+import { terminalSafe } from './output';
 
 export async function analyze(dump: string, o: { out: string; systemMap?: string; isf?: string[] }): Promise<void> {
   const bar = progressReporter();
@@ -15,8 +16,8 @@ export async function analyze(dump: string, o: { out: string; systemMap?: string
     });
     bar.stop();
     const counts = Object.entries(manifest.counts).map(([t, n]) => `${t}=${n}`).join(' ');
-    process.stdout.write(`${o.out}: ${manifest.os} ${manifest.kernel ?? ''} — ${counts}\n`);
-    for (const w of manifest.warnings) process.stderr.write(`warning: ${w}\n`);
+    process.stdout.write(terminalSafe(`${o.out}: ${manifest.os} ${manifest.kernel ?? ''} — ${counts}`) + '\n');
+    for (const w of manifest.warnings) process.stderr.write(`warning: ${terminalSafe(w)}\n`);
   } finally {
     bar.stop();
   }

@@ -3,7 +3,7 @@ import { discoveryCacheFor } from '../os/discovery-cache';
 import * as path from 'node:path';
 import { addDumpToStore } from '../store/add';
 import { defaultSnapshotName, defaultStoreDir, listSnapshots, openLocalStore } from '../store/store';
-import { render, type OutputFormat } from './output';
+import { render, type OutputFormat, terminalSafe } from './output';
 import { progressReporter } from './progress';
 
 export interface AddOpts {
@@ -34,8 +34,8 @@ export async function add(dump: string, o: AddOpts): Promise<void> {
       .filter(([, n]) => n > 0)
       .map(([t, n]) => `${t}=${n}`)
       .join(' ');
-    process.stdout.write(`${ref.project}/${ref.machine}/${ref.snapshot}: ${m.os} ${m.kernel ?? ''} — ${counts}\n`);
-    for (const w of m.warnings) process.stderr.write(`warning: ${w}\n`);
+    process.stdout.write(terminalSafe(`${ref.project}/${ref.machine}/${ref.snapshot}: ${m.os} ${m.kernel ?? ''} — ${counts}`) + '\n');
+    for (const w of m.warnings) process.stderr.write(`warning: ${terminalSafe(w)}\n`);
   } finally {
     bar.stop();
   }
