@@ -3,18 +3,14 @@
 // its next_offset cursor walks the whole result; the snapshot overview — precomputed by the pipeline's
 // finalize from the shards' slices — is served with zero Athena calls, each section within its row and
 // byte budget while `total` still counts every row; a response over Lambda's 6 MB becomes a clear 500.
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
-import { GlueClient } from '@aws-sdk/client-glue';
 import { mockClient } from 'aws-sdk-client-mock';
-import { startDynamo, startS3, type LocalDynamo, type LocalS3 } from './local-aws';
-import { DynamoRepository, createTableInput } from '../../lib/platform/dynamo-repository';
-import { Platform } from '../../lib/platform/service';
+import type { LocalDynamo, LocalS3 } from './local-aws';
+import { startCloudApi } from './cloud-api-world';
+import type { DynamoRepository } from '../../lib/platform/dynamo-repository';
+import type { Platform } from '../../lib/platform/service';
 import type { User } from '../../lib/platform/model';
-import { createApi } from '../../lib/api';
 import { toApiGatewayResult } from '../../lib/api/lambda-adapter';
-import { AthenaSdkPort } from '../../lib/engine/athena';
-import { cloudDataPlane } from '../../lib/dataplane/planes';
 import { S3ObjectStore } from '../../lib/pipeline/aws';
 import { finalize, type PlanFile, type ShardResult, type SnapshotJob } from '../../lib/pipeline/steps';
 import { planKey, shardResultKey } from '../../lib/pipeline/keys';
@@ -33,32 +29,18 @@ let platform: Platform;
 let alice: User;
 let projectId: string;
 
+let world: Awaited<ReturnType<typeof startCloudApi>>;
 beforeAll(async () => {
-  s3 = await startS3(['dumps', 'lake', 'results']);
-  ddb = await startDynamo();
-  await ddb.client.send(new CreateTableCommand(createTableInput('meta')));
-  repo = new DynamoRepository(ddb.client, 'meta');
-  platform = new Platform(repo);
+  world = await startCloudApi({ who: () => alice });
+  ({ s3, ddb, repo, platform } = world);
   alice = (await platform.createOrgWithAdmin('Acme', 'alice@acme.test', 'Alice')).user;
-  const data = cloudDataPlane({
-    s3: s3.client,
-    glue: new GlueClient({ region: 'us-east-1' }),
-    athena: new AthenaSdkPort({ client: new AthenaClient({ region: 'us-east-1' }), workGroup: 'wg', database: 'memq_db' }),
-    dumpsBucket: 'dumps',
-    lakeBucket: 'lake',
-    resultsBucket: 'results',
-    database: 'memq_db',
-  });
-  apiLambda.setApi(createApi({ platform, data, auth: { authenticate: async (h) => (h.authorization === 'Bearer test' ? alice : null) } }));
   const p = await call('GET', '/me');
   expect(p.status).toBe(200);
   projectId = (await call('POST', '/projects', { name: 'IR-bounds' })).json.id;
 }, 60000);
 
 afterAll(async () => {
-  apiLambda.setApi(undefined);
-  s3?.stop();
-  await ddb?.stop();
+  await world?.stop();
 });
 
 /** One request through the API Lambda exactly as API Gateway delivers it; `bytes` is the Lambda response size. */

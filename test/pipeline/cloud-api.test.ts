@@ -11,16 +11,14 @@ import { GlueClient, BatchDeletePartitionCommand, BatchCreatePartitionCommand } 
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { iocTables } from '../../lib/ioc/search';
-import { startDynamo, startS3, type LocalDynamo, type LocalS3 } from './local-aws';
+import type { LocalDynamo, LocalS3 } from './local-aws';
+import { startCloudApi } from './cloud-api-world';
 import { DynamoRepository, createTableInput } from '../../lib/platform/dynamo-repository';
 import { Platform } from '../../lib/platform/service';
 import type { User } from '../../lib/platform/model';
-import { createApi } from '../../lib/api';
-import { AthenaSdkPort } from '../../lib/engine/athena';
-import { cloudDataPlane } from '../../lib/dataplane/planes';
 import { compileQuery } from '../../lib/query';
 import { GluePartitionRegistrar, S3DumpReader, S3ObjectStore } from '../../lib/pipeline/aws';
-import { DynamoUsageSink, usageCreateTableInput } from '../../lib/pipeline/usage-table';
+import { DynamoUsageSink } from '../../lib/pipeline/usage-table';
 import * as apiLambda from '../../lambdas/api';
 import * as pipeline from '../../lambdas/pipeline';
 
@@ -36,27 +34,14 @@ let mallory: User;
 let current: User;
 let projectId: string;
 
+let world: Awaited<ReturnType<typeof startCloudApi>>;
 beforeAll(async () => {
-  s3 = await startS3(['dumps', 'lake', 'results']);
-  ddb = await startDynamo();
-  await ddb.client.send(new CreateTableCommand(createTableInput('meta')));
-  await ddb.client.send(new CreateTableCommand(usageCreateTableInput('usage')));
-  const repo = new DynamoRepository(ddb.client, 'meta');
-  platform = new Platform(repo);
+  world = await startCloudApi({ who: () => current, usageTable: 'usage', maxSinglePutBytes: 100 * 1024 ** 2 /* the multipart test stays small */ });
+  ({ s3, ddb, platform } = world);
+  const repo = world.repo;
   alice = (await platform.createOrgWithAdmin('Acme', 'alice@acme.test', 'Alice')).user;
   mallory = (await platform.createOrgWithAdmin('Other', 'mallory@other.test', 'Mallory')).user;
   current = alice;
-  const data = cloudDataPlane({
-    s3: s3.client,
-    glue: new GlueClient({ region: 'us-east-1' }),
-    athena: new AthenaSdkPort({ client: new AthenaClient({ region: 'us-east-1' }), workGroup: 'wg', database: 'memq_db' }),
-    dumpsBucket: 'dumps',
-    lakeBucket: 'lake',
-    resultsBucket: 'results',
-    database: 'memq_db',
-    maxSinglePutBytes: 100 * 1024 ** 2, // the multipart test stays small
-  });
-  apiLambda.setApi(createApi({ platform, data, auth: { authenticate: async (h) => (h.authorization === 'Bearer test' ? current : null) } }));
   pipeline.setDeps(
     {
       lake: new S3ObjectStore(s3.client, 'lake'),
@@ -74,10 +59,8 @@ beforeAll(async () => {
 }, 60000);
 
 afterAll(async () => {
-  apiLambda.setApi(undefined);
   pipeline.setDeps(undefined);
-  s3?.stop();
-  await ddb?.stop();
+  await world?.stop();
 });
 
 const call = async (method: string, path: string, body?: unknown, query?: Record<string, string>) => {
