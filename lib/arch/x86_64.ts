@@ -2,6 +2,9 @@
 // 2 MiB large pages. Addresses cross the API as bigint (kernel VAs exceed 2^53); the walk itself uses
 // 32-bit halves and doubles so the hot path does no BigInt arithmetic.
 import type { PhysicalMemory } from '../image/physical';
+import type { Mapping, VirtualSpace } from './space';
+
+export type { Mapping } from './space';
 
 const P = 1; // present
 const PS = 0x80; // page size (large page) at PDPT / PD level
@@ -14,13 +17,7 @@ export interface PagingOptions {
   windowsTransition?: boolean;
 }
 
-export interface Mapping {
-  va: bigint;
-  pa: number;
-  size: number;
-}
-
-export class X86_64Space {
+export class X86_64Space implements VirtualSpace {
   private tlb = new Map<number, number>();
   private readonly pteBuf = Buffer.alloc(8);
   readonly levels: 4 | 5;
