@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { caretSnippet, compileQuery, QueryError, type Scope } from '../query';
 import { runQuery } from '../engine';
 import { addDumpToStore } from '../store/add';
-import { defaultStoreDir, openLocalStore } from '../store/store';
+import { defaultStoreDir, listSnapshots, openLocalStore } from '../store/store';
 import { MemqError } from '../util/errors';
 import { render, type OutputFormat } from './output';
 import { progressReporter } from './progress';
@@ -20,6 +20,30 @@ export type { ScopeOpts };
 function withSnippet(e: unknown, text: string): unknown {
   if (e instanceof QueryError) return new MemqError(`${e.message}\n${caretSnippet(text, e)}`, e.code);
   return e;
+}
+
+/**
+ * A scope that names no snapshot of the store (a misspelt --machine, an empty store) is an error:
+ * 0 rows from a scope that exists is an answer, 0 rows from nothing is not (exit 1, message on stderr).
+ */
+export function emptyScopeCheck(dir: string, scope: Scope): void {
+  const all = listSnapshots(dir);
+  if (all.length === 0) throw new MemqError(`the store ${dir} has no snapshots (add one with memq add <dump>)`, 'E_SCOPE');
+  const inScope = all.filter(
+    (s) => (!scope.projects || scope.projects.includes(s.project)) && (!scope.machines || scope.machines.includes(s.machine)) && (!scope.snapshots || scope.snapshots.includes(s.snapshot)),
+  );
+  if (inScope.length) return;
+  const parts: string[] = [];
+  const say = (opt: string, asked: string[] | undefined, have: string[]) => {
+    if (!asked) return;
+    const missing = asked.filter((a) => !have.includes(a));
+    const known = [...new Set(have)].sort();
+    parts.push(missing.length ? `--${opt} ${missing.join(',')} is not in the store (${opt}s: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', …' : ''})` : `--${opt} ${asked.join(',')}`);
+  };
+  say('project', scope.projects, all.map((s) => s.project));
+  say('machine', scope.machines, all.map((s) => s.machine));
+  say('snapshot', scope.snapshots, all.map((s) => s.snapshot));
+  throw new MemqError(`no snapshot matches the scope: ${parts.join('; ')}`, 'E_SCOPE');
 }
 
 export type QueryOpts = ScopeOpts & { store?: string; format: OutputFormat; maxRows: string; explain?: 'duckdb' | 'athena' };
@@ -38,8 +62,12 @@ export async function query(arg: string, o: QueryOpts): Promise<void> {
   }
   const maxRows = Number(o.maxRows);
   if (!Number.isInteger(maxRows) || maxRows < 1) throw new MemqError(`--max-rows expects a positive whole number, got "${o.maxRows}"`, 'E_USAGE');
-  const store = openLocalStore(o.store ?? defaultStoreDir());
+  const dir = o.store ?? defaultStoreDir();
+  const store = openLocalStore(dir);
   try {
+    // the query's own mistakes first, then a scope that names nothing
+    compileQuery(text, { dialect: 'duckdb', scope });
+    emptyScopeCheck(dir, scope);
     const r = await runQuery(store, text, scope, { maxRows });
     process.stdout.write(render(r.rows, r.columns.map((c) => c.name), o.format));
     if (o.format === 'table') process.stderr.write(`(${r.rows.length} row${r.rows.length === 1 ? '' : 's'}${r.truncated ? `, truncated at ${maxRows}` : ''}, ${r.elapsedMs} ms)\n`);

@@ -24,6 +24,56 @@ const INT32 = [-(2n ** 31n), 2n ** 31n - 1n];
 const INT64 = [-(2n ** 63n), 2n ** 63n - 1n];
 const ADDR_MAX = 2n ** 64n - 1n;
 
+/**
+ * Names analysts type from Volatility, ps/procfs and SQL habits → the catalog field they mean.
+ * "Did you mean" ranks these first (before edit-distance neighbours such as gid/uid for pid).
+ */
+export const HABIT_NAMES: Record<string, string[]> = {
+  pid: ['process_id'],
+  tgid: ['process_id'],
+  uniqueprocessid: ['process_id'],
+  ppid: ['parent_process_id'],
+  parent_pid: ['parent_process_id'],
+  inheritedfromuniqueprocessid: ['parent_process_id'],
+  tid: ['thread_id'],
+  comm: ['name'],
+  imagefilename: ['name'],
+  process_name: ['name'],
+  cmdline: ['command_line', 'argv'],
+  cmd: ['command_line', 'argv'],
+  args: ['argv', 'command_line'],
+  commandline: ['command_line'],
+  exe: ['exe_path'],
+  path: ['exe_path', 'file_name'],
+  offset: ['object_address'],
+  offset_v: ['object_address'],
+  offset_p: ['object_address'],
+  addr: ['object_address', 'address'],
+  createtime: ['create_time'],
+  exittime: ['exit_time'],
+  threads: ['thread_count'],
+  wow64: ['is_wow64'],
+  sessionid: ['session_id'],
+  session: ['session_id'],
+  lport: ['local_port'],
+  rport: ['remote_port'],
+  laddr: ['local_address'],
+  raddr: ['remote_address'],
+  localaddr: ['local_address'],
+  foreignaddr: ['remote_address'],
+  foreignport: ['remote_port'],
+  proto: ['protocol'],
+  dllbase: ['base'],
+  sizeofimage: ['size'],
+  fullname: ['path'],
+};
+
+/** habit names for `name` that exist among `fields`, in their order of preference */
+export function habitSuggestions(name: string, fields: Iterable<string>): string[] {
+  const have = new Set(fields);
+  return (HABIT_NAMES[name.toLowerCase()] ?? []).filter((f) => have.has(f));
+}
+
 export function checkQuery(text: string, q: QueryNode): TypedQuery {
   return new Checker(text).check(q);
 }
@@ -77,7 +127,8 @@ class Checker {
       const all = allPaths();
       if (path && path.parts.length === 1) {
         // a bare field name: point at full paths that end with it
-        const hits = all.filter((p) => p.endsWith('.' + name));
+        const wanted = [name, ...(HABIT_NAMES[name.toLowerCase()] ?? [])];
+        const hits = wanted.flatMap((w) => all.filter((p) => p.endsWith('.' + w)));
         if (hits.length) this.fail(pos, `"${name}" is not an object; paths are <object>.<sub_object>.<field>`, hits.slice(0, 3));
       }
       this.fail(pos, `unknown object "${name}"; objects are ${objectNames().join(', ')}`, didYouMean(name, objectNames()));
@@ -114,6 +165,8 @@ class Checker {
       if (!subDef(od, s.name)) {
         const subs = subsWithField(od, s.name);
         if (subs.length) this.fail(s.pos, `"${s.name}" is a field: write <object>.<sub_object>.<field>`, subs.map((x) => `${o.name}.${x}.${s.name}`).slice(0, 3));
+        const habits = (HABIT_NAMES[s.name.toLowerCase()] ?? []).flatMap((f) => subsWithField(od, f).map((x) => `${o.name}.${x}.${f}`));
+        if (habits.length) this.fail(s.pos, `"${s.name}" is not a field of ${o.name}; paths are <object>.<sub_object>.<field>`, habits.slice(0, 3));
       }
       this.sub(od, o.name, s.name, s.pos);
       this.fail(p.end, `${o.name}.${s.name} needs a field: ${o.name}.${s.name}.<field>`);
@@ -140,7 +193,12 @@ class Checker {
     const c = columnDef(sd, f);
     if (!c) {
       const elsewhere = subsWithField(od, f).map((x) => `${x}.${f}`);
-      this.fail(pos, `unknown field "${f}" of ${o}.${s}`, [...didYouMean(f, Object.keys(fieldsOf(sd))), ...elsewhere].slice(0, 3));
+      const fields = Object.keys(fieldsOf(sd));
+      const habits = habitSuggestions(f, fields);
+      const habitsElsewhere = (HABIT_NAMES[f.toLowerCase()] ?? []).filter((h) => !fields.includes(h)).flatMap((h) => subsWithField(od, h).map((x) => `${x}.${h}`));
+      const ranked = [...new Set([...habits, ...habitsElsewhere, ...didYouMean(f, fields), ...elsewhere])];
+      const known = habits.length ? ` (memq calls it ${habits.map((h) => `"${h}"`).join(' or ')})` : '';
+      this.fail(pos, `unknown field "${f}" of ${o}.${s}${known}`, ranked.slice(0, 3));
     }
     if (index && c.kind !== 'string_list') this.fail(index.pos, `${o}.${s}.${f} is ${kindNames[c.kind]}, not a list: [ ] indexes lists only`);
     return {
@@ -265,6 +323,13 @@ class Checker {
 
   /** RE2 syntax check with the error placed inside the string literal when possible */
   private regex(pattern: string, lit: Literal, insensitive: boolean): string {
+    const around = /\(\?<?[=!]/.exec(pattern);
+    if (around) {
+      const raw = this.text.slice(lit.pos + 1, lit.end - 1);
+      const at = raw.indexOf(around[0]);
+      const kind = around[0].includes('<') ? 'look-behind' : 'look-ahead';
+      this.fail(at >= 0 ? lit.pos + 1 + at : lit.pos, `${around[0]}…) is a ${kind}: RE2 (DuckDB and Athena regexes) has no look-around; match the text itself, or combine two conditions (matches … && !matches …)`);
+    }
     if (/\(\?P</.test(pattern)) this.fail(lit.pos, 'named groups (?P<…>) are not portable between DuckDB and Athena; use plain ( … )');
     try {
       RE2JS.compile(pattern);

@@ -67,7 +67,17 @@ export function tokenize(text: string): Token[] {
     }
     const op = OPERATORS.find((o) => text.startsWith(o, i));
     if (!op) throw queryError(text, i, `unexpected character "${c}"`);
-    if (op === '-' && !/[0-9]/.test(text[i + 1] ?? '')) throw queryError(text, i, 'unexpected "-" (only negative numbers may start with "-")');
+    if (op === '-' && !/[0-9]/.test(text[i + 1] ?? '')) {
+      const prev = out[out.length - 1];
+      if (prev && prev.end === i && (prev.kind === 'ident' || prev.kind === 'number')) {
+        // an unquoted word with a dash (kworker-u8, x86-64): point at the word and quote it
+        const word = /[^\s"'()\[\],&|=!<>]+/y;
+        word.lastIndex = prev.pos;
+        const raw = word.exec(text)?.[0] ?? prev.value;
+        throw queryError(text, prev.pos, `unquoted text with "-": strings need quotes, write ${JSON.stringify(raw)}`);
+      }
+      throw queryError(text, i, 'unexpected "-" (only negative numbers may start with "-")');
+    }
     i += op.length;
     out.push({ kind: 'op', value: op, pos: start, end: i });
   }
@@ -86,10 +96,10 @@ function readString(text: string, start: number): { value: string; end: number }
   let i = start + 1;
   let value = '';
   while (true) {
-    if (i >= text.length) throw queryError(text, start, 'unterminated string (missing closing ' + quote + ')');
+    if (i >= text.length) throw unterminated(text, start, quote, 'unterminated string (missing closing ' + quote + ')');
     const c = text[i];
     if (c === quote) return { value, end: i + 1 };
-    if (c === '\n') throw queryError(text, start, 'unterminated string (strings end on the same line)');
+    if (c === '\n') throw unterminated(text, start, quote, 'unterminated string (strings end on the same line)');
     if (c !== '\\') {
       value += c;
       i++;
@@ -113,11 +123,25 @@ function readString(text: string, start: number): { value: string; end: number }
       value += String.fromCodePoint(cp);
       i = close + 1;
     } else if (e === undefined) {
-      throw queryError(text, start, 'unterminated string (missing closing ' + quote + ')');
+      throw unterminated(text, start, quote, 'unterminated string (missing closing ' + quote + ')');
     } else {
       // any other escape stays as written, so regexes read naturally: "\d+\.so" is \d+\.so
       value += '\\' + e;
       i += 2;
     }
   }
+}
+
+/** an unterminated string; when a backslash ate the closing quote ("\\SystemRoot\\"), explain escapes */
+function unterminated(text: string, start: number, quote: string, detail: string) {
+  const nl = text.indexOf('\n', start);
+  const rest = text.slice(start + 1, nl < 0 ? text.length : nl);
+  if (rest.includes('\\' + quote))
+    return queryError(
+      text,
+      start,
+      `${detail}: a backslash escapes the next character, so \\${quote} is a quote inside the string, not its end. ` +
+        `Write a backslash as \\\\ (${quote}\\\\SystemRoot\\\\${quote} is \\SystemRoot\\), or end the string without one`,
+    );
+  return queryError(text, start, detail);
 }

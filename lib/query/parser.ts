@@ -6,6 +6,8 @@ import { queryError } from './errors';
 import { tokenize, type Token } from './lexer';
 
 const MAX_DEPTH = 200;
+/** SQL aggregate functions: refused with a plain message until the language has aggregation */
+const AGGREGATES = new Set(['count', 'sum', 'min', 'max', 'avg']);
 const MAX_LIMIT = 10_000_000;
 
 /** word operators: written form → base operator and case-insensitivity */
@@ -122,6 +124,8 @@ class Parser {
       const t = this.t;
       if (this.isOp('=')) this.fail(t, 'unexpected "=" (use == to compare)');
       if (this.isOp(')')) this.fail(t, 'unbalanced ")"');
+      if (this.isWord('group') && this.isWord('by', this.peek())) this.failAggregation(t, 'group by');
+      if (this.isWord('having')) this.failAggregation(t);
       if (this.isWord('where') && !q.select) this.fail(t, '"where" follows a select list: select <fields> where <condition>');
       this.fail(t, `expected "&&", "||", "order by", "limit" or end of query, found ${this.describe(t)}`);
     }
@@ -147,9 +151,21 @@ class Parser {
     return { path, desc };
   }
 
+  private failAggregation(t: Token, what = t.value.toLowerCase()): never {
+    this.fail(
+      t,
+      `aggregation ("${what}") is not supported yet: a query returns one row per object; ` +
+        'select the field and count in the output (e.g. --format csv | sort | uniq -c)',
+    );
+  }
+
   /** object.sub_object.field, optionally [index]; `.*` allowed in select lists */
   private path(allowStar: boolean): PathNode {
     const first = this.t;
+    if (allowStar && first.kind === 'ident') {
+      const w = first.value.toLowerCase();
+      if (w === 'distinct' || (AGGREGATES.has(w) && this.isOp('(', this.peek()))) this.failAggregation(first);
+    }
     if (first.kind !== 'ident') this.fail(first, `expected a field path such as process.process_object.name, found ${this.describe(first)}`);
     const parts = [{ name: first.value, pos: first.pos }];
     this.next();
@@ -283,8 +299,30 @@ class Parser {
       }
       return { base: w.base, negated, insensitive, text, pos: t.pos };
     }
+    if (this.isWord('like', word) || this.isWord('ilike', word)) this.failLike(word, this.peek());
+    if (this.isWord('not', word) && (this.isWord('like', this.peek()) || this.isWord('ilike', this.peek()))) this.failLike(this.peek(), this.peek(2), '!');
     if (negated) this.fail(word, 'expected an operator after "!"');
     return null;
+  }
+
+  /** SQL's LIKE: say which memq operator does what the pattern means */
+  private failLike(word: Token, v: Token, not = ''): never {
+    const i = not + (word.value.toLowerCase() === 'ilike' ? 'i' : '');
+    let hint = `use ${i}startswith, ${i}endswith or ${i}contains (plain text), or ${i}matches (a regular expression)`;
+    if (v.kind === 'string') {
+      const p = v.value;
+      const inner = p.replace(/^%/, '').replace(/%$/, '');
+      const plain = !/[%_]/.test(inner);
+      const q = JSON.stringify(inner);
+      if (plain && p.startsWith('%') && p.endsWith('%') && p.length > 1) hint = `write ${i}contains ${q}`;
+      else if (plain && p.endsWith('%')) hint = `write ${i}startswith ${q}`;
+      else if (plain && p.startsWith('%')) hint = `write ${i}endswith ${q}`;
+      else {
+        const re = '^' + p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.') + '$';
+        hint = `write ${i}matches ${JSON.stringify(re)} (in a regex, .* is SQL's % and . is _)`;
+      }
+    }
+    this.fail(word, `"${word.value}" is SQL; memq has no LIKE patterns: ${hint}`);
   }
 
   private literal(listExpected: boolean): Literal {
@@ -330,7 +368,19 @@ class Parser {
       this.next();
       return { kind: 'null', pos: t.pos, end: t.end };
     }
-    if (t.kind === 'ident') this.fail(t, `expected a value (string in quotes, number, true, false, null), found ${this.describe(t)} — strings need quotes`);
+    if (t.kind === 'ident' && this.isOp('.', this.peek()))
+      this.fail(
+        t,
+        'comparing a field with another field is not supported: the right side of an operator is a value (string in quotes, number, true, false, null). ' +
+          'Select both fields and compare them in the output, e.g. select process.process_object.uid, process.process_object.euid',
+      );
+    if (t.kind === 'ident') {
+      // the word as typed, including characters the lexer splits on (kworker-1, x86_64-linux, a.b-c)
+      const word = /[^\s"'()\[\],&|=!<>]+/y;
+      word.lastIndex = t.pos;
+      const raw = word.exec(this.text)?.[0] ?? t.value;
+      this.fail(t, `expected a value (string in quotes, number, true, false, null), found ${this.describe(t)} — strings need quotes: ${JSON.stringify(raw)}`);
+    }
     this.fail(t, `expected a value (string in quotes, number, true, false, null), found ${this.describe(t)}`);
   }
 }

@@ -66,3 +66,18 @@ test('errors: one message with position and caret, exit 1, no stack', () => {
   expect(noStore.err).toMatch(/^memq: store directory .* does not exist/);
   expect(noStore.err).not.toMatch(/\n\s+at /);
 });
+
+test('a scope that matches no snapshot is an error (stderr, exit 1); 0 rows in a real scope is not', () => {
+  const none = memq('query', 'process', '--store', dir, '--machine', 'nosuch');
+  expect(none.code).toBe(1);
+  expect(none.out).toBe('');
+  expect(none.err).toBe('memq: no snapshot matches the scope: --machine nosuch is not in the store (machines: web-1, web-2)\n');
+  const combo = memq('query', 'process', '--store', dir, '--machine', 'web-1', '--snapshot', 'tuesday', '--format', 'json');
+  expect(combo.code).toBe(1);
+  expect(combo.err).toMatch(/--snapshot tuesday is not in the store \(snapshots: monday\)/);
+  const zero = memq('query', 'process.process_object.name == "nosuch"', '--store', dir, '--machine', 'web-1', '--format', 'json');
+  expect(zero.code).toBe(0);
+  expect(JSON.parse(zero.out)).toEqual([]);
+  // a query error still comes first
+  expect(memq('query', 'process.process_object.pid == 1', '--store', dir, '--machine', 'nosuch').err).toMatch(/unknown field "pid"/);
+});

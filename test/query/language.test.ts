@@ -127,6 +127,75 @@ describe('names and "did you mean"', () => {
   });
 });
 
+describe('Volatility, procfs and SQL habits', () => {
+  test('pid, ppid, comm, cmdline, offset: the field memq means is suggested first', () => {
+    const cases: [string, string[]][] = [
+      ['pid', ['process_id']],
+      ['ppid', ['parent_process_id']],
+      ['comm', ['name']],
+      ['cmdline', ['command_line', 'argv']],
+      ['offset', ['object_address']],
+    ];
+    for (const [habit, fields] of cases) {
+      const e = err(`process.process_object.${habit} == 1`);
+      expect(e.suggestions.slice(0, fields.length)).toEqual(fields);
+      expect(e.message).toContain(`memq calls it "${fields[0]}"`);
+    }
+    expect(err('thread.thread_object.tid == 1').suggestions[0]).toBe('thread_id');
+    expect(err('socket.socket_object.lport == 22').suggestions[0]).toBe('local_port');
+    // bare and two-part forms point at the full path
+    expect(err('pid == 1').suggestions[0]).toBe('process.process_object.process_id');
+    expect(err('process.ppid == 1').suggestions[0]).toBe('process.process_object.parent_process_id');
+  });
+  test('field-to-field comparison says it is not supported (not "strings need quotes")', () => {
+    const e = err('process.process_object.uid != process.process_object.euid');
+    expect(e.column).toBe(31);
+    expect(e.message).toMatch(/comparing a field with another field is not supported/);
+    expect(e.message).not.toMatch(/strings need quotes/);
+    expect(err('socket.socket_object.local_port == socket.socket_object.remote_port').message).toMatch(/not supported/);
+  });
+  test('aggregation is refused plainly until the language has it', () => {
+    expect(err('select count(*) where process.process_object.name == "a"').message).toMatch(/column 8: aggregation \("count"\) is not supported yet/);
+    expect(err('select distinct process.process_object.name').message).toMatch(/aggregation \("distinct"\) is not supported yet/);
+    expect(err('select process.process_object.name group by process.process_object.name').message).toMatch(/column 36: aggregation \("group by"\)/);
+    expect(err('process.process_object.name == "a" having x').message).toMatch(/"having"/);
+  });
+  test('like "x%" suggests the operator that does the same', () => {
+    expect(err('process.process_object.name like "kwork%"').message).toMatch(/column 29: "like" is SQL; memq has no LIKE patterns: write startswith "kwork"/);
+    expect(err('process.process_object.name like "%.so"').message).toMatch(/write endswith "\.so"/);
+    expect(err('process.process_object.name LIKE "%bash%"').message).toMatch(/write contains "bash"/);
+    expect(err('process.process_object.name ilike "a_b%"').message).toMatch(/write imatches "\^a\.b\.\*\$"/);
+    expect(err('process.process_object.name not like "x%"').message).toMatch(/write !startswith "x"/);
+  });
+  test('unquoted words: the whole word, dash included, is shown quoted', () => {
+    const e = err('process.process_object.name == kworker-u8');
+    expect(e.column).toBe(32);
+    expect(e.message).toMatch(/unquoted text with "-": strings need quotes, write "kworker-u8"/);
+    expect(err('process.process_object.name == kworker-1').message).toMatch(/strings need quotes: "kworker-1"/);
+    expect(err('process.process_object.name == sshd').message).toMatch(/strings need quotes: "sshd"/);
+  });
+  test('"\\SystemRoot\\" written with single backslashes explains escapes', () => {
+    const BS = '\\';
+    const single = `process.process_object.exe_path startswith "${BS}SystemRoot${BS}"`;
+    const e = err(single);
+    expect(e.column).toBe(44);
+    expect(e.message).toMatch(/unterminated string/);
+    expect(e.message).toContain(`a backslash escapes the next character, so ${BS}" is a quote inside the string`);
+    expect(e.message).toContain(`"${BS}${BS}SystemRoot${BS}${BS}" is ${BS}SystemRoot${BS}`);
+    // an unterminated string without a backslash-quote keeps the plain message
+    expect(err('process.process_object.name == "abc').message).not.toMatch(/backslash/);
+    const doubled = `process.process_object.exe_path startswith "${BS}${BS}SystemRoot${BS}${BS}"`;
+    // the value is \SystemRoot\ (one backslash each side), escaped for LIKE … ESCAPE '\'
+    expect(compileQuery(doubled, { dialect: 'duckdb' }).params).toContain(`${BS}${BS}SystemRoot${BS}${BS}%`);
+  });
+  test('look-behind and look-ahead: RE2 has none, said plainly, position on the group', () => {
+    const e = err('process.process_object.name matches "a(?<!b)c"');
+    expect(e.column).toBe(39);
+    expect(e.message).toMatch(/\(\?<!…\) is a look-behind: RE2 .* has no look-around/);
+    expect(err('process.process_object.name matches "(?=x)"').message).toMatch(/look-ahead/);
+  });
+});
+
 describe('types', () => {
   test('type mismatches', () => {
     expect(err('process.process_object.process_id == "1"').message).toMatch(/column 38: type mismatch: process.process_object.process_id is a whole number \(int32\), but "1" is a string/);
@@ -160,7 +229,7 @@ describe('types', () => {
     const e = err('process.process_object.name matches "ab(c"');
     expect(e.message).toMatch(/regular expression does not compile \(RE2 syntax\): missing closing \)/);
     expect(e.column).toBe(38);
-    expect(err('process.process_object.name matches "(?<=a)b"').message).toMatch(/RE2 syntax/);
+    expect(err('process.process_object.name matches "(?<=a)b"').message).toMatch(/look-behind: RE2/);
     expect(err('process.process_object.name matches "(a)\\1"').message).toMatch(/RE2 syntax/);
     expect(err('process.process_object.name matches "(?P<x>a)"').message).toMatch(/not portable/);
     expect(compileQuery('process.process_object.name imatches "^a\\d"', { dialect: 'athena' }).params).toEqual(['(?i)^a\\d']);
