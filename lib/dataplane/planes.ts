@@ -42,15 +42,16 @@ export function cloudDataPlane(o: CloudPlaneOptions): DataPlaneService {
  * Limits that keep one local server healthy on heavy use, and one user from taking it for everyone:
  * a result holds at most 1M rows and 64 MB; a user runs at most 4 jobs at once and keeps their 64 most
  * recent job entries (a job's state and rows are two); a statement stops after 60 s; statements take
- * turns between users.
+ * turns between users, up to 3 at once on a small pool of DuckDB connections (one heavy query does
+ * not hold everybody else's).
  */
-const LOCAL = { maxResultRows: 1_000_000, maxResultBytes: 64 << 20, jobsPerUser: 64, runningPerUser: 4, jobTtlMs: 60 * 60_000, queryTimeoutMs: 60_000 };
+const LOCAL = { maxResultRows: 1_000_000, maxResultBytes: 64 << 20, jobsPerUser: 64, runningPerUser: 4, jobTtlMs: 60 * 60_000, queryTimeoutMs: 60_000, connections: 3 };
 
 export function localDataPlane(dir: string, o: LocalDumpsOptions & { queryTimeoutMs?: number; maxRunningJobsPerUser?: number } = {}): DataPlaneService {
-  const store = openLocalStore(dir, { create: true });
+  const store = openLocalStore(dir, { create: true, connections: LOCAL.connections });
   const dumps = new LocalDumps(store, o);
   return new DataPlaneService({
-    engine: duckdbEngine(store, { maxRows: LOCAL.maxResultRows, timeoutMs: o.queryTimeoutMs ?? LOCAL.queryTimeoutMs }),
+    engine: duckdbEngine(store, { maxRows: LOCAL.maxResultRows, timeoutMs: o.queryTimeoutMs ?? LOCAL.queryTimeoutMs, parallel: LOCAL.connections }),
     jobs: memoryJobStore({ maxEntriesPerOwner: LOCAL.jobsPerUser, ttlMs: LOCAL.jobTtlMs }),
     dumps,
     limits: {

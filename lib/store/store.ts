@@ -250,6 +250,12 @@ export interface StoreOptions {
   cache?: boolean;
   /** largest total Parquet size that is loaded into memory; default 256 MiB */
   cacheBudgetBytes?: number;
+  /**
+   * DuckDB connections queries may use at once (default 1). A server uses a few, so one heavy query
+   * does not hold everybody else's; they share the views of one database. Ignored with `cache`
+   * (reloading the cached tables must not interleave with queries).
+   */
+  connections?: number;
 }
 
 /** A store directory plus (lazily) an in-memory DuckDB whose views (or cached tables) read it. */
@@ -276,16 +282,44 @@ export class LocalStore {
   }
 
   private queue: Promise<unknown> = Promise.resolve();
+  /** query connections (pooled mode): not in use, all made, callers waiting for one (FIFO) */
+  private readonly idle: DuckDBConnection[] = [];
+  private readonly pool: DuckDBConnection[] = [];
+  private readonly waiters: ((c: DuckDBConnection) => void)[] = [];
+
+  private get maxConnections(): number {
+    return this.opts.cache ? 1 : Math.max(1, Math.floor(this.opts.connections ?? 1));
+  }
 
   /**
-   * Runs `fn` with the connection, one caller at a time: a DuckDB connection has a single active
-   * result (starting a query ends a streaming one) and a cache reload must not interleave with
-   * queries. Use this rather than connection() when several callers may run at once (a server).
+   * Runs `fn` with a connection of its own for the duration: a DuckDB connection has a single active
+   * result (starting a query ends a streaming one), so callers never share one at the same time.
+   * With one connection (the default, and always with `cache`: a reload must not interleave with
+   * queries) callers take turns on it. With several, up to that many queries run at once on pooled
+   * connections of the same database (they see its views; the first connection keeps the view DDL to
+   * itself) and the others wait their turn. Use this rather than connection() when several callers
+   * may run at once (a server).
    */
-  withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-    const run = this.queue.then(async () => fn(await this.connection()));
-    this.queue = run.catch(() => undefined);
-    return run;
+  async withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (this.maxConnections === 1) {
+      const run = this.queue.then(async () => fn(await this.connection()));
+      this.queue = run.catch(() => undefined);
+      return run;
+    }
+    await this.connection(); // views up to date before the query
+    let conn: DuckDBConnection;
+    if (this.idle.length) conn = this.idle.pop()!;
+    else if (this.pool.length < this.maxConnections) {
+      conn = await this.db!.connect();
+      this.pool.push(conn);
+    } else conn = await new Promise<DuckDBConnection>((r) => this.waiters.push(r));
+    try {
+      return await fn(conn);
+    } finally {
+      const next = this.waiters.shift();
+      if (next) next(conn);
+      else this.idle.push(conn);
+    }
   }
 
   /** The DuckDB connection with one view (or cached table) per catalog table, created on first use. */
@@ -332,7 +366,7 @@ export class LocalStore {
     const db = await DuckDBInstance.create(':memory:', { threads: '2' });
     const conn = await db.connect();
     // parsed Parquet footers are reused across queries: the same files are read again and again
-    await conn.run('SET parquet_metadata_cache = true');
+    await conn.run('SET GLOBAL parquet_metadata_cache = true');
     if (!this.opts.cache) await this.buildViews(conn);
     this.db = db;
     this.conn = conn;
@@ -363,6 +397,9 @@ export class LocalStore {
   }
 
   close(): void {
+    for (const c of this.pool) c.closeSync();
+    this.pool.length = 0;
+    this.idle.length = 0;
     this.conn?.closeSync();
     this.db?.closeSync();
     this.conn = undefined;
