@@ -4,7 +4,7 @@ import { discoveryCacheFor } from '../os/discovery-cache';
 import { openDump } from '../os/open';
 import type { OsEngine } from '../os/engine';
 import { tables } from '../model';
-import { render, terminalSafe } from './output';
+import { render, terminalSafe, terminalWidth } from './output';
 import { progressReporter } from './progress';
 import { MemqError } from '../util/errors';
 import type { CommonOpts, TableCommand } from './inspect';
@@ -36,7 +36,7 @@ export async function info(dump: string, o: CommonOpts): Promise<void> {
   const facts: Record<string, unknown> = { format: eng.mem.format, size: eng.mem.source.size, ...eng.mem.info, ...eng.info() };
   if (eng.warnings.length) facts.warnings = eng.warnings.join('; ');
   const rows = Object.entries(facts).map(([key, value]) => ({ key, value }));
-  process.stdout.write(render(rows, ['key', 'value'], o.format, 200));
+  process.stdout.write(render(rows, ['key', 'value'], o.format, terminalWidth()));
 }
 
 export async function table(tc: TableCommand, dump: string, o: CommonOpts & { allColumns?: boolean }): Promise<void> {
@@ -45,7 +45,7 @@ export async function table(tc: TableCommand, dump: string, o: CommonOpts & { al
   let rows = eng.extract(tc.table, { pid }) as Record<string, unknown>[];
   if (pid !== undefined) rows = rows.filter((r) => r.process_id === pid);
   const cols = o.allColumns || o.format !== 'table' ? Object.keys(tables[tc.table].columns) : tc.columns;
-  process.stdout.write(render(rows, cols, o.format));
+  process.stdout.write(render(rows, cols, o.format, terminalWidth()));
   for (const w of eng.warnings) process.stderr.write(`warning: ${w}\n`);
 }
 

@@ -43,7 +43,26 @@ function csvCell(v: unknown): string {
   return csvField(s, isNumeric(p));
 }
 
-export function render(rows: Record<string, unknown>[], columns: string[], format: OutputFormat, maxWidth = 60): string {
+/**
+ * Width a table may take on `stream`: $COLUMNS (or the terminal's width) when it is a terminal,
+ * undefined (no limit: nothing truncated) when output is piped or redirected.
+ */
+export function terminalWidth(stream: { isTTY?: boolean; columns?: number } = process.stdout): number | undefined {
+  if (!stream.isTTY) return undefined;
+  const env = Number(process.env.COLUMNS);
+  if (Number.isInteger(env) && env > 0) return env;
+  return stream.columns && stream.columns > 0 ? stream.columns : 80;
+}
+
+/** narrowest a text column is cut to when fitting a table (its header if wider) */
+const MIN_TEXT_WIDTH = 8;
+
+/**
+ * rows → text. `width` (table only): fit the table into that many characters by cutting the widest
+ * text columns with "…" (numbers and addresses are never cut); undefined = full cells (pipes, files).
+ * json, jsonl and csv are never cut.
+ */
+export function render(rows: Record<string, unknown>[], columns: string[], format: OutputFormat, width?: number): string {
   switch (format) {
     case 'json':
       return JSON.stringify(rows.map((r) => pick(r, columns)), null, 2) + '\n';
@@ -52,11 +71,32 @@ export function render(rows: Record<string, unknown>[], columns: string[], forma
     case 'csv':
       return [columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(','))].join('\n') + '\n';
     case 'table': {
-      const cells = rows.map((r) => columns.map((c) => truncate(cellText(r[c]), maxWidth)));
-      const widths = columns.map((c, i) => Math.max(terminalSafe(c).length, ...cells.map((row) => row[i].length)));
+      const heads = columns.map((c) => terminalSafe(c));
+      let cells = rows.map((r) => columns.map((c) => cellText(r[c])));
+      const widths = columns.map((_c, i) => Math.max(heads[i].length, ...cells.map((row) => row[i].length)));
+      if (width !== undefined) {
+        const isText = columns.map((c) => rows.some((r) => { const v = plainValue(r[c]); return typeof v === 'string' && !/^0x[0-9a-f]+$/.test(v) || Array.isArray(v); }));
+        fitWidths(widths, heads, isText, width);
+        cells = cells.map((row) => row.map((v, i) => truncate(v, widths[i])));
+      }
       const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
-      return [line(columns.map((c) => terminalSafe(c))), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n') + '\n';
+      return [line(heads), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n') + '\n';
     }
+  }
+}
+
+/** shrinks the widest text columns (in place) until the table fits `width` or none can shrink more */
+function fitWidths(widths: number[], heads: string[], isText: boolean[], width: number): void {
+  const total = () => widths.reduce((a, b) => a + b, 0) + 2 * Math.max(0, widths.length - 1);
+  const floor = (i: number) => Math.max(MIN_TEXT_WIDTH, heads[i].length);
+  while (total() > width) {
+    let widest = -1;
+    for (let i = 0; i < widths.length; i++) if (isText[i] && widths[i] > floor(i) && (widest < 0 || widths[i] > widths[widest])) widest = i;
+    if (widest < 0) return;
+    // cut just enough, but not below the next-widest text column (then both shrink in turn) or the floor
+    const next = Math.max(0, ...widths.map((w, i) => (i !== widest && isText[i] ? w : 0)));
+    const target = Math.max(floor(widest), next, widths[widest] - (total() - width));
+    widths[widest] = target < widths[widest] ? target : widths[widest] - 1;
   }
 }
 

@@ -9,7 +9,7 @@ import { runQuery } from '../engine';
 import { addDumpToStore } from '../store/add';
 import { defaultStoreDir, listSnapshots, openLocalStore } from '../store/store';
 import { MemqError } from '../util/errors';
-import { render, type OutputFormat } from './output';
+import { render, terminalWidth, type OutputFormat } from './output';
 import { progressReporter } from './progress';
 import { runRepl } from './repl';
 
@@ -69,7 +69,7 @@ export async function query(arg: string, o: QueryOpts): Promise<void> {
     compileQuery(text, { dialect: 'duckdb', scope });
     emptyScopeCheck(dir, scope);
     const r = await runQuery(store, text, scope, { maxRows });
-    process.stdout.write(render(r.rows, r.columns.map((c) => c.name), o.format));
+    process.stdout.write(render(r.rows, r.columns.map((c) => c.name), o.format, terminalWidth()));
     if (o.format === 'table') process.stderr.write(`(${r.rows.length} row${r.rows.length === 1 ? '' : 's'}${r.truncated ? `, truncated at ${maxRows}` : ''}, ${r.elapsedMs} ms)\n`);
     else if (r.truncated) process.stderr.write(`warning: result truncated at ${maxRows} rows (--max-rows)\n`);
   } catch (e) {

@@ -10,7 +10,7 @@ import { caretSnippet, compileQuery, completePath, describeObject, keywords, obj
 import { runQuery } from '../engine';
 import type { LocalStore } from '../store/store';
 import { isMemqError } from '../util/errors';
-import { render, outputFormats, type OutputFormat } from './output';
+import { render, outputFormats, terminalWidth, type OutputFormat } from './output';
 
 export interface ReplOptions {
   input: Readable;
@@ -148,7 +148,7 @@ export function runRepl(opts: ReplOptions): Promise<void> {
     appendHistory(opts.historyFile, text);
     try {
       const r = await runQuery(opts.store, text, scope, { maxRows: opts.maxRows });
-      out.write(render(r.rows, r.columns.map((c) => c.name), format));
+      out.write(render(r.rows, r.columns.map((c) => c.name), format, terminalWidth(out as { isTTY?: boolean; columns?: number })));
       const rowsNote = `${r.rows.length} row${r.rows.length === 1 ? '' : 's'}${r.truncated ? ' (truncated)' : ''}`;
       if (timing) say(`(${rowsNote}, ${r.elapsedMs} ms)`);
       else if (format === 'table') say(`(${rowsNote})`);
@@ -211,7 +211,7 @@ export function runRepl(opts: ReplOptions): Promise<void> {
         break;
       case '.snapshots': {
         const snaps = opts.store.snapshots();
-        out.write(render(snaps as unknown as Record<string, unknown>[], ['project', 'machine', 'snapshot', 'os', 'kernel', 'created_at'], format));
+        out.write(render(snaps as unknown as Record<string, unknown>[], ['project', 'machine', 'snapshot', 'os', 'kernel', 'created_at'], format, terminalWidth(out as { isTTY?: boolean; columns?: number })));
         break;
       }
       case '.exit':

@@ -3,7 +3,7 @@ import { discoveryCacheFor } from '../os/discovery-cache';
 import * as path from 'node:path';
 import { addDumpToStore } from '../store/add';
 import { defaultSnapshotName, defaultStoreDir, listSnapshots, openLocalStore } from '../store/store';
-import { render, type OutputFormat, terminalSafe } from './output';
+import { render, type OutputFormat, terminalSafe, terminalWidth } from './output';
 import { progressReporter } from './progress';
 
 export interface AddOpts {
@@ -46,5 +46,5 @@ export function snapshots(o: { store?: string; project?: string; machine?: strin
   const rows = listSnapshots(store.dir)
     .filter((s) => (!o.project || s.project === o.project) && (!o.machine || s.machine === o.machine))
     .map((s) => ({ ...s, processes: s.counts?.process ?? null }));
-  process.stdout.write(render(rows as unknown as Record<string, unknown>[], ['project', 'machine', 'snapshot', 'os', 'kernel', 'processes', 'created_at', 'dump'], o.format));
+  process.stdout.write(render(rows as unknown as Record<string, unknown>[], ['project', 'machine', 'snapshot', 'os', 'kernel', 'processes', 'created_at', 'dump'], o.format, terminalWidth()));
 }
