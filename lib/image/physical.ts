@@ -13,6 +13,16 @@ export interface PhysRange {
   ram: boolean;
 }
 
+/** what a dump header says beyond the memory itself */
+export interface DumpHints {
+  cr3?: number[];
+  vmcoreinfo?: string;
+  /** CPU architecture the header names (ELF e_machine, kdump utsname.machine or its CPU notes) */
+  arch?: 'x86_64' | 'arm64';
+  /** how the architecture was recognised, for `memq info` */
+  archSource?: string;
+}
+
 export interface PhysicalMemory {
   /** short format id: 'raw', 'lime', 'elf', 'kdump', 'windows-full', … */
   readonly format: string;
@@ -27,8 +37,8 @@ export interface PhysicalMemory {
   readPhys(paddr: number, target: Uint8Array, targetOffset: number, length: number): boolean;
   /** format-specific facts for `memq info` (header fields, CR3 hints, compression) */
   readonly info: Record<string, string | number | boolean>;
-  /** hints a format header may carry: DTB/CR3, kernel base, etc. */
-  readonly hints?: { cr3?: number[]; vmcoreinfo?: string };
+  /** hints a format header may carry: DTB/CR3, kernel base, the CPU architecture, etc. */
+  readonly hints?: DumpHints;
   close(): void;
 }
 

@@ -31,7 +31,7 @@ export function parseVmcoreInfo(text: string, paddr: number): VmcoreInfo | null 
     else if ((m = line.match(/^SYMBOL\(([\w.]+)\)=([0-9a-f]+)$/))) symbols.set(m[1], BigInt('0x' + m[2]));
     else if ((m = line.match(/^OFFSET\(([\w.]+)\)=(\d+)$/))) offsets.set(m[1], Number(m[2]));
     else if ((m = line.match(/^SIZE\(([\w.]+)\)=(\d+)$/))) sizes.set(m[1], Number(m[2]));
-    else if ((m = line.match(/^NUMBER\(([\w.]+)\)=(-?\d+)$/))) numbers.set(m[1], BigInt(m[2]));
+    else if ((m = line.match(/^NUMBER\(([\w.]+)\)=(-?\d+|0x[0-9a-fA-F]+)$/))) numbers.set(m[1], BigInt(m[2])); // arm64 writes some in hex
     else if ((m = line.match(/^KERNELOFFSET=([0-9a-f]+)$/))) kernelOffset = BigInt('0x' + m[1]);
   }
   if (!/^\d+\.\d+/.test(osrelease) || symbols.size === 0) return null;

@@ -4,12 +4,14 @@
 // marked ram:false. Notes give hints: the QEMU CPU-state note carries CR3, VMCOREINFO the kernel's
 // self-description.
 import { readExact, type ByteSource } from '../byte-source';
-import type { PhysicalMemory } from '../physical';
+import type { DumpHints, PhysicalMemory } from '../physical';
 import { MemqError } from '../../util/errors';
 import { MAX_PHYS, SegmentTable, hx, isDeviceMemory, u64, type Segment } from './segments';
 
 const PT_LOAD = 1;
 const PT_NOTE = 4;
+const EM_X86_64 = 62;
+const EM_AARCH64 = 183;
 const ET_CORE = 4;
 const PN_XNUM = 0xffff;
 const MAX_PHDRS = 1 << 16;
@@ -34,7 +36,7 @@ export class ElfCoreMemory implements PhysicalMemory {
   readonly format = 'elf';
   readonly ranges;
   readonly info: Record<string, string | number | boolean> = {};
-  readonly hints: { cr3?: number[]; vmcoreinfo?: string } = {};
+  readonly hints: DumpHints = {};
   readonly notes: ElfNote[] = [];
   private readonly table: SegmentTable;
 
@@ -109,6 +111,11 @@ export class ElfCoreMemory implements PhysicalMemory {
     this.ranges = this.table.ranges;
     this.info.format = 'ELF core (physical PT_LOAD)';
     this.info['elf.machine'] = machine;
+    if (machine === EM_AARCH64 || machine === EM_X86_64) {
+      this.hints.arch = machine === EM_AARCH64 ? 'arm64' : 'x86_64';
+      this.hints.archSource = `ELF e_machine ${machine} (${machine === EM_AARCH64 ? 'EM_AARCH64' : 'EM_X86_64'})`;
+      this.info['elf.arch'] = `${this.hints.arch} (${this.hints.archSource})`;
+    }
     this.info['elf.phnum'] = phnum;
     this.info['elf.pt_load'] = loads;
     this.info['elf.device_ranges'] = this.ranges.filter((r) => !r.ram).map((r) => `${hx(r.start)}-${hx(r.end)}`).join(' ');

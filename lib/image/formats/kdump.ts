@@ -12,7 +12,7 @@
 // computed with a per-64-bit-word prefix count. Decoded pages go through a small LRU. The flattened
 // stream variant is rearranged on the fly by FlatSource.
 import { readExact, type ByteSource } from '../byte-source';
-import type { PhysicalMemory, PhysRange } from '../physical';
+import type { DumpHints, PhysicalMemory, PhysRange } from '../physical';
 import { MemqError } from '../../util/errors';
 import { BlockLru, decodeBlock, type Codec } from './codecs';
 import { FlatSource, looksFlattened } from './flattened';
@@ -21,6 +21,8 @@ import { MAX_PHYS, hx, isDeviceMemory, mergeRanges, u64 } from './segments';
 export const KDUMP_SIGNATURE = 'KDUMP   ';
 const DISKDUMP_SIGNATURE = 'DISKDUMP';
 const DESC_SIZE = 24;
+const NT_PRSTATUS = 1;
+const NT_ARM_SVE = 0x405;
 /** page descriptor flags (makedumpfile diskdump_mod.h) */
 const FLAG_ZLIB = 0x1;
 const FLAG_LZO = 0x2;
@@ -43,7 +45,7 @@ export class KdumpMemory implements PhysicalMemory {
   readonly format = 'kdump';
   readonly ranges: PhysRange[];
   readonly info: Record<string, string | number | boolean> = {};
-  readonly hints: { cr3?: number[]; vmcoreinfo?: string } = {};
+  readonly hints: DumpHints = {};
   readonly blockSize: number;
   readonly maxMapnr: number;
   readonly dumpablePages: number;
@@ -181,9 +183,20 @@ export class KdumpMemory implements PhysicalMemory {
     this.info['kdump.dumpable_pages'] = total;
     this.info['kdump.nr_cpus'] = h.readInt32LE(460);
     this.info['kdump.utsname'] = [0, 1, 2, 3, 4].map(uts).join(' ').trim();
+    const machine = uts(4);
+    if (/^(aarch64|arm64)$/.test(machine)) this.setArch('arm64', `kdump header utsname.machine "${machine}"`);
+    else if (/^(x86_64|amd64)$/.test(machine)) this.setArch('x86_64', `kdump header utsname.machine "${machine}"`);
+    if (this.hints.arch) this.info['kdump.arch'] = `${this.hints.arch} (${this.hints.archSource})`;
     if (physBase !== undefined) this.info['kdump.phys_base'] = '0x' + BigInt.asUintN(64, BigInt(physBase)).toString(16);
     if (flattened) this.info['kdump.flattened_records'] = (data as FlatSource).records;
     if (this.hints.cr3?.length) this.info['kdump.qemu_cr3'] = this.hints.cr3.map(hx).join(',');
+  }
+
+  private setArch(arch: 'x86_64' | 'arm64', why: string): void {
+    if (!this.hints.arch) {
+      this.hints.arch = arch;
+      this.hints.archSource = why;
+    }
   }
 
   private parseNotes(buf: Buffer): void {
@@ -198,6 +211,12 @@ export class KdumpMemory implements PhysicalMemory {
       const next = descOff + descsz + ((4 - (descsz % 4)) % 4);
       if (next > buf.length) break;
       const name = buf.toString('latin1', nameOff, nameOff + namesz).replace(/\0+$/, '');
+      const type = buf.readUInt32LE(p + 8);
+      // the CPU notes name the architecture when the header's utsname does not (QEMU writes "Unknown"):
+      // NT_PRSTATUS is 392 bytes on AArch64 (x0-x30, sp, pc, pstate) and 336 on x86-64; NT_ARM_SVE is arm64-only
+      if (name === 'CORE' && type === NT_PRSTATUS && descsz === 392) this.setArch('arm64', 'kdump CPU notes (392-byte AArch64 NT_PRSTATUS)');
+      else if (name === 'LINUX' && type === NT_ARM_SVE) this.setArch('arm64', 'kdump CPU notes (NT_ARM_SVE)');
+      else if (name === 'CORE' && type === NT_PRSTATUS && descsz === 336) this.setArch('x86_64', 'kdump CPU notes (336-byte x86-64 NT_PRSTATUS)');
       if (name === 'QEMU' && descsz >= QEMU_CR0 + 40) {
         (this.hints.cr3 ??= []).push(Number(buf.readBigUInt64LE(descOff + QEMU_CR0 + 24) & 0x000f_ffff_ffff_f000n));
       } else if (name === 'VMCOREINFO' && !this.hints.vmcoreinfo) {

@@ -2,7 +2,7 @@
 // pages actually present in the dump (runs of contiguous pages are scanned as one buffer so matches
 // spanning pages are seen), de-duplicates hits, and stops at a per-process byte budget. Shared by the
 // Linux and Windows engines; the scanner itself is ./indicators.ts.
-import type { X86_64Space } from '../../arch/x86_64';
+import type { VirtualSpace } from '../../arch/space';
 import type { Row } from '../../model';
 import { scanIndicators } from './indicators';
 
@@ -14,7 +14,7 @@ export class IndicatorCollector {
   private seen = new Set<string>();
   private budget: number;
   constructor(
-    private readonly space: X86_64Space,
+    private readonly space: VirtualSpace,
     private readonly pid: number,
     private readonly opts: { wide?: boolean; budgetBytes?: number } = {},
   ) {

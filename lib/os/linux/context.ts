@@ -1,6 +1,8 @@
 // Shared state of one Linux analysis: the kernel profile, typed views, the task list and per-process
 // address spaces, computed once and reused by every table extractor.
 import { X86_64Space } from '../../arch/x86_64';
+import { Aarch64Space } from '../../arch/aarch64';
+import type { VirtualSpace } from '../../arch/space';
 import type { LinuxKernel } from './kernel';
 import { KView, ReadFault } from './view';
 import { PathResolver } from './paths';
@@ -28,7 +30,7 @@ export class LinuxContext {
   readonly paths: PathResolver;
   readonly warnings: string[];
   private _tasks: Task[] | null = null;
-  private spaces = new Map<bigint, X86_64Space | null>();
+  private spaces = new Map<bigint, VirtualSpace | null>();
   private memos = new Map<string, unknown>();
 
   constructor(readonly k: LinuxKernel) {
@@ -104,13 +106,15 @@ export class LinuxContext {
   }
 
   /** The process's own page tables (mm->pgd is a direct-map VA). */
-  userSpace(t: Task): X86_64Space | null {
+  userSpace(t: Task): VirtualSpace | null {
     if (t.mm === 0n) return null;
     let s = this.spaces.get(t.mm);
     if (s === undefined) {
       s = this.safe(`mm of pid ${t.pid}`, () => {
         const pgd = this.v.p(t.mm, 'mm_struct', 'pgd');
         const phys = Number((pgd - this.k.pageOffsetBase) & 0xfffffffffffffn);
+        // arm64: mm->pgd is the TTBR0 (user-half) root; kernel VAs still go through swapper_pg_dir
+        if (this.k.space instanceof Aarch64Space) return this.k.space.withUserRoot(phys);
         return new X86_64Space(this.k.mem, phys, { la57: this.k.la57 });
       }, null);
       this.spaces.set(t.mm, s);

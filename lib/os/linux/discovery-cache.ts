@@ -8,7 +8,7 @@
 //   - the first and last 4 KiB of the cached BTF blob must equal memory at the cached address.
 // Anything else means the entry is wrong for this dump: it is ignored and rewritten.
 import * as crypto from 'node:crypto';
-import type { X86_64Space } from '../../arch/x86_64';
+import type { VirtualSpace } from '../../arch/space';
 import { SymbolTable } from '../../symbols/kallsyms';
 import type { VmcoreInfo } from '../../symbols/vmcoreinfo';
 import type { CacheEntry, DiscoveryCache } from '../discovery-cache';
@@ -104,7 +104,7 @@ export function writeLinuxCache(cache: DiscoveryCache, c: CachedLinux): void {
 }
 
 /** Why the cached symbols do not belong to this dump, or null when they check out. */
-export function symbolsMismatch(c: CachedLinux, vmci: VmcoreInfo, space: X86_64Space): string | null {
+export function symbolsMismatch(c: CachedLinux, vmci: VmcoreInfo, space: VirtualSpace): string | null {
   if (vmci.paddr !== c.vmcoreinfoPaddr || sha256(vmci.raw) !== c.vmcoreinfoSha) return 'VMCOREINFO differs';
   let overlap = 0;
   const values = new Set(c.valueSymbols);
@@ -123,7 +123,7 @@ export function symbolsMismatch(c: CachedLinux, vmci: VmcoreInfo, space: X86_64S
 }
 
 /** Why the cached BTF blob is not the one in this dump's memory, or null when it checks out. */
-export function btfMismatch(btf: NonNullable<CachedLinux['btf']>, space: X86_64Space): string | null {
+export function btfMismatch(btf: NonNullable<CachedLinux['btf']>, space: VirtualSpace): string | null {
   const n = Math.min(4096, btf.blob.length);
   const head = space.read(btf.va, n);
   const tail = space.read(btf.va + BigInt(btf.blob.length - n), n);

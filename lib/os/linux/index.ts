@@ -15,11 +15,14 @@ import { dmesgRows } from './dmesg';
 import { indicatorRows } from './indicators';
 import { shellHistoryRows } from './shell-history';
 import { hex } from '../../util/hex';
+import { MemqError } from '../../util/errors';
 import { findVmcoreInfo } from '../../symbols/vmcoreinfo';
 import { scanRam } from '../../image/physical';
 import { readLinuxCache, writeLinuxCache } from './discovery-cache';
 
 const BANNER = Buffer.from('Linux version ');
+/** tables the arm64 path has been checked against ground truth for; every other table refuses with one line */
+const ARM64_TABLES = new Set<TableName>(['process']);
 
 export class LinuxEngine implements OsEngine {
   readonly os = 'linux' as const;
@@ -43,17 +46,28 @@ export class LinuxEngine implements OsEngine {
     const k = this.k;
     const out: Record<string, string | number | boolean> = {
       os: 'linux',
+      arch: k.arch,
       kernel_version: k.release,
       banner: k.banner ?? '',
       kaslr_shift: hex(k.kaslrShift),
       phys_base: hex(k.physBase),
       dtb: hex(k.dtb),
-      paging: k.la57 ? '5-level' : '4-level',
+      paging: k.arm64 ? `AArch64 ${k.arm64.pageSize / 1024} KiB granule, ${k.arm64.vaBits}-bit VA, 4-level (TTBR1 kernel root)` : k.la57 ? '5-level' : '4-level',
       page_offset_base: hex(k.pageOffsetBase),
       boot_time: k.bootTimeNs === null ? 'unknown' : new Date(Number(k.bootTimeNs / 1_000_000n)).toISOString(),
       symbols: k.syms.size,
       layout_types: k.types.count,
     };
+    if (k.arm64) {
+      const a = k.arm64;
+      out.va_bits = a.vaBits;
+      out.page_size = a.pageSize;
+      out.page_offset = hex(a.pageOffset);
+      out.phys_offset = hex(a.physOffset);
+      out.kimage_voffset = hex(a.kimageVoffset);
+      out.swapper_pg_dir = `${hex(a.swapperPgDir)} (physical ${hex(a.swapperPgDirPhys)})`;
+      if (a.kernelPacMask !== null) out.kernel_pac_mask = hex(a.kernelPacMask);
+    }
     for (const [key, val] of Object.entries(k.sources)) out[`source.${key}`] = val;
     return out;
   }
@@ -94,6 +108,15 @@ export class LinuxEngine implements OsEngine {
   })();
 
   extract<T extends TableName>(table: T, opts: ExtractOptions = {}): Row<T>[] {
+    if (this.k.arch === 'arm64' && !ARM64_TABLES.has(table)) {
+      throw new MemqError(`ARM64 Linux: ${table} tables not supported yet`, 'E_UNSUPPORTED_ARCH');
+    }
+    if (this.k.arch === 'arm64' && this.k.syms.get('init_task') === undefined) {
+      throw new MemqError(
+        'ARM64 Linux: the task list needs init_task, which kallsyms in this dump lacks (CONFIG_KALLSYMS_ALL off); pass --system-map <System.map of this kernel>',
+        'E_SYMBOL',
+      );
+    }
     return extractWith(this.extractors, table, opts);
   }
 }

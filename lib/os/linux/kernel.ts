@@ -5,6 +5,8 @@ import * as fs from 'node:fs';
 import type { PhysicalMemory } from '../../image/physical';
 import { physRead, scanRam } from '../../image/physical';
 import { X86_64Space } from '../../arch/x86_64';
+import { Aarch64Space, checkAarch64Layout } from '../../arch/aarch64';
+import type { Arch, VirtualSpace } from '../../arch/space';
 import { findVmcoreInfo, HEADER_PADDR, type VmcoreInfo } from '../../symbols/vmcoreinfo';
 import { decodeKallsyms, parseSystemMap, type SymbolTable } from '../../symbols/kallsyms';
 import { Btf, btfBlobLength } from '../../symbols/btf';
@@ -21,7 +23,10 @@ const DEFAULT_PAGE_OFFSET = 0xffff888000000000n;
 
 export interface LinuxKernel {
   mem: PhysicalMemory;
-  space: X86_64Space;
+  arch: Arch;
+  /** arm64 only: the memory-layout facts discovery used (VMCOREINFO) */
+  arm64?: Arm64Facts;
+  space: VirtualSpace;
   release: string;
   banner: string | null;
   kaslrShift: bigint;
@@ -44,6 +49,21 @@ export interface LinuxKernel {
   cacheUse: 'reused' | 'none' | `ignored (${string})`;
 }
 
+export interface Arm64Facts {
+  vaBits: number;
+  pageSize: number;
+  /** PAGE_OFFSET = -(1 << VA_BITS): linear-map VA of PHYS_OFFSET */
+  pageOffset: bigint;
+  /** PHYS_OFFSET (memstart_addr): physical address the linear map starts at */
+  physOffset: bigint;
+  /** kernel image VA − PA */
+  kimageVoffset: bigint;
+  swapperPgDir: bigint;
+  swapperPgDirPhys: number;
+  /** pointer-authentication bits to strip from saved return addresses (KERNELPACMASK), when known */
+  kernelPacMask: bigint | null;
+}
+
 export interface DiscoverOptions {
   systemMap?: string;
   /** Volatility ISF files: used for struct layouts when the kernel has no BTF */
@@ -64,8 +84,14 @@ export function discoverLinux(mem: PhysicalMemory, opts: DiscoverOptions = {}): 
   opts.progress?.('discover', 0, 4);
   const vmci = findVmcoreInfo(mem);
   const cache: CacheState = { use: opts.cached ? 'ignored (no VMCOREINFO)' : 'none', btf: null };
-  const base = vmci ? fromVmcoreInfo(mem, vmci, sources, warnings, opts, cache) : withoutVmcoreInfo(mem, sources, warnings);
-  const { space, syms, physBase, kaslrShift, la57, dtb } = base;
+  const arch = archOf(mem, vmci, sources);
+  if (arch === 'arm64' && !vmci) {
+    throw new MemqError('ARM64 Linux: no VMCOREINFO in RAM; discovery from kallsyms/BTF scans alone is not supported yet on arm64', 'E_UNSUPPORTED_ARCH');
+  }
+  const base =
+    arch === 'arm64' ? fromVmcoreInfoArm64(mem, vmci!, sources, warnings, opts, cache) : vmci ? fromVmcoreInfo(mem, vmci, sources, warnings, opts, cache) : withoutVmcoreInfo(mem, sources, warnings);
+  const { space, physBase, kaslrShift, la57, dtb } = base;
+  let syms = base.syms;
   opts.progress?.('discover', 2, 4);
   if (opts.systemMap && sources.symbols.startsWith('kallsyms')) {
     const map = parseSystemMap(fs.readFileSync(opts.systemMap, 'utf8'), kaslrShift);
@@ -78,8 +104,22 @@ export function discoverLinux(mem: PhysicalMemory, opts: DiscoverOptions = {}): 
       checked++;
       if (a !== b) bad++;
     }
+    if (arch === 'arm64' && vmci) {
+      // kallsyms has few of those names on arm64 (text only): VMCOREINFO's SYMBOL()s are runtime addresses too
+      for (const [name, a] of vmci.symbols) {
+        const b = map.get(name);
+        if (b === undefined || name.startsWith('kallsyms_') || a < 0xffff800000000000n) continue; // mem_section etc. are linear-map values
+        checked++;
+        if (a !== b) bad++;
+      }
+    }
     sources.system_map = `cross-checked ${checked} symbols against ${opts.systemMap}: ${bad ? `${bad} MISMATCH` : 'all match'}`;
     if (bad) warnings.push(`System.map disagrees with in-memory kallsyms on ${bad} symbols (wrong map for this kernel?)`);
+    if (arch === 'arm64' && checked > 0 && !bad && syms.get('init_task') === undefined) {
+      // CONFIG_KALLSYMS_ALL off (Debian arm64): kallsyms has text symbols only; data symbols come from the map
+      syms = map;
+      sources.symbols = `System.map ${opts.systemMap} shifted by KERNELOFFSET ${hex(kaslrShift)} (kallsyms in memory has text symbols only; ${checked} kallsyms/VMCOREINFO symbols cross-checked)`;
+    }
   }
   const types = base.btf ?? layoutsFor(mem, space, syms, sources, opts.isf ?? [], cache);
   if (cache.ok && vmci) {
@@ -95,7 +135,11 @@ export function discoverLinux(mem: PhysicalMemory, opts: DiscoverOptions = {}): 
 
   let pageOffsetBase = DEFAULT_PAGE_OFFSET;
   const pob = syms.get('page_offset_base');
-  if (pob !== undefined) {
+  if (base.arm64) {
+    // linear map: va = pa − PHYS_OFFSET + PAGE_OFFSET, i.e. pa = va − (PAGE_OFFSET − PHYS_OFFSET)
+    pageOffsetBase = (base.arm64.pageOffset - base.arm64.physOffset) & MASK64;
+    sources.page_offset_base = 'PAGE_OFFSET (−2^VA_BITS) − NUMBER(PHYS_OFFSET), both from VMCOREINFO';
+  } else if (pob !== undefined) {
     const b = space.read(pob, 8);
     if (b) pageOffsetBase = b.readBigUInt64LE(0);
     sources.page_offset_base = 'kernel variable page_offset_base';
@@ -115,11 +159,11 @@ export function discoverLinux(mem: PhysicalMemory, opts: DiscoverOptions = {}): 
     vmci && sources.symbols?.startsWith('kallsyms')
       ? { vmcoreinfoPaddr: vmci.paddr, vmcoreinfoSha: sha256(vmci.raw), valueSymbols: vmcoreinfoValueSymbols(vmci, syms), syms, symsSource: sources.symbols, btf: cache.btf }
       : null;
-  return { mem, space, release, banner, kaslrShift, physBase, dtb, la57, pageOffsetBase, syms, types, vmcoreinfo: vmci, bootTimeNs, sources, warnings, discovered, cacheUse: cache.use };
+  return { mem, arch, arm64: base.arm64, space, release, banner, kaslrShift, physBase, dtb, la57, pageOffsetBase, syms, types, vmcoreinfo: vmci, bootTimeNs, sources, warnings, discovered, cacheUse: cache.use };
 }
 
 /** Why symbols + layouts (from the discovery cache) do not fit this memory, or null: linux_banner and init_task.comm are read through them. */
-function profileMismatch(space: X86_64Space, syms: SymbolTable, types: TypeLayouts, vmci: VmcoreInfo): string | null {
+function profileMismatch(space: VirtualSpace, syms: SymbolTable, types: TypeLayouts, vmci: VmcoreInfo): string | null {
   const lb = syms.get('linux_banner');
   const banner = lb === undefined ? null : space.read(lb, 14 + vmci.osrelease.length);
   if (!banner || banner.toString('latin1') !== `Linux version ${vmci.osrelease}`) return 'linux_banner does not match VMCOREINFO';
@@ -142,7 +186,7 @@ interface CacheState {
  * Boot time on the wall clock: CLOCK_REALTIME − CLOCK_BOOTTIME = −(wall_to_monotonic + offs_boot),
  * read from the timekeeper inside tk_core (an unnamed struct: its member offset comes from BTF).
  */
-function bootTime(space: X86_64Space, syms: SymbolTable, types: TypeLayouts): bigint | null {
+function bootTime(space: VirtualSpace, syms: SymbolTable, types: TypeLayouts): bigint | null {
   const tk = syms.get('tk_core');
   const inner = types.anonMemberOffset('timekeeper');
   const wtm = types.member('timekeeper', 'wall_to_monotonic');
@@ -160,7 +204,8 @@ function bootTime(space: X86_64Space, syms: SymbolTable, types: TypeLayouts): bi
 }
 
 interface BaseProfile {
-  space: X86_64Space;
+  space: VirtualSpace;
+  arm64?: Arm64Facts;
   syms: SymbolTable;
   physBase: bigint;
   kaslrShift: bigint;
@@ -193,6 +238,15 @@ function fromVmcoreInfo(mem: PhysicalMemory, vmci: VmcoreInfo, sources: Record<s
     sources.dtb = 'CR3 from the dump header';
   }
   opts.progress?.('discover', 1, 4);
+  const { syms } = fromVmcoreInfoSymbols(mem, vmci, space, sources, opts, cache);
+  return { space, syms, physBase, kaslrShift, la57, dtb };
+}
+
+/** Kernel symbols once VMCOREINFO and the kernel space are known: cached, kallsyms at VMCOREINFO's address, System.map, or a RAM scan. */
+function fromVmcoreInfoSymbols(mem: PhysicalMemory, vmci: VmcoreInfo, space: VirtualSpace, sources: Record<string, string>, opts: DiscoverOptions, cache: CacheState, arch: Arch = 'x86_64'): { syms: SymbolTable } {
+  const kaslrShift = vmci.kernelOffset ?? 0n;
+  // CONFIG_KALLSYMS_ABSOLUTE_PERCPU is x86-only: arm64 offsets are all relative to kallsyms_relative_base
+  const absolutePercpu = arch === 'x86_64';
   const reader = { read: (va: bigint, len: number) => space.read(va, len) };
   let syms: SymbolTable;
   const ks = (n: string) => vmci.symbols.get(`kallsyms_${n}`);
@@ -211,7 +265,7 @@ function fromVmcoreInfo(mem: PhysicalMemory, vmci: VmcoreInfo, sources: Record<s
       tokenIndex: ks('token_index')!,
       offsets: ks('offsets')!,
       relativeBase: ks('relative_base') ?? null,
-    });
+    }, absolutePercpu);
     sources.symbols = `kallsyms decoded from memory (${syms.size} symbols; table located by VMCOREINFO)`;
   } else if (opts.systemMap) {
     syms = parseSystemMap(fs.readFileSync(opts.systemMap, 'utf8'), kaslrShift);
@@ -221,7 +275,66 @@ function fromVmcoreInfo(mem: PhysicalMemory, vmci: VmcoreInfo, sources: Record<s
     syms = scanned.syms;
     sources.symbols = `kallsyms decoded from memory (${syms.size} symbols; ${scanned.layout} layout found by scanning RAM at ${hex(scanned.tokenTablePhys)})`;
   }
-  return { space, syms, physBase, kaslrShift, la57, dtb };
+  return { syms };
+}
+
+/** The dump's CPU architecture: the format header's word, else VMCOREINFO's arm64-only numbers, else x86-64. */
+function archOf(mem: PhysicalMemory, vmci: VmcoreInfo | null, sources: Record<string, string>): Arch {
+  if (mem.hints?.arch) {
+    sources.arch = `${mem.hints.arch}: ${mem.hints.archSource ?? 'dump header'}`;
+    return mem.hints.arch;
+  }
+  if (vmci && (vmci.numbers.has('kimage_voffset') || vmci.numbers.has('KERNELPACMASK'))) {
+    sources.arch = 'arm64: VMCOREINFO has NUMBER(kimage_voffset)';
+    return 'arm64';
+  }
+  sources.arch = vmci ? 'x86_64: VMCOREINFO without arm64 numbers' : 'x86_64 (assumed: no header word, no VMCOREINFO)';
+  return 'x86_64';
+}
+
+/**
+ * arm64 with VMCOREINFO: VA_BITS and PAGESIZE pick the translation regime; swapper_pg_dir (the TTBR1
+ * root) is a kernel-image VA, so its physical address is va − kimage_voffset; the walk must then map
+ * _stext to _stext − kimage_voffset. kallsyms is decoded where VMCOREINFO says.
+ */
+function fromVmcoreInfoArm64(mem: PhysicalMemory, vmci: VmcoreInfo, sources: Record<string, string>, warnings: string[], opts: DiscoverOptions, cache: CacheState): BaseProfile {
+  sources.vmcoreinfo = vmci.paddr === HEADER_PADDR ? `${mem.format} dump header` : `RAM at ${hex(vmci.paddr)} (found by scanning; the dump header carries none)`;
+  const need = (name: string): bigint => {
+    const v = vmci.numbers.get(name);
+    if (v === undefined) throw new MemqError(`ARM64 Linux: VMCOREINFO lacks NUMBER(${name})`, 'E_NO_KERNEL');
+    return v & MASK64;
+  };
+  const vaBits = Number(need('VA_BITS'));
+  const pageSize = Number(vmci.raw.match(/^PAGESIZE=(\d+)$/m)?.[1] ?? 4096);
+  checkAarch64Layout(vaBits, pageSize);
+  sources.va_bits = `${vaBits}: VMCOREINFO NUMBER(VA_BITS)`;
+  sources.page_size = vmci.raw.match(/^PAGESIZE=/m) ? `${pageSize}: VMCOREINFO PAGESIZE` : `${pageSize}: assumed (no PAGESIZE in VMCOREINFO)`;
+  const kimageVoffset = need('kimage_voffset');
+  sources.kimage_voffset = `${hex(kimageVoffset)}: VMCOREINFO NUMBER(kimage_voffset)`;
+  const physOffset = need('PHYS_OFFSET');
+  sources.phys_offset = `${hex(physOffset)}: VMCOREINFO NUMBER(PHYS_OFFSET) (memstart_addr)`;
+  const kaslrShift = vmci.kernelOffset ?? 0n;
+  sources.kaslr_shift = vmci.kernelOffset !== null ? `${hex(kaslrShift)}: VMCOREINFO KERNELOFFSET` : '0: no KERNELOFFSET in VMCOREINFO';
+  const pac = vmci.numbers.get('KERNELPACMASK');
+  if (pac !== undefined) sources.kernel_pac_mask = `${hex(pac & MASK64)}: VMCOREINFO NUMBER(KERNELPACMASK)`;
+  const swapper = vmci.symbols.get('swapper_pg_dir');
+  if (swapper === undefined) throw new MemqError('ARM64 Linux: VMCOREINFO lacks SYMBOL(swapper_pg_dir)', 'E_NO_KERNEL');
+  const dtb = Number((swapper - kimageVoffset) & MASK64);
+  sources.dtb = `swapper_pg_dir ${hex(swapper)} (VMCOREINFO SYMBOL) − kimage_voffset = physical ${hex(dtb)} (TTBR1_EL1 root)`;
+  const space = new Aarch64Space(mem, { ttbr1: dtb, vaBits, pageSize });
+  const stext = vmci.symbols.get('_stext');
+  if (stext !== undefined && space.translate(stext) !== Number((stext - kimageVoffset) & MASK64)) {
+    throw new MemqError(`ARM64 Linux: kernel page tables at ${hex(dtb)} do not map _stext to _stext − kimage_voffset; dump inconsistent`, 'E_PAGING');
+  }
+  const pageOffset = (MASK64 << BigInt(vaBits)) & MASK64;
+  sources.page_offset = `${hex(pageOffset)}: −2^VA_BITS`;
+  const arm64: Arm64Facts = { vaBits, pageSize, pageOffset, physOffset, kimageVoffset, swapperPgDir: swapper, swapperPgDirPhys: dtb, kernelPacMask: pac === undefined ? null : pac & MASK64 };
+  // kallsyms (same VMCOREINFO-located decode as x86-64) through the arm64 space
+  const x = fromVmcoreInfoSymbols(mem, vmci, space, sources, opts, cache, 'arm64');
+  if (x.syms.get('init_task') === undefined && !opts.systemMap) {
+    warnings.push('kallsyms in memory has text symbols only (CONFIG_KALLSYMS_ALL off): data symbols such as init_task need --system-map');
+  }
+  return { space, syms: x.syms, physBase: physOffset, kaslrShift, la57: false, dtb, arm64 };
 }
 
 function versionOf(release: string): [number, number] | undefined {
@@ -274,7 +387,7 @@ function withoutVmcoreInfo(mem: PhysicalMemory, sources: Record<string, string>,
 const DEFAULT_TEXT = 0xffffffff81000000n;
 
 /** The kernel's own BTF; when it has none, the first Linux ISF file given. */
-function layoutsFor(mem: PhysicalMemory, space: X86_64Space, syms: SymbolTable, sources: Record<string, string>, isf: string[], cache: CacheState): TypeLayouts {
+function layoutsFor(mem: PhysicalMemory, space: VirtualSpace, syms: SymbolTable, sources: Record<string, string>, isf: string[], cache: CacheState): TypeLayouts {
   try {
     const c = cache.ok?.btf;
     if (c) {
@@ -300,7 +413,7 @@ function layoutsFor(mem: PhysicalMemory, space: X86_64Space, syms: SymbolTable, 
   }
 }
 
-function loadBtf(mem: PhysicalMemory, space: X86_64Space, syms: SymbolTable, sources: Record<string, string>, cache?: CacheState): Btf {
+function loadBtf(mem: PhysicalMemory, space: VirtualSpace, syms: SymbolTable, sources: Record<string, string>, cache?: CacheState): Btf {
   const start = syms.get('__start_BTF');
   const stop = syms.get('__stop_BTF');
   if (start !== undefined && stop !== undefined && stop > start && stop - start < 64n << 20n) {

@@ -5,7 +5,7 @@
 // sys_call_table holds; (2) inline hooks: a handler whose first real instruction jumps out of the
 // kernel text. Decoding is bounded by the function size (next kallsyms symbol) and an instruction cap.
 import type { SymbolTable } from '../../symbols/kallsyms';
-import type { X86_64Space } from '../../arch/x86_64';
+import type { VirtualSpace } from '../../arch/space';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 type Iced = typeof import('iced-x86');
@@ -33,7 +33,7 @@ export function functionBounds(syms: SymbolTable, name: string): [bigint, number
 }
 
 /** Direct branches leaving x64_sys_call, with the syscall number where `cmp esi,imm; je X` gives it. */
-export function switchTargets(space: X86_64Space, syms: SymbolTable): SwitchTarget[] | null {
+export function switchTargets(space: VirtualSpace, syms: SymbolTable): SwitchTarget[] | null {
   const b = functionBounds(syms, 'x64_sys_call');
   if (!b) return null;
   const [start, len] = b;
@@ -90,7 +90,7 @@ export function switchTargets(space: X86_64Space, syms: SymbolTable): SwitchTarg
  * Where the handler's first real instruction (after endbr64, NOPs and the __fentry__ call site)
  * branches to, if it is an unconditional jmp/call — else null.
  */
-export function inlineBranch(space: X86_64Space, at: bigint, syms: SymbolTable): bigint | null {
+export function inlineBranch(space: VirtualSpace, at: bigint, syms: SymbolTable): bigint | null {
   const code = space.read(at, 32);
   if (!code) return null;
   const I = decoderLib();

@@ -1,7 +1,7 @@
 // Typed reads of kernel structures: BTF offsets (cached per struct.member) + an address space.
 // Unreadable memory raises ReadFault, which extractors catch per object so one bad pointer skips one
 // object (with a warning) instead of failing the whole table.
-import type { X86_64Space } from '../../arch/x86_64';
+import type { VirtualSpace } from '../../arch/space';
 import type { TypeLayouts } from '../../symbols/layouts';
 import { MemqError, isTransientError } from '../../util/errors';
 import { hex } from '../../util/hex';
@@ -15,10 +15,10 @@ export class ReadFault extends Error {
 export class KView {
   private offs = new Map<string, number>();
   private readonly b8 = Buffer.alloc(8);
-  constructor(readonly types: TypeLayouts, readonly space: X86_64Space) {}
+  constructor(readonly types: TypeLayouts, readonly space: VirtualSpace) {}
 
   /** Same BTF, another address space (a process's page tables). */
-  withSpace(space: X86_64Space): KView {
+  withSpace(space: VirtualSpace): KView {
     const v = new KView(this.types, space);
     v.offs = this.offs;
     return v;
