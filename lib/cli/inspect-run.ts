@@ -5,6 +5,7 @@ import { openDump } from '../os/open';
 import type { OsEngine } from '../os/engine';
 import { tables } from '../model';
 import { render, terminalSafe, terminalWidth } from './output';
+import type { TableName } from '../model';
 import { progressReporter } from './progress';
 import { MemqError } from '../util/errors';
 import type { CommonOpts, TableCommand } from './inspect';
@@ -39,14 +40,68 @@ export async function info(dump: string, o: CommonOpts): Promise<void> {
   process.stdout.write(render(rows, ['key', 'value'], o.format, terminalWidth()));
 }
 
-export async function table(tc: TableCommand, dump: string, o: CommonOpts & { allColumns?: boolean }): Promise<void> {
+/** why `table` has no rows in this dump because the engine cannot fill it (not: it is empty) */
+export function unavailableReason(eng: Pick<OsEngine, 'os' | 'mem' | 'info'>, table: TableName): string {
+  if (eng.os === 'windows' && tables[table].platform === 'linux') return `${table} is a Linux table; Windows dumps have none`;
+  if (eng.os === 'linux' && tables[table].platform === 'windows') return `${table} is a Windows table; Linux dumps have none`;
+  if (eng.os === 'windows') {
+    const info = eng.info();
+    if (info.arch === 'arm64' || info['windows.symbols'] === 'none') return 'not read from this dump: memq has no Windows symbol layout for its kernel (see the warning below)';
+    if (eng.mem.format === 'windows-triage')
+      return "not in a triage dump (it holds the kernel's module list and the crashing thread, not the processes' memory, handles or network state; use a full or kernel memory dump)";
+  }
+  return `${table} is not available in this dump`;
+}
+
+function writeWarnings(eng: OsEngine): void {
+  for (const w of eng.warnings) process.stderr.write(`warning: ${terminalSafe(w)}\n`);
+}
+
+/** `[    2.194009] message`, as dmesg prints it */
+export function dmesgLine(r: { timestamp_ns: number | bigint | null; message: string }): string {
+  const ns = r.timestamp_ns === null ? null : BigInt(r.timestamp_ns);
+  const stamp = ns === null ? '[           ?]' : `[${String(ns / 1_000_000_000n).padStart(5)}.${String((ns % 1_000_000_000n) / 1000n).padStart(6, '0')}]`;
+  return terminalSafe(`${stamp} ${r.message}`);
+}
+
+export async function table(tc: TableCommand, dump: string, o: CommonOpts & { allColumns?: boolean; hooked?: boolean }): Promise<void> {
   const pid = pidFilter(o);
   const eng = await open(dump, o);
+  const table = o.format === 'table';
+  let cols: string[] = o.allColumns || !table ? Object.keys(tables[tc.table].columns) : [...tc.columns];
+  if (!eng.tables.includes(tc.table)) {
+    // say why instead of printing an empty table; machine formats still get their (empty) document
+    if (!table) process.stdout.write(render([], cols, o.format));
+    process.stderr.write(`memq ${tc.name}: nothing to show — ${unavailableReason(eng, tc.table)}\n`);
+    writeWarnings(eng);
+    return;
+  }
   let rows = eng.extract(tc.table, { pid }) as Record<string, unknown>[];
   if (pid !== undefined) rows = rows.filter((r) => r.process_id === pid);
-  const cols = o.allColumns || o.format !== 'table' ? Object.keys(tables[tc.table].columns) : tc.columns;
-  process.stdout.write(render(rows, cols, o.format, terminalWidth()));
-  for (const w of eng.warnings) process.stderr.write(`warning: ${w}\n`);
+  if (o.hooked) rows = rows.filter((r) => r.hooked === true);
+  if (tc.table === 'socket') {
+    // the owner's name next to its pid
+    const names = new Map(eng.extract('process').map((p) => [p.process_id, p.name]));
+    rows = rows.map((r) => ({ ...r, process_name: r.process_id === null || r.process_id === undefined ? null : names.get(r.process_id as number) ?? null }));
+    cols = table && !o.allColumns ? cols.flatMap((c) => (c === 'process_id' ? [c, 'process_name'] : [c])) : [...cols, 'process_name'];
+  }
+  if (tc.table === 'kernel_log' && table && !o.allColumns) {
+    process.stdout.write(rows.map((r) => dmesgLine(r as { timestamp_ns: number | null; message: string }) + '\n').join(''));
+  } else {
+    process.stdout.write(render(rows, cols, o.format, terminalWidth()));
+  }
+  if (tc.table === 'syscall' && table) process.stderr.write(syscallSummary(eng.extract('syscall') as unknown as Record<string, unknown>[], rows.length, o.hooked) + '\n');
+  writeWarnings(eng);
+}
+
+/** one line: entries per table, how many hooked (and which, when few) */
+export function syscallSummary(all: Record<string, unknown>[], shown: number, hookedOnly?: boolean): string {
+  const perTable = new Map<string, number>();
+  for (const r of all) perTable.set(String(r.table_name), (perTable.get(String(r.table_name)) ?? 0) + 1);
+  const hooked = all.filter((r) => r.hooked === true);
+  const tablesText = [...perTable].map(([t, n]) => `${t} ${n}`).join(', ');
+  const names = hooked.length && hooked.length <= 5 ? `: ${hooked.map((r) => `${r.table_name}[${r.index}]${r.module ? ` → ${r.module}` : ''}`).join(', ')}` : '';
+  return terminalSafe(`(${all.length} entries (${tablesText || 'no tables'}); ${hooked.length} hooked${names}${hookedOnly ? `; ${shown} shown (--hooked)` : ''})`);
 }
 
 export async function pstree(dump: string, o: CommonOpts): Promise<void> {

@@ -46,9 +46,9 @@ const tableCommands: TableCommand[] = [
   { name: 'handles', table: 'handle', describe: 'Windows handles', pid: true,
     columns: ['process_id', 'handle_value', 'object_type', 'granted_access', 'name'] },
   { name: 'env', table: 'env_var', describe: 'environment variables', pid: true, columns: ['process_id', 'name', 'value'] },
-  { name: 'syscalls', table: 'syscall', describe: 'system call table with hook check', pid: false,
+  { name: 'syscalls', table: 'syscall', describe: 'system call table with hook check and a summary line (--hooked: hooked entries only)', pid: false,
     columns: ['table_name', 'index', 'handler', 'symbol', 'module', 'hooked'] },
-  { name: 'dmesg', table: 'kernel_log', describe: 'kernel log', pid: false, columns: ['timestamp_ns', 'level', 'message'] },
+  { name: 'dmesg', table: 'kernel_log', describe: 'kernel log, as dmesg prints it ([seconds.micro] message; --all-columns or --format for the fields)', pid: false, columns: ['timestamp_ns', 'level', 'message'] },
   { name: 'indicators', table: 'indicator', describe: 'IPs, domains and URLs in process memory', pid: true,
     columns: ['process_id', 'kind', 'value', 'address', 'region'] },
 ];
@@ -73,6 +73,7 @@ export function registerInspectCommands(program: Command): void {
       .option('--isf <file...>', 'Volatility ISF symbol files')
       .option('--all-columns', 'print every column of the table');
     if (tc.pid) cmd.option('-p, --pid <pid>', 'only this process');
+    if (tc.table === 'syscall') cmd.option('--hooked', 'only entries whose handler is outside the kernel text (hooked)');
     cmd.action((dump: string, o: CommonOpts & { allColumns?: boolean }) => load<InspectRun>('inspect-run').table(tc, dump, o));
   }
 

@@ -242,8 +242,8 @@ export function discoverKernel(pm: PhysicalMemory, isf: string[] = [], builtIn?:
   if (k.psLoadedModuleList !== null && !isKernelPtr(k.psLoadedModuleList)) k.psLoadedModuleList = null;
 
   if (k.arch === 'arm64') {
-    k.buildWhy = 'none: ARM64 kernel — memq ships x64 ntkrnlmp layouts only (no ARM64 ISF), so only the header, KDBG and driver list are read';
-    notes.push(k.buildWhy);
+    k.buildWhy = 'none (ARM64 kernel: memq ships x64 ntkrnlmp layouts only, no ARM64 ISF), so only the header, KDBG and driver list are read';
+    notes.push(`Windows symbol layout: ${k.buildWhy}`);
     return k;
   }
 
@@ -290,7 +290,7 @@ export function discoverKernel(pm: PhysicalMemory, isf: string[] = [], builtIn?:
         k.heuristic = true;
         if (k.psActiveProcessHead === null) k.psActiveProcessHead = psHead;
         k.buildWhy = `heuristic — no build matched by PDB GUID or global RVAs; using the struct layouts of ${l.label || l.guid} (${l.source}), the nearest build whose EPROCESS offsets read the System process (pid 4, "System", list links) correctly; its global RVAs are not used (no SSDT, no handle type names)`;
-        notes.push(k.buildWhy);
+        notes.push(`Windows symbol layout: ${k.buildWhy}`);
         break;
       }
     }
@@ -320,12 +320,12 @@ export function discoverKernel(pm: PhysicalMemory, isf: string[] = [], builtIn?:
         `heuristic — no layout matched or validated; EPROCESS offsets derived from the System process ` +
         `(UniqueProcessId ${hex(derived.pid)}, ActiveProcessLinks ${hex(derived.links)}, ImageFileName ${hex(derived.name)}; Peb, parent pid, DTB and size from KDBG), ` +
         `other structs from ${near.label || near.guid}: process names/pids/parents/PEB data are reliable, threads, VADs and handles may not be`;
-      notes.push(k.buildWhy);
+      notes.push(`Windows symbol layout: ${k.buildWhy}`);
     }
   }
   if (!k.layout) {
     k.buildWhy = 'none: no layout matched by PDB GUID or RVAs and no heuristic layout validated';
-    notes.push(k.buildWhy);
+    notes.push(`Windows symbol layout: ${k.buildWhy}`);
     return k;
   }
 
