@@ -83,16 +83,43 @@ describe('Linux arm64 dev kdump', () => {
     }
   });
 
-  test('without System.map the process table refuses (init_task is not in text-only kallsyms) instead of guessing', () => {
-    expect(() => eng.extract('process')).toThrow(
-      'ARM64 Linux: the task list needs init_task, which kallsyms in this dump lacks (CONFIG_KALLSYMS_ALL off); pass --system-map <System.map of this kernel>',
-    );
+  test('init_task and linux_banner (data symbols, absent from text-only kallsyms) are found in the kernel image where System.map puts them', () => {
+    const k = (eng as unknown as { k: { syms: { get(n: string): bigint | undefined } } }).k;
+    const map = gt.kernel.system_map as Record<string, string>;
+    const shift = BigInt(gt.kernel.kaslr.virt_offset);
+    expect(k.syms.get('init_task')).toBe(BigInt(map.init_task) + shift);
+    expect(eng.info()['source.init_task']).toMatch(/found in the kernel image/);
+    expect(eng.info().banner).toBe(gt.kernel.proc_version);
+  });
+
+  test('every process matches ground truth with no System.map (profile-free)', () => {
+    checkProcesses(eng);
   });
 });
 
 interface GtProcess {
   pid: number; ppid: number; comm: string; task_comm: string; cmdline: string[]; exe: string | null; cwd: string | null;
   uid: number; euid: number; gid: number; start_time: number; num_threads: number; is_kernel_thread: boolean;
+}
+
+/** pid, ppid, task_comm, argv, exe, ids, start time, threads of every process (user argv read through each TTBR0 root) */
+function checkProcesses(eng: OsEngine): void {
+  const rows = eng.extract('process');
+  const byPid = new Map(rows.map((r) => [r.process_id, r]));
+  const procs = gt.processes as GtProcess[];
+  expect([...byPid.keys()].sort((a, b) => a - b)).toEqual(procs.map((p) => p.pid).sort((a, b) => a - b));
+  for (const p of procs) {
+    const r = byPid.get(p.pid)!;
+    const exe = p.exe ? p.exe.replace(/ \(deleted\)$/, '') : null;
+    expect({
+      pid: r.process_id, ppid: r.parent_process_id, comm: r.name, argv: r.argv, exe: r.exe_path, deleted: r.exe_deleted,
+      uid: r.uid, euid: r.euid, gid: r.gid, kthread: r.is_kernel_thread, ticks: Math.floor((r.start_time_ns ?? -1) / 1e7), threads: r.thread_count,
+    }).toEqual({
+      pid: p.pid, ppid: p.ppid, comm: p.task_comm, argv: p.cmdline, exe: p.is_kernel_thread ? null : exe, deleted: !!p.exe?.endsWith(' (deleted)'),
+      uid: p.uid, euid: p.euid, gid: p.gid, kthread: p.is_kernel_thread, ticks: p.start_time, threads: p.num_threads,
+    });
+    if (p.cwd && !p.is_kernel_thread) expect([p.pid, r.cwd]).toEqual([p.pid, p.cwd]);
+  }
 }
 
 describe('Linux arm64 dev kdump with System.map: processes', () => {
@@ -110,22 +137,7 @@ describe('Linux arm64 dev kdump with System.map: processes', () => {
     expect(info.banner).toBe(gt.kernel.proc_version);
   });
 
-  test('every process: pid, ppid, task_comm, argv, exe, ids, start time, threads (user argv read through each TTBR0 root)', () => {
-    const rows = eng.extract('process');
-    const byPid = new Map(rows.map((r) => [r.process_id, r]));
-    const procs = gt.processes as GtProcess[];
-    expect([...byPid.keys()].sort((a, b) => a - b)).toEqual(procs.map((p) => p.pid).sort((a, b) => a - b));
-    for (const p of procs) {
-      const r = byPid.get(p.pid)!;
-      const exe = p.exe ? p.exe.replace(/ \(deleted\)$/, '') : null;
-      expect({
-        pid: r.process_id, ppid: r.parent_process_id, comm: r.name, argv: r.argv, exe: r.exe_path, deleted: r.exe_deleted,
-        uid: r.uid, euid: r.euid, gid: r.gid, kthread: r.is_kernel_thread, ticks: Math.floor((r.start_time_ns ?? -1) / 1e7), threads: r.thread_count,
-      }).toEqual({
-        pid: p.pid, ppid: p.ppid, comm: p.task_comm, argv: p.cmdline, exe: p.is_kernel_thread ? null : exe, deleted: !!p.exe?.endsWith(' (deleted)'),
-        uid: p.uid, euid: p.euid, gid: p.gid, kthread: p.is_kernel_thread, ticks: p.start_time, threads: p.num_threads,
-      });
-      if (p.cwd && !p.is_kernel_thread) expect([p.pid, r.cwd]).toEqual([p.pid, p.cwd]);
-    }
+  test('every process matches ground truth with System.map data symbols', () => {
+    checkProcesses(eng);
   });
 });

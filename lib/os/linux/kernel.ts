@@ -8,7 +8,7 @@ import { X86_64Space } from '../../arch/x86_64';
 import { Aarch64Space, checkAarch64Layout } from '../../arch/aarch64';
 import type { Arch, VirtualSpace } from '../../arch/space';
 import { findVmcoreInfo, HEADER_PADDR, type VmcoreInfo } from '../../symbols/vmcoreinfo';
-import { decodeKallsyms, parseSystemMap, type SymbolTable } from '../../symbols/kallsyms';
+import { decodeKallsyms, parseSystemMap, SymbolTable } from '../../symbols/kallsyms';
 import { Btf, btfBlobLength } from '../../symbols/btf';
 import type { TypeLayouts } from '../../symbols/layouts';
 import { readLinuxIsf } from '../../symbols/isf-linux';
@@ -122,6 +122,9 @@ export function discoverLinux(mem: PhysicalMemory, opts: DiscoverOptions = {}): 
     }
   }
   const types = base.btf ?? layoutsFor(mem, space, syms, sources, opts.isf ?? [], cache);
+  if (base.arm64 && (syms.get('init_task') === undefined || syms.get('linux_banner') === undefined)) {
+    syms = locateArm64DataSymbols(space, syms, types, base.arm64, vmci!, sources);
+  }
   if (cache.ok && vmci) {
     // a reused entry must also describe this kernel's memory: banner and init_task where it says
     const why = profileMismatch(space, syms, types, vmci);
@@ -157,7 +160,7 @@ export function discoverLinux(mem: PhysicalMemory, opts: DiscoverOptions = {}): 
   // what the discovery cache keeps: found through VMCOREINFO with kallsyms decoded from memory
   const discovered: CachedLinux | null =
     vmci && sources.symbols?.startsWith('kallsyms')
-      ? { vmcoreinfoPaddr: vmci.paddr, vmcoreinfoSha: sha256(vmci.raw), valueSymbols: vmcoreinfoValueSymbols(vmci, syms), syms, symsSource: sources.symbols, btf: cache.btf }
+      ? { vmcoreinfoPaddr: vmci.paddr, vmcoreinfoSha: sha256(vmci.raw), valueSymbols: vmcoreinfoValueSymbols(vmci, base.syms), syms: base.syms, symsSource: sources.symbols, btf: cache.btf }
       : null;
   return { mem, arch, arm64: base.arm64, space, release, banner, kaslrShift, physBase, dtb, la57, pageOffsetBase, syms, types, vmcoreinfo: vmci, bootTimeNs, sources, warnings, discovered, cacheUse: cache.use };
 }
@@ -278,6 +281,91 @@ function fromVmcoreInfoSymbols(mem: PhysicalMemory, vmci: VmcoreInfo, space: Vir
   return { syms };
 }
 
+/** A copy of `syms` with extra symbols appended (kallsyms has no data symbols on some arm64 builds). */
+function withSymbols(syms: SymbolTable, extra: { name: string; addr: bigint; type: string }[]): SymbolTable {
+  const p = syms.pack();
+  const names = [...p.names, ...extra.map((e) => e.name)];
+  const types = new Uint8Array(names.length);
+  types.set(p.types);
+  extra.forEach((e, i) => (types[p.names.length + i] = e.type.charCodeAt(0)));
+  const addrs = new BigUint64Array(names.length);
+  addrs.set(p.addrs);
+  extra.forEach((e, i) => (addrs[p.names.length + i] = e.addr));
+  return new SymbolTable({ names, types, addrs }, syms.source);
+}
+
+/** how far past _stext the kernel image's data (init_task, linux_banner) is looked for */
+const ARM64_IMAGE_SCAN = 96 << 20;
+
+/**
+ * arm64 builds without CONFIG_KALLSYMS_ALL (Debian's) have text symbols only in kallsyms. Two data
+ * symbols the tables need are found in the kernel image itself (physically contiguous from
+ * __pa(_stext) = _stext − kimage_voffset): init_task, the task whose comm (BTF offset) is
+ * "swapper/0" or "swapper", whose pid is 0 and whose tasks list links round-trip to pid 1; and
+ * linux_banner, "Linux version <VMCOREINFO OSRELEASE> (".
+ */
+function locateArm64DataSymbols(space: VirtualSpace, syms: SymbolTable, types: TypeLayouts, a: Arm64Facts, vmci: VmcoreInfo, sources: Record<string, string>): SymbolTable {
+  const stext = syms.get('_stext') ?? vmci.symbols.get('_stext');
+  if (stext === undefined) return syms;
+  const start = Number((stext - a.kimageVoffset) & MASK64);
+  const mem = space.mem;
+  const extra: { name: string; addr: bigint; type: string }[] = [];
+  const comm = types.member('task_struct', 'comm');
+  const tasks = types.member('task_struct', 'tasks');
+  const pid = types.member('task_struct', 'pid');
+  const needTask = syms.get('init_task') === undefined && comm && tasks && pid;
+  const needBanner = syms.get('linux_banner') === undefined;
+  const bannerText = Buffer.from(`Linux version ${vmci.osrelease} (`);
+  // linux_banner ends with init_uts_ns's version ("#1 SMP …") and a newline; other copies of the prefix do not
+  const uts = vmci.symbols.get('init_uts_ns');
+  const utsBuf = uts === undefined ? null : space.read(uts + BigInt(vmci.offsets.get('uts_namespace.name') ?? 0) + 3n * 65n, 65);
+  const utsVersion = utsBuf ? utsBuf.toString('latin1', 0, Math.max(0, utsBuf.indexOf(0))) : '';
+  const names = [Buffer.from('swapper/0\0'), Buffer.from('swapper\0')];
+  let initTask: bigint | null = null;
+  let banner: bigint | null = null;
+  const isInitTask = (t: bigint): boolean => {
+    const p = space.read(t + BigInt(pid!.offset), 4);
+    const links = space.read(t + BigInt(tasks!.offset), 16);
+    if (!p || !links || p.readInt32LE(0) !== 0) return false;
+    const next = links.readBigUInt64LE(0);
+    const prev = space.read(next + 8n, 8);
+    const firstPid = space.read(next - BigInt(tasks!.offset) + BigInt(pid!.offset), 4);
+    return !!prev && prev.readBigUInt64LE(0) === t + BigInt(tasks!.offset) && !!firstPid && firstPid.readInt32LE(0) === 1;
+  };
+  const CHUNK = 1 << 20;
+  const buf = Buffer.alloc(CHUNK + 64);
+  for (let pa = start; pa < start + ARM64_IMAGE_SCAN && ((needTask && initTask === null) || (needBanner && banner === null)); pa += CHUNK) {
+    const n = Math.min(CHUNK + 64, start + ARM64_IMAGE_SCAN - pa);
+    if (!mem.readPhys(pa, buf, 0, n)) continue;
+    const chunk = buf.subarray(0, n);
+    const va = (i: number) => (BigInt(pa + i) + a.kimageVoffset) & MASK64;
+    if (needBanner && banner === null && utsVersion) {
+      for (let i = chunk.indexOf(bannerText); i >= 0 && i < CHUNK && banner === null; i = chunk.indexOf(bannerText, i + 1)) {
+        const nl = chunk.indexOf(0x0a, i);
+        if (nl > 0 && chunk[nl + 1] === 0 && chunk.toString('latin1', i, nl).endsWith(` ${utsVersion}`)) banner = va(i);
+      }
+    }
+    if (needTask && initTask === null) {
+      for (const name of names) {
+        for (let i = chunk.indexOf(name); i >= 0 && i < CHUNK && initTask === null; i = chunk.indexOf(name, i + 1)) {
+          if (i > 0 && chunk[i - 1] !== 0) continue;
+          const t = va(i) - BigInt(comm!.offset);
+          if (isInitTask(t)) initTask = t;
+        }
+      }
+    }
+  }
+  if (initTask !== null) {
+    extra.push({ name: 'init_task', addr: initTask, type: 'D' });
+    sources.init_task = `${hex(initTask)}: found in the kernel image (task_struct.comm "swapper", pid 0, tasks list round trip to pid 1; not in text-only kallsyms)`;
+  }
+  if (banner !== null) {
+    extra.push({ name: 'linux_banner', addr: banner, type: 'D' });
+    sources.linux_banner = `${hex(banner)}: "Linux version ${vmci.osrelease} … ${utsVersion}" found in the kernel image (version from init_uts_ns)`;
+  }
+  return extra.length ? withSymbols(syms, extra) : syms;
+}
+
 /** The dump's CPU architecture: the format header's word, else VMCOREINFO's arm64-only numbers, else x86-64. */
 function archOf(mem: PhysicalMemory, vmci: VmcoreInfo | null, sources: Record<string, string>): Arch {
   if (mem.hints?.arch) {
@@ -331,9 +419,6 @@ function fromVmcoreInfoArm64(mem: PhysicalMemory, vmci: VmcoreInfo, sources: Rec
   const arm64: Arm64Facts = { vaBits, pageSize, pageOffset, physOffset, kimageVoffset, swapperPgDir: swapper, swapperPgDirPhys: dtb, kernelPacMask: pac === undefined ? null : pac & MASK64 };
   // kallsyms (same VMCOREINFO-located decode as x86-64) through the arm64 space
   const x = fromVmcoreInfoSymbols(mem, vmci, space, sources, opts, cache, 'arm64');
-  if (x.syms.get('init_task') === undefined && !opts.systemMap) {
-    warnings.push('kallsyms in memory has text symbols only (CONFIG_KALLSYMS_ALL off): data symbols such as init_task need --system-map');
-  }
   return { space, syms: x.syms, physBase: physOffset, kaslrShift, la57: false, dtb, arm64 };
 }
 
