@@ -29,6 +29,8 @@ export class LinuxContext {
   readonly v: KView;
   readonly paths: PathResolver;
   readonly warnings: string[];
+  /** kernel pointers (slab objects, tree nodes) lie above this: the x86-64 kernel half, or arm64's PAGE_OFFSET (linear map) */
+  readonly kernelFloor: bigint;
   private _tasks: Task[] | null = null;
   private spaces = new Map<bigint, VirtualSpace | null>();
   private memos = new Map<string, unknown>();
@@ -37,6 +39,7 @@ export class LinuxContext {
     this.v = new KView(k.types, k.space);
     this.paths = new PathResolver(this.v);
     this.warnings = k.warnings;
+    this.kernelFloor = k.arm64 ? k.arm64.pageOffset : 0xffff800000000000n;
   }
 
   warn(msg: string): void {

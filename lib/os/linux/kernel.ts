@@ -122,7 +122,7 @@ export function discoverLinux(mem: PhysicalMemory, opts: DiscoverOptions = {}): 
     }
   }
   const types = base.btf ?? layoutsFor(mem, space, syms, sources, opts.isf ?? [], cache);
-  if (base.arm64 && (syms.get('init_task') === undefined || syms.get('linux_banner') === undefined)) {
+  if (base.arm64) {
     syms = locateArm64DataSymbols(space, syms, types, base.arm64, vmci!, sources);
   }
   if (cache.ok && vmci) {
@@ -313,7 +313,7 @@ function locateArm64DataSymbols(space: VirtualSpace, syms: SymbolTable, types: T
   const comm = types.member('task_struct', 'comm');
   const tasks = types.member('task_struct', 'tasks');
   const pid = types.member('task_struct', 'pid');
-  const needTask = syms.get('init_task') === undefined && comm && tasks && pid;
+  const needTask: boolean = syms.get('init_task') === undefined && !!comm && !!tasks && !!pid;
   const needBanner = syms.get('linux_banner') === undefined;
   const bannerText = Buffer.from(`Linux version ${vmci.osrelease} (`);
   // linux_banner ends with init_uts_ns's version ("#1 SMP …") and a newline; other copies of the prefix do not
@@ -355,6 +355,15 @@ function locateArm64DataSymbols(space: VirtualSpace, syms: SymbolTable, types: T
       }
     }
   }
+  // VMCOREINFO's SYMBOL()s inside the kernel image are runtime addresses (prb, init_uts_ns, …); values
+  // outside it (SYMBOL(mem_section) is the array pointer itself) are not symbols
+  let fromVmci = 0;
+  for (const [name, addr] of vmci.symbols) {
+    if (syms.get(name) !== undefined || addr < stext || addr >= stext + BigInt(ARM64_IMAGE_SCAN)) continue;
+    extra.push({ name, addr, type: 'D' });
+    fromVmci++;
+  }
+  if (fromVmci) sources.vmcoreinfo_symbols = `${fromVmci} data symbols taken from VMCOREINFO SYMBOL() (not in kallsyms)`;
   if (initTask !== null) {
     extra.push({ name: 'init_task', addr: initTask, type: 'D' });
     sources.init_task = `${hex(initTask)}: found in the kernel image (task_struct.comm "swapper", pid 0, tasks list round trip to pid 1; not in text-only kallsyms)`;

@@ -7,12 +7,13 @@ import type { LinuxContext } from './context';
 const XA_CHUNK = 64;
 const MAX_NODES = 20_000;
 const MAX_PIDS = 1 << 20;
-const KERNEL = 0xffff800000000000n;
 
 /** task_struct addresses of every task with a PID in the initial namespace. */
 export function tasksFromPidIdr(ctx: LinuxContext): bigint[] {
   const v = ctx.v;
+  const KERNEL = ctx.kernelFloor;
   const ns = ctx.k.syms.get('init_pid_ns');
+  if (ns === undefined && ctx.k.arch === 'arm64') ctx.warn('hidden-process check (pid IDR) off: init_pid_ns is not in text-only kallsyms; pass --system-map');
   if (ns === undefined || !v.has('pid_namespace', 'idr') || !v.has('xa_node', 'slots') || !v.has('task_struct', 'pid_links')) return [];
   const head = v.ptr(ns + BigInt(v.off('pid_namespace', 'idr') + v.off('idr', 'idr_rt') + v.off('xarray', 'xa_head')));
   const slotsOff = BigInt(v.off('xa_node', 'slots'));

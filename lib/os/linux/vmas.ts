@@ -66,8 +66,8 @@ function mapleVmaPointers(ctx: LinuxContext, mm: bigint): bigint[] {
       const s = slots.readBigUInt64LE(i * 8);
       if (s === 0n) continue;
       if (type === MAPLE_LEAF_64) {
-        if ((s & 7n) === 0n && s > 0xffff800000000000n) out.push(s);
-      } else if (s > 0xffff800000000000n) visit(s, depth + 1);
+        if ((s & 7n) === 0n && s > ctx.kernelFloor) out.push(s);
+      } else if (s > ctx.kernelFloor) visit(s, depth + 1);
     }
   };
   if (root === 0n) return out;
@@ -133,12 +133,21 @@ function specialName(ctx: LinuxContext, vma: Vma): string | null {
   const v = ctx.v;
   const ops = v.p(vma.addr, 'vm_area_struct', 'vm_ops');
   if (!ops) return null;
-  const sym = ctx.k.syms.lookup(ops);
-  if (!sym || sym.offset !== 0n || !/special_mapping_vmops$/.test(sym.symbol.name)) return null;
+  // kallsyms without data symbols (arm64 CONFIG_KALLSYMS_ALL off) cannot name the ops table: then the ops
+  // must lie in the kernel image (not the heap) and the name must read like a special mapping, "[vdso]"
+  const known = ctx.k.syms.has('special_mapping_vmops');
+  if (known) {
+    const sym = ctx.k.syms.lookup(ops);
+    if (!sym || sym.offset !== 0n || !/special_mapping_vmops$/.test(sym.symbol.name)) return null;
+  } else {
+    const stext = ctx.k.syms.get('_stext');
+    if (stext === undefined || ops < stext || vma.file !== 0n) return null;
+  }
   const priv = v.p(vma.addr, 'vm_area_struct', 'vm_private_data');
   if (!priv) return null;
   const name = v.p(priv, 'vm_special_mapping', 'name');
-  return name ? v.cstr(name, 64) : null;
+  const text = name ? v.cstr(name, 64) : null;
+  return known || (text && /^\[[a-z0-9_]+\]$/.test(text)) ? text : null;
 }
 
 export function vmaRows(ctx: LinuxContext, tasks: Task[]): Row<'vma'>[] {
