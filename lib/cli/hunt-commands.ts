@@ -34,7 +34,7 @@ export function register(program: Command): void {
       .option('--playbooks <dir>', 'playbook directory or file (default: the bundled playbooks/ folder)')
       .option('--only <ids>', 'only these playbook ids (repeat or comma-separate)', list)
       .addOption(new Option('--min-severity <level>', 'only playbooks at or above this severity').choices([...severityChoices]))
-      .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
+      .addOption(new Option('-f, --format <format>', 'output format: table (terminal), markdown (incident report), json, csv (one finding per line)').choices(['table', 'markdown', 'json', 'csv']).default('table'))
       .option('--max-rows <n>', 'rows kept per query', '1000'),
   ).action((o: HuntOpts) => load<HuntRun>('hunt-run').hunt(o));
 

@@ -10,6 +10,7 @@ import { bundledPlaybookDir, loadPlaybooks, selectPlaybooks } from '../hunt/load
 import { platformsInScope, runHunt, type HuntReport } from '../hunt/runner';
 import { severityRank, type Severity } from '../hunt/playbook';
 import { attackRelease } from '../hunt/attack';
+import { huntCsv, huntFindings, huntMarkdown, rollupText } from '../hunt/report';
 import { searchIocs, type IocSearchResult } from '../ioc/search';
 import { diffSnapshots, listSnapshotIds, resolveSnapshot, type DiffResult } from '../diff/snapshot-diff';
 import { localSqlExecutor } from '../ioc/local';
@@ -38,15 +39,24 @@ async function guarded(store: () => LocalStore, body: (s: LocalStore) => Promise
   }
 }
 
-export function renderHuntTable(rep: HuntReport, maxRows = 20): string {
-  const out: string[] = [];
+/** the report's first line: playbooks, queries, what fired where */
+export function huntHeadline(rep: HuntReport): string {
   const snaps = new Set(rep.results.flatMap((r) => r.snapshots));
-  out.push(
+  return (
     `hunt: ${rep.playbooks_run} playbooks${rep.skipped.length ? ` (${rep.skipped.length} for other OSes skipped)` : ''}, ${rep.queries_run} queries — ${rep.fired} fired` +
-      (snaps.size ? ` in ${snaps.size} snapshot${snaps.size === 1 ? '' : 's'}` : '') +
-      (rep.errors ? `, ${rep.errors} query error${rep.errors === 1 ? '' : 's'}` : '') +
-      ` (${rep.elapsed_ms} ms, ${attackRelease.split(' (')[0]})`,
+    (snaps.size ? ` in ${snaps.size} snapshot${snaps.size === 1 ? '' : 's'}` : '') +
+    (rep.errors ? `, ${rep.errors} query error${rep.errors === 1 ? '' : 's'}` : '') +
+    ` (${rep.elapsed_ms} ms, ${attackRelease.split(' (')[0]})`
   );
+}
+
+/**
+ * Terminal report: the headline, fired playbooks by ATT&CK tactic → technique, then per machine,
+ * per process (process → playbooks → evidence, each process once) and the fired playbooks'
+ * descriptions and false-positive notes.
+ */
+export function renderHuntTable(rep: HuntReport): string {
+  const out: string[] = [huntHeadline(rep)];
   for (const tac of rep.by_tactic) {
     out.push('', `${tac.name} (${tac.id})`);
     for (const t of tac.techniques) {
@@ -54,15 +64,7 @@ export function renderHuntTable(rep: HuntReport, maxRows = 20): string {
       for (const p of t.playbooks) out.push(`    [${p.severity}] ${p.id}: ${p.title} — ${p.count} hit${p.count === 1 ? '' : 's'}`);
     }
   }
-  const fired = rep.results.filter((r) => r.count > 0).sort((a, b) => severityRank[b.severity] - severityRank[a.severity]);
-  for (const r of fired) {
-    out.push('', `== ${r.id} [${r.severity}] ${r.title} (${r.techniques.map((t) => t.id).join(', ')})`);
-    for (const q of r.queries.filter((x) => x.count > 0)) {
-      if (r.queries.length > 1) out.push(`-- ${q.title}`);
-      out.push(render(q.rows.slice(0, maxRows), q.columns, 'table').trimEnd());
-      if (q.count > maxRows) out.push(`… ${q.count - maxRows} more`);
-    }
-  }
+  out.push(...rollupText(rep, huntFindings(rep)));
   for (const r of rep.results) for (const q of r.queries) if (q.error) out.push('', `error in ${r.id} (${q.title}): ${q.error}`);
   return out.join('\n') + '\n';
 }
@@ -102,7 +104,7 @@ export function renderDiffTable(d: DiffResult): string {
   return out.join('\n') + '\n';
 }
 
-export type HuntOpts = ScopeOpts & { playbooks?: string; only?: string[]; minSeverity?: Severity; format: 'table' | 'json'; maxRows: string };
+export type HuntOpts = ScopeOpts & { playbooks?: string; only?: string[]; minSeverity?: Severity; format: 'table' | 'json' | 'markdown' | 'csv'; maxRows: string };
 
 export async function hunt(o: HuntOpts): Promise<void> {
   await guarded(
@@ -118,8 +120,12 @@ export async function hunt(o: HuntOpts): Promise<void> {
       const rep = await runHunt(async (text) => {
         const r = await runQuery(store, text, scope, { maxRows });
         return { columns: r.columns.map((c) => c.name), rows: r.rows };
-      }, pbs, { maxRowsPerQuery: maxRows, platforms: platformsInScope(store.snapshots(), scope) });
-      process.stdout.write(o.format === 'json' ? json(rep) : terminalSafe(renderHuntTable(rep), true));
+      }, pbs, { maxRowsPerQuery: maxRows, platforms: platformsInScope(store.snapshots(), scope), evidence: true });
+      const h = huntFindings(rep);
+      if (o.format === 'json') process.stdout.write(json({ ...rep, ...h }));
+      else if (o.format === 'csv') process.stdout.write(huntCsv(h));
+      else if (o.format === 'markdown') process.stdout.write(terminalSafe(huntMarkdown(rep, h, huntHeadline(rep)), true));
+      else process.stdout.write(terminalSafe(renderHuntTable(rep), true));
       return rep.fired > 0 ? 1 : rep.errors > 0 ? 2 : 0;
     },
   );

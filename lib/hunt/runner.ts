@@ -4,6 +4,7 @@
 import { isMemqError } from '../util/errors';
 import { technique, techniqueLabel, tacticOrder, type Technique } from './attack';
 import { severityRank, type Playbook, type Severity } from './playbook';
+import { evidenceQuery } from './evidence';
 
 export interface QueryRows {
   /** output column names in order (project, machine, snapshot first) */
@@ -32,6 +33,9 @@ export interface PlaybookOutcome {
   severity: Severity;
   platform: string;
   file: string;
+  /** the playbook's description and false-positive notes, for reports */
+  description?: string;
+  false_positives?: string;
   techniques: { id: string; name: string; tactics: string[] }[];
   /** distinct rows over all queries (a row two queries both return counts once) */
   count: number;
@@ -74,6 +78,12 @@ export interface HuntOptions {
    * skipped — a Windows playbook has nothing to find in Linux snapshots. Absent = run everything.
    */
   platforms?: ReadonlySet<'linux' | 'windows'>;
+  /**
+   * Run each query in its evidence form (lib/hunt/evidence.ts): rows carry the matching elements
+   * (history line, indicator and address, socket 4-tuple, region) and the owner's name. The query
+   * text in the outcome stays the playbook's.
+   */
+  evidence?: boolean;
   /** called after each playbook (progress) */
   onPlaybook?: (done: number, total: number, p: PlaybookOutcome) => void;
 }
@@ -99,6 +109,8 @@ export async function runHunt(exec: QueryExecutor, playbooks: readonly Playbook[
       severity: pb.severity,
       platform: pb.platform,
       file: pb.file,
+      description: pb.description.trim(),
+      ...(pb.false_positives ? { false_positives: pb.false_positives.trim() } : {}),
       techniques: pb.attack.map((id) => {
         const t = technique(id);
         return { id: t.id, name: techniqueLabel(t), tactics: t.tactics.map((x) => x.shortname) };
@@ -113,7 +125,7 @@ export async function runHunt(exec: QueryExecutor, playbooks: readonly Playbook[
       const q0 = performance.now();
       queriesRun++;
       try {
-        const r = await exec(q.query);
+        const r = await exec(opts.evidence ? evidenceQuery(q.query) : q.query);
         for (const row of r.rows) {
           snaps.add(snapshotKey(row));
           distinct.add(JSON.stringify(row, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));

@@ -49,6 +49,27 @@ maybe('memq hunt / ioc / diff', () => {
     expect(rep.by_tactic[0].id).toMatch(/^TA\d{4}$/);
   });
 
+  test('hunt --format markdown|csv: an incident-report document and one finding per line; the table report rolls up per process', () => {
+    const md = memq('hunt', '--machine', 'memq-dev', '--format', 'markdown');
+    expect(md.code).toBe(1);
+    expect(md.out).toMatch(/^# memq hunt report\n\nhunt: \d+ playbooks/);
+    expect(md.out).toContain('| lab | memq-dev | gt | high |');
+    expect(md.out).toContain(`### lab/memq-dev/gt — pid ${gtPid('deleted_exe')} `);
+    expect(md.out).toContain('## Playbooks that fired');
+    const csv = memq('hunt', '--machine', 'memq-dev', '--format', 'csv');
+    expect(csv.code).toBe(1);
+    const lines = csv.out.trimEnd().split('\n');
+    expect(lines[0]).toBe('project,machine,snapshot,process_id,process_name,severity,playbook,techniques,evidence,command_line');
+    expect(lines.some((l) => l.startsWith(`lab,memq-dev,gt,${gtPid('deleted_exe')},`) && l.includes(',high,linux-deleted-executable,T1070.004,'))).toBe(true);
+    const t = memq('hunt', '--machine', 'memq-dev');
+    expect(t.out).toContain('\nBy machine\n  lab/memq-dev/gt: [');
+    expect(t.out).toContain('\nBy process (process → playbooks → evidence)\n');
+    // each process heads one block
+    const heads = t.out.split('\n').filter((l) => /^  lab\/memq-dev\/gt  pid \d+ /.test(l)).map((l) => /pid (\d+)/.exec(l)![1]);
+    expect(heads.length).toBeGreaterThan(0);
+    expect(new Set(heads).size).toBe(heads.length);
+  });
+
   test('hunt: nothing fired on the clean Windows set is exit 0; a bad playbook directory is exit 2', () => {
     const c = memq('hunt', '--machine', 'win10', '--format', 'json');
     expect(c.code).toBe(0);

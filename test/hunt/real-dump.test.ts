@@ -16,6 +16,7 @@ import { tableNames } from '../../lib/model';
 import { scanIndicators } from '../../lib/os/common/indicators';
 import { IMAGES, dumpPath, groundTruth, imagesAvailable } from '../support/dumps';
 import { gtPid, hitKey } from './fixtures';
+import { huntCsv, huntFindings, huntMarkdown } from '../../lib/hunt/report';
 
 const maybe = imagesAvailable() ? describe : describe.skip;
 const ref = { project: 'lab', machine: 'memq-dev', snapshot: 'kdump' };
@@ -76,6 +77,56 @@ maybe('hunt on the real dev dump (memory.kdump)', () => {
     expect(got).toEqual(want);
     // grouped by ATT&CK: Impact holds the miner, Defense Evasion the masquerading
     expect(rep.by_tactic.map((t) => t.shortname)).toEqual(expect.arrayContaining(['defense-evasion', 'command-and-control', 'impact']));
+  });
+
+  test('evidence (#14): each hit carries what matched; one roll-up entry per process; markdown and csv reports', async () => {
+    const exec = async (text: string) => {
+      const r = await runQuery(store, text, { machines: [ref.machine] });
+      return { columns: r.columns.map((c) => c.name), rows: r.rows };
+    };
+    const rep = await runHunt(exec, loadPlaybooks(), { evidence: true, platforms: platformsInScope(store.snapshots(), { machines: [ref.machine] }) });
+    expect(rep.errors).toBe(0);
+    const h = huntFindings(rep);
+    const gt = groundTruth('6.1') as unknown as { shell_history: { entries: { command: string }[] } };
+    const shell = h.processes.find((p) => p.process_id === gtPid('shell'))!;
+    expect(shell.process_name).toBe('bash');
+    // the history playbook shows the matching commands, in time order
+    const hist = shell.playbooks.find((p) => p.id === 'linux-history-suspicious-commands')!;
+    expect(hist.evidence.some((e) => e.includes(`command=echo 'stratum+tcp://10.9.8.7:3333' > /tmp/.hidden/pool.txt`))).toBe(true);
+    const stamps = hist.evidence.map((e) => /timestamp=(\S+)/.exec(e)![1]);
+    expect(stamps).toEqual([...stamps].sort());
+    for (const e of hist.evidence) expect(gt.shell_history.entries.map((x) => x.command)).toContain(/command=(.*)$/.exec(e)![1]);
+    // the mining-URL playbook shows the URL and the address it was found at
+    const miner = h.processes.find((p) => p.process_id === gtPid('evil_miner'))!;
+    expect(miner.playbooks.find((p) => p.id === 'mining-pool-url-in-memory')!.evidence[0]).toMatch(/^kind=url value=stratum\+tcp:\/\/10\.9\.8\.7:3333 address=0x[0-9a-f]{16} region=/);
+    expect(miner.playbooks.find((p) => p.id === 'linux-exec-from-temp-dir')!.evidence).toEqual(['exe_path=/tmp/.hidden/evil-miner']);
+    // socket hits name their owner and show the 4-tuple
+    const listener = h.processes.find((p) => p.process_id === gtPid('nc_listener'))!;
+    expect(listener.process_name).toBe('nc');
+    expect(listener.playbooks.find((p) => p.id === 'suspicious-port-connection')!.evidence[0]).toMatch(/local_address=127\.0\.0\.1 local_port=4444 remote_address=127\.0\.0\.1 remote_port=40358/);
+    // each process once; the machine summary counts them
+    const keys = h.processes.map((p) => `${p.machine}/${p.process_id}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(h.machines).toEqual([expect.objectContaining({ machine: ref.machine, severity: 'high', processes: h.processes.filter((p) => p.process_id !== null).length })]);
+    // reports
+    const md = huntMarkdown(rep, h, 'headline');
+    expect(md).toMatch(/^# memq hunt report\n/);
+    expect(md).toContain('## Summary by machine');
+    expect(md).toContain(`### lab/memq-dev/kdump — pid ${gtPid('shell')} bash (medium)`);
+    expect(md).toContain('False positives: administrators working in /tmp');
+    const csv = huntCsv(h).trimEnd().split('\n');
+    expect(csv[0]).toBe('project,machine,snapshot,process_id,process_name,severity,playbook,techniques,evidence,command_line');
+    expect(csv.length).toBe(h.findings.length + 1);
+    // the README's Hunting example is what the dev dump gives
+    const readme = fs.readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+    const histLine = "timestamp=2026-11-25T16:54:05.000Z command=echo 'stratum+tcp://10.9.8.7:3333' > /tmp/.hidden/pool.txt";
+    const urlLine = 'kind=url value=stratum+tcp://10.9.8.7:3333 address=0x00007ffef5313f2f region=[stack]';
+    expect(hist.evidence).toContain(histLine);
+    expect(miner.playbooks.find((p) => p.id === 'mining-pool-url-in-memory')!.evidence).toContain(urlLine);
+    expect(readme).toContain('`' + histLine + '`');
+    expect(readme).toContain('`' + urlLine + '`');
+    // the query text in the outcome stays the playbook's
+    expect(rep.results.find((r) => r.id === 'linux-history-suspicious-commands')!.queries[0].query).not.toMatch(/^select/);
   });
 
   test('ioc: the pool IP is found in the miner command line and memory on both machines', async () => {
