@@ -59,6 +59,13 @@ export class LinuxContext {
     }
   }
 
+  /** Kernel-wide results computed once (null included). */
+  memoKernel<T>(kind: string, fn: () => T): T {
+    const key = `kernel:${kind}`;
+    if (!this.memos.has(key)) this.memos.set(key, fn());
+    return this.memos.get(key) as T;
+  }
+
   /** Per-task results computed once and shared by every table that needs them (VMAs, fds). */
   memo<T>(kind: string, t: Task, fn: () => T): T {
     const key = `${kind}:${t.addr}`;

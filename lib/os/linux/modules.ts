@@ -43,7 +43,7 @@ function readModule(ctx: LinuxContext, m: bigint): Mod {
 
 function listed(ctx: LinuxContext): Mod[] {
   const v = ctx.v;
-  const head = ctx.k.syms.require('modules');
+  const head = ctx.k.syms.get('modules') ?? ctx.memoKernel('modules head', () => modulesHeadFromScan(ctx)) ?? ctx.k.syms.require('modules');
   const off = v.off('module', 'list');
   const out: Mod[] = [];
   for (const m of v.list(head, off, 4096, (msg) => ctx.warn(`module list: ${msg}`))) {
@@ -53,6 +53,43 @@ function listed(ctx: LinuxContext): Mod[] {
   return out;
 }
 
+/**
+ * arm64 kernels without data symbols in kallsyms: the `modules` list head is the one node of a scanned
+ * module's list ring that is not itself a scanned module and lies in the kernel image (.data).
+ */
+function modulesHeadFromScan(ctx: LinuxContext): bigint | null {
+  const v = ctx.v;
+  const off = BigInt(v.off('module', 'list'));
+  const mods = ctx.safe('module scan', () => scanned(ctx), []);
+  const nodes = new Set(mods.map((m) => m + off));
+  const stext = ctx.k.syms.get('_stext');
+  if (stext === undefined) return null;
+  for (const m of mods) {
+    let cur = m + off;
+    for (let i = 0; i <= nodes.size; i++) {
+      const next = ctx.safe('module list', () => v.ptr(cur), 0n);
+      if (next === 0n || next === m + off) break;
+      if (!nodes.has(next)) {
+        const back = ctx.safe('module list', () => v.ptr(next + 8n), 0n); // list_head.prev
+        if (back === cur && next >= stext && next < stext + (256n << 20n)) {
+          ctx.k.sources.modules = `list head ${hex(next)} found through the module list of a struct module found by scanning module memory (no \`modules\` in kallsyms)`;
+          return next;
+        }
+        break;
+      }
+      cur = next;
+    }
+  }
+  return null;
+}
+
+/** where struct modules may live: x86-64's module area; on arm64 the module region KASLR puts within 4 GiB of the kernel image */
+function moduleArea(ctx: LinuxContext): [bigint, bigint] {
+  const stext = ctx.k.syms.get('_stext');
+  if (ctx.k.arm64 && stext !== undefined) return [stext - (4n << 30n), stext + (4n << 30n)];
+  return [MODULES_VADDR, MODULES_END];
+}
+
 /** Self-referencing struct module candidates in mapped module-area pages. */
 function scanned(ctx: LinuxContext): bigint[] {
   const v = ctx.v;
@@ -60,7 +97,8 @@ function scanned(ctx: LinuxContext): bigint[] {
   const backOff = BigInt(v.off('module', 'mkobj') + v.off('module_kobject', 'mod'));
   const out: bigint[] = [];
   let scannedBytes = 0;
-  for (const m of ctx.k.space.mappings(MODULES_VADDR, MODULES_END)) {
+  const [areaStart, areaEnd] = moduleArea(ctx);
+  for (const m of ctx.k.space.mappings(areaStart, areaEnd)) {
     if (m.size !== 4096) continue;
     if ((scannedBytes += m.size) > MAX_SCAN_BYTES) break;
     const page = Buffer.alloc(4096);
