@@ -69,24 +69,44 @@ export function renderHuntTable(rep: HuntReport): string {
   return out.join('\n') + '\n';
 }
 
+/**
+ * IOC hits grouped value → snapshot → object: one line per object (table + the columns that locate
+ * it) naming the columns that matched, with the first matching text — not one row per column × row.
+ */
 export function renderIocTable(res: IocSearchResult): string {
-  const rows = res.hits.map((h) => ({
-    ioc: h.ioc,
-    kind: h.kind,
-    project: h.project,
-    machine: h.machine,
-    snapshot: h.snapshot,
-    table: h.table,
-    column: h.column,
-    where: Object.entries(h.where)
-      .filter(([k, v]) => v !== null && v !== undefined && k !== h.column)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' '),
-    value: h.value,
-  }));
-  const head = `ioc: ${res.iocs.map((i) => `${i.input} (${i.kind})`).join(', ')} — ${res.hits.length} hit${res.hits.length === 1 ? '' : 's'} (${res.elapsed_ms} ms)\n`;
-  const trunc = res.truncated.length ? `note: row cap reached in ${res.truncated.join(', ')}; more hits may exist\n` : '';
-  return head + (rows.length ? render(rows, Object.keys(rows[0]), 'table') : '') + trunc;
+  const cut = (t: string, n = 120) => (t.length > n ? t.slice(0, n - 1) + '…' : t);
+  const objects = new Map<string, { ioc: string; kind: string; snap: string; table: string; where: string; columns: string[]; value: string }>();
+  for (const h of res.hits) {
+    const where = Object.entries(h.where)
+      .filter(([, v]) => v !== null && v !== undefined)
+      .map(([k, v]) => `${k}=${typeof v === 'bigint' ? '0x' + v.toString(16) : String(v)}`)
+      .join(' ');
+    const snap = `${h.project}/${h.machine}/${h.snapshot}`;
+    const key = `${h.ioc}\0${snap}\0${h.table}\0${where}`;
+    const o = objects.get(key);
+    if (o) {
+      if (!o.columns.includes(h.column)) o.columns.push(h.column);
+    } else objects.set(key, { ioc: h.ioc, kind: h.kind, snap, table: h.table, where, columns: [h.column], value: h.value.replace(/\s+/g, ' ') });
+  }
+  const out = [
+    `ioc: ${res.iocs.map((i) => `${i.input} (${i.kind})`).join(', ')} — ${res.hits.length} hit${res.hits.length === 1 ? '' : 's'} in ${objects.size} object${objects.size === 1 ? '' : 's'} (${res.elapsed_ms} ms)`,
+  ];
+  let lastIoc: string | undefined;
+  let lastSnap: string | undefined;
+  for (const o of [...objects.values()].sort((a, b) => a.ioc.localeCompare(b.ioc) || a.snap.localeCompare(b.snap) || a.table.localeCompare(b.table) || a.where.localeCompare(b.where, undefined, { numeric: true }))) {
+    if (o.ioc !== lastIoc) {
+      out.push('', `${o.ioc} (${o.kind})`);
+      lastIoc = o.ioc;
+      lastSnap = undefined;
+    }
+    if (o.snap !== lastSnap) {
+      out.push(`  ${o.snap}`);
+      lastSnap = o.snap;
+    }
+    out.push(`    ${o.table}${o.where ? ` ${o.where}` : ''}: ${o.columns.join(', ')} — ${cut(o.value)}`);
+  }
+  if (res.truncated.length) out.push(`note: row cap reached in ${res.truncated.join(', ')}; more hits may exist`);
+  return out.join('\n') + '\n';
 }
 
 export function renderDiffTable(d: DiffResult): string {

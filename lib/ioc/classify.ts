@@ -17,9 +17,28 @@ export interface Ioc {
   /** regex source (RE2/Java/JS common subset) that finds the value inside a column's text */
   pattern: string;
   caseInsensitive: boolean;
+  /** literal the SQL pre-filter looks for when it is not `value` (a Windows path's part after its root) */
+  prefilter?: string;
 }
 
 const MAX_IOC_LENGTH = 2048;
+const MAX_NAME_LENGTH = 32;
+
+/**
+ * Spellings of a Windows path's root: a drive path `C:\Windows\x` is also `\SystemRoot\x`,
+ * `%SystemRoot%\x`, `\??\C:\Windows\x` and `\Device\HarddiskVolumeN\Windows\x` (kernel module lists,
+ * handles and PEB paths use different ones). Returns the regex of every root and the rest of the path
+ * (lower-case, leading backslash), or null for a path that is not rooted in a drive or the system root.
+ */
+function windowsRoots(lower: string): { roots: string; rest: string } | null {
+  const drive = '(?:[a-z]:|\\\\[?][?]\\\\[a-z]:|\\\\device\\\\harddiskvolume[0-9]+)';
+  const sysroot = `(?:${drive}\\\\windows|\\\\systemroot|%systemroot%)`;
+  let m = /^(?:[a-z]:\\windows|\\systemroot|%systemroot%|\\\?\?\\[a-z]:\\windows|\\device\\harddiskvolume[0-9]+\\windows)(\\.*)$/.exec(lower);
+  if (m) return { roots: sysroot, rest: m[1] };
+  m = /^(?:[a-z]:|\\\?\?\\[a-z]:|\\device\\harddiskvolume[0-9]+)(\\.*)$/.exec(lower);
+  if (m) return { roots: drive, rest: m[1] };
+  return null;
+}
 const EXE_EXT = /\.(exe|dll|sys|scr|bat|cmd|ps1|vbs|js|hta|msi|elf|bin|sh|py|pl|so|ko)$/i;
 
 /** Escapes every regex metacharacter (valid in RE2, Java and JS). */
@@ -56,6 +75,10 @@ export function detectKind(v: string): IocKind {
   if (/^(\/|[a-z]:[\\/]|\\\\|\\)/i.test(v) || /[\\/]/.test(v)) return 'path';
   if (/\s/.test(v)) return 'text';
   if (!EXE_EXT.test(v) && /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}\.?$/i.test(v)) return 'domain';
+  // a process name is short (Linux comm and Windows ImageFileName hold 15 bytes; a path tail or argv[0]
+  // a little more) or ends like an executable; anything longer (a wallet address, a token, a mutex
+  // name) is searched as text
+  if (v.length > MAX_NAME_LENGTH && !EXE_EXT.test(v)) return 'text';
   return 'process_name';
 }
 
@@ -94,6 +117,9 @@ function build(input: string, kind: IocKind, v: string): Ioc {
       // (a directory IOC finds everything under it) but not inside another path (/tmp ≠ /var/tmp)
       const windows = /^[a-z]:[\\/]|\\/i.test(v);
       const value = windows ? v.toLowerCase() : v;
+      const rooted = windows ? windowsRoots(value.replace(/\//g, '\\')) : null;
+      if (rooted && rooted.rest.length > 1)
+        return { input, kind, value, pattern: `(^|[\\s"'=:])${rooted.roots}${escapeRegex(rooted.rest)}`, caseInsensitive: true, prefilter: rooted.rest };
       return { input, kind, value, pattern: `(^|[\\s"'=:])${escapeRegex(value)}`, caseInsensitive: windows };
     }
     case 'process_name': {
@@ -118,6 +144,6 @@ export function iocRegExp(ioc: Ioc): RegExp {
  * RE2 even for a thousand values, where the alternation of the full boundary patterns does not.
  */
 export function combinedPattern(iocs: readonly Ioc[]): string {
-  const lits = [...new Set(iocs.map((i) => escapeRegex(i.value.toLowerCase())))];
+  const lits = [...new Set(iocs.map((i) => escapeRegex((i.prefilter ?? i.value).toLowerCase())))];
   return `(?i)(?:${lits.join('|')})`;
 }

@@ -97,6 +97,17 @@ maybe('memq hunt / ioc / diff', () => {
     const none = memq('ioc', '203.0.113.99');
     expect(none.code).toBe(0);
     expect(none.out).toMatch(/0 hits/);
+    // table: value → snapshot → object, one line per object naming every column that matched (#14)
+    const t = memq('ioc', 'evil-miner');
+    expect(t.code).toBe(1);
+    expect(t.out).toMatch(/^ioc: evil-miner \(process_name\) — (\d+) hits in (\d+) objects/);
+    const [, nHits, nObjects] = /— (\d+) hits in (\d+) objects/.exec(t.out)!.map(Number);
+    expect(nObjects).toBeLessThan(nHits);
+    expect(t.out).toContain('\nevil-miner (process_name)\n  lab/memq-dev/gt\n');
+    const objectLines = t.out.split('\n').filter((l) => l.startsWith('    '));
+    expect(objectLines.length).toBe(nObjects);
+    expect(new Set(objectLines.map((l) => l.split(':')[0])).size).toBe(objectLines.length);
+    expect(objectLines.find((l) => l.startsWith(`    process process_id=${gtPid('evil_miner')} `))).toMatch(/: name, argv, command_line, exe_path — /);
     const csv = memq('ioc', 'evil-miner', '--format', 'csv');
     expect(csv.out.split('\n')[0]).toBe('ioc,kind,project,machine,snapshot,table,column,where,value');
   });

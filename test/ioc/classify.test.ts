@@ -78,6 +78,33 @@ describe('match boundaries', () => {
     expect(hits('C:\\Users\\Public', 'c:\\users\\public\\svchost.exe')).toBe(true);
   });
 
+  test('Windows paths match across \\SystemRoot\\, C:\\Windows, \\??\\C: and \\Device\\HarddiskVolumeN\\ spellings (#14)', () => {
+    const tcpip = 'C:\\Windows\\System32\\drivers\\tcpip.sys';
+    for (const spelled of [
+      '\\SystemRoot\\System32\\drivers\\tcpip.sys',
+      '%SystemRoot%\\system32\\drivers\\tcpip.sys',
+      '\\Device\\HarddiskVolume3\\Windows\\System32\\drivers\\tcpip.sys',
+      '\\??\\C:\\Windows\\system32\\drivers\\tcpip.sys',
+      'c:\\windows\\system32\\DRIVERS\\tcpip.sys',
+    ]) {
+      expect(hits(tcpip, spelled)).toBe(true);
+      expect(hits(spelled, tcpip)).toBe(true);
+      // the SQL pre-filter finds it too
+      expect(new RegExp(combinedPattern([classifyIoc(tcpip)]).replace('(?i)', ''), 'i').test(spelled)).toBe(true);
+    }
+    expect(hits(tcpip, 'C:\\Other\\System32\\drivers\\tcpip.sys')).toBe(false);
+    expect(hits('C:\\Users\\Public', '\\Device\\HarddiskVolume2\\Users\\Public\\x.exe')).toBe(true);
+    expect(hits('C:\\Users\\Public', '\\SystemRoot\\Users\\Public\\x.exe')).toBe(false);
+  });
+
+  test('long tokens that are not executable names are text, not process names (#14)', () => {
+    const wallet = '4AdUndXHHZ6cfufTMvppY6JwXNouMBzSkbLYfpAV5Usx3skxNgYeYTRj5UzqtReoS44qo9mtmXCqY45DJ852K5Jv2684Rge';
+    expect(kind(wallet)).toBe('text');
+    expect(hits(wallet, `--user ${wallet}.worker1`)).toBe(true);
+    expect(kind('evil-miner')).toBe('process_name');
+    expect(kind('a-very-long-but-plausible-service-host.exe')).toBe('process_name');
+  });
+
   test('process names match a whole name, a path tail or a command-line word', () => {
     expect(hits('evil-miner', 'evil-miner')).toBe(true);
     expect(hits('evil-miner', '/tmp/.hidden/evil-miner')).toBe(true);
