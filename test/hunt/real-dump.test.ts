@@ -17,6 +17,7 @@ import { scanIndicators } from '../../lib/os/common/indicators';
 import { IMAGES, dumpPath, groundTruth, imagesAvailable } from '../support/dumps';
 import { gtPid, hitKey } from './fixtures';
 import { huntCsv, huntFindings, huntMarkdown } from '../../lib/hunt/report';
+import { renderIocTable } from '../../lib/cli/hunt-run';
 
 const maybe = imagesAvailable() ? describe : describe.skip;
 const ref = { project: 'lab', machine: 'memq-dev', snapshot: 'kdump' };
@@ -138,6 +139,15 @@ maybe('hunt on the real dev dump (memory.kdump)', () => {
       expect(here.some((h) => h.table === 'indicator' && h.where.process_id === miner && h.ioc === '10.9.8.7')).toBe(true);
       expect(here.some((h) => h.table === 'indicator' && h.where.process_id === miner && h.ioc.startsWith('stratum'))).toBe(true);
     }
+  });
+
+  test('ioc table output groups per object; the README example holds (#14)', async () => {
+    const r = await searchIocs(localSqlExecutor(store), ['evil-miner'], { scope: { machines: [ref.machine] } });
+    const out = renderIocTable(r);
+    const readme = fs.readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+    const example = readme.split('\n    evil-miner (process_name)\n')[1].split('\n\n')[0].split('\n').map((l) => l.slice(4));
+    expect(example.length).toBe(3);
+    for (const l of example) expect(out.split('\n')).toContain(l);
   });
 
   test('diff of a snapshot with its copy is empty', async () => {
