@@ -55,5 +55,10 @@ export function register(program: Command): void {
     .argument('<snapshotB>', 'snapshot, machine/snapshot or project/machine/snapshot')
     .option('--store <dir>', 'store directory (default $MEMQ_STORE or ./memq-store)')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
-    .action((a: string, b: string, o: { store?: string; format: 'table' | 'json' }) => load<HuntRun>('hunt-run').diff(a, b, o));
+    .addOption(
+      new Option('--match <how>', 'pair processes by identity (pid + name + start time), exe (name + executable) or cmdline (name + command line); exe/cmdline list what persisted across a reboot')
+        .choices(['identity', 'exe', 'cmdline'])
+        .default('identity'),
+    )
+    .action((a: string, b: string, o: { store?: string; format: 'table' | 'json'; match?: 'identity' | 'exe' | 'cmdline' }) => load<HuntRun>('hunt-run').diff(a, b, o));
 }

@@ -12,10 +12,10 @@ import { severityRank, type Severity } from '../hunt/playbook';
 import { attackRelease } from '../hunt/attack';
 import { huntCsv, huntFindings, huntMarkdown, rollupText } from '../hunt/report';
 import { searchIocs, type IocSearchResult } from '../ioc/search';
-import { diffSnapshots, listSnapshotIds, resolveSnapshot, type DiffResult } from '../diff/snapshot-diff';
+import { diffMatches, diffSnapshots, listSnapshotIds, resolveSnapshot, type DiffMatch, type DiffResult } from '../diff/snapshot-diff';
 import { localSqlExecutor } from '../ioc/local';
 import { isMemqError, MemqError } from '../util/errors';
-import { render, terminalSafe } from './output';
+import { render, terminalSafe, terminalWidth } from './output';
 
 export interface ScopeOpts extends BaseScopeOpts {
   store?: string;
@@ -111,17 +111,32 @@ export function renderIocTable(res: IocSearchResult): string {
 
 export function renderDiffTable(d: DiffResult): string {
   const name = (s: DiffResult['a']) => `${s.project}/${s.machine}/${s.snapshot}`;
-  const out = [`diff ${name(d.a)} → ${name(d.b)}`];
+  const out = [`diff ${name(d.a)} → ${name(d.b)}${d.match !== 'identity' ? ` (processes matched by ${d.match === 'exe' ? 'name + executable' : 'name + command line'})` : ''}`];
   for (const [kind, c] of Object.entries(d.counts)) {
-    out.push(`${kind}: ${c.appeared} appeared, ${c.vanished} vanished`);
+    out.push(`${kind}: ${c.appeared} appeared, ${c.vanished} vanished${kind === 'process' && d.persisted ? `, ${d.persisted.length} persisted (${d.persisted.filter((p) => p.changed.length).length} changed)` : ''}`);
   }
   for (const kind of Object.keys(d.counts)) {
     const es = d.entries.filter((e) => e.kind === kind);
     if (!es.length) continue;
     const rows = es.map((e) => ({ change: e.change === 'appeared' ? '+' : '-', ...e.row }));
-    out.push('', `${kind}:`, render(rows, Object.keys(rows[0]), 'table').trimEnd());
+    out.push('', `${kind}:`, render(rows, Object.keys(rows[0]), 'table', terminalWidth()).trimEnd());
+  }
+  if (d.persisted?.length) {
+    // what survived (a reboot): each process once, with the fields that changed A → B
+    const rows = d.persisted.map((p) => ({
+      process_id: p.b.process_id,
+      name: p.b.name,
+      exe_path: p.b.exe_path,
+      changed: p.changed.map((f) => `${f} ${fmt(p.a[f])}→${fmt(p.b[f])}`).join(', ') || '-',
+      command_line: p.b.command_line,
+    }));
+    out.push('', 'persisted (in both; B\'s pid, fields changed A→B):', render(rows, Object.keys(rows[0]), 'table', terminalWidth()).trimEnd());
   }
   return out.join('\n') + '\n';
+}
+
+function fmt(v: unknown): string {
+  return v === null || v === undefined ? '-' : String(v);
 }
 
 export type HuntOpts = ScopeOpts & { playbooks?: string; only?: string[]; minSeverity?: Severity; format: 'table' | 'json' | 'markdown' | 'csv'; maxRows: string };
@@ -171,13 +186,21 @@ export async function ioc(args: string[], o: IocOpts): Promise<void> {
   );
 }
 
-export async function diff(a: string, b: string, o: { store?: string; format: 'table' | 'json' }): Promise<void> {
+export async function diff(a: string, b: string, o: { store?: string; format: 'table' | 'json'; match?: DiffMatch }): Promise<void> {
   await guarded(
     () => openLocalStore(o.store ?? defaultStoreDir()),
     async (store) => {
       const exec = localSqlExecutor(store);
       const known = await listSnapshotIds(exec);
-      const d = await diffSnapshots(exec, resolveSnapshot(a, known), resolveSnapshot(b, known));
+      const match = o.match ?? 'identity';
+      if (!diffMatches.includes(match)) throw usage(`--match expects ${diffMatches.join(', ')}, got "${match}"`);
+      const [sa, sb] = [resolveSnapshot(a, known), resolveSnapshot(b, known)];
+      // snapshots of different operating systems share no identities: say so instead of a wall of +/-
+      const osOf = (s: typeof sa) => store.snapshots().find((x) => x.project === s.project && x.machine === s.machine && x.snapshot === s.snapshot)?.os;
+      const [osA, osB] = [osOf(sa), osOf(sb)];
+      if (osA && osB && osA !== osB)
+        throw usage(`cannot diff a ${osA} snapshot (${sa.project}/${sa.machine}/${sa.snapshot}) with a ${osB} snapshot (${sb.project}/${sb.machine}/${sb.snapshot}): nothing is comparable`);
+      const d = await diffSnapshots(exec, sa, sb, 'duckdb', { match });
       process.stdout.write(o.format === 'json' ? json(d) : terminalSafe(renderDiffTable(d), true));
       return d.entries.length > 0 ? 1 : 0;
     },

@@ -5,7 +5,7 @@
 import { MemqError } from '../util/errors';
 import type { Dialect } from '../query';
 import type { SqlExecutor } from '../query/statements';
-import { diffSql, SNAPSHOT_IDS_SQL, type DiffSpec, type SnapshotId } from '../query/diff-sql';
+import { diffSql, snapshotRowsSql, SNAPSHOT_IDS_SQL, type DiffSpec, type SnapshotId } from '../query/diff-sql';
 export { diffSql, type DiffSpec, type SnapshotId };
 
 export type DiffKind = 'process' | 'module' | 'socket' | 'listener';
@@ -16,12 +16,39 @@ export interface DiffEntry {
   row: Record<string, unknown>;
 }
 
+/**
+ * How processes are paired between the snapshots: `identity` (pid + name + start time: the same
+ * running process; a reboot makes everything new), `exe` (name + executable path) or `cmdline`
+ * (name + command line) — the latter two find what persisted across a reboot.
+ */
+export const diffMatches = ['identity', 'exe', 'cmdline'] as const;
+export type DiffMatch = (typeof diffMatches)[number];
+
+/** a process present in both snapshots under --match exe|cmdline, with the fields that changed */
+export interface PersistedEntry {
+  kind: 'process';
+  a: Record<string, unknown>;
+  b: Record<string, unknown>;
+  changed: string[];
+}
+
 export interface DiffResult {
   a: SnapshotId;
   b: SnapshotId;
+  match: DiffMatch;
   entries: DiffEntry[];
   counts: Record<DiffKind, { appeared: number; vanished: number }>;
+  /** only with --match exe|cmdline: processes in both snapshots (persisted), paired in pid order */
+  persisted?: PersistedEntry[];
 }
+
+const processKeys: Record<DiffMatch, string[]> = {
+  identity: ['process_id', 'name', 'start_time_ns', 'create_time'],
+  exe: ['name', 'exe_path'],
+  cmdline: ['name', 'command_line'],
+};
+/** fields compared for a persisted process */
+const persistedFields = ['process_id', 'parent_process_id', 'name', 'exe_path', 'command_line', 'uid', 'euid', 'cwd', 'exe_deleted'];
 
 export const diffSpecs: (DiffSpec & { kind: DiffKind })[] = [
   {
@@ -77,10 +104,12 @@ export async function listSnapshotIds(exec: SqlExecutor): Promise<SnapshotId[]> 
   return rows.map((r) => ({ project: String(r.project), machine: String(r.machine), snapshot: String(r.snapshot) }));
 }
 
-export async function diffSnapshots(exec: SqlExecutor, a: SnapshotId, b: SnapshotId, _dialect: Dialect = 'duckdb'): Promise<DiffResult> {
+export async function diffSnapshots(exec: SqlExecutor, a: SnapshotId, b: SnapshotId, _dialect: Dialect = 'duckdb', opts: { match?: DiffMatch } = {}): Promise<DiffResult> {
+  const match = opts.match ?? 'identity';
   const entries: DiffEntry[] = [];
   const counts = Object.fromEntries(diffSpecs.map((s) => [s.kind, { appeared: 0, vanished: 0 }])) as DiffResult['counts'];
-  for (const spec of diffSpecs) {
+  const specs = diffSpecs.map((s) => (s.kind === 'process' ? { ...s, key: processKeys[match] } : s));
+  for (const spec of specs) {
     const { sql, params } = diffSql(spec, a, b);
     const part: DiffEntry[] = [];
     for (const r of await exec(sql, params)) {
@@ -94,7 +123,38 @@ export async function diffSnapshots(exec: SqlExecutor, a: SnapshotId, b: Snapsho
     part.sort((x, y) => (x.change === y.change ? compareRows(x.row, y.row, spec.show) : x.change === 'appeared' ? -1 : 1));
     entries.push(...part);
   }
-  return { a, b, entries, counts };
+  const out: DiffResult = { a, b, match, entries, counts };
+  if (match !== 'identity') out.persisted = await persistedProcesses(exec, a, b, processKeys[match]);
+  return out;
+}
+
+/** processes of A and B with equal keys, paired in pid order within each key; changed = fields that differ */
+async function persistedProcesses(exec: SqlExecutor, a: SnapshotId, b: SnapshotId, key: string[]): Promise<PersistedEntry[]> {
+  const cols = [...new Set([...persistedFields, ...key])];
+  const load = async (s: SnapshotId) => {
+    const { sql, params } = snapshotRowsSql('process', cols, s);
+    const groups = new Map<string, Record<string, unknown>[]>();
+    for (const r of await exec(sql, params)) {
+      const k = JSON.stringify(key.map((c) => r[c] ?? null));
+      (groups.get(k) ?? groups.set(k, []).get(k)!).push(r);
+    }
+    for (const g of groups.values()) g.sort((x, y) => Number(x.process_id) - Number(y.process_id));
+    return groups;
+  };
+  const [ga, gb] = [await load(a), await load(b)];
+  const out: PersistedEntry[] = [];
+  for (const [k, rowsA] of ga) {
+    const rowsB = gb.get(k) ?? [];
+    for (let i = 0; i < Math.min(rowsA.length, rowsB.length); i++) {
+      const changed = persistedFields.filter((f) => JSON.stringify(rowsA[i][f] ?? null) !== JSON.stringify(rowsB[i][f] ?? null));
+      out.push({ kind: 'process', a: pick(rowsA[i]), b: pick(rowsB[i]), changed });
+    }
+  }
+  return out.sort((x, y) => Number(x.b.process_id) - Number(y.b.process_id));
+}
+
+function pick(r: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(persistedFields.map((f) => [f, r[f] ?? null]));
 }
 
 function compareRows(a: Record<string, unknown>, b: Record<string, unknown>, cols: readonly string[]): number {

@@ -41,3 +41,11 @@ export function diffSql(spec: DiffSpec, a: SnapshotId, b: SnapshotId): { sql: st
   const sql = `${part('appeared', b, a)}\nUNION ALL\n${part('vanished', a, b)}`;
   return { sql, params };
 }
+
+/** the given columns of one snapshot's rows of a table (the diff's --match pairing runs on these) */
+export function snapshotRowsSql(table: string, columns: readonly string[], s: SnapshotId): { sql: string; params: unknown[] } {
+  return {
+    sql: `SELECT ${columns.map((c) => q(c)).join(', ')} FROM ${q(table)} WHERE "project" = ? AND "machine" = ? AND "snapshot" = ?`,
+    params: [s.project, s.machine, s.snapshot],
+  };
+}
