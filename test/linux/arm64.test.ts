@@ -98,6 +98,33 @@ describe('Linux arm64 dev kdump', () => {
     if (map.sys_call_table) expect(eng.info()['source.sys_call_table']).toMatch(new RegExp(`^0x${(BigInt(map.sys_call_table) + shift).toString(16)}: found in the kernel image`));
   });
 
+  test('DKOM on arm64 (copy-on-write overlay): an unlinked process comes back through the pid IDR, an unlinked module through the module scan', async () => {
+    const base = eng as unknown as LinuxEngine;
+    expect(eng.info()['source.init_pid_ns']).toBe(`0x${(BigInt((gt.kernel.system_map as Record<string, string>).init_pid_ns) + BigInt(gt.kernel.kaslr.virt_offset)).toString(16)}: init_task.thread_pid->numbers[0].ns`);
+    expect(eng.extract('process').filter((p) => !p.in_process_list)).toEqual([]);
+    expect(eng.extract('kernel_module').filter((m) => m.hidden)).toEqual([]);
+    const ov = new OverlayMemory(await openDumpFile(path.join(DIR, 'memory.kdump')));
+    const v = base.ctx.v;
+    const pa = (va: bigint) => base.k.space.translate(va)!;
+    const unlink = (node: bigint) => {
+      const next = v.ptr(node);
+      const prev = v.ptr(node + 8n);
+      ov.writeU64(pa(prev), next); // prev->next = next
+      ov.writeU64(pa(next + 8n), prev); // next->prev = prev
+    };
+    unlink(base.ctx.tasks().find((t) => t.pid === 108)!.addr + BigInt(v.off('task_struct', 'tasks')));
+    const veth = eng.extract('kernel_module').find((m) => m.name === 'veth')!;
+    unlink(veth.object_address! + BigInt(v.off('module', 'list')));
+    const hacked = openEngine(ov) as LinuxEngine;
+    const procs = hacked.extract('process');
+    expect(procs.length).toBe(gt.processes.length);
+    expect(procs.filter((p) => !p.in_process_list).map((p) => [p.process_id, p.name])).toEqual([[108, 'evil-miner']]);
+    const mods = hacked.extract('kernel_module');
+    expect(mods.filter((m) => m.hidden).map((m) => [m.name, m.base, m.in_module_list])).toEqual([['veth', veth.base, false]]);
+    expect(mods.filter((m) => !m.hidden).map((m) => m.name).sort()).toEqual(['can', 'can_raw', 'dummy', 'tcp_bbr']);
+    ov.close();
+  });
+
   test('a syscall slot pointed into a module is reported hooked (copy-on-write overlay)', async () => {
     const ov = new OverlayMemory(await openDumpFile(path.join(DIR, 'memory.kdump')));
     const base = eng as unknown as LinuxEngine;

@@ -364,6 +364,19 @@ function locateArm64DataSymbols(space: VirtualSpace, syms: SymbolTable, types: T
     fromVmci++;
   }
   if (fromVmci) sources.vmcoreinfo_symbols = `${fromVmci} data symbols taken from VMCOREINFO SYMBOL() (not in kallsyms)`;
+  // init_pid_ns (the pid IDR the hidden-process cross-view walks): init_task.thread_pid->numbers[0].ns
+  const threadPid = types.member('task_struct', 'thread_pid');
+  const numbers = types.member('pid', 'numbers');
+  const upidNs = types.member('upid', 'ns');
+  const taskForNs = initTask ?? syms.get('init_task');
+  if (syms.get('init_pid_ns') === undefined && taskForNs !== undefined && threadPid && numbers && upidNs) {
+    const tp = space.read(taskForNs + BigInt(threadPid.offset), 8)?.readBigUInt64LE(0);
+    const ns = tp === undefined ? undefined : space.read(tp + BigInt(numbers.offset + upidNs.offset), 8)?.readBigUInt64LE(0);
+    if (ns !== undefined && ns >= stext && ns < stext + BigInt(ARM64_IMAGE_SCAN)) {
+      extra.push({ name: 'init_pid_ns', addr: ns, type: 'D' });
+      sources.init_pid_ns = `${hex(ns)}: init_task.thread_pid->numbers[0].ns`;
+    }
+  }
   if (initTask !== null) {
     extra.push({ name: 'init_task', addr: initTask, type: 'D' });
     sources.init_task = `${hex(initTask)}: found in the kernel image (task_struct.comm "swapper", pid 0, tasks list round trip to pid 1; not in text-only kallsyms)`;
