@@ -149,6 +149,22 @@ describe('Linux arm64 dev kdump', () => {
     checkProcesses(eng);
   });
 
+  test('wall-clock start times: tk_core found in the image where System.map puts it; the shell started before its first history entry', () => {
+    const map = gt.kernel.system_map as Record<string, string>;
+    const shift = BigInt(gt.kernel.kaslr.virt_offset);
+    if (map.tk_core) expect((eng.info()['source.tk_core'] as string).split(':')[0]).toBe(`0x${(BigInt(map.tk_core) + shift).toString(16)}`);
+    const h = gt.shell_history as { pid: number; entries: { timestamp: number }[] };
+    const procs = eng.extract('process');
+    const first = h.entries[0].timestamp * 1000;
+    expect(procs.find((p) => p.process_id === h.pid)!.create_time!.getTime()).toBeLessThanOrEqual(first);
+    const boot = new Date(eng.info().boot_time as string).getTime();
+    expect(first - boot).toBeLessThan(Number(String(gt.kernel.uptime_at_capture).split(' ')[0]) * 1000);
+    for (const p of procs) {
+      expect(p.create_time!.getTime()).toBeGreaterThanOrEqual(boot - 1);
+      expect(p.create_time!.getTime()).toBeLessThan(boot + 120_000);
+    }
+  });
+
   test('threads: one per task, as /proc said (every process is single-threaded here)', () => {
     const rows = eng.extract('thread');
     const want = (gt.processes as GtProcess[]).reduce((n, p) => n + p.num_threads, 0);

@@ -377,6 +377,11 @@ function locateArm64DataSymbols(space: VirtualSpace, syms: SymbolTable, types: T
       sources.init_pid_ns = `${hex(ns)}: init_task.thread_pid->numbers[0].ns`;
     }
   }
+  const tk = syms.get('tk_core') === undefined ? findTkCore(space, types, stext, syms.get('_etext') ?? stext) : null;
+  if (tk !== null) {
+    extra.push({ name: 'tk_core', addr: tk, type: 'b' });
+    sources.tk_core = `${hex(tk)}: the first cacheline-aligned timekeeper after _etext whose wall clock (2000–2200), wall_to_monotonic and clocksource pointers (into the image, mono = raw) agree`;
+  }
   if (initTask !== null) {
     extra.push({ name: 'init_task', addr: initTask, type: 'D' });
     sources.init_task = `${hex(initTask)}: found in the kernel image (task_struct.comm "swapper", pid 0, tasks list round trip to pid 1; not in text-only kallsyms)`;
@@ -386,6 +391,47 @@ function locateArm64DataSymbols(space: VirtualSpace, syms: SymbolTable, types: T
     sources.linux_banner = `${hex(banner)}: "Linux version ${vmci.osrelease} … ${utsVersion}" found in the kernel image (version from init_uts_ns)`;
   }
   return extra.length ? withSymbols(syms, extra) : syms;
+}
+
+/**
+ * tk_core (the timekeeper boot time comes from) without a data symbol: scanned for in the kernel image
+ * after _etext as a struct timekeeper whose xtime_sec is a plausible wall clock, whose
+ * wall_to_monotonic puts boot at most ten years back, and whose tkr_mono.clock points into the image.
+ */
+function findTkCore(space: VirtualSpace, types: TypeLayouts, stext: bigint, etext: bigint): bigint | null {
+  const inner = types.anonMemberOffset('timekeeper');
+  const xtime = types.member('timekeeper', 'xtime_sec');
+  const wtm = types.member('timekeeper', 'wall_to_monotonic');
+  const tkr = types.member('timekeeper', 'tkr_mono');
+  const clock = types.member('tk_read_base', 'clock');
+  const tvNsec = types.member('timespec64', 'tv_nsec');
+  if (inner === undefined || !xtime || !wtm || !tkr || !clock || !tvNsec) return null;
+  const raw = types.member('timekeeper', 'tkr_raw');
+  if (!raw) return null;
+  const clockOff = tkr.offset + clock.offset;
+  // tkr_mono and tkr_raw read the same clocksource
+  const rawClockOff = raw.offset + clock.offset;
+  const span = Math.max(xtime.offset + 8, wtm.offset + 16, clockOff + 8, rawClockOff + 8);
+  const CH = 1 << 20;
+  const end = stext + BigInt(ARM64_IMAGE_SCAN);
+  for (let base = (etext + 63n) & ~63n; base < end; base += BigInt(CH)) {
+    const buf = space.read(base, CH + span);
+    if (!buf) continue;
+    for (let i = 0; i < CH; i += 8) {
+      const sec = buf.readBigInt64LE(i + xtime.offset);
+      if (sec < 946684800n || sec > 7258118400n) continue;
+      const w = buf.readBigInt64LE(i + wtm.offset);
+      const up = sec + w;
+      if (up < 0n || up > 315360000n) continue;
+      const ns = buf.readBigInt64LE(i + wtm.offset + tvNsec.offset);
+      if (ns < 0n || ns >= 1_000_000_000n) continue;
+      const c = buf.readBigUInt64LE(i + clockOff);
+      if (c < stext || c >= end || buf.readBigUInt64LE(i + rawClockOff) !== c) continue;
+      const cand = base + BigInt(i) - BigInt(inner);
+      if (cand % 64n === 0n) return cand; // tk_core is ____cacheline_aligned
+    }
+  }
+  return null;
 }
 
 /** The dump's CPU architecture: the format header's word, else VMCOREINFO's arm64-only numbers, else x86-64. */
