@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import * as readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { caretSnippet, compileQuery, completePath, describeObject, keywords, objectNames, QueryError, wordOperators, type Scope } from '../query';
+import { columnDef, objectDef, subDef } from '../query/catalog-view';
+import type { ColumnKind } from '../model';
 import { runQuery } from '../engine';
 import type { LocalStore } from '../store/store';
 import { isMemqError } from '../util/errors';
@@ -41,8 +43,9 @@ Commands:
   .timing on|off              print elapsed time after each query
   .sql <query>                show the DuckDB SQL and parameters for a query
   .snapshots                  snapshots in the store
-  .exit                       leave (Ctrl-D too)
-Tab completes objects, sub-objects and fields. Language reference: lib/query/README.md`;
+  .exit                       leave (Ctrl-D too); Ctrl-C clears what is being typed
+Up recalls whole statements. Tab completes objects, sub-objects and fields; after a field, the
+operators that fit it; after an operator, values seen in the data. Language reference: lib/query/README.md`;
 
 /** true when the text so far forms a whole statement (nothing left open). */
 export function statementComplete(text: string): boolean {
@@ -72,8 +75,55 @@ export function statementComplete(text: string): boolean {
   return !/(&&|\|\||==|!=|<=|>=|=~|!~|[<>,!(\[.]|\b(and|or|not|where|select|by|order|limit|in|contains|icontains|startswith|istartswith|endswith|iendswith|matches|imatches))$/i.test(last);
 }
 
-/** Tab completion: dot commands at the start, else objects/sub-objects/fields and keywords. */
-export function completeLine(line: string): [string[], string] {
+/** kind of a complete `object.sub.field` path, or undefined */
+export function fieldKind(path: string): ColumnKind | undefined {
+  const [o, s, f, extra] = path.split('.');
+  if (!o || !s || !f || extra !== undefined) return undefined;
+  const od = objectDef(o);
+  const sd = od && subDef(od, s);
+  return sd ? columnDef(sd, f)?.kind : undefined;
+}
+
+/** operators that fit a field of this kind, in the order an analyst reaches for them */
+export function operatorsFor(kind: ColumnKind): string[] {
+  switch (kind) {
+    case 'string':
+    case 'string_list':
+      return ['==', '!=', '=~', 'contains', 'startswith', 'endswith', 'matches', 'in', 'icontains', 'istartswith', 'iendswith', 'imatches', '!contains', 'not in'];
+    case 'bool':
+      return ['&&', '||', '==', '!='];
+    default:
+      return ['==', '!=', '<', '<=', '>', '>=', 'in', 'not in'];
+  }
+}
+
+/** the field a value is being typed for: `<path> <op> "partial` → { path, partial, quoted } */
+export function valueContext(line: string): { path: string; partial: string; quoted: boolean } | undefined {
+  const m = /([A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*)(?:\[-?\d+\])?\s*(==|!=|=~|!~|<=|>=|<|>|!?i?contains|!?i?startswith|!?i?endswith|!?i?matches)\s*("[^"]*|[0-9A-Za-z_x]*)$/.exec(line);
+  if (!m) return undefined;
+  return { path: m[1], partial: m[3], quoted: m[3].startsWith('"') };
+}
+
+/**
+ * Tab completion: dot commands at the start; after a complete field, the operators that fit it;
+ * after an operator, values seen in the data for that field (`values`, when given); else
+ * objects/sub-objects/fields and keywords.
+ */
+export function completeLine(line: string, values?: (path: string) => string[]): [string[], string] {
+  const after = /([A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*)(?:\[-?\d+\])?\s+([!=<>~a-z]*)$/.exec(line);
+  const inSelectList = /^\s*select\b/i.test(line) && !/\bwhere\b/i.test(line);
+  if (after && !inSelectList && fieldKind(after[1]) && !/^(and|or|order|limit)$/i.test(after[2])) {
+    const ops = operatorsFor(fieldKind(after[1])!).filter((o) => o.startsWith(after[2]));
+    if (ops.length) return [ops.map((o) => (o === after[2] ? o + ' ' : o)), after[2]];
+  }
+  const vc = values && valueContext(line);
+  if (vc && fieldKind(vc.path)) {
+    const kind = fieldKind(vc.path)!;
+    const text = kind === 'string' || kind === 'string_list' || kind === 'timestamp';
+    const shown = values(vc.path).map((v) => (text ? JSON.stringify(v) : v));
+    const typed = vc.partial;
+    return [shown.filter((v) => v.startsWith(typed) || (!vc.quoted && text && v.startsWith('"' + typed))), typed];
+  }
   if (/^\s*\.[a-z]*$/.test(line)) {
     const w = line.trim();
     return [DOT_COMMANDS.filter((c) => c.startsWith(w)), w];
@@ -134,11 +184,36 @@ export function runRepl(opts: ReplOptions): Promise<void> {
   let format: OutputFormat = opts.format ?? 'table';
   let timing = true;
   let buffer = '';
+  // values seen in the data per field, for completion after an operator (loaded on first Tab)
+  const valueCache = new Map<string, string[]>();
+  const fieldValues = async (path: string): Promise<string[]> => {
+    const r = await runQuery(opts.store, `select ${path} where ${path} != null`, scope, { maxRows: 5000 });
+    const col = r.columns[r.columns.length - 1].name;
+    const seen = new Set<string>();
+    for (const row of r.rows) {
+      const v = row[col];
+      for (const x of Array.isArray(v) ? v : [v]) {
+        if (x === null || x === undefined) continue;
+        seen.add(typeof x === 'bigint' ? '0x' + x.toString(16).padStart(16, '0') : x instanceof Date ? x.toISOString() : String(x));
+      }
+    }
+    return [...seen].sort().slice(0, 500);
+  };
   const rl = readline.createInterface({
     input: opts.input,
     output: opts.output,
     terminal: opts.terminal ?? false,
-    completer: (line: string) => completeLine(line),
+    completer: (line: string, cb: (err: null, result: [string[], string]) => void) => {
+      const vc = valueContext(line);
+      if (!vc || !fieldKind(vc.path) || valueCache.has(vc.path)) return cb(null, completeLine(line, (p) => valueCache.get(p) ?? []));
+      fieldValues(vc.path).then(
+        (vals) => {
+          valueCache.set(vc.path, vals);
+          cb(null, completeLine(line, (p) => valueCache.get(p) ?? []));
+        },
+        () => cb(null, completeLine(line)),
+      );
+    },
     history: loadHistory(opts.historyFile),
     historySize: HISTORY_MAX,
     prompt: 'memq> ',
@@ -223,6 +298,35 @@ export function runRepl(opts: ReplOptions): Promise<void> {
     return true;
   };
 
+  /** readline's in-memory history (newest first); only kept on a terminal */
+  const history = (rl as unknown as { history?: string[] }).history;
+  /** a statement typed over n lines: its lines leave the history, the whole statement (one line) enters it */
+  const rememberStatement = (lines: string[], text: string) => {
+    if (!history || !opts.terminal) return;
+    for (const l of [...lines].reverse()) {
+      const i = history.indexOf(l);
+      if (i >= 0 && i < lines.length + 1) history.splice(i, 1);
+    }
+    const one = text.replace(/\s*\n\s*/g, ' ');
+    const dup = history.indexOf(one);
+    if (dup >= 0) history.splice(dup, 1);
+    history.unshift(one);
+  };
+  let statementLines: string[] = [];
+  // Ctrl-C: drop what is being typed (the current line and an unfinished statement); never quit
+  rl.on('SIGINT', () => {
+    const line = (rl as unknown as { line: string }).line;
+    if (line) {
+      rl.write(null, { ctrl: true, name: 'e' });
+      rl.write(null, { ctrl: true, name: 'u' });
+    }
+    out.write('^C\n');
+    buffer = '';
+    statementLines = [];
+    rl.setPrompt('memq> ');
+    rl.prompt();
+  });
+
   return new Promise<void>((resolve) => {
     let chain = Promise.resolve();
     let exiting = false; // .exit: ignore whatever follows
@@ -246,6 +350,7 @@ export function runRepl(opts: ReplOptions): Promise<void> {
           return;
         }
         buffer = buffer ? `${buffer}\n${line}` : line;
+        statementLines.push(line);
         if (!statementComplete(buffer)) {
           rl.setPrompt('  ...> ');
           prompt();
@@ -253,6 +358,8 @@ export function runRepl(opts: ReplOptions): Promise<void> {
         }
         const text = buffer.replace(/\\\s*\n/g, '\n').replace(/\s*;\s*$/, '');
         buffer = '';
+        if (statementLines.length > 1) rememberStatement(statementLines, text);
+        statementLines = [];
         rl.setPrompt('memq> ');
         await runStatement(text);
         prompt();

@@ -54,19 +54,33 @@ export function completePath(prefix: string): string[] {
     .map((f) => `${parts[0]}.${parts[1]}.${f}`);
 }
 
-/** Human-readable schema of one object (REPL `.schema`, CLI help). */
+/**
+ * Human-readable schema of one object (REPL `.schema`, CLI help): a sub-object over the same table as
+ * one listed before it (process.parent_object is a process row) says so instead of repeating the
+ * fields; field, kind and description in aligned columns.
+ */
 export function describeObject(name: string): string {
   const od = objectDef(name);
   if (!od) return '';
   const lines = [`${name}: ${od.doc}`];
+  const shown = new Map<string, string>();
+  const all = Object.values(od.subObjects).flatMap((sd) => Object.entries(fieldsOf(sd)));
+  const fw = Math.max(...all.map(([f]) => f.length)) + 2;
+  const note = (c: ColumnDef) => [c.kind, c.nullable ? 'nullable' : '', c.platform !== 'both' ? `${c.platform} only` : ''].filter(Boolean).join(', ');
+  const nw = Math.max(...all.map(([, c]) => note(c).length)) + 2;
   for (const [s, sd] of Object.entries(od.subObjects)) {
     const card = s === od.primary ? 'primary' : sd.cardinality === 'many' ? '1:N' : '1:1';
-    lines.push(`  ${name}.${s}  (${card}, table ${sd.table}) — ${sd.doc}`);
-    for (const [f, c] of Object.entries(fieldsOf(sd))) {
-      const notes = [c.kind, c.nullable ? 'nullable' : '', c.platform !== 'both' ? `${c.platform} only` : ''].filter(Boolean).join(', ');
-      lines.push(`      ${f.padEnd(26)} ${notes.padEnd(28)} ${c.doc}`);
+    lines.push('', `  ${name}.${s}  (${card}, table ${sd.table}) — ${sd.doc}`);
+    const same = shown.get(sd.table);
+    if (same) {
+      const fields = Object.keys(fieldsOf(sd));
+      const example = fields.includes('name') ? 'name' : fields[0];
+      lines.push(`      the same ${fields.length} fields as ${name}.${same} (${name}.${s}.${example}, …)`);
+      continue;
     }
+    shown.set(sd.table, s);
+    for (const [f, c] of Object.entries(fieldsOf(sd))) lines.push(`      ${f.padEnd(fw)}${note(c).padEnd(nw)}${c.doc}`);
   }
-  lines.push(`  default columns: ${od.defaultColumns.join(', ')}`);
+  lines.push('', `  default columns: ${od.defaultColumns.join(', ')}`);
   return lines.join('\n');
 }

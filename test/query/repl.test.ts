@@ -114,3 +114,25 @@ test('tab completion from the catalog', () => {
   expect(completeLine('.schema so')).toEqual([['socket'], 'so']);
   expect(completeLine('process.process_object.name icon')[0]).toContain('icontains');
 });
+
+test('completion after a field offers the operators that fit it; after an operator, values from the data (#14)', () => {
+  const [ops] = completeLine('process.process_object.name ');
+  expect(ops).toEqual(expect.arrayContaining(['==', 'contains', 'startswith', 'matches', 'in']));
+  expect(ops.some((o) => o.startsWith('process'))).toBe(false);
+  const [num] = completeLine('x == 1 && process.process_object.process_id ');
+  expect(num).toEqual(expect.arrayContaining(['==', '>', '<=', 'in']));
+  expect(num).not.toContain('contains');
+  expect(completeLine('process.process_object.name sta')).toEqual([['startswith'], 'sta']);
+  // a select list is not a condition
+  expect(completeLine('select process.process_object.name ')[0]).not.toContain('==');
+  const values = (p: string) => (p === 'process.process_object.name' ? ['agetty', 'init'] : []);
+  expect(completeLine('process.process_object.name == "a', values)).toEqual([['"agetty"'], '"a']);
+  expect(completeLine('process.process_object.name == ', values)).toEqual([['"agetty"', '"init"'], '']);
+});
+
+test('.schema is readable: a sub-object over an already listed table is not repeated (#14)', async () => {
+  const out = await session(['.schema process']);
+  expect(out).toContain('process.parent_object  (1:1, table process)');
+  expect(out).toMatch(/the same \d+ fields as process\.process_object \(process\.parent_object\.name, …\)/);
+  expect(out.split('\n').filter((l) => /^\s+parent_process_id\s/.test(l)).length).toBe(1);
+});
