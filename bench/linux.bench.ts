@@ -1,6 +1,7 @@
 // Linux engine benchmark on the real dev dumps: per format, wall time and MB/s of `ps` (open +
 // profile-free discovery + process table) and full `analyze` (every table + Parquet), per-stage
 // timings, and peak RSS. Printed, not asserted. Run: npm run bench -- linux
+// (MEMQ_BENCH_KERNEL=arm64|6.1|6.12 runs one kernel's rows only)
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,14 +12,15 @@ import { analyzeTables } from '../lib/store/analyze';
 import { tableNames } from '../lib/model';
 
 const IMAGES = path.resolve(__dirname, '../../shared/images');
-const cases: [string, string][] = [
+const cases: [string, string][] = ([
   ['6.1', 'linux-dev/memory.raw.gz'],
   ['6.1', 'linux-dev/memory.lime.gz'],
   ['6.1', 'linux-dev/memory.elf.gz'],
   ['6.1', 'linux-dev/memory.kdump'],
   ['6.12', 'linux-dev-6.12/memory.elf.gz'],
   ['6.12', 'linux-dev-6.12/memory.kdump'],
-];
+  ['arm64', 'linux-dev-arm64/memory.kdump'], // Debian 6.1 arm64 (AArch64 translation, data symbols found in the image)
+] as [string, string][]).filter(([k]) => !process.env.MEMQ_BENCH_KERNEL || k === process.env.MEMQ_BENCH_KERNEL);
 
 const mb = (bytes: number) => bytes / (1 << 20);
 
