@@ -338,7 +338,12 @@ function flattenAnd(e: TypedExpr): TypedExpr[] {
   return e.kind === 'and' ? e.items.flatMap(flattenAnd) : [e];
 }
 
-/** result column names: the field name, or sub_object.field where two selected fields share a name */
+/**
+ * result column names: the field name for the object's own (primary) fields and 1:N elements, or
+ * sub_object.field where two selected fields share a name; a 1:1 sub-object's field always keeps its
+ * sub-object (parent_object.exe_path, process_object.name for a socket's owner), so a header never
+ * passes another object's field off as this one's
+ */
 function outputNames(select: FieldRef[]): string[] {
   const base = select.map((f) => f.field + (f.index !== undefined ? `[${f.index}]` : ''));
   const count = new Map<string, Set<string>>();
@@ -347,7 +352,8 @@ function outputNames(select: FieldRef[]): string[] {
     count.get(base[i])!.add(f.sub);
   });
   return select.map((f, i) => {
-    const n = count.get(base[i])!.size > 1 || (partitionKeys as readonly string[]).includes(base[i]) ? `${f.sub}.${base[i]}` : base[i];
+    const oneToOne = !f.isPrimary && f.subDef.cardinality === 'one';
+    const n = oneToOne || count.get(base[i])!.size > 1 || (partitionKeys as readonly string[]).includes(base[i]) ? `${f.sub}.${base[i]}` : base[i];
     return n;
   });
 }

@@ -196,6 +196,16 @@ describe('Volatility, procfs and SQL habits', () => {
   });
 });
 
+describe('result column names', () => {
+  test('a 1:1 sub-object field keeps its path; primary and 1:N fields are plain (#14)', () => {
+    const names = (q: string) => compileQuery(q, { dialect: 'duckdb' }).columns.map((c) => c.name);
+    expect(names('select process.process_object.name, process.parent_object.exe_path')).toEqual(['project', 'machine', 'snapshot', 'name', 'parent_object.exe_path']);
+    expect(names('select socket.socket_object.local_port, socket.process_object.name')).toEqual(['project', 'machine', 'snapshot', 'local_port', 'process_object.name']);
+    expect(names('select process.process_object.process_id, process.vad_object.file_name')).toEqual(['project', 'machine', 'snapshot', 'process_id', 'file_name']);
+    expect(names('select process.process_object.name, process.env_object.name')).toEqual(['project', 'machine', 'snapshot', 'process_object.name', 'env_object.name']);
+  });
+});
+
 describe('types', () => {
   test('type mismatches', () => {
     expect(err('process.process_object.process_id == "1"').message).toMatch(/column 38: type mismatch: process.process_object.process_id is a whole number \(int32\), but "1" is a string/);
