@@ -57,6 +57,27 @@ function writeWarnings(eng: OsEngine): void {
   for (const w of eng.warnings) process.stderr.write(`warning: ${terminalSafe(w)}\n`);
 }
 
+/** the process flags memq sets, as short words for ps / pstree */
+const PROCESS_FLAGS: [string, string][] = [
+  ['flag_deleted_exe', 'deleted-exe'],
+  ['flag_suspicious_path', 'suspicious-path'],
+  ['flag_kernel_thread_name', 'kthread-name'],
+  ['flag_wx_memory', 'wx-memory'],
+  ['flag_unusual_parent', 'unusual-parent'],
+];
+
+export function processFlags(p: Record<string, unknown>): string[] {
+  const out = PROCESS_FLAGS.filter(([c]) => p[c] === true).map(([, w]) => w);
+  if (p.in_process_list === false) out.unshift('hidden');
+  return out;
+}
+
+/** colour for flagged rows: only on a terminal, never with NO_COLOR (https://no-color.org) */
+export function useColour(stream: { isTTY?: boolean } = process.stdout): boolean {
+  return Boolean(stream.isTTY) && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
+}
+const RED = (s: string) => `\x1b[31m${s}\x1b[0m`;
+
 /** `[    2.194009] message`, as dmesg prints it */
 export function dmesgLine(r: { timestamp_ns: number | bigint | null; message: string }): string {
   const ns = r.timestamp_ns === null ? null : BigInt(r.timestamp_ns);
@@ -85,10 +106,22 @@ export async function table(tc: TableCommand, dump: string, o: CommonOpts & { al
     rows = rows.map((r) => ({ ...r, process_name: r.process_id === null || r.process_id === undefined ? null : names.get(r.process_id as number) ?? null }));
     cols = table && !o.allColumns ? cols.flatMap((c) => (c === 'process_id' ? [c, 'process_name'] : [c])) : [...cols, 'process_name'];
   }
+  let flagged: boolean[] | undefined;
+  if (tc.table === 'process' && table && !o.allColumns) {
+    // ps: the exe says (deleted) like /proc does; a flags column names what memq found odd
+    rows = rows.map((r) => ({ ...r, exe_path: r.exe_deleted === true && typeof r.exe_path === 'string' && !r.exe_path.endsWith(' (deleted)') ? `${r.exe_path} (deleted)` : r.exe_path, flags: processFlags(r).join(',') || null }));
+    flagged = rows.map((r) => r.flags !== null);
+    cols = cols.flatMap((c) => (c === 'state' ? [c, 'flags'] : [c]));
+  }
   if (tc.table === 'kernel_log' && table && !o.allColumns) {
     process.stdout.write(rows.map((r) => dmesgLine(r as { timestamp_ns: number | null; message: string }) + '\n').join(''));
   } else {
-    process.stdout.write(render(rows, cols, o.format, terminalWidth()));
+    let text = render(rows, cols, o.format, terminalWidth());
+    if (flagged && useColour()) {
+      const lines = text.split('\n');
+      text = lines.map((l, i) => (i >= 2 && flagged![i - 2] ? RED(l) : l)).join('\n');
+    }
+    process.stdout.write(text);
   }
   if (tc.table === 'syscall' && table) process.stderr.write(syscallSummary(eng.extract('syscall') as unknown as Record<string, unknown>[], rows.length, o.hooked) + '\n');
   writeWarnings(eng);
@@ -119,14 +152,23 @@ export async function pstree(dump: string, o: CommonOpts): Promise<void> {
   }
   const out: string[] = [];
   const seen = new Set<number>();
-  const walk = (parent: number, depth: number) => {
-    for (const p of (kids.get(parent) ?? []).sort((a, b) => a.process_id - b.process_id)) {
-      if (seen.has(p.process_id) || depth > 256) continue;
+  const colour = useColour();
+  // tree lines like pstree(1): ├─ child, └─ last child, │ continues a parent's column
+  const walk = (parent: number, prefix: string, depth: number) => {
+    const children = (kids.get(parent) ?? []).filter((p) => !seen.has(p.process_id)).sort((a, b) => a.process_id - b.process_id);
+    children.forEach((p, i) => {
+      if (seen.has(p.process_id) || depth > 256) return;
       seen.add(p.process_id);
-      out.push(terminalSafe(`${'  '.repeat(depth)}${p.process_id} ${p.name}${p.command_line && !p.is_kernel_thread ? `  (${p.command_line})` : ''}`));
-      walk(p.process_id, depth + 1);
-    }
+      const last = i === children.length - 1;
+      const branch = parent === -1 ? '' : last ? '└─ ' : '├─ ';
+      const flags = processFlags(p as unknown as Record<string, unknown>);
+      const exe = p.exe_deleted && p.exe_path ? `  [exe ${p.exe_path} (deleted)]` : '';
+      let line = terminalSafe(`${prefix}${branch}${p.process_id} ${p.name}${p.command_line && !p.is_kernel_thread ? `  (${p.command_line})` : ''}${exe}${flags.length ? `  ! ${flags.join(',')}` : ''}`);
+      if (flags.length && colour) line = RED(line);
+      out.push(line);
+      walk(p.process_id, parent === -1 ? prefix : prefix + (last ? '   ' : '│  '), depth + 1);
+    });
   };
-  walk(-1, 0);
+  walk(-1, '', 0);
   process.stdout.write(out.join('\n') + '\n');
 }

@@ -78,3 +78,34 @@ test('warnings say what they are about', () => {
   expect(r.err).not.toMatch(/warning: none:/);
   expect(run('ps', TRIAGE_ARM64).err).toMatch(/^memq ps: nothing to show — not read from this dump: memq has no Windows symbol layout/m);
 });
+
+test('ps marks flagged processes and shows (deleted) on the exe; pstree draws tree lines; colour only on a terminal without NO_COLOR', async () => {
+  const dump = await dumpPath('6.1', 'memory.kdump');
+  const ps = run('ps', dump);
+  expect(ps.code).toBe(0);
+  expect(ps.out).not.toMatch(/\x1b\[/); // piped: no colour
+  const lines = ps.out.split('\n');
+  expect(lines[0]).toMatch(/^process_id +parent_process_id +name +uid +state +flags +thread_count +exe_path/);
+  expect(lines.find((l) => /^111 /.test(l))).toMatch(/ deleted-exe,suspicious-path +\d+ +\/tmp\/\.cache\/kupdated \(deleted\) /);
+  expect(lines.find((l) => /^113 /.test(l))).toMatch(/ kthread-name /);
+  // json keeps the field as the dump has it
+  const json = JSON.parse(run('ps', dump, '--format', 'json').out) as { process_id: number; exe_path: string }[];
+  expect(json.find((p) => p.process_id === 111)!.exe_path).toBe('/tmp/.cache/kupdated');
+
+  const tree = run('pstree', dump).out.split('\n');
+  expect(tree[0]).toBe('1 init  (/bin/sh /init)');
+  expect(tree).toContain('├─ 111 kupdated  (/tmp/.cache/kupdated --interval 600)  [exe /tmp/.cache/kupdated (deleted)]  ! deleted-exe,suspicious-path');
+  expect(tree).toContain('└─ 121 bash  (/usr/bin/bash --norc -i)');
+  expect(tree.some((l) => /^2 kthreadd$/.test(l))).toBe(true);
+
+  // on a terminal (util-linux script): flagged rows in red, others plain; NO_COLOR turns colour off
+  const onTty = (env: NodeJS.ProcessEnv) => {
+    const cmd = [process.execPath, BIN, 'ps', dump].map((a) => `'${a}'`).join(' ');
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, MEMQ_PROGRESS: '0', COLUMNS: '300', ...env }, maxBuffer: 64 << 20 });
+    return r.stdout.replace(/\r\n/g, '\n');
+  };
+  const coloured = onTty({});
+  expect(coloured.split('\n').find((l) => l.includes('kupdated'))).toMatch(/^\x1b\[31m111 .*\x1b\[0m$/);
+  expect(coloured.split('\n').find((l) => /^101 /.test(l))).toBeDefined(); // agetty: not flagged, no colour
+  expect(onTty({ NO_COLOR: '1' })).not.toMatch(/\x1b\[31m/);
+});
