@@ -219,6 +219,11 @@ export interface ObjectDef {
   subObjects: Record<string, SubObjectDef>;
   /** columns returned when a query has no select, as sub_object.field */
   defaultColumns: string[];
+  /**
+   * primary fields that order rows right after project/machine/snapshot (before the selected columns),
+   * for objects whose natural order is time: shell history by timestamp, the kernel log by sequence
+   */
+  naturalOrder?: string[];
 }
 
 const byPid: [string, string][] = [['process_id', 'process_id']];
@@ -317,6 +322,7 @@ export const objects: Record<string, ObjectDef> = {
     primary: 'log_object',
     subObjects: { log_object: { table: 'kernel_log', cardinality: 'one', join: [], doc: 'the log record' } },
     defaultColumns: ['log_object.sequence', 'log_object.timestamp_ns', 'log_object.level', 'log_object.message'],
+    naturalOrder: ['sequence'],
   },
   history: {
     doc: 'shell commands recovered from shell memory (Linux bash)',
@@ -326,6 +332,8 @@ export const objects: Record<string, ObjectDef> = {
       process_object: ownerProcess,
     },
     defaultColumns: ['history_object.process_id', 'history_object.timestamp', 'history_object.command'],
+    // time order; entries without a timestamp (HISTTIMEFORMAT unset) in the order bash allocated them
+    naturalOrder: ['timestamp', 'entry_address'],
   },
   indicator: {
     doc: 'network indicators found in process memory',

@@ -157,6 +157,7 @@ class SqlGen {
 
     const order: string[] = tq.order.map((o) => `${this.colExpr(o.field, aliasOf(o.field))} ${o.desc ? 'DESC' : 'ASC'} NULLS LAST`);
     for (const k of partitionKeys) order.push(`o.${q(k)} ASC NULLS LAST`);
+    for (const k of tq.objectDef.naturalOrder ?? []) order.push(`o.${q(k)} ASC NULLS LAST`);
     for (const f of tq.select) if (f.kind !== 'string_list') order.push(`${this.colExpr(f, aliasOf(f))} ASC NULLS LAST`);
     // drop repeated sort keys, but keep any with a parameter: its value was bound once per use
     const keys = order.filter((k, i) => k.includes('?') || order.indexOf(k) === i);

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { objectNames } from '../../lib/query';
 import { openLocalStore, runQuery, type LocalStore } from '../../lib/engine';
 import { addDumpToStore } from '../../lib/store/add';
-import { IMAGES, dumpPath, imagesAvailable } from '../support/dumps';
+import { IMAGES, dumpPath, groundTruth, imagesAvailable } from '../support/dumps';
 
 jest.setTimeout(300_000);
 const maybe = imagesAvailable() ? describe : describe.skip;
@@ -59,5 +59,14 @@ maybe('the language reference on the shipped dumps', () => {
       if (r.rows.length === 0) empty.push(q);
     }
     expect(empty).toEqual([]);
+  });
+
+  test('history rows come in time order without an order by; the kernel log in sequence order (#14)', async () => {
+    const r = await runQuery(store, 'select history.history_object.command where history.history_object.process_id > 0', { machines: ['dev'] });
+    const gt = groundTruth('6.1') as unknown as { shell_history: { entries: { command: string; timestamp: number }[] } };
+    const want = [...gt.shell_history.entries].sort((a, b) => a.timestamp - b.timestamp).map((e) => e.command);
+    expect(r.rows.map((x) => x.command)).toEqual(want);
+    const log = await runQuery(store, 'select kernel_log.log_object.message where kernel_log.log_object.level <= 7 limit 3', { machines: ['dev'] });
+    expect(String(log.rows[0].message)).toMatch(/^Linux version 6\.1\.0-56-amd64/);
   });
 });
