@@ -62,6 +62,14 @@ export interface QueryNode {
   object?: Name;
   order: OrderNode[];
   limit?: { value: number; pos: number };
+  /** `count(*)` in the select list (its position, for errors) */
+  count?: { pos: number };
+  /** `select distinct …` */
+  distinct?: { pos: number };
+  /** `group by <paths>` */
+  groupBy?: PathNode[];
+  /** `order by count [asc|desc]` */
+  orderByCount?: { desc: boolean; pos: number };
 }
 
 // ---- typed -------------------------------------------------------------------------------------
@@ -107,4 +115,6 @@ export interface TypedQuery {
   where?: TypedExpr;
   order: { field: FieldRef; desc: boolean }[];
   limit?: number;
+  /** aggregation: rows grouped by the selected fields (count: with a count column, ordered by it) */
+  aggregate?: { count: boolean; countOrder?: 'asc' | 'desc' };
 }

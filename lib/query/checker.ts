@@ -92,8 +92,9 @@ class Checker {
     if (q.object) {
       this.setObject(q.object.name, q.object.pos);
     }
-    const firstPath = q.select?.[0] ?? firstPathOf(q.where);
+    const firstPath = q.select?.[0] ?? firstPathOf(q.where) ?? q.groupBy?.[0];
     if (firstPath) this.setObject(firstPath.parts[0].name, firstPath.parts[0].pos, firstPath);
+    if (this.object === undefined) this.fail(0, 'count(*) alone names no object: add a condition (select count(*) where process.process_object.process_id > 0)');
     const object = this.object!;
     const od = objectDef(object)!;
 
@@ -119,7 +120,29 @@ class Checker {
       if (field.kind === 'string_list') this.fail(o.path.pos, `order by ${field.text}: lists cannot be ordered`);
       return { field, desc: o.desc };
     });
-    return { object, objectDef: od, select, where, order, limit: q.limit?.value };
+    const out: TypedQuery = { object, objectDef: od, select, where, order, limit: q.limit?.value };
+    if (q.count || q.distinct || q.groupBy) out.aggregate = this.aggregate(q, select, order);
+    else if (q.orderByCount) this.fail(q.orderByCount.pos, '"order by count" needs count(*) in the select list');
+    return out;
+  }
+
+  /** group by = the selected fields (written or implied); order only by them or by count */
+  private aggregate(q: QueryNode, select: FieldRef[], order: TypedQuery['order']): NonNullable<TypedQuery['aggregate']> {
+    const pos = q.count?.pos ?? q.distinct?.pos ?? q.groupBy![0].pos;
+    if (!q.select?.length && !q.count) this.fail(pos, 'aggregation needs fields to group by or count(*)');
+    if (!q.select?.length && q.groupBy) this.fail(q.groupBy[0].pos, 'group by: select the grouped fields too (select <fields>, count(*) … group by <fields>)');
+    for (const f of select) if (f.kind === 'string_list') this.fail(pos, `${f.text} is a list: lists cannot be grouped (select an element, e.g. ${f.text}[0])`);
+    if (q.groupBy) {
+      const grouped = q.groupBy.map((p) => this.path(p).text);
+      const selected = select.map((f) => f.text);
+      const extra = grouped.find((g) => !selected.includes(g));
+      if (extra) this.fail(q.groupBy[grouped.indexOf(extra)].pos, `group by ${extra}: select it too (the result has one row per group of the selected fields)`);
+      const missing = selected.find((s) => !grouped.includes(s));
+      if (missing) this.fail(q.groupBy[0].pos, `${missing} is selected but not grouped: group by every selected field`);
+    }
+    for (const o of order) if (!select.some((f) => f.text === o.field.text)) this.fail(0, `order by ${o.field.text}: with aggregation, order by selected fields or count`);
+    if (q.orderByCount && !q.count) this.fail(q.orderByCount.pos, '"order by count" needs count(*) in the select list');
+    return { count: Boolean(q.count), countOrder: q.orderByCount ? (q.orderByCount.desc ? 'desc' : 'asc') : q.count ? 'desc' : undefined };
   }
 
   private setObject(name: string, pos: number, path?: PathNode): void {

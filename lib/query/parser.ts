@@ -7,7 +7,7 @@ import { tokenize, type Token } from './lexer';
 
 const MAX_DEPTH = 200;
 /** SQL aggregate functions: refused with a plain message until the language has aggregation */
-const AGGREGATES = new Set(['count', 'sum', 'min', 'max', 'avg']);
+const AGGREGATES = new Set(['sum', 'min', 'max', 'avg']);
 const MAX_LIMIT = 10_000_000;
 
 /** word operators: written form → base operator and case-insensitivity */
@@ -35,7 +35,7 @@ const SYMBOL_OPS: Record<string, Omit<OpNode, 'text' | 'pos'>> = {
   '>=': { base: 'ge', negated: false, insensitive: false },
 };
 
-export const keywords = ['select', 'where', 'order', 'by', 'asc', 'desc', 'limit', 'and', 'or', 'not', 'true', 'false', 'null'];
+export const keywords = ['select', 'distinct', 'where', 'group', 'order', 'by', 'count', 'asc', 'desc', 'limit', 'and', 'or', 'not', 'true', 'false', 'null'];
 
 export function parseQuery(text: string): QueryNode {
   return new Parser(text).query();
@@ -85,10 +85,25 @@ class Parser {
     if (this.t.kind === 'eof') this.fail(this.t, 'empty query: write a condition such as process.process_object.name == "bash", or an object name such as process');
     if (this.isWord('select')) {
       this.next();
-      q.select = [this.path(true)];
+      if (this.isWord('distinct') && this.peek().kind === 'ident') q.distinct = { pos: this.next().pos };
+      q.select = [];
+      const item = () => {
+        // count(*): the number of result rows per group
+        if (this.isWord('count') && this.isOp('(', this.peek())) {
+          const t = this.next();
+          this.next();
+          this.expectOp('*', '"*" in count(*) (count counts result rows)');
+          this.expectOp(')', '")"');
+          if (q.count) this.fail(t, 'count(*) appears twice');
+          q.count = { pos: t.pos };
+          return;
+        }
+        q.select!.push(this.path(true));
+      };
+      item();
       while (this.isOp(',')) {
         this.next();
-        q.select.push(this.path(true));
+        item();
       }
       if (this.isWord('where')) {
         this.next();
@@ -103,14 +118,37 @@ class Parser {
     } else {
       q.where = this.expr();
     }
+    if (this.isWord('group') && this.isWord('by', this.peek())) {
+      this.next();
+      this.next();
+      q.groupBy = [this.path(false)];
+      while (this.isOp(',')) {
+        this.next();
+        q.groupBy.push(this.path(false));
+      }
+    }
     if (this.isWord('order')) {
       this.next();
       if (!this.isWord('by')) this.fail(this.t, `expected "by" after "order", found ${this.describe(this.t)}`);
       this.next();
-      q.order.push(this.orderItem());
+      const orderItem = () => {
+        if (this.isWord('count') && !this.isOp('.', this.peek())) {
+          const t = this.next();
+          let desc = false;
+          if (this.isWord('asc')) this.next();
+          else if (this.isWord('desc')) {
+            this.next();
+            desc = true;
+          }
+          q.orderByCount = { desc, pos: t.pos };
+          return;
+        }
+        q.order.push(this.orderItem());
+      };
+      orderItem();
       while (this.isOp(',')) {
         this.next();
-        q.order.push(this.orderItem());
+        orderItem();
       }
     }
     if (this.isWord('limit')) {
@@ -124,7 +162,6 @@ class Parser {
       const t = this.t;
       if (this.isOp('=')) this.fail(t, 'unexpected "=" (use == to compare)');
       if (this.isOp(')')) this.fail(t, 'unbalanced ")"');
-      if (this.isWord('group') && this.isWord('by', this.peek())) this.failAggregation(t, 'group by');
       if (this.isWord('having')) this.failAggregation(t);
       if (this.isWord('where') && !q.select) this.fail(t, '"where" follows a select list: select <fields> where <condition>');
       this.fail(t, `expected "&&", "||", "order by", "limit" or end of query, found ${this.describe(t)}`);
@@ -154,8 +191,8 @@ class Parser {
   private failAggregation(t: Token, what = t.value.toLowerCase()): never {
     this.fail(
       t,
-      `aggregation ("${what}") is not supported yet: a query returns one row per object; ` +
-        'select the field and count in the output (e.g. --format csv | sort | uniq -c)',
+      `"${what}" is not supported: memq aggregates with count(*), select distinct and group by only ` +
+        '(e.g. select process.process_object.exe_path, count(*) group by process.process_object.exe_path order by count asc)',
     );
   }
 
@@ -164,7 +201,7 @@ class Parser {
     const first = this.t;
     if (allowStar && first.kind === 'ident') {
       const w = first.value.toLowerCase();
-      if (w === 'distinct' || (AGGREGATES.has(w) && this.isOp('(', this.peek()))) this.failAggregation(first);
+      if (AGGREGATES.has(w) && this.isOp('(', this.peek())) this.failAggregation(first);
     }
     if (first.kind !== 'ident') this.fail(first, `expected a field path such as process.process_object.name, found ${this.describe(first)}`);
     const parts = [{ name: first.value, pos: first.pos }];

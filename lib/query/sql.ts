@@ -155,6 +155,8 @@ class SqlGen {
     if (tq.where) where.push(this.paren(this.expr(tq.where), tq.where));
     if (where.length) sql += `\nWHERE ${where.join('\n  AND ')}`;
 
+    // aggregation wraps the plain query (no ORDER BY inside: its sort keys would bind parameters)
+    if (tq.aggregate) return this.aggregated(sql, columns.slice(partitionKeys.length));
     const order: string[] = tq.order.map((o) => `${this.colExpr(o.field, aliasOf(o.field))} ${o.desc ? 'DESC' : 'ASC'} NULLS LAST`);
     for (const k of partitionKeys) order.push(`o.${q(k)} ASC NULLS LAST`);
     for (const k of tq.objectDef.naturalOrder ?? []) order.push(`o.${q(k)} ASC NULLS LAST`);
@@ -162,6 +164,34 @@ class SqlGen {
     // drop repeated sort keys, but keep any with a parameter: its value was bound once per use
     const keys = order.filter((k, i) => k.includes('?') || order.indexOf(k) === i);
     sql += `\nORDER BY ${keys.join(', ')}`;
+    if (tq.limit !== undefined) sql += `\nLIMIT ${Math.trunc(tq.limit)}`;
+    return { sql, params: this.params, paramKinds: this.paramKinds, columns, object: tq.object };
+  }
+
+  /**
+   * Aggregation over the plain query's rows (same-element semantics untouched): grouped by the
+   * selected fields across every snapshot in scope, with count(*) as an integer column. Ordered by
+   * count (desc unless `order by count asc`), then the user's order fields, then the groups.
+   */
+  private aggregated(inner: string, groups: OutputColumn[]): CompiledQuery {
+    const tq = this.tq;
+    const agg = tq.aggregate!;
+    const names = outputNames(tq.select);
+    const cols = groups.map((c) => `t.${q(c.name)}`);
+    const select = [...cols];
+    const columns: OutputColumn[] = [...groups];
+    if (agg.count) {
+      select.push(`CAST(count(*) AS INTEGER) AS "count"`);
+      columns.push({ name: 'count', kind: 'int32', path: 'count(*)' });
+    }
+    let sql = `SELECT ${select.join(', ')}\nFROM (\n${inner}\n) AS t`;
+    if (cols.length) sql += `\nGROUP BY ${cols.join(', ')}`;
+    const order: string[] = [];
+    if (agg.countOrder && cols.length) order.push(`count(*) ${agg.countOrder === 'desc' ? 'DESC' : 'ASC'}`);
+    for (const o of tq.order) order.push(`t.${q(names[tq.select.findIndex((f) => f.text === o.field.text)])} ${o.desc ? 'DESC' : 'ASC'} NULLS LAST`);
+    for (const c of cols) order.push(`${c} ASC NULLS LAST`);
+    const keys = order.filter((k, i) => order.indexOf(k) === i);
+    if (keys.length) sql += `\nORDER BY ${keys.join(', ')}`;
     if (tq.limit !== undefined) sql += `\nLIMIT ${Math.trunc(tq.limit)}`;
     return { sql, params: this.params, paramKinds: this.paramKinds, columns, object: tq.object };
   }

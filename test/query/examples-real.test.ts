@@ -69,4 +69,20 @@ maybe('the language reference on the shipped dumps', () => {
     const log = await runQuery(store, 'select kernel_log.log_object.message where kernel_log.log_object.level <= 7 limit 3', { machines: ['dev'] });
     expect(String(log.rows[0].message)).toMatch(/^Linux version 6\.1\.0-56-amd64/);
   });
+
+  test('stacking: count(*) over snapshots finds the rare executable; counts keep same-element semantics (#14)', async () => {
+    const stack = await runQuery(store, 'select process.process_object.exe_path, count(*) where process.process_object.exe_path != null group by process.process_object.exe_path order by count asc', {});
+    expect(stack.columns.map((c) => c.name)).toEqual(['exe_path', 'count']);
+    expect(stack.rows.find((r) => r.exe_path === '/var/tmp/.memq-rk-dev/rkd')).toEqual({ exe_path: '/var/tmp/.memq-rk-dev/rkd', count: 1 });
+    const counts = stack.rows.map((r) => r.count as number);
+    expect(counts).toEqual([...counts].sort((a, b) => a - b));
+    const plain = await runQuery(store, 'process.process_object.exe_path != null', {});
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(plain.rows.length);
+    // one region both executable and from /tmp: the count equals the plain query's rows
+    const cond = 'process.vad_object.is_executable && process.vad_object.file_name startswith "/tmp/"';
+    const n = await runQuery(store, `select count(*) where ${cond}`, {});
+    expect(n.rows).toEqual([{ count: (await runQuery(store, cond, {})).rows.length }]);
+    const distinct = await runQuery(store, 'select distinct process.process_object.name where process.process_object.name in ["nc", "bash"]', {});
+    expect(distinct.rows).toEqual([{ name: 'bash' }, { name: 'nc' }]);
+  });
 });

@@ -154,11 +154,20 @@ describe('Volatility, procfs and SQL habits', () => {
     expect(e.message).not.toMatch(/strings need quotes/);
     expect(err('socket.socket_object.local_port == socket.socket_object.remote_port').message).toMatch(/not supported/);
   });
-  test('aggregation is refused plainly until the language has it', () => {
-    expect(err('select count(*) where process.process_object.name == "a"').message).toMatch(/column 8: aggregation \("count"\) is not supported yet/);
-    expect(err('select distinct process.process_object.name').message).toMatch(/aggregation \("distinct"\) is not supported yet/);
-    expect(err('select process.process_object.name group by process.process_object.name').message).toMatch(/column 36: aggregation \("group by"\)/);
-    expect(err('process.process_object.name == "a" having x').message).toMatch(/"having"/);
+  test('aggregation: count(*), distinct, group by compile; other aggregates and mistakes say what to write (#14)', () => {
+    const c = compileQuery('select process.process_object.exe_path, count(*) group by process.process_object.exe_path order by count asc', { dialect: 'duckdb' });
+    expect(c.columns.map((x) => [x.name, x.kind])).toEqual([['exe_path', 'string'], ['count', 'int32']]);
+    expect(c.sql).toMatch(/GROUP BY t\."exe_path"\nORDER BY count\(\*\) ASC/);
+    // group by is implied by the selected fields
+    expect(compileQuery('select process.process_object.name, count(*) where process.process_object.process_id > 0', { dialect: 'athena' }).sql).toMatch(/GROUP BY t\."name"\nORDER BY count\(\*\) DESC/);
+    expect(compileQuery('select distinct process.process_object.name', { dialect: 'duckdb' }).columns.map((x) => x.name)).toEqual(['name']);
+    expect(compileQuery('select count(*) where process.process_object.exe_deleted', { dialect: 'duckdb' }).sql).not.toMatch(/GROUP BY/);
+    expect(err('select sum(process.process_object.thread_count)').message).toMatch(/column 8: "sum" is not supported: memq aggregates with count\(\*\), select distinct and group by only/);
+    expect(err('select process.process_object.name, count(*) group by process.process_object.exe_path').message).toMatch(/group by process.process_object.exe_path: select it too/);
+    expect(err('select process.process_object.name, process.process_object.exe_path, count(*) group by process.process_object.name').message).toMatch(/is selected but not grouped/);
+    expect(err('select process.process_object.argv, count(*)').message).toMatch(/lists cannot be grouped/);
+    expect(err('select process.process_object.name order by count').message).toMatch(/needs count\(\*\)/);
+    expect(err('process.process_object.name == "a" having x').message).toMatch(/"having" is not supported/);
   });
   test('like "x%" suggests the operator that does the same', () => {
     expect(err('process.process_object.name like "kwork%"').message).toMatch(/column 29: "like" is SQL; memq has no LIKE patterns: write startswith "kwork"/);
