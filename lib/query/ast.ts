@@ -47,7 +47,7 @@ export type ExprNode =
   | { kind: 'or'; items: ExprNode[]; pos: number }
   | { kind: 'not'; expr: ExprNode; pos: number }
   /** `path op value`, or a bare boolean `path` (op/value absent) */
-  | { kind: 'cond'; path: PathNode; op?: OpNode; value?: Literal; pos: number };
+  | { kind: 'cond'; path: PathNode; op?: OpNode; value?: Literal; /** `a.b.c op a.b.d`: a field on the right */ other?: PathNode; pos: number };
 
 export interface OrderNode {
   path: PathNode;
@@ -106,7 +106,9 @@ export type TypedAtom =
   | { kind: 'cmp'; field: FieldRef; op: OpNode; value: BoundValue; /** element-wise on a list field */ listElements: boolean }
   | { kind: 'in'; field: FieldRef; op: OpNode; values: BoundValue[]; listElements: boolean }
   | { kind: 'null'; field: FieldRef; negated: boolean }
-  | { kind: 'bool'; field: FieldRef };
+  | { kind: 'bool'; field: FieldRef }
+  /** field op field, both of one sub-object (compared on the same row / element) */
+  | { kind: 'fields'; field: FieldRef; op: OpNode; other: FieldRef };
 
 export interface TypedQuery {
   object: string;

@@ -248,7 +248,7 @@ class Checker {
       case 'not':
         return { kind: 'not', expr: this.expr(e.expr) };
       case 'cond':
-        return this.cond(e.path, e.op, e.value);
+        return e.other && e.op ? this.fieldCond(e.path, e.op, e.other) : this.cond(e.path, e.op, e.value);
     }
   }
 
@@ -295,6 +295,22 @@ class Checker {
       v = this.regex(v as string, value, op.insensitive);
     }
     return { kind: 'cmp', field, op, value: v, listElements: isList };
+  }
+
+  /** field op field: both of one sub-object, same kind, a comparison operator */
+  private fieldCond(p: PathNode, op: OpNode, o: PathNode): TypedAtom {
+    const field = this.path(p);
+    const other = this.path(o);
+    if (field.sub !== other.sub)
+      this.fail(o.pos, `${field.text} and ${other.text} are in different sub-objects: fields are compared on one row, so both must be of ${field.object}.${field.sub} (or both of ${other.object}.${other.sub})`);
+    if (field.kind === 'string_list' || other.kind === 'string_list') this.fail(o.pos, 'lists cannot be compared with another field (compare an element: argv[0])');
+    const num = (k: string) => k === 'int32' || k === 'int64' || k === 'double';
+    if (field.kind !== other.kind && !(num(field.kind) && num(other.kind)))
+      this.fail(o.pos, `type mismatch: ${field.text} is ${kindNames[field.kind]}, but ${other.text} is ${kindNames[other.kind]}`);
+    if (!['eq', 'lt', 'le', 'gt', 'ge'].includes(op.base)) this.fail(op.pos, `"${op.text}" compares with a value; between two fields use == != < <= > >= (or =~ !~ for text)`);
+    if (op.insensitive && field.kind !== 'string') this.fail(op.pos, `"${op.text}" compares text case-insensitively, but ${field.text} is ${kindNames[field.kind]}`);
+    if (op.base !== 'eq' && field.kind === 'bool') this.fail(op.pos, `"${op.text}" does not apply to ${field.text}, which is ${kindNames[field.kind]}`);
+    return { kind: 'fields', field, op, other };
   }
 
   /** converts a literal to the bound value for a field of kind `k` */

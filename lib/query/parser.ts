@@ -304,6 +304,11 @@ class Parser {
     const path = this.path(false);
     const op = this.operator();
     if (!op) return { kind: 'cond', path, pos: path.pos };
+    // a field on the right: uid != euid
+    if (this.t.kind === 'ident' && this.isOp('.', this.peek()) && op.base !== 'in') {
+      const other = this.path(false);
+      return { kind: 'cond', path, op, other, pos: path.pos };
+    }
     const value = this.literal(op.base === 'in');
     return { kind: 'cond', path, op, value, pos: path.pos };
   }
@@ -405,12 +410,7 @@ class Parser {
       this.next();
       return { kind: 'null', pos: t.pos, end: t.end };
     }
-    if (t.kind === 'ident' && this.isOp('.', this.peek()))
-      this.fail(
-        t,
-        'comparing a field with another field is not supported: the right side of an operator is a value (string in quotes, number, true, false, null). ' +
-          'Select both fields and compare them in the output, e.g. select process.process_object.uid, process.process_object.euid',
-      );
+    if (t.kind === 'ident' && this.isOp('.', this.peek())) this.fail(t, '"in" takes a list of values [ … ], not a field');
     if (t.kind === 'ident') {
       // the word as typed, including characters the lexer splits on (kworker-1, x86_64-linux, a.b-c)
       const word = /[^\s"'()\[\],&|=!<>]+/y;

@@ -314,6 +314,14 @@ class SqlGen {
         return f.nullable ? `COALESCE(${c}, FALSE)` : c;
       case 'null':
         return `${c} IS ${at.negated ? 'NOT ' : ''}NULL`;
+      case 'fields': {
+        // same row (primary / 1:1) or same element (1:N): both columns under one alias
+        const d = this.colExpr(at.other, alias);
+        const sym = { eq: '=', lt: '<', le: '<=', gt: '>', ge: '>=' }[at.op.base as 'eq' | 'lt' | 'le' | 'gt' | 'ge'];
+        const pos = at.op.insensitive ? `lower(${c}) ${sym} lower(${d})` : `${c} ${sym} ${d}`;
+        if (f.nullable || at.other.nullable) return at.op.negated ? `NOT COALESCE(${pos}, FALSE)` : `COALESCE(${pos}, FALSE)`;
+        return at.op.negated ? `NOT (${pos})` : pos;
+      }
       default:
         break;
     }

@@ -147,12 +147,21 @@ describe('Volatility, procfs and SQL habits', () => {
     expect(err('pid == 1').suggestions[0]).toBe('process.process_object.process_id');
     expect(err('process.ppid == 1').suggestions[0]).toBe('process.process_object.parent_process_id');
   });
-  test('field-to-field comparison says it is not supported (not "strings need quotes")', () => {
-    const e = err('process.process_object.uid != process.process_object.euid');
+  test('field-to-field comparison: same sub-object, same kind, comparison operators; other forms say why (#14)', () => {
+    const c = compileQuery('process.process_object.uid != process.process_object.euid', { dialect: 'duckdb' });
+    expect(c.sql).toContain('NOT COALESCE(o."uid" = o."euid", FALSE)');
+    expect(c.params).toEqual([]);
+    const el = compileQuery('process.vad_object.start >= process.vad_object.end && process.vad_object.is_executable', { dialect: 'athena' });
+    expect(el.sql).toContain(`AND e1."process_id" = o."process_id" AND (e1."start" >= e1."end" AND e1."is_executable")`); // one element
+    expect(compileQuery('process.process_object.name =~ process.process_object.exe_path', { dialect: 'duckdb' }).sql).toContain('lower(o."name") = lower(o."exe_path")');
+    const e = err('process.process_object.uid != process.parent_object.uid');
     expect(e.column).toBe(31);
-    expect(e.message).toMatch(/comparing a field with another field is not supported/);
-    expect(e.message).not.toMatch(/strings need quotes/);
-    expect(err('socket.socket_object.local_port == socket.socket_object.remote_port').message).toMatch(/not supported/);
+    expect(e.message).toMatch(/are in different sub-objects/);
+    expect(err('process.process_object.name == process.process_object.uid').message).toMatch(/type mismatch: process.process_object.name is a string, but process.process_object.uid is a whole number/);
+    expect(err('process.process_object.name contains process.process_object.cwd').message).toMatch(/"contains" compares with a value/);
+    expect(err('process.process_object.argv == process.process_object.argv').message).toMatch(/lists cannot be compared/);
+    expect(err('process.process_object.name in process.process_object.cwd').message).toMatch(/expected a list \[ … \] after "in"/);
+    expect(err('process.process_object.name in [process.process_object.cwd]').message).toMatch(/"in" takes a list of values \[ … \], not a field/);
   });
   test('aggregation: count(*), distinct, group by compile; other aggregates and mistakes say what to write (#14)', () => {
     const c = compileQuery('select process.process_object.exe_path, count(*) group by process.process_object.exe_path order by count asc', { dialect: 'duckdb' });

@@ -25,6 +25,7 @@ export const goldenCases: GoldenCase[] = [
   { name: 'parent', query: 'process.parent_object.name != "init" && process.process_object.name in ["agetty", "sshd"]' },
   { name: 'bool-bare', query: 'process.process_object.exe_deleted || process.process_object.flag_kernel_thread_name || process.process_object.is_wow64' },
   { name: 'select-star', query: 'select process.env_object.* where process.env_object.name == "LD_PRELOAD"' },
+  { name: 'field-compare', query: 'process.process_object.uid != process.process_object.euid && process.vad_object.start >= process.vad_object.end && process.vad_object.file_name =~ process.vad_object.protection' },
   { name: 'aggregate-count', query: 'select process.parent_object.name, process.process_object.argv[0], count(*) where process.vad_object.is_executable && process.vad_object.file_name startswith "/tmp/" group by process.parent_object.name, process.process_object.argv[0] order by count asc limit 10', scope: { projects: ['acme'] } },
   { name: 'aggregate-distinct', query: 'select distinct process.process_object.name, process.vad_object.kind where process.vad_object.is_executable' },
   { name: 'kernel-log', query: 'kernel_log.log_object.message icontains "segfault" && kernel_log.log_object.level <= 3' },
