@@ -85,4 +85,11 @@ maybe('the language reference on the shipped dumps', () => {
     const distinct = await runQuery(store, 'select distinct process.process_object.name where process.process_object.name in ["nc", "bash"]', {});
     expect(distinct.rows).toEqual([{ name: 'bash' }, { name: 'nc' }]);
   });
+
+  test('the queries README.md shows inline return rows too (#14)', async () => {
+    const md = fs.readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+    const snippets = [...new Set([...md.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]))].filter((x) => /\s/.test(x) && !x.includes('…') && /^(select |[a-z_]+\.[a-z_]+_object\.)/.test(x));
+    expect(snippets.length).toBeGreaterThanOrEqual(2);
+    for (const q of snippets) expect([q, (await runQuery(store, q, {})).rows.length > 0]).toEqual([q, true]);
+  });
 });
