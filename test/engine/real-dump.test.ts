@@ -117,7 +117,7 @@ test('listening TCP sockets with their owners', async () => {
   type NetRow = { local_port: number; state: string; owners: { pid: number }[] };
   const want = [...net.tcp, ...net.tcp6].filter((s) => s.state === 'LISTEN').map((s) => [s.local_port, s.owners[0].pid]);
   const r = await runQuery(store, 'select socket.socket_object.local_port, socket.process_object.process_id where socket.socket_object.state == "LISTEN" && socket.socket_object.protocol =~ "tcp"', scope1);
-  expect(r.rows.map((x) => [x.local_port, x.process_id])).toEqual(want);
+  expect(r.rows.map((x) => [x.local_port, x['process_object.process_id']])).toEqual(want);
   // the reverse view: processes owning an established socket to port 4444
   const est = [...net.tcp, ...net.tcp6].filter((s) => s.state === 'ESTABLISHED' && (s as unknown as { remote_port: number }).remote_port === 4444).map((s) => s.owners[0].pid);
   const r2 = await runQuery(store, 'process.socket_object.state == "ESTABLISHED" && process.socket_object.remote_port == 4444', scope1);
