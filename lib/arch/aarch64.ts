@@ -6,7 +6,7 @@
 // (16/64 KiB) and VA sizes (39/42/47/52-bit) are refused with a clear message rather than mis-walked.
 import type { PhysicalMemory } from '../image/physical';
 import { MemqError } from '../util/errors';
-import type { Mapping, VirtualSpace } from './space';
+import { PagedSpace, type Mapping } from './space';
 
 const TWO32 = 4294967296;
 const VALID = 1;
@@ -42,7 +42,7 @@ function root(v: number | bigint | null | undefined): number | null {
   return Number(BigInt(v) & OA_MASK);
 }
 
-export class Aarch64Space implements VirtualSpace {
+export class Aarch64Space extends PagedSpace {
   private tlb = new Map<number, number>();
   private readonly buf = Buffer.alloc(8);
   readonly ttbr1: number | null;
@@ -53,6 +53,7 @@ export class Aarch64Space implements VirtualSpace {
     readonly mem: PhysicalMemory,
     opts: Aarch64Options,
   ) {
+    super();
     checkAarch64Layout(opts.vaBits ?? 48, opts.pageSize ?? 4096);
     this.ttbr1 = root(opts.ttbr1);
     this.ttbr0 = root(opts.ttbr0);
@@ -109,25 +110,6 @@ export class Aarch64Space implements VirtualSpace {
     e = this.entry(Aarch64Space.next(e[0], e[1]), (lo32 >>> 12) & 511);
     if (!e || (e[0] & 3) !== 3) return null; // L3: 0b11 = page; 0b01 is reserved
     return Aarch64Space.next(e[0], e[1]) + (lo32 & 0xfff);
-  }
-
-  readInto(va: bigint, target: Uint8Array, targetOffset: number, length: number): boolean {
-    let done = 0;
-    let cur = va;
-    while (done < length) {
-      const pa = this.translate(cur);
-      if (pa === null) return false;
-      const n = Math.min(4096 - (pa & 0xfff), length - done);
-      if (!this.mem.readPhys(pa, target, targetOffset + done, n)) return false;
-      done += n;
-      cur += BigInt(n);
-    }
-    return true;
-  }
-
-  read(va: bigint, length: number): Buffer | null {
-    const buf = Buffer.allocUnsafe(length);
-    return this.readInto(va, buf, 0, length) ? buf : null;
   }
 
   *mappings(start: bigint, end: bigint, maxMappings = 1 << 22): Generator<Mapping> {

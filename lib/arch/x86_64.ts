@@ -2,7 +2,7 @@
 // 2 MiB large pages. Addresses cross the API as bigint (kernel VAs exceed 2^53); the walk itself uses
 // 32-bit halves and doubles so the hot path does no BigInt arithmetic.
 import type { PhysicalMemory } from '../image/physical';
-import type { Mapping, VirtualSpace } from './space';
+import { PagedSpace, type Mapping } from './space';
 
 export type { Mapping } from './space';
 
@@ -17,7 +17,7 @@ export interface PagingOptions {
   windowsTransition?: boolean;
 }
 
-export class X86_64Space implements VirtualSpace {
+export class X86_64Space extends PagedSpace {
   private tlb = new Map<number, number>();
   private readonly pteBuf = Buffer.alloc(8);
   readonly levels: 4 | 5;
@@ -29,6 +29,7 @@ export class X86_64Space implements VirtualSpace {
     readonly dtb: number,
     readonly opts: PagingOptions = {},
   ) {
+    super();
     this.levels = opts.la57 ? 5 : 4;
     this.dtb = Math.floor(dtb / 4096) * 4096;
     this.maxPhys = mem.ranges.reduce((m, r) => Math.max(m, r.end), 0);
@@ -97,26 +98,6 @@ export class X86_64Space implements VirtualSpace {
   }
 
   /** Reads `length` bytes at `va` into target; false if any page is unmapped or absent. */
-  readInto(va: bigint, target: Uint8Array, targetOffset: number, length: number): boolean {
-    let done = 0;
-    let cur = va;
-    while (done < length) {
-      const pa = this.translate(cur);
-      if (pa === null) return false;
-      const inPage = 4096 - (pa & 0xfff);
-      const n = Math.min(inPage, length - done);
-      if (!this.mem.readPhys(pa, target, targetOffset + done, n)) return false;
-      done += n;
-      cur += BigInt(n);
-    }
-    return true;
-  }
-
-  read(va: bigint, length: number): Buffer | null {
-    const buf = Buffer.allocUnsafe(length);
-    return this.readInto(va, buf, 0, length) ? buf : null;
-  }
-
   /**
    * Enumerates present leaf mappings whose VA lies in [start, end), in VA order, bounded by
    * `maxMappings` so a corrupt table cannot make this run forever.
