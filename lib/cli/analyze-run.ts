@@ -4,12 +4,13 @@ import { analyzeToDirectory } from '../store/analyze';
 import { progressReporter } from './progress';
 import { terminalSafe } from './output';
 
-export async function analyze(dump: string, o: { out: string; systemMap?: string; isf?: string[] }): Promise<void> {
+export async function analyze(dump: string, o: { out: string; systemMap?: string; isf?: string[]; hash?: boolean }): Promise<void> {
   const bar = progressReporter();
   try {
     const manifest = await analyzeToDirectory(dump, o.out, {
       systemMap: o.systemMap,
       isf: o.isf,
+      hash: o.hash,
       cache: discoveryCacheFor(dump),
       onProgress: (d, t) => bar.update('decompress', d, t),
       progress: (s, d, t) => bar.update(s, d, t),

@@ -91,6 +91,7 @@ export async function repl(dump: string | undefined, o: ReplOpts): Promise<void>
     const bar = progressReporter();
     try {
       await addDumpToStore(dir, dump, { project: 'local', machine: machine.slice(0, 128), snapshot: 'dump' }, {
+        hash: false, // a throwaway store for this session: no manifest anyone keeps
         cache: discoveryCacheFor(dump),
         onProgress: (d, t) => bar.update('decompress', d, t),
         progress: (s, d, t) => bar.update(s, d, t),

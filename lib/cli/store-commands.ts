@@ -20,6 +20,7 @@ export function register(program: Command): void {
     .option('--replace', 'replace a snapshot of the same name')
     .option('--system-map <file>', 'System.map to use or cross-check')
     .option('--isf <file...>', 'Volatility ISF symbol files (.json / .json.xz)')
+    .option('--no-hash', 'skip the whole-dump SHA-256 (reads every byte, holes of a sparse dump included); the manifest records size, mtime and a sampled-block hash instead')
     .action((dump: string, o: AddOpts) => load<StoreRun>('store-run').add(dump, o));
 
   program

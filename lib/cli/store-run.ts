@@ -14,6 +14,8 @@ export interface AddOpts {
   replace?: boolean;
   systemMap?: string;
   isf?: string[];
+  /** false with --no-hash */
+  hash?: boolean;
 }
 
 export async function add(dump: string, o: AddOpts): Promise<void> {
@@ -23,6 +25,7 @@ export async function add(dump: string, o: AddOpts): Promise<void> {
   try {
     const m = await addDumpToStore(dir, dump, ref, {
       replace: o.replace,
+      hash: o.hash,
       systemMap: o.systemMap,
       isf: o.isf,
       cache: discoveryCacheFor(dump),

@@ -10,7 +10,8 @@ import type { EngineOptions } from '../os/engine';
 import type { OpenOptions } from '../image/open';
 import { tableNames } from '../model';
 import { MemqError } from '../util/errors';
-import { analyzeTables, buildManifest, sha256File, type SnapshotManifest } from './analyze';
+import { analyzeTables, buildManifest, type SnapshotManifest } from './analyze';
+import { startDumpHash } from './dump-hash';
 import { removeOnExit } from '../util/cleanup';
 import {
   bumpStoreGeneration,
@@ -26,6 +27,8 @@ import {
 export interface AddOptions extends EngineOptions, OpenOptions {
   /** replace an existing snapshot of the same name instead of failing */
   replace?: boolean;
+  /** false: skip the whole-file SHA-256 (CLI --no-hash) */
+  hash?: boolean;
 }
 
 export async function addDumpToStore(dir: string, dump: string, ref: SnapshotRef, opts: AddOptions = {}): Promise<SnapshotManifest> {
@@ -47,7 +50,14 @@ export async function addDumpToStore(dir: string, dump: string, ref: SnapshotRef
   const release = removeOnExit(staging);
   try {
     const t0 = performance.now();
-    const eng = await openDump(dump, opts);
+    const hash = startDumpHash(dump, opts.hash !== false);
+    let eng: Awaited<ReturnType<typeof openDump>>;
+    try {
+      eng = await openDump(dump, opts);
+    } catch (e) {
+      hash.cancel();
+      throw e;
+    }
     const openMs = Math.round(performance.now() - t0);
     let manifest: SnapshotManifest;
     try {
@@ -55,7 +65,10 @@ export async function addDumpToStore(dir: string, dump: string, ref: SnapshotRef
         progress: opts.progress,
         fileName: (t) => tableFileRelative(t, ref),
       });
-      manifest = buildManifest(eng, dump, await sha256File(dump), counts, { open: openMs, ...timings_ms }, skipped);
+      manifest = buildManifest(eng, dump, await hash.result(), counts, { open: openMs, ...timings_ms }, skipped);
+    } catch (e) {
+      hash.cancel();
+      throw e;
     } finally {
       eng.mem.close();
     }

@@ -3,12 +3,13 @@
 // analyzeTables() for its slice with exactly the same code.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as crypto from 'node:crypto';
 import { openDump } from '../os/open';
 import type { EngineOptions, ExtractOptions, OsEngine } from '../os/engine';
 import type { OpenOptions } from '../image/open';
 import { tableNames, type TableName } from '../model';
 import { ParquetWriter } from './parquet-writer';
+import { startDumpHash, type DumpHash } from './dump-hash';
+import type { DumpIdentity } from '../os/discovery-cache';
 import { isMemqError, isTransientError } from '../util/errors';
 
 /**
@@ -25,7 +26,7 @@ function isBadInput(e: unknown): boolean {
 
 export interface SnapshotManifest {
   memq_version: string;
-  dump: { name: string; size: number; sha256: string; format: string };
+  dump: { name: string; size: number; sha256: string | null; format: string; identity?: DumpIdentity };
   os: 'linux' | 'windows';
   kernel: string | null;
   info: Record<string, string | number | boolean>;
@@ -43,25 +44,6 @@ export interface SnapshotManifest {
 export interface SkippedTable {
   table: string;
   reason: string;
-}
-
-export async function sha256File(file: string): Promise<string> {
-  // one reused 8 MiB buffer: a stream allocates a fresh chunk per read, which on a large (or sparse)
-  // dump costs more than the hashing itself (16 GiB sparse raw: 63 s with a stream, 14 s like this)
-  const h = crypto.createHash('sha256');
-  const fh = await fs.promises.open(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(8 << 20);
-    for (let pos = 0; ; ) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-      if (bytesRead === 0) break;
-      h.update(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead));
-      pos += bytesRead;
-    }
-  } finally {
-    await fh.close();
-  }
-  return h.digest('hex');
 }
 
 /** Extracts `which` tables from an open engine and writes <outDir>/<table>.parquet for each. */
@@ -110,17 +92,27 @@ export async function analyzeTables(
 export async function analyzeToDirectory(
   dump: string,
   outDir: string,
-  opts: EngineOptions & OpenOptions = {},
+  opts: EngineOptions & OpenOptions & { /** false: skip the whole-file SHA-256 (CLI --no-hash) */ hash?: boolean } = {},
 ): Promise<SnapshotManifest> {
   const t0 = performance.now();
-  const eng = await openDump(dump, opts);
+  const hash = startDumpHash(dump, opts.hash !== false);
+  let eng: OsEngine;
+  try {
+    eng = await openDump(dump, opts);
+  } catch (e) {
+    hash.cancel();
+    throw e;
+  }
   const openMs = Math.round(performance.now() - t0);
   try {
     fs.mkdirSync(outDir, { recursive: true });
     const { counts, timings_ms, skipped } = await analyzeTables(eng, outDir, tableNames, { progress: opts.progress });
-    const manifest = buildManifest(eng, dump, await sha256File(dump), counts, { open: openMs, ...timings_ms }, skipped);
+    const manifest = buildManifest(eng, dump, await hash.result(), counts, { open: openMs, ...timings_ms }, skipped);
     fs.writeFileSync(path.join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
     return manifest;
+  } catch (e) {
+    hash.cancel();
+    throw e;
   } finally {
     eng.mem.close();
   }
@@ -129,7 +121,7 @@ export async function analyzeToDirectory(
 export function buildManifest(
   eng: OsEngine,
   dump: string,
-  sha256: string,
+  hash: DumpHash,
   counts: Record<string, number>,
   timings_ms: Record<string, number>,
   skipped: SkippedTable[] = [],
@@ -137,7 +129,7 @@ export function buildManifest(
   const info = eng.info();
   return {
     memq_version: require('../../package.json').version,
-    dump: { name: path.basename(dump), size: fs.statSync(dump).size, sha256, format: eng.mem.format },
+    dump: { name: path.basename(dump), size: fs.statSync(dump).size, sha256: hash.sha256, format: eng.mem.format, ...(hash.identity ? { identity: hash.identity } : {}) },
     os: eng.os,
     kernel: (info.kernel_version as string | undefined) ?? null,
     info,

@@ -54,6 +54,19 @@ test('memq analyze writes one ZSTD Parquet per table + manifest, readable by Duc
   c.closeSync();
 });
 
+test('memq analyze --no-hash: same tables, the manifest says the hash was skipped and records the sampled identity', async () => {
+  const dump = await dumpPath('6.1', 'memory.raw.gz');
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-analyze-nohash-'));
+  const r = run('analyze', '--no-hash', dump, '--out', out);
+  expect(r.status).toBe(0);
+  const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+  expect(manifest.dump.sha256).toBeNull();
+  const st = fs.statSync(dump);
+  expect(manifest.dump.identity).toEqual({ size: st.size, mtimeMs: st.mtimeMs, blocks: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  expect(manifest.counts.process).toBe(groundTruth('6.1').processes.length);
+  expect(fs.existsSync(path.join(out, 'process.parquet'))).toBe(true);
+});
+
 test('bad input: one line naming the problem, exit code 1, no stack trace', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-bad-'));
   const f = path.join(dir, 'notes.txt');
