@@ -72,6 +72,8 @@ export interface DiscoverOptions {
   progress?: (stage: string, done: number, total: number) => void;
   /** an earlier discovery of this dump (discovery cache); checked against the dump before use */
   cached?: CachedLinux | null;
+  /** act as if the dump held no VMCOREINFO (EngineOptions.ignoreVmcoreinfo) */
+  ignoreVmcoreinfo?: boolean;
 }
 
 /** Kernel-image VA → physical, valid before page tables are known (image is physically contiguous). */
@@ -83,7 +85,7 @@ export function discoverLinux(mem: PhysicalMemory, opts: DiscoverOptions = {}): 
   const warnings: string[] = [];
   const sources: Record<string, string> = {};
   opts.progress?.('discover', 0, 4);
-  const vmci = findVmcoreInfo(mem);
+  const vmci = opts.ignoreVmcoreinfo ? null : findVmcoreInfo(mem);
   const cache: CacheState = { use: opts.cached ? 'ignored (no VMCOREINFO)' : 'none', btf: null };
   let arch = archOf(mem, vmci, sources);
   // no VMCOREINFO: kallsyms found by scanning RAM; without a header word its addresses tell the architecture
@@ -104,6 +106,7 @@ export function discoverLinux(mem: PhysicalMemory, opts: DiscoverOptions = {}): 
       : vmci
         ? fromVmcoreInfo(mem, vmci, sources, warnings, opts, cache)
         : withoutVmcoreInfo(mem, scanned!, sources, warnings);
+  if (opts.ignoreVmcoreinfo) sources.vmcoreinfo = `ignored on request (--ignore-vmcoreinfo) — ${sources.vmcoreinfo.replace(/^not found in RAM — /, '')}`;
   const { space, physBase, kaslrShift, la57, dtb } = base;
   let syms = base.syms;
   opts.progress?.('discover', 2, 4);
