@@ -126,6 +126,23 @@ describe('Linux arm64 dev kdump', () => {
     ov.close();
   });
 
+  test('without VMCOREINFO and with init_task\'s self pointers overwritten, discovery fails with one MemqError line', async () => {
+    const ov = await withoutVmcoreinfo(KDUMP);
+    const k = (eng as unknown as LinuxEngine).k;
+    const v = (eng as unknown as LinuxEngine).ctx.v;
+    const initTask = k.syms.get('init_task')!;
+    ov.writeU64(k.space.translate(initTask + BigInt(v.off('task_struct', 'real_parent')))!, 0n);
+    let err: unknown;
+    try {
+      openEngine(ov);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(MemqError);
+    expect((err as Error).message).toMatch(/^ARM64 Linux without VMCOREINFO: init_task not found in RAM \(no task "swapper" with pid 0 whose parent and group leader are itself\)$/);
+    ov.close();
+  });
+
   test('a syscall slot pointed into a module is reported hooked (copy-on-write overlay)', async () => {
     const ov = new OverlayMemory(await openDumpFile(path.join(DIR, 'memory.kdump')));
     const base = eng as unknown as LinuxEngine;

@@ -104,6 +104,7 @@ export function arm64WithoutVmcoreInfo(mem: PhysicalMemory, syms: SymbolTable, t
   const next = found.t.readBigUInt64LE(o.tasks);
   const prev = found.t.readBigUInt64LE(o.tasks + 8);
   const vaBits = 64 - leadingOnes(next);
+  if (vaBits < 36 || vaBits > 52) throw new MemqError(`ARM64 Linux without VMCOREINFO: init_task.tasks.next ${hex(next)} is not a linear-map pointer`, 'E_NO_KERNEL');
   if (64 - leadingOnes(prev) !== vaBits) throw new MemqError(`ARM64 Linux without VMCOREINFO: init_task.tasks links ${hex(next)} / ${hex(prev)} do not agree on the linear-map layout`, 'E_NO_KERNEL');
   sources.va_bits = `${vaBits}: linear-map pointers (init_task.tasks ${hex(next)}) lie in [−2^${vaBits}, −2^${vaBits - 1})`;
   // only the 4 KiB granule is walked; a 16/64 KiB kernel finds no root below, and says so
@@ -164,8 +165,12 @@ function findSwapper(mem: PhysicalMemory, from: number, checks: [bigint, number]
   const buf = Buffer.alloc(CH);
   const start = from & ~0xfff;
   for (let pa = start; pa < start + Number(IMAGE_SPAN); pa += CH) {
-    if (!mem.readPhys(pa, buf, 0, CH)) continue;
-    for (let p = 0; p < CH; p += 4096) {
+    // the image may end near the end of a RAM range: read only up to it
+    const r = mem.ranges.find((x) => pa >= x.start && pa < x.end);
+    if (!r) continue;
+    const n = Math.min(CH, r.end - pa);
+    if (!mem.readPhys(pa, buf, 0, n)) continue;
+    for (let p = 0; p + 4096 <= n; p += 4096) {
       if ((buf[p + l0] & 3) !== 3) continue;
       const space = new Aarch64Space(mem, { ttbr1: pa + p, vaBits, pageSize: 4096 });
       if (checks.every(([va, want]) => space.translate(va) === want) && linear.every((va) => space.translate(va) !== null)) return space;
