@@ -16,7 +16,9 @@ async function open(dump: string, o: CommonOpts): Promise<OsEngine> {
     return await openDump(dump, {
       systemMap: o.systemMap,
       isf: o.isf,
-      cache: discoveryCacheFor(dump),
+      ignoreVmcoreinfo: o.ignoreVmcoreinfo,
+      // the cache keeps a VMCOREINFO-based discovery: not read or written when the note is ignored
+      cache: o.ignoreVmcoreinfo ? undefined : discoveryCacheFor(dump),
       onProgress: (d, t) => bar.update('decompress', d, t),
       progress: (s, d, t) => bar.update(s, d, t),
     });

@@ -15,6 +15,7 @@ export interface CommonOpts {
   pid?: string;
   systemMap?: string;
   isf?: string[];
+  ignoreVmcoreinfo?: boolean;
 }
 
 const formatOption = () =>
@@ -61,6 +62,7 @@ export function registerInspectCommands(program: Command): void {
     .addOption(formatOption())
     .option('--system-map <file>', 'System.map to use or cross-check')
     .option('--isf <file...>', 'Volatility ISF symbol files (.json / .json.xz)')
+    .option('--ignore-vmcoreinfo', "Linux: derive the kernel layout from memory (kallsyms/BTF scans) instead of the kernel's VMCOREINFO note")
     .action((dump: string, o: CommonOpts) => load<InspectRun>('inspect-run').info(dump, o));
 
   for (const tc of tableCommands) {
@@ -71,6 +73,7 @@ export function registerInspectCommands(program: Command): void {
       .addOption(formatOption())
       .option('--system-map <file>', 'System.map to use or cross-check')
       .option('--isf <file...>', 'Volatility ISF symbol files')
+      .option('--ignore-vmcoreinfo', 'Linux: derive the kernel layout from memory instead of VMCOREINFO')
       .option('--all-columns', 'print every column of the table');
     if (tc.pid) cmd.option('-p, --pid <pid>', 'only this process');
     if (tc.table === 'syscall') cmd.option('--hooked', 'only entries whose handler is outside the kernel text (hooked)');

@@ -52,6 +52,11 @@ export interface EngineOptions {
   /** optional symbol inputs: System.map path, ISF JSON(.xz) paths */
   systemMap?: string;
   isf?: string[];
+  /**
+   * Linux: do not use the kernel's VMCOREINFO note even when present — derive the layout from memory
+   * (kallsyms/BTF scans), e.g. to cross-check a note that may have been tampered with
+   */
+  ignoreVmcoreinfo?: boolean;
   /** discovery hints from an earlier open of the same dump (OsEngine.discoveryHints); wrong hints are ignored */
   hints?: Record<string, number | string>;
   /** the dump's discovery cache (lib/os/discovery-cache.ts): engines read and refresh their entry */

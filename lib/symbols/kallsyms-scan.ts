@@ -5,7 +5,11 @@
 // are found for both layouts scripts/kallsyms.c has used (≤ 6.3: offsets, relative_base, num_syms,
 // names, markers, token_table, token_index; ≥ 6.4: num_syms, names, markers, token_table, token_index,
 // offsets, relative_base) and accepted only if a full decode yields the core kernel symbols.
+// The architecture follows from the decoded table: x86-64 kernels live at ≥ 0xffffffff80000000 and
+// keep data symbols (init_task, linux_banner); arm64 kernels below that, with text symbols at least
+// (Debian builds without CONFIG_KALLSYMS_ALL) and no ABSOLUTE_PERCPU encoding.
 import type { PhysicalMemory } from '../image/physical';
+import type { Arch } from '../arch/space';
 import { physRead, scanRam } from '../image/physical';
 import { decodeKallsyms, type KallsymsLocations, type SymbolTable } from './kallsyms';
 import { MemqError } from '../util/errors';
@@ -14,12 +18,16 @@ const ANCHOR = Buffer.from('0\x001\x002\x003\x004\x005\x006\x007\x008\x009\x00',
 const BACK_WINDOW = 8 << 20;
 const MAX_CANDIDATES = 64;
 const KERNEL_MIN = 0xffffffff80000000n;
+/** lowest kernel-half VA of any arm64 layout (52-bit VA) */
+const ARM64_KERNEL_MIN = 0xfff0000000000000n;
 
 export interface ScannedKallsyms {
   syms: SymbolTable;
   /** physical address of kallsyms_token_table */
   tokenTablePhys: number;
   layout: '<=6.3' | '>=6.4';
+  /** the architecture the table's addresses and encoding belong to */
+  arch: Arch;
 }
 
 const align8 = (n: number) => Math.ceil(n / 8) * 8;
@@ -64,7 +72,8 @@ function findTokenTables(mem: PhysicalMemory): { T: number; X: number }[] {
   return found;
 }
 
-export function scanKallsyms(mem: PhysicalMemory, version?: [number, number]): ScannedKallsyms {
+/** `arch`: the architecture the dump header named, if any; otherwise both encodings are tried. */
+export function scanKallsyms(mem: PhysicalMemory, version?: [number, number], arch?: Arch): ScannedKallsyms {
   const reader = {
     read: (pa: bigint, len: number) => (pa < 0n || pa > BigInt(Number.MAX_SAFE_INTEGER) ? null : physRead(mem, Number(pa), len)),
   };
@@ -93,7 +102,10 @@ export function scanKallsyms(mem: PhysicalMemory, version?: [number, number]): S
           relBase = align8(offsets + n * 4);
         }
         const rb = physRead(mem, relBase, 8);
-        if (!rb || rb.readBigUInt64LE(0) < KERNEL_MIN) continue;
+        const rbv = rb ? rb.readBigUInt64LE(0) : 0n;
+        if (rbv < ARM64_KERNEL_MIN) continue;
+        const kind: Arch = rbv >= KERNEL_MIN ? 'x86_64' : 'arm64';
+        if (arch && kind !== arch) continue;
         tried++;
         const loc: KallsymsLocations = {
           names: BigInt(P + 8),
@@ -104,11 +116,14 @@ export function scanKallsyms(mem: PhysicalMemory, version?: [number, number]): S
           relativeBase: BigInt(relBase),
         };
         try {
-          const syms = decodeKallsyms(reader, loc);
+          // CONFIG_KALLSYMS_ABSOLUTE_PERCPU is x86-only
+          const syms = decodeKallsyms(reader, loc, kind === 'x86_64');
           const text = syms.get('_text') ?? syms.get('_stext');
-          if (text !== undefined && text >= KERNEL_MIN && syms.has('init_task') && syms.has('linux_banner')) {
-            return { syms, tokenTablePhys: T, layout };
-          }
+          const ok =
+            kind === 'x86_64'
+              ? text !== undefined && text >= KERNEL_MIN && syms.has('init_task') && syms.has('linux_banner')
+              : text !== undefined && text >= ARM64_KERNEL_MIN && text < KERNEL_MIN && syms.has('start_kernel') && syms.has('_etext');
+          if (ok) return { syms, tokenTablePhys: T, layout, arch: kind };
         } catch (e) {
           if (!(e instanceof MemqError)) throw e;
         }

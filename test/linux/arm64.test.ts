@@ -58,6 +58,165 @@ describe('Linux arm64 dev kdump', () => {
     expect(info['source.dtb']).toContain('swapper_pg_dir');
   });
 
+  test('DKOM on arm64 (copy-on-write overlay): an unlinked process comes back through the pid IDR, an unlinked module through the module scan', async () => {
+    const base = eng as unknown as LinuxEngine;
+    expect(eng.info()['source.init_pid_ns']).toBe(`0x${(BigInt((gt.kernel.system_map as Record<string, string>).init_pid_ns) + BigInt(gt.kernel.kaslr.virt_offset)).toString(16)}: init_task.thread_pid->numbers[0].ns`);
+    expect(eng.extract('process').filter((p) => !p.in_process_list)).toEqual([]);
+    expect(eng.extract('kernel_module').filter((m) => m.hidden)).toEqual([]);
+    const ov = new OverlayMemory(await openDumpFile(path.join(DIR, 'memory.kdump')));
+    const v = base.ctx.v;
+    const pa = (va: bigint) => base.k.space.translate(va)!;
+    const unlink = (node: bigint) => {
+      const next = v.ptr(node);
+      const prev = v.ptr(node + 8n);
+      ov.writeU64(pa(prev), next); // prev->next = next
+      ov.writeU64(pa(next + 8n), prev); // next->prev = prev
+    };
+    unlink(base.ctx.tasks().find((t) => t.pid === 108)!.addr + BigInt(v.off('task_struct', 'tasks')));
+    const veth = eng.extract('kernel_module').find((m) => m.name === 'veth')!;
+    unlink(veth.object_address! + BigInt(v.off('module', 'list')));
+    const hacked = openEngine(ov) as LinuxEngine;
+    const procs = hacked.extract('process');
+    expect(procs.length).toBe(gt.processes.length);
+    expect(procs.filter((p) => !p.in_process_list).map((p) => [p.process_id, p.name])).toEqual([[108, 'evil-miner']]);
+    const mods = hacked.extract('kernel_module');
+    expect(mods.filter((m) => m.hidden).map((m) => [m.name, m.base, m.in_module_list])).toEqual([['veth', veth.base, false]]);
+    expect(mods.filter((m) => !m.hidden).map((m) => m.name).sort()).toEqual(['can', 'can_raw', 'dummy', 'tcp_bbr']);
+    ov.close();
+  });
+
+  test('inline hooks: handler entries patched with the usual A64 trampolines are reported, with where they jump (copy-on-write overlay)', async () => {
+    const ov = new OverlayMemory(await openDumpFile(KDUMP));
+    const k = (eng as unknown as LinuxEngine).k;
+    const native = eng.extract('syscall').filter((r) => r.table_name === 'arm64');
+    const entry = (nr: number) => native.find((r) => r.index === nr)!.handler;
+    const mod = eng.extract('kernel_module').find((m) => m.name === 'dummy')!.base;
+    const etext = BigInt(gt.kernel.kallsyms._etext.addr);
+    const words = (va: bigint, ws: (number | bigint)[]) => {
+      const b = Buffer.alloc(ws.reduce<number>((n, w) => n + (typeof w === 'bigint' ? 8 : 4), 0));
+      let o = 0;
+      for (const w of ws) o = typeof w === 'bigint' ? b.writeBigUInt64LE(w, o) : b.writeUInt32LE(w >>> 0, o);
+      ov.write(k.space.translate(va)!, b);
+    };
+    const X16 = 16;
+    const BR_X16 = 0xd61f0000 | (X16 << 5);
+    // execve: ldr x16, #8 ; br x16 ; .quad <module address>
+    words(entry(221), [0x58000000 | (2 << 5) | X16, BR_X16, mod + 0x40n]);
+    // kill: keeps the ftrace entry (mov x9, x30 ; nop), then movz/movk x16 = <module address> ; br x16
+    const t2 = mod + 0x80n;
+    const hw = (i: number) => Number((t2 >> BigInt(16 * i)) & 0xffffn);
+    words(entry(129) + 8n, [0xd2800000 | (hw(0) << 5) | X16, 0xf2800000 | (1 << 21) | (hw(1) << 5) | X16, 0xf2800000 | (2 << 21) | (hw(2) << 5) | X16, 0xf2800000 | (3 << 21) | (hw(3) << 5) | X16, BR_X16]);
+    // getdents64: adrp x16 ; add x16, x16, #lo12 ; br x16 — into the image past _etext (not code)
+    const t3 = etext + 0x12340n;
+    const pc = entry(61);
+    const pages = Number(((t3 >> 12n) - (pc >> 12n)) & 0x1fffffn);
+    words(pc, [0x90000000 | ((pages & 3) << 29) | (((pages >> 2) & 0x7ffff) << 5) | X16, 0x91000000 | (Number(t3 & 0xfffn) << 10) | (X16 << 5) | X16, BR_X16]);
+    const hooked = (openEngine(ov) as LinuxEngine).extract('syscall').filter((r) => r.hooked);
+    const hexa = (v: bigint) => `0x${v.toString(16)}`;
+    const jumps = new Map([
+      [entry(61), `__arm64_sys_getdents64 (entry jumps to ${hexa(t3)})`],
+      [entry(129), `__arm64_sys_kill (entry jumps to ${hexa(t2)})`],
+      [entry(221), `__arm64_sys_execve (entry jumps to ${hexa(mod + 0x40n)})`],
+    ]);
+    // every slot of either table (native, AArch32 compat) that reaches a patched handler, and no other
+    const all = eng.extract('syscall');
+    const want = all.filter((r) => jumps.has(r.handler)).map((r) => [r.table_name, r.index, r.handler, jumps.get(r.handler)]);
+    expect(want.filter((w) => w[0] === 'arm64').map((w) => w[1])).toEqual([61, 129, 221]);
+    expect(hooked.map((r) => [r.table_name, r.index, r.handler, r.symbol])).toEqual(want);
+    ov.close();
+  });
+
+  test('without VMCOREINFO and with init_task\'s self pointers overwritten, discovery fails with one MemqError line', async () => {
+    const ov = await withoutVmcoreinfo(KDUMP);
+    const k = (eng as unknown as LinuxEngine).k;
+    const v = (eng as unknown as LinuxEngine).ctx.v;
+    const initTask = k.syms.get('init_task')!;
+    ov.writeU64(k.space.translate(initTask + BigInt(v.off('task_struct', 'real_parent')))!, 0n);
+    let err: unknown;
+    try {
+      openEngine(ov);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(MemqError);
+    expect((err as Error).message).toMatch(/^ARM64 Linux without VMCOREINFO: init_task not found in RAM \(no task "swapper" with pid 0 whose parent and group leader are itself\)$/);
+    ov.close();
+  });
+
+  test('a syscall slot pointed into a module is reported hooked (copy-on-write overlay)', async () => {
+    const ov = new OverlayMemory(await openDumpFile(path.join(DIR, 'memory.kdump')));
+    const base = eng as unknown as LinuxEngine;
+    eng.extract('syscall'); // locates the table (source.sys_call_table)
+    const table = BigInt((eng.info()['source.sys_call_table'] as string).split(':')[0]);
+    const evil = eng.extract('kernel_module').find((m) => m.name === 'dummy')!.base + 0x40n;
+    ov.writeU64(base.k.space.translate(table + 221n * 8n)!, evil); // execve
+    const hooked = (openEngine(ov) as LinuxEngine).extract('syscall').filter((r) => r.hooked);
+    expect(hooked.map((r) => [r.table_name, r.index, r.handler, r.module])).toEqual([['arm64', 221, evil, null]]);
+    ov.close();
+  });
+
+});
+
+/** the kdump with every VMCOREINFO copy in RAM wiped ("OSRELEASE=" → "XSRELEASE="), copy-on-write */
+async function withoutVmcoreinfo(file: string): Promise<OverlayMemory> {
+  const ov = new OverlayMemory(await openDumpFile(file));
+  const mark = Buffer.from('OSRELEASE=');
+  let wiped = 0;
+  for (const [base, chunk] of scanRam(ov.inner)) {
+    for (let i = chunk.indexOf(mark); i >= 0; i = chunk.indexOf(mark, i + 1)) {
+      ov.write(base + i, Buffer.from('X'));
+      wiped++;
+    }
+  }
+  expect(wiped).toBeGreaterThan(0);
+  return ov;
+}
+
+const KDUMP = path.join(DIR, 'memory.kdump');
+
+describe.each([
+  ['kdump', () => openDump(KDUMP)],
+  ['kdump without VMCOREINFO', async () => openEngine(await withoutVmcoreinfo(KDUMP))],
+] as [string, () => Promise<OsEngine>][])('Linux arm64 dev memory (%s): tables equal ground truth', (variant, open) => {
+  let eng: OsEngine;
+  const imageOrRam = variant === 'kdump' ? /found in the kernel image/ : /found in RAM at physical/;
+  beforeAll(async () => {
+    eng = await open();
+  });
+  afterAll(() => eng?.mem.close());
+
+  test('arch and memory-layout facts equal the guest\'s (KASLR offset, VA_BITS, kimage_voffset, PHYS_OFFSET, swapper_pg_dir), each with its source', () => {
+    const info = eng.info();
+    expect([info.os, info.arch, info.kernel_version, info.banner]).toEqual(['linux', 'arm64', gt.kernel.release, gt.kernel.proc_version]);
+    expect(BigInt(info.kaslr_shift as string)).toBe(BigInt(gt.kernel.kaslr.virt_offset));
+    expect([info.va_bits, info.page_size]).toEqual([a64.va_bits, a64.page_size]);
+    expect(BigInt(info.page_offset as string)).toBe(BigInt(a64.page_offset));
+    expect(BigInt(info.phys_offset as string)).toBe(BigInt(a64.phys_offset));
+    expect(BigInt(info.page_offset_base as string)).toBe(BigInt(gt.kernel.kaslr.page_offset_base));
+    expect(BigInt(info.kimage_voffset as string)).toBe(BigInt(a64.kimage_voffset));
+    expect(BigInt(info.dtb as string)).toBe(BigInt(a64.swapper_pg_dir_phys));
+    expect(info.swapper_pg_dir).toBe(`${a64.swapper_pg_dir} (physical ${a64.swapper_pg_dir_phys})`);
+    for (const k of ['arch', 'vmcoreinfo', 'symbols', 'va_bits', 'page_size', 'kimage_voffset', 'phys_offset', 'kaslr_shift', 'dtb', 'page_offset_base', 'init_task', 'linux_banner']) expect([k, typeof info[`source.${k}`]]).toEqual([k, 'string']);
+    const derived = ['va_bits', 'kimage_voffset', 'phys_offset', 'kaslr_shift', 'dtb'].map((k) => info[`source.${k}`] as string);
+    if (variant === 'kdump') {
+      expect(derived.every((d) => d.includes('VMCOREINFO'))).toBe(true);
+    } else {
+      expect((eng as unknown as LinuxEngine).k.vmcoreinfo).toBeNull();
+      expect(info['source.vmcoreinfo']).toMatch(/^not found in RAM/);
+      expect(info['source.symbols']).toMatch(/found by scanning RAM/);
+      expect(info['source.btf']).toMatch(/found by scanning RAM/);
+      for (const d of derived) expect(d).not.toMatch(/VMCOREINFO (NUMBER|SYMBOL|KERNELOFFSET)/);
+      expect(info['source.kimage_voffset']).toMatch(/init_task/);
+      expect(info['source.dtb']).toMatch(/^swapper_pg_dir 0x[0-9a-f]+ = physical/);
+      // data symbols the VMCOREINFO path takes from SYMBOL() are found where System.map puts them
+      const map = gt.kernel.system_map as Record<string, string>;
+      const at = (name: string) => `0x${(BigInt(map[name]) + BigInt(gt.kernel.kaslr.virt_offset)).toString(16)}`;
+      expect((info['source.prb'] as string).split(':')[0]).toBe(at('prb'));
+      expect((info['source.init_uts_ns'] as string).split(':')[0]).toBe(at('init_uts_ns'));
+      expect(info['source.swapper_pg_dir'] ?? info.swapper_pg_dir).toContain(at('swapper_pg_dir'));
+    }
+  });
+
   test('the kernel page tables map _stext, init_uts_ns and the linear map as the guest checked', () => {
     const k = (eng as unknown as { k: { space: { translate(va: bigint): number | null; read(va: bigint, n: number): Buffer | null } } }).k;
     const c = a64.checks;
@@ -99,65 +258,12 @@ describe('Linux arm64 dev kdump', () => {
     if (map.sys_call_table) expect(eng.info()['source.sys_call_table']).toMatch(new RegExp(`^0x${(BigInt(map.sys_call_table) + shift).toString(16)}: found in the kernel image`));
   });
 
-  test('DKOM on arm64 (copy-on-write overlay): an unlinked process comes back through the pid IDR, an unlinked module through the module scan', async () => {
-    const base = eng as unknown as LinuxEngine;
-    expect(eng.info()['source.init_pid_ns']).toBe(`0x${(BigInt((gt.kernel.system_map as Record<string, string>).init_pid_ns) + BigInt(gt.kernel.kaslr.virt_offset)).toString(16)}: init_task.thread_pid->numbers[0].ns`);
-    expect(eng.extract('process').filter((p) => !p.in_process_list)).toEqual([]);
-    expect(eng.extract('kernel_module').filter((m) => m.hidden)).toEqual([]);
-    const ov = new OverlayMemory(await openDumpFile(path.join(DIR, 'memory.kdump')));
-    const v = base.ctx.v;
-    const pa = (va: bigint) => base.k.space.translate(va)!;
-    const unlink = (node: bigint) => {
-      const next = v.ptr(node);
-      const prev = v.ptr(node + 8n);
-      ov.writeU64(pa(prev), next); // prev->next = next
-      ov.writeU64(pa(next + 8n), prev); // next->prev = prev
-    };
-    unlink(base.ctx.tasks().find((t) => t.pid === 108)!.addr + BigInt(v.off('task_struct', 'tasks')));
-    const veth = eng.extract('kernel_module').find((m) => m.name === 'veth')!;
-    unlink(veth.object_address! + BigInt(v.off('module', 'list')));
-    const hacked = openEngine(ov) as LinuxEngine;
-    const procs = hacked.extract('process');
-    expect(procs.length).toBe(gt.processes.length);
-    expect(procs.filter((p) => !p.in_process_list).map((p) => [p.process_id, p.name])).toEqual([[108, 'evil-miner']]);
-    const mods = hacked.extract('kernel_module');
-    expect(mods.filter((m) => m.hidden).map((m) => [m.name, m.base, m.in_module_list])).toEqual([['veth', veth.base, false]]);
-    expect(mods.filter((m) => !m.hidden).map((m) => m.name).sort()).toEqual(['can', 'can_raw', 'dummy', 'tcp_bbr']);
-    ov.close();
-  });
-
-  test('without any VMCOREINFO copy in RAM an arm64 dump fails with one line (scan-only discovery is not done on arm64 yet)', async () => {
-    const ov = new OverlayMemory(await openDumpFile(path.join(DIR, 'memory.kdump')));
-    const mark = Buffer.from('OSRELEASE=');
-    let wiped = 0;
-    for (const [base, chunk] of scanRam(ov)) {
-      for (let i = chunk.indexOf(mark); i >= 0; i = chunk.indexOf(mark, i + 1)) {
-        ov.write(base + i, Buffer.from('XSRELEASE='));
-        wiped++;
-      }
-    }
-    expect(wiped).toBeGreaterThan(0);
-    expect(() => openEngine(ov)).toThrow(new MemqError('ARM64 Linux: no VMCOREINFO in RAM; discovery from kallsyms/BTF scans alone is not supported yet on arm64'));
-    ov.close();
-  });
-
-  test('a syscall slot pointed into a module is reported hooked (copy-on-write overlay)', async () => {
-    const ov = new OverlayMemory(await openDumpFile(path.join(DIR, 'memory.kdump')));
-    const base = eng as unknown as LinuxEngine;
-    const table = BigInt((eng.info()['source.sys_call_table'] as string).split(':')[0]);
-    const evil = eng.extract('kernel_module').find((m) => m.name === 'dummy')!.base + 0x40n;
-    ov.writeU64(base.k.space.translate(table + 221n * 8n)!, evil); // execve
-    const hooked = (openEngine(ov) as LinuxEngine).extract('syscall').filter((r) => r.hooked);
-    expect(hooked.map((r) => [r.table_name, r.index, r.handler, r.module])).toEqual([['arm64', 221, evil, null]]);
-    ov.close();
-  });
-
   test('init_task and linux_banner (data symbols, absent from text-only kallsyms) are found in the kernel image where System.map puts them', () => {
     const k = (eng as unknown as { k: { syms: { get(n: string): bigint | undefined } } }).k;
     const map = gt.kernel.system_map as Record<string, string>;
     const shift = BigInt(gt.kernel.kaslr.virt_offset);
     expect(k.syms.get('init_task')).toBe(BigInt(map.init_task) + shift);
-    expect(eng.info()['source.init_task']).toMatch(/found in the kernel image/);
+    expect(eng.info()['source.init_task']).toMatch(imageOrRam);
     expect(eng.info().banner).toBe(gt.kernel.proc_version);
   });
 

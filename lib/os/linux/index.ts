@@ -131,16 +131,17 @@ function hintedVmcoreinfo(opts?: EngineOptions): number | undefined {
 registerEngine({
   os: 'linux',
   detect(mem, opts) {
-    const cached = opts?.cache ? readLinuxCache(opts.cache) : null;
-    if (findVmcoreInfo(mem, cached?.vmcoreinfoPaddr ?? hintedVmcoreinfo(opts))) return 'VMCOREINFO';
+    const cached = opts?.cache && !opts.ignoreVmcoreinfo ? readLinuxCache(opts.cache) : null;
+    if (!opts?.ignoreVmcoreinfo && findVmcoreInfo(mem, cached?.vmcoreinfoPaddr ?? hintedVmcoreinfo(opts))) return 'VMCOREINFO';
     for (const [, chunk] of scanRam(mem)) if (chunk.indexOf(BANNER) >= 0) return 'linux_banner';
     return null;
   },
   open(mem, opts: EngineOptions) {
-    const cached = opts.cache ? readLinuxCache(opts.cache) : null;
-    findVmcoreInfo(mem, cached?.vmcoreinfoPaddr ?? hintedVmcoreinfo(opts)); // memoized: discovery reuses it
-    const k = discoverLinux(mem, { systemMap: opts.systemMap, isf: opts.isf, progress: opts.progress, cached });
-    const cache = opts.cache;
+    const ignore = !!opts.ignoreVmcoreinfo;
+    const cached = opts.cache && !ignore ? readLinuxCache(opts.cache) : null;
+    if (!ignore) findVmcoreInfo(mem, cached?.vmcoreinfoPaddr ?? hintedVmcoreinfo(opts)); // memoized: discovery reuses it
+    const k = discoverLinux(mem, { systemMap: opts.systemMap, isf: opts.isf, progress: opts.progress, cached, ignoreVmcoreinfo: ignore });
+    const cache = ignore ? undefined : opts.cache;
     if (cache) {
       if (k.cacheUse === 'reused') cache.status = `reused ${cache.entryPath('linux')}`;
       else {

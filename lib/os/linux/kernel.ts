@@ -12,7 +12,8 @@ import { decodeKallsyms, parseSystemMap, SymbolTable } from '../../symbols/kalls
 import { Btf, btfBlobLength } from '../../symbols/btf';
 import type { TypeLayouts } from '../../symbols/layouts';
 import { readLinuxIsf } from '../../symbols/isf-linux';
-import { scanKallsyms } from '../../symbols/kallsyms-scan';
+import { scanKallsyms, type ScannedKallsyms } from '../../symbols/kallsyms-scan';
+import { arm64WithoutVmcoreInfo, findPrb } from './arm64-scan';
 import { MemqError } from '../../util/errors';
 import { hex } from '../../util/hex';
 import { btfMismatch, sha256, symbolsMismatch, vmcoreinfoValueSymbols, type CachedLinux } from './discovery-cache';
@@ -71,6 +72,8 @@ export interface DiscoverOptions {
   progress?: (stage: string, done: number, total: number) => void;
   /** an earlier discovery of this dump (discovery cache); checked against the dump before use */
   cached?: CachedLinux | null;
+  /** act as if the dump held no VMCOREINFO (EngineOptions.ignoreVmcoreinfo) */
+  ignoreVmcoreinfo?: boolean;
 }
 
 /** Kernel-image VA → physical, valid before page tables are known (image is physically contiguous). */
@@ -82,14 +85,28 @@ export function discoverLinux(mem: PhysicalMemory, opts: DiscoverOptions = {}): 
   const warnings: string[] = [];
   const sources: Record<string, string> = {};
   opts.progress?.('discover', 0, 4);
-  const vmci = findVmcoreInfo(mem);
+  const vmci = opts.ignoreVmcoreinfo ? null : findVmcoreInfo(mem);
   const cache: CacheState = { use: opts.cached ? 'ignored (no VMCOREINFO)' : 'none', btf: null };
-  const arch = archOf(mem, vmci, sources);
-  if (arch === 'arm64' && !vmci) {
-    throw new MemqError('ARM64 Linux: no VMCOREINFO in RAM; discovery from kallsyms/BTF scans alone is not supported yet on arm64', 'E_UNSUPPORTED_ARCH');
+  let arch = archOf(mem, vmci, sources);
+  // no VMCOREINFO: kallsyms found by scanning RAM; without a header word its addresses tell the architecture
+  let scanned: ScannedKallsyms | undefined;
+  if (!vmci) {
+    scanned = scanKallsyms(mem, undefined, mem.hints?.arch);
+    if (!mem.hints?.arch) {
+      arch = scanned.arch;
+      const text = scanned.syms.get('_text') ?? scanned.syms.get('_stext');
+      sources.arch = `${arch}: kernel text at ${hex(text ?? 0n)} in kallsyms found by scanning RAM (${arch === 'arm64' ? 'below' : 'in'} x86-64's kernel map from 0xffffffff80000000; no header word, no VMCOREINFO)`;
+    }
   }
   const base =
-    arch === 'arm64' ? fromVmcoreInfoArm64(mem, vmci!, sources, warnings, opts, cache) : vmci ? fromVmcoreInfo(mem, vmci, sources, warnings, opts, cache) : withoutVmcoreInfo(mem, sources, warnings);
+    arch === 'arm64'
+      ? vmci
+        ? fromVmcoreInfoArm64(mem, vmci, sources, warnings, opts, cache)
+        : withoutVmcoreInfoArm64(mem, scanned!, sources, warnings)
+      : vmci
+        ? fromVmcoreInfo(mem, vmci, sources, warnings, opts, cache)
+        : withoutVmcoreInfo(mem, scanned!, sources, warnings);
+  if (opts.ignoreVmcoreinfo) sources.vmcoreinfo = `ignored on request (--ignore-vmcoreinfo) — ${sources.vmcoreinfo.replace(/^not found in RAM — /, '')}`;
   const { space, physBase, kaslrShift, la57, dtb } = base;
   let syms = base.syms;
   opts.progress?.('discover', 2, 4);
@@ -123,7 +140,7 @@ export function discoverLinux(mem: PhysicalMemory, opts: DiscoverOptions = {}): 
   }
   const types = base.btf ?? layoutsFor(mem, space, syms, sources, opts.isf ?? [], cache);
   if (base.arm64) {
-    syms = locateArm64DataSymbols(space, syms, types, base.arm64, vmci!, sources);
+    syms = locateArm64DataSymbols(space, syms, types, base.arm64, vmci, sources);
   }
   if (cache.ok && vmci) {
     // a reused entry must also describe this kernel's memory: banner and init_task where it says
@@ -141,7 +158,7 @@ export function discoverLinux(mem: PhysicalMemory, opts: DiscoverOptions = {}): 
   if (base.arm64) {
     // linear map: va = pa − PHYS_OFFSET + PAGE_OFFSET, i.e. pa = va − (PAGE_OFFSET − PHYS_OFFSET)
     pageOffsetBase = (base.arm64.pageOffset - base.arm64.physOffset) & MASK64;
-    sources.page_offset_base = 'PAGE_OFFSET (−2^VA_BITS) − NUMBER(PHYS_OFFSET), both from VMCOREINFO';
+    sources.page_offset_base = vmci ? 'PAGE_OFFSET (−2^VA_BITS) − NUMBER(PHYS_OFFSET), both from VMCOREINFO' : 'PAGE_OFFSET (−2^VA_BITS) − PHYS_OFFSET, both derived from walked linear-map pointers';
   } else if (pob !== undefined) {
     const b = space.read(pob, 8);
     if (b) pageOffsetBase = b.readBigUInt64LE(0);
@@ -274,7 +291,7 @@ function fromVmcoreInfoSymbols(mem: PhysicalMemory, vmci: VmcoreInfo, space: Vir
     syms = parseSystemMap(fs.readFileSync(opts.systemMap, 'utf8'), kaslrShift);
     sources.symbols = `System.map ${opts.systemMap} shifted by KASLR ${hex(kaslrShift)}`;
   } else {
-    const scanned = scanKallsyms(mem, versionOf(vmci.osrelease));
+    const scanned = scanKallsyms(mem, versionOf(vmci.osrelease), arch);
     syms = scanned.syms;
     sources.symbols = `kallsyms decoded from memory (${syms.size} symbols; ${scanned.layout} layout found by scanning RAM at ${hex(scanned.tokenTablePhys)})`;
   }
@@ -304,8 +321,8 @@ const ARM64_IMAGE_SCAN = 96 << 20;
  * "swapper/0" or "swapper", whose pid is 0 and whose tasks list links round-trip to pid 1; and
  * linux_banner, "Linux version <VMCOREINFO OSRELEASE> (".
  */
-function locateArm64DataSymbols(space: VirtualSpace, syms: SymbolTable, types: TypeLayouts, a: Arm64Facts, vmci: VmcoreInfo, sources: Record<string, string>): SymbolTable {
-  const stext = syms.get('_stext') ?? vmci.symbols.get('_stext');
+function locateArm64DataSymbols(space: VirtualSpace, syms: SymbolTable, types: TypeLayouts, a: Arm64Facts, vmci: VmcoreInfo | null, sources: Record<string, string>): SymbolTable {
+  const stext = syms.get('_stext') ?? vmci?.symbols.get('_stext');
   if (stext === undefined) return syms;
   const start = Number((stext - a.kimageVoffset) & MASK64);
   const mem = space.mem;
@@ -315,11 +332,13 @@ function locateArm64DataSymbols(space: VirtualSpace, syms: SymbolTable, types: T
   const pid = types.member('task_struct', 'pid');
   const needTask: boolean = syms.get('init_task') === undefined && !!comm && !!tasks && !!pid;
   const needBanner = syms.get('linux_banner') === undefined;
-  const bannerText = Buffer.from(`Linux version ${vmci.osrelease} (`);
   // linux_banner ends with init_uts_ns's version ("#1 SMP …") and a newline; other copies of the prefix do not
-  const uts = vmci.symbols.get('init_uts_ns');
-  const utsBuf = uts === undefined ? null : space.read(uts + BigInt(vmci.offsets.get('uts_namespace.name') ?? 0) + 3n * 65n, 65);
-  const utsVersion = utsBuf ? utsBuf.toString('latin1', 0, Math.max(0, utsBuf.indexOf(0))) : '';
+  const uts = vmci?.symbols.get('init_uts_ns') ?? syms.get('init_uts_ns');
+  const utsName = uts === undefined ? null : space.read(uts + BigInt(vmci?.offsets.get('uts_namespace.name') ?? types.member('uts_namespace', 'name')?.offset ?? 0), 65 * 4);
+  const utsField = (i: number) => (utsName ? utsName.toString('latin1', i * 65, i * 65 + Math.max(0, utsName.subarray(i * 65, i * 65 + 65).indexOf(0))) : '');
+  const osrelease = vmci?.osrelease ?? utsField(2);
+  const utsVersion = utsField(3);
+  const bannerText = Buffer.from(`Linux version ${osrelease} (`);
   const names = [Buffer.from('swapper/0\0'), Buffer.from('swapper\0')];
   let initTask: bigint | null = null;
   let banner: bigint | null = null;
@@ -358,7 +377,7 @@ function locateArm64DataSymbols(space: VirtualSpace, syms: SymbolTable, types: T
   // VMCOREINFO's SYMBOL()s inside the kernel image are runtime addresses (prb, init_uts_ns, …); values
   // outside it (SYMBOL(mem_section) is the array pointer itself) are not symbols
   let fromVmci = 0;
-  for (const [name, addr] of vmci.symbols) {
+  for (const [name, addr] of vmci?.symbols ?? []) {
     if (syms.get(name) !== undefined || addr < stext || addr >= stext + BigInt(ARM64_IMAGE_SCAN)) continue;
     extra.push({ name, addr, type: 'D' });
     fromVmci++;
@@ -388,7 +407,14 @@ function locateArm64DataSymbols(space: VirtualSpace, syms: SymbolTable, types: T
   }
   if (banner !== null) {
     extra.push({ name: 'linux_banner', addr: banner, type: 'D' });
-    sources.linux_banner = `${hex(banner)}: "Linux version ${vmci.osrelease} … ${utsVersion}" found in the kernel image (version from init_uts_ns)`;
+    sources.linux_banner = `${hex(banner)}: "Linux version ${osrelease} … ${utsVersion}" found in the kernel image (version from init_uts_ns)`;
+  }
+  if (syms.get('prb') === undefined && !extra.some((e) => e.name === 'prb')) {
+    const p = findPrb(space, types, syms.get('_etext') ?? stext, stext + BigInt(ARM64_IMAGE_SCAN));
+    if (p) {
+      extra.push({ name: 'prb', addr: p.prb, type: 'd' });
+      sources.prb = `${hex(p.prb)}: the slot after _etext pointing at a printk_ringbuffer (${hex(p.rb)}: 2^n descriptors, 2^(n+5)-byte text ring)`;
+    }
   }
   return extra.length ? withSymbols(syms, extra) : syms;
 }
@@ -502,9 +528,8 @@ const BANNER = Buffer.from('Linux version ');
  * hit that puts init_task's comm ("swapper…") where kallsyms says init_task is; the page-table root
  * is then init_top_pgt; 4- vs 5-level decided by which one maps _stext.
  */
-function withoutVmcoreInfo(mem: PhysicalMemory, sources: Record<string, string>, warnings: string[]): BaseProfile {
+function withoutVmcoreInfo(mem: PhysicalMemory, scanned: ScannedKallsyms, sources: Record<string, string>, warnings: string[]): BaseProfile {
   sources.vmcoreinfo = 'not found in RAM — scanning for kallsyms, BTF and the banner instead';
-  const scanned = scanKallsyms(mem);
   const syms = scanned.syms;
   sources.symbols = `kallsyms decoded from memory (${syms.size} symbols; ${scanned.layout} layout found by scanning RAM at ${hex(scanned.tokenTablePhys)})`;
   const btf = scanBtf(mem, sources);
@@ -538,6 +563,19 @@ function withoutVmcoreInfo(mem: PhysicalMemory, sources: Record<string, string>,
 }
 
 const DEFAULT_TEXT = 0xffffffff81000000n;
+
+/**
+ * arm64 without VMCOREINFO: kallsyms and BTF by RAM scan, then init_task found in RAM gives
+ * kimage_voffset, swapper_pg_dir (init_mm.pgd), VA_BITS and PHYS_OFFSET (arm64-scan.ts).
+ */
+function withoutVmcoreInfoArm64(mem: PhysicalMemory, scanned: ScannedKallsyms, sources: Record<string, string>, warnings: string[]): BaseProfile {
+  sources.vmcoreinfo = 'not found in RAM — scanning for kallsyms, BTF and init_task instead';
+  sources.symbols = `kallsyms decoded from memory (${scanned.syms.size} symbols; ${scanned.layout} layout found by scanning RAM at ${hex(scanned.tokenTablePhys)})`;
+  const btf = scanBtf(mem, sources);
+  const d = arm64WithoutVmcoreInfo(mem, scanned.syms, btf, sources, warnings);
+  const syms = withSymbols(scanned.syms, d.extra);
+  return { space: d.space, syms, physBase: d.facts.physOffset, kaslrShift: d.kaslrShift, la57: false, dtb: d.facts.swapperPgDirPhys, btf, arm64: d.facts };
+}
 
 /** The kernel's own BTF; when it has none, the first Linux ISF file given. */
 function layoutsFor(mem: PhysicalMemory, space: VirtualSpace, syms: SymbolTable, sources: Record<string, string>, isf: string[], cache: CacheState): TypeLayouts {

@@ -2,10 +2,12 @@
 // and checked — hooked when it points outside the kernel text, into a module, or at a function whose
 // name is not a syscall entry. Note: kernels ≥ 6.9 dispatch through the x64_sys_call() switch; a hook
 // patched into that switch's code is not visible from the table — syscall-code.ts decodes the switch
-// and each handler's entry to catch that and inline hooks.
+// and each handler's entry to catch that and inline hooks. On arm64 (no switch) each handler's entry
+// is decoded for a branch out of the kernel text (lib/arch/a64-branch.ts).
 import type { Row } from '../../model';
 import type { LinuxContext } from './context';
 import { inlineBranch, switchTargets } from './syscall-code';
+import { a64EntryBranch } from '../../arch/a64-branch';
 
 const TABLES: [string, string][] = [
   ['x64', 'sys_call_table'],
@@ -89,9 +91,10 @@ export function syscallRows(ctx: LinuxContext): Row<'syscall'>[] {
       const symbol = res && res.offset === 0n ? res.symbol.name : res ? `${res.symbol.name}+0x${res.offset.toString(16)}` : null;
       let hooked = !inText || !res || res.offset !== 0n || !EXPECTED.test(res.symbol.name);
       let note = symbol;
-      if (!hooked && !arm64) {
-        // inline hook (x86-64 decoder): the handler's entry jumps out of the kernel text
-        const jump = inlineBranch(space, h, syms);
+      if (!hooked) {
+        // inline hook: the handler's entry jumps out of the kernel text (x86-64: iced-x86; arm64: the
+        // fixed-width A64 words decoded in lib/arch/a64-branch.ts, ftrace's call site skipped)
+        const jump = arm64 ? a64EntryBranch(space, h, (t) => t >= stext && t < etext && /ftrace/.test(syms.lookup(t)?.symbol.name ?? '')) : inlineBranch(space, h, syms);
         if (jump !== null && (jump < stext || jump >= etext)) {
           hooked = true;
           note = `${symbol} (entry jumps to 0x${jump.toString(16)})`;
