@@ -152,10 +152,11 @@ export function buildGroundTruth(files: Map<string, Buffer>, ctx: GtContext): Ob
     const isKthread = (stat.flags & 0x00200000) !== 0; // PF_KTHREAD
     const fds: Obj = {};
     const fdinfo: Obj = {};
+    // `ls -l /proc/PID/fd/` lines: "... <fd> -> <target>"
     for (const l of lines(P('fds'))) {
-      const sp = l.indexOf(' ');
-      const fd = l.slice(0, sp);
-      const target = l.slice(sp + 1);
+      const m = l.match(/ (\d+) -> (.*)$/);
+      if (!m) continue;
+      const [, fd, target] = m;
       fds[fd] = target;
       const sock = target.match(/^socket:\[(\d+)\]$/);
       if (sock) {
@@ -163,7 +164,8 @@ export function buildGroundTruth(files: Map<string, Buffer>, ctx: GtContext): Ob
         list.push({ pid, fd: Number(fd) });
         sockOwners.set(Number(sock[1]), list);
       }
-      if (has(`p/pid-${pid}/fdinfo.${fd}`)) {
+      // fdinfo of every fd was copied; keep the bpf and perf ones (what the 6.1 image has)
+      if (/^anon_inode:(bpf|\[perf_event\])/.test(target) && has(`p/pid-${pid}/fdinfo.${fd}`)) {
         const o: Obj = {};
         for (const x of lines(P(`fdinfo.${fd}`))) {
           const m = x.match(/^([^:]+):\s*(.*)$/);
@@ -173,8 +175,9 @@ export function buildGroundTruth(files: Map<string, Buffer>, ctx: GtContext): Ob
       }
     }
     const ns: Obj = {};
+    // `ls -l /proc/PID/ns/` lines: "... <name> -> <type>:[<inode>]"
     for (const l of lines(P('ns'))) {
-      const m = l.match(/^(\S+) \S+:\[(\d+)\]$/);
+      const m = l.match(/ (\S+) -> \S+:\[(\d+)\]$/);
       if (m) ns[m[1]] = Number(m[2]);
     }
     const cgroup = P('cgroup').trim();

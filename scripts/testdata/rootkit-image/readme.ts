@@ -85,6 +85,11 @@ export function writeReadme(outDir: string, gt: O, info: O): void {
   const hid = rk.hidden as O;
   L.push(`Hidden from directory listings (getdents64 hook): pids ${(hid.processes as O[]).map((p) => `${p.pid} (\`${p.comm}\`, ${p.exe})`).join(', ') || 'none captured'} (\`processes[]\` has them with \`hidden_from_proc_listing: true\`), and names starting with \`${hid.name_prefix}\`: ${(hid.paths as string[]).map((p) => '`' + p + '`').join(', ')}.`);
   L.push('');
+  const checks = (rk.checks ?? []) as O[];
+  if (checks.length) {
+    L.push(`Checks made in the memory image at build time (\`checks.ts\`, memq's image layer; ${checks.filter((c) => !c.ok).length} failed): ${checks.map((c) => `${c.name}: ${c.ok ? 'ok' : 'FAILED'}${c.at_buffer_offset ? ` (${(c.at_buffer_offset as string[]).join(', ')})` : ''}`).join('; ')}.`);
+    L.push('');
+  }
   L.push('## eBPF');
   L.push('');
   L.push('Created with the raw bpf() syscall by the `bpf_agent` process (`testkit/memq-bpf.c`), which keeps the fds open. JIT on.');
@@ -106,7 +111,7 @@ export function writeReadme(outDir: string, gt: O, info: O): void {
   L.push('');
   L.push('## Ground truth (ground-truth.json)');
   L.push('');
-  L.push('Same schema keys as ../shared/images/linux-dev-rootkit/ground-truth.json where captured: `kernel`, `processes` (pid, ppid, comm, cmdline, exe, cwd, uid/euid/gid/egid, state, start_time, pgrp, session, num_threads, flags, is_kernel_thread, tgid, task_comm, cgroup, cgroup_path, ns, nspid; for user processes maps, environ, fds, fdinfo of bpf/perf fds; mountinfo / net for processes in another mount / net namespace; hidden_from_proc_listing), `roles`, `modules`, `net`, `iomem`, `rootkit` (module, hooks, hidden, hook_counts, raw), `bpf` (programs, maps, all_in_kernel, kallsyms), `containers`, `cgroups`, `raw`. Not captured here (present in the 6.1 image): `shell_history` (no bash typing on ttyS1), `rootkit.kprobe_table_in_dump` and `rootkit.checks` (the 6.1 build re-checked every hook in the dump; this generator leaves that to memq\'s tests), the raw/ELF/LiME forms of the memory, `kernel.kallsyms_modules` is limited to the memq_testkit/bpf/overlay lines.');
+  L.push('Same schema keys as ../shared/images/linux-dev-rootkit/ground-truth.json where captured: `kernel`, `processes` (pid, ppid, comm, cmdline, exe, cwd, uid/euid/gid/egid, state, start_time, pgrp, session, num_threads, flags, is_kernel_thread, tgid, task_comm, cgroup, cgroup_path, ns, nspid; for user processes maps, environ, fds, fdinfo of bpf/perf fds; mountinfo / net for processes in another mount / net namespace; hidden_from_proc_listing), `roles`, `modules`, `net`, `iomem`, `rootkit` (module, hooks, hidden, hook_counts, raw), `bpf` (programs, maps, all_in_kernel, kallsyms), `containers`, `cgroups`, `raw`. Not captured here (present in the 6.1 image): `shell_history` (no bash typing on ttyS1), `rootkit.kprobe_table_in_dump`, and `rootkit.checks` only searches RAM for the markers (the 6.1 build re-checked every hook structure in the dump with a page walk; this generator leaves that to memq\'s tests), the raw/ELF/LiME forms of the memory, `kernel.kallsyms_modules` is limited to the memq_testkit/bpf/overlay lines.');
   L.push('');
   L.push('Caveats: processes are as of the capture; the capture shell and its short-lived children are left out; kernel worker threads may come and go between the capture and `stop`.');
   L.push('');
