@@ -198,6 +198,25 @@ function systemMap(root: string, krel: string): Map<string, string> | undefined 
   return undefined;
 }
 
+/** what the scenario promises; anything missing fails the build (CI must not get a partial image) */
+function scenarioProblems(gt: Record<string, unknown>, checks: { name: string; ok: boolean }[]): string[] {
+  type O = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON built by gt.ts
+  const g = gt as O;
+  const p: string[] = [];
+  const pids = new Set((g.processes as O[]).map((x) => x.pid as number));
+  for (const [role, pid] of Object.entries(g.roles as O)) if (!pids.has(pid as number)) p.push(`role ${role}: pid ${pid} not alive at capture`);
+  for (const r of ['nc_listener', 'nc_client', 'evil_miner', 'deleted_exe', 'shell', 'bpf_agent', 'hidden_proc', 'ctr_web_init', 'ctr_redis_init']) if (!(r in g.roles)) p.push(`role ${r} missing`);
+  const rk = g.rootkit as O;
+  for (const t of ['ftrace', 'kprobe', 'netfilter', 'keyboard_notifier']) if (!rk.hook_counts[t]) p.push(`no ${t} hook installed`);
+  for (const h of rk.hooks as O[]) if (!h.installed) p.push(`hook ${h.type} ${h.target_symbol ?? ''} not installed: ${h.error}`);
+  if (!rk.module.hidden) p.push('memq_testkit not hidden from /proc/modules');
+  if (!(rk.hidden.processes as O[]).length) p.push('no process hidden from the /proc listing');
+  if ((g.bpf.programs as O[]).length < 2 || (g.bpf.maps as O[]).length < 2) p.push('eBPF programs/maps missing');
+  if ((g.containers as O[]).length < 2 || (g.containers as O[]).some((c) => !c.init_pid)) p.push('containers missing');
+  for (const c of checks) if (!c.ok) p.push(`check failed: ${c.name}`);
+  return p;
+}
+
 async function main() {
   const force = process.argv.includes('--force');
   await step('host packages', ensureHostPackages);
@@ -276,8 +295,11 @@ async function main() {
     })),
     built_at: new Date().toISOString(),
   };
-  writeFileSync(infoPath, JSON.stringify(info, null, 1) + '\n');
+  const problems = scenarioProblems(gt, checks);
+  // a broken scenario is written out for inspection but never counts as up to date
+  writeFileSync(infoPath, JSON.stringify(problems.length ? { ...info, input_sha256: null, problems } : info, null, 1) + '\n');
   writeReadme(OUT, gt, info);
+  if (problems.length) throw new Error(`scenario incomplete (outputs kept in ${OUT} for inspection):\n  ${problems.join('\n  ')}`);
   log(`[rootkit-image] done in ${timings.total.toFixed(1)} s: ${OUT}`);
 }
 
