@@ -45,6 +45,17 @@ export function processRow(p: Partial<Row<'process'>> & { process_id: number; na
     flag_suspicious_path: false,
     flag_wx_memory: false,
     flag_unusual_parent: false,
+    ns_pid: null,
+    pid_ns: null,
+    net_ns: null,
+    mnt_ns: null,
+    uts_ns: null,
+    ipc_ns: null,
+    user_ns: null,
+    cgroup_ns: null,
+    time_ns: null,
+    cgroup_path: null,
+    container_id: null,
     ...p,
   };
 }
