@@ -2,7 +2,7 @@
 // carries the runtime and the container id (systemd driver: docker-<id>.scope, cri-containerd-<id>.scope,
 // crio-<id>.scope, libpod-<id>.scope; cgroupfs driver: /docker/<id>, /kubepods/<qos>/pod<uid>/<id>),
 // and Kubernetes puts pods in kubepods[-<qos>]-pod<uid>.slice. One row per container, with the
-// namespaces and hostname of its init process and whether it shares each namespace with the host.
+// namespaces and hostname of its init process and whether any of its processes is in a host namespace.
 import type { Row } from '../../model';
 import type { LinuxContext, Task } from './context';
 import { hostNamespaces, namespacesOf, type TaskNamespaces } from './namespaces';
@@ -127,10 +127,13 @@ export function containerRows(ctx: LinuxContext): Row<'container'>[] {
       shares_host_ipc: null,
       shares_host_user: null,
     };
+    // any process, not only init: a process that joined a host namespace (nsenter/setns) from inside
+    // the container's cgroup is the escape signal
     for (const [col, key] of SHARED) {
-      const mine = ns?.[key];
       const theirs = host?.[key];
-      if (typeof mine === 'number' && typeof theirs === 'number') (row[col] as boolean | null) = mine === theirs;
+      if (typeof theirs !== 'number') continue;
+      const mine = tasks.map((t) => namespacesOf(ctx, t)?.[key]).filter((x): x is number => typeof x === 'number');
+      if (mine.length) (row[col] as boolean | null) = mine.some((x) => x === theirs);
     }
     out.push(row);
   }
