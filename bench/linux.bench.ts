@@ -1,7 +1,7 @@
 // Linux engine benchmark on the real dev dumps: per format, wall time and MB/s of `ps` (open +
 // profile-free discovery + process table) and full `analyze` (every table + Parquet), per-stage
 // timings, and peak RSS. Printed, not asserted. Run: npm run bench -- linux
-// (MEMQ_BENCH_KERNEL=arm64|6.1|6.12 runs one kernel's rows only)
+// (MEMQ_BENCH_KERNEL=arm64|6.1|6.12 runs one kernel's rows only; =rootkit only the containers/namespaces line)
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -10,6 +10,8 @@ import { findVmcoreInfo } from '../lib/symbols/vmcoreinfo';
 import { openEngine } from '../lib/os/open';
 import { analyzeTables } from '../lib/store/analyze';
 import { tableNames } from '../lib/model';
+import type { LinuxEngine } from '../lib/os/linux';
+import { namespacesOf } from '../lib/os/linux/namespaces';
 
 const IMAGES = path.resolve(__dirname, '../../shared/images');
 const cases: [string, string][] = ([
@@ -58,7 +60,43 @@ async function main(): Promise<void> {
       `${kernel.padEnd(7)} ${path.basename(rel).padEnd(15)} ${`${psTotal.toFixed(0)} ms`.padEnd(9)} ${`${analyzeMs.toFixed(0)} ms`.padEnd(9)} ${(mb(size) / (analyzeMs / 1000)).toFixed(0).padEnd(14)} ${stages}`,
     );
   }
+  await containersBench();
   console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+}
+
+/**
+ * Containers and namespaces (#16) on the rootkit-dev dump (docker + Kubernetes containers): what the
+ * namespace/cgroup columns add to the process table, and the container and mount tables, on a fresh
+ * engine each (nothing memoized from another run), plus the full analyze with them.
+ */
+async function containersBench(): Promise<void> {
+  if (process.env.MEMQ_BENCH_KERNEL && process.env.MEMQ_BENCH_KERNEL !== 'rootkit') return;
+  const file = await materialize(path.join(IMAGES, 'linux-dev-rootkit/memory.kdump'));
+  if (!fs.existsSync(file)) return;
+  const timed = <T>(f: () => T): [T, number] => {
+    const t = performance.now();
+    const r = f();
+    return [r, performance.now() - t];
+  };
+  const eng = openEngine(await openDumpFile(file)) as LinuxEngine;
+  const [tasks, tTasks] = timed(() => eng.ctx.tasks());
+  const [, tNs] = timed(() => tasks.map((t) => namespacesOf(eng.ctx, t)));
+  const [ctrs, tCtr] = timed(() => eng.extract('container'));
+  const [mounts, tMount] = timed(() => eng.extract('mount'));
+  const [procs, tProc] = timed(() => eng.extract('process'));
+  eng.mem.close();
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-bench-'));
+  const t0 = performance.now();
+  const eng2 = openEngine(await openDumpFile(file));
+  const { timings_ms } = await analyzeTables(eng2, out, tableNames);
+  const analyzeMs = performance.now() - t0;
+  eng2.mem.close();
+  fs.rmSync(out, { recursive: true, force: true });
+  console.log(
+    `rootkit memory.kdump: task list(${tasks.length}) ${tTasks.toFixed(0)} ms, namespaces+cgroup of every task ${tNs.toFixed(1)} ms, ` +
+      `container(${ctrs.length}) ${tCtr.toFixed(1)} ms, mount(${mounts.length}) ${tMount.toFixed(1)} ms, process(${procs.length}, namespaces memoized) ${tProc.toFixed(0)} ms; ` +
+      `analyze ${analyzeMs.toFixed(0)} ms (container ${timings_ms.container} ms, mount ${timings_ms.mount} ms, process ${timings_ms.process} ms)`,
+  );
 }
 
 main().catch((e) => {
