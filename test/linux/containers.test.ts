@@ -327,3 +327,51 @@ describe.each(plain)('%s (host only): namespaces, cgroup, mounts', (dir, file) =
 
   test('the host mount namespace lists /proc/mounts', () => expectHostMounts(eng, gt));
 });
+
+describe('hostile input: corrupted namespace, cgroup and mount structures (copy-on-write overlay of the rootkit-dev dump)', () => {
+  const gt = readGt('linux-dev-rootkit');
+  test('a kernfs parent cycle, an absurd pid level and a cyclic mount list are cut with warnings, the rest is intact', async () => {
+    const file = await materialize(path.join(IMAGES, 'linux-dev-rootkit', 'memory.kdump'));
+    const base = (await openDump(file)) as LinuxEngine;
+    const ov = new OverlayMemory(await openDumpFile(file));
+    try {
+      const v = base.ctx.v;
+      const pa = (va: bigint) => base.k.space.translate(va)!;
+      const procs = base.extract('process');
+      const task = (pid: number) => procs.find((p) => p.process_id === pid)!.object_address;
+      const docker = gt.containers.find((c) => c.runtime === 'docker')!;
+      const redis = gt.containers.find((c) => c.runtime === 'containerd')!;
+      // 1. the docker scope's kernfs node becomes its own parent
+      const cset = v.p(task(docker.init_pid), 'task_struct', 'cgroups');
+      const kn = v.p(v.p(cset, 'css_set', 'dfl_cgrp'), 'cgroup', 'kn');
+      ov.writeU64(pa(kn + BigInt(v.off('kernfs_node', 'parent'))), kn);
+      // 2. the redis init's struct pid claims 1000 nesting levels
+      const pid = v.p(task(redis.init_pid), 'task_struct', 'thread_pid');
+      const lvl = Buffer.alloc(4);
+      lvl.writeUInt32LE(1000);
+      ov.write(pa(pid + BigInt(v.off('pid', 'level'))), lvl);
+      // 3. the second mount of the redis mount namespace points back at the first (a cycle without the anchor)
+      const mntNs = v.p(v.p(task(redis.init_pid), 'task_struct', 'nsproxy'), 'nsproxy', 'mnt_ns');
+      const first = v.ptr(mntNs + BigInt(v.off('mnt_namespace', 'list')));
+      const second = v.ptr(first);
+      ov.writeU64(pa(second), first);
+
+      const eng = openEngine(ov) as LinuxEngine;
+      const rows = eng.extract('process');
+      const byPid = new Map(rows.map((r) => [r.process_id, r]));
+      expect(rows.length).toBe(procs.length);
+      for (const p of docker.pids) expect([p, byPid.get(p)!.cgroup_path, byPid.get(p)!.container_id]).toEqual([p, null, null]);
+      expect([byPid.get(redis.init_pid)!.ns_pid, byPid.get(redis.init_pid)!.pid_ns]).toEqual([null, null]);
+      expect(byPid.get(redis.init_pid)!.container_id).toBe(redis.id); // the cgroup is intact
+      expect(eng.extract('container').map((c) => c.container_id)).toEqual([redis.id]);
+      const mounts = eng.extract('mount');
+      const redisNs = byPid.get(redis.init_pid)!.mnt_ns;
+      expect(mounts.filter((m) => m.mnt_ns === redisNs).length).toBe(2); // first, second, then the cycle is cut
+      expect(mounts.filter((m) => m.mnt_ns === byPid.get(1)!.mnt_ns).length).toBe(base.extract('mount').filter((m) => m.mnt_ns === byPid.get(1)!.mnt_ns).length);
+      expect(eng.warnings.some((w) => /kernfs parent chain deeper than/.test(w))).toBe(true);
+      expect(eng.warnings.some((w) => /mounts of namespace .* cycle/.test(w))).toBe(true);
+    } finally {
+      base.mem.close();
+    }
+  });
+});
