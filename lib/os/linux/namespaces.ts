@@ -88,6 +88,8 @@ function readNamespaces(ctx: LinuxContext, taskAddr: bigint): TaskNamespaces {
     ns_pid: null, ns_pids: [], cgroup_path: null, hostname: null, mnt_ns_addr: 0n,
   };
   const nsproxy = v.has('task_struct', 'nsproxy') ? v.p(taskAddr, 'task_struct', 'nsproxy') : 0n;
+  // a layout source without these structs (a partial ISF) leaves the columns null: say so once
+  if (!v.types.hasStruct('nsproxy') || !v.types.hasStruct('pid')) ctx.warn(`namespaces: ${v.types.description} has no struct nsproxy/pid layout — namespace columns left null`);
   if (nsproxy) {
     for (const [key, member, struct] of NSPROXY) {
       if (!v.has('nsproxy', member)) continue;
