@@ -177,6 +177,7 @@ export const tables = {
     init_process_id: col.int32('the container\'s init: pid 1 of its pid namespace (else its oldest process)'),
     process_count: col.int32('processes in the container'),
     rootfs: col.string('root directory of the init process as a path in its mount namespace', { nullable: true }),
+    mounts_outside_rootfs: col.int32('mounts of the init\'s mount namespace outside its rootfs: 0 after pivot_root; the host\'s mounts, reachable by a chroot escape, when the runtime only chroot\'ed', { nullable: true }),
     pid_ns: col.int64('pid namespace inode of the init process', { nullable: true }),
     net_ns: col.int64('network namespace inode', { nullable: true }),
     mnt_ns: col.int64('mount namespace inode', { nullable: true }),

@@ -4,7 +4,7 @@
 // every container (id, runtime, pod, hostname, init, members, namespaces, rootfs) and the mountinfo
 // of every process in another mount namespace, field by field; on the plain dev dumps (6.1, 6.12,
 // arm64) the host-only values; the host mount namespace against /proc/mounts on all four. Then the
-// query language and the container-escape playbook on a store made from the real dump, before and
+// query language and the container-escape playbooks on a store made from the real dump, before and
 // after a process of a container is moved into the host's namespaces (copy-on-write overlay).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -132,6 +132,13 @@ describe('rootkit-dev dump (6.1 x86-64): containers, namespaces, mounts vs groun
       expect(r.process_count).toBe(c.pids.length);
       expect(procs.filter((p) => p.container_id === c.id).map((p) => p.process_id).sort((a, b) => a - b)).toEqual([...c.pids].sort((a, b) => a - b));
       expect(r.rootfs).toBe(c.rootfs);
+      // README: the container processes are chroot'ed into the overlay, in a mount namespace unshared
+      // from the host's: the host's mounts stay in it, outside the rootfs, each one a /proc/mounts entry
+      const hostMounts = new Set(procMounts(gt.raw.proc_mounts).map((m) => `${m.source} ${m.mount_point} ${m.fs_type}`));
+      const outside = eng.extract('mount').filter((m) => m.mnt_ns === c.namespaces.mnt && m.mount_point !== c.rootfs && !m.mount_point.startsWith(`${c.rootfs}/`));
+      expect(outside.length).toBeGreaterThan(5);
+      expect(r.mounts_outside_rootfs).toBe(outside.length);
+      for (const m of outside) expect([m.mount_point, hostMounts.has(`${m.source} ${m.mount_point} ${m.fs_type}`)]).toEqual([m.mount_point, true]);
       expect(r.pod_uid).toBe(c.pod?.uid ?? null);
       expect(r.pod_name).toBe(c.pod?.name ?? null);
       expect(r.qos_class).toBe(c.pod?.qos_class ?? null);
@@ -204,13 +211,14 @@ describe('rootkit-dev dump (6.1 x86-64): containers, namespaces, mounts vs groun
 describe('queries and the container-escape playbook on a store of the rootkit-dev dump', () => {
   const gt = readGt('linux-dev-rootkit');
   const TABLES: TableName[] = ['process', 'socket', 'container', 'mount'];
-  const playbooks = loadPlaybooks().filter((p) => p.id === 'linux-container-host-namespace');
+  const playbooks = loadPlaybooks().filter((p) => p.id === 'linux-container-host-namespace' || p.id === 'linux-container-host-filesystem');
   let dir: string;
 
   async function storeOf(eng: OsEngine, snapshot: string): Promise<void> {
     await analyzeTables(eng, dir, TABLES, { fileName: (t) => tableFileRelative(t, { project: 'lab', machine: 'memq-dev', snapshot }) });
   }
-  async function hunt(snapshot: string): Promise<string[]> {
+  /** container ids each playbook fired on */
+  async function hunt(snapshot: string): Promise<Record<string, string[]>> {
     const store = openLocalStore(dir);
     try {
       const rep = await runHunt(async (text) => {
@@ -218,7 +226,9 @@ describe('queries and the container-escape playbook on a store of the rootkit-de
         return { columns: r.columns.map((c) => c.name), rows: r.rows };
       }, playbooks);
       expect(rep.errors).toBe(0);
-      return rep.results.flatMap((r) => r.queries.flatMap((q) => q.rows.map((row) => String((row as Record<string, unknown>).container_id))));
+      const out: Record<string, string[]> = {};
+      for (const r of rep.results) out[r.id] = r.queries.flatMap((q) => q.rows.map((row) => String((row as Record<string, unknown>).container_id))).sort();
+      return out;
     } finally {
       store.close();
     }
@@ -263,13 +273,14 @@ describe('queries and the container-escape playbook on a store of the rootkit-de
     }
   });
 
-  test('the playbook is silent as captured, and fires on exactly the container whose process joins the host namespaces', async () => {
-    expect(playbooks.map((p) => p.attack)).toEqual([['T1611']]);
+  test('the host-namespace playbook is silent as captured and fires on exactly the container whose process joins the host namespaces; the host-filesystem one fires on the chroot-only containers', async () => {
+    expect(playbooks.map((p) => p.attack)).toEqual([['T1611'], ['T1611']]);
     // as captured: no container shares the host's pid, network or mount namespace (ground truth)
     const host = gt.processes.find((p) => p.pid === 1)!.ns!;
     const escaped = gt.containers.filter((c) => c.pids.some((pid) => ['pid', 'net', 'mnt'].some((k) => gt.processes.find((p) => p.pid === pid)!.ns![k] === host[k])));
     expect(escaped).toEqual([]);
-    expect(await hunt('as-captured')).toEqual([]);
+    const chrooted = gt.containers.map((c) => c.id).sort(); // README: both are chroot'ed into their overlay
+    expect(await hunt('as-captured')).toEqual({ 'linux-container-host-namespace': [], 'linux-container-host-filesystem': chrooted });
 
     // nsenter-style escape: the redis pod's nc (not its init) gets pid 1's nsproxy (net, mnt, uts, ipc of the host)
     const base = (await openDump(file)) as LinuxEngine;
@@ -287,7 +298,7 @@ describe('queries and the container-escape playbook on a store of the rootkit-de
       const moved = eng.extract('process').find((p) => p.process_id === victim)!;
       expect([moved.net_ns, moved.mnt_ns, moved.container_id]).toEqual([host.net, host.mnt, redis.id]);
       await storeOf(eng, 'escaped');
-      expect(await hunt('escaped')).toEqual([redis.id]);
+      expect(await hunt('escaped')).toEqual({ 'linux-container-host-namespace': [redis.id], 'linux-container-host-filesystem': chrooted });
     } finally {
       base.mem.close();
     }

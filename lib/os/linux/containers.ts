@@ -6,6 +6,7 @@
 import type { Row } from '../../model';
 import type { LinuxContext, Task } from './context';
 import { hostNamespaces, namespacesOf, type TaskNamespaces } from './namespaces';
+import { mountRows } from './mounts';
 
 export interface CgroupContainer {
   runtime: string;
@@ -101,6 +102,7 @@ export function containerRows(ctx: LinuxContext): Row<'container'>[] {
     const init =
       sorted.find((t) => namespacesOf(ctx, t)?.ns_pid === 1) ?? sorted.find((t) => !pids.has(parentOf(t))) ?? sorted[0];
     const ns = namespacesOf(ctx, init);
+    const rootfs = ctx.safe(`root of pid ${init.pid}`, () => rootOf(ctx, init), null);
     const row: Row<'container'> = {
       container_id: c.id,
       runtime: c.runtime,
@@ -112,7 +114,8 @@ export function containerRows(ctx: LinuxContext): Row<'container'>[] {
       hostname: ns?.hostname ?? null,
       init_process_id: init.tgid,
       process_count: tasks.length,
-      rootfs: ctx.safe(`root of pid ${init.pid}`, () => rootOf(ctx, init), null),
+      rootfs,
+      mounts_outside_rootfs: rootfs === null || ns?.mnt_ns == null ? null : outsideRoot(ctx, ns.mnt_ns, rootfs),
       pid_ns: ns?.pid_ns ?? null,
       net_ns: ns?.net_ns ?? null,
       mnt_ns: ns?.mnt_ns ?? null,
@@ -138,6 +141,15 @@ export function containerRows(ctx: LinuxContext): Row<'container'>[] {
     out.push(row);
   }
   return out.sort((a, b) => a.init_process_id - b.init_process_id);
+}
+
+/**
+ * Mounts of a mount namespace outside `root`: none once a runtime has pivot_root'ed into the container
+ * root and detached the old one; the host's mounts (its root filesystem included) when it only chroot'ed.
+ */
+function outsideRoot(ctx: LinuxContext, mntNs: number, root: string): number {
+  const under = (mp: string) => root === '/' || mp === root || mp.startsWith(`${root}/`);
+  return mountRows(ctx).filter((m) => m.mnt_ns === mntNs && !under(m.mount_point)).length;
 }
 
 /** The process's root directory (fs->root) as a path in its mount namespace: a container's rootfs. */

@@ -99,8 +99,12 @@ function mountRow(ctx: LinuxContext, nsInum: number, m: bigint): Row<'mount'> {
   };
 }
 
-/** Mount rows of every distinct mount namespace the tasks use (first-seen order). */
+/** Mount rows of every distinct mount namespace the tasks use (first-seen order), read once per analysis. */
 export function mountRows(ctx: LinuxContext): Row<'mount'>[] {
+  return ctx.memoKernel('mounts', () => readMountRows(ctx));
+}
+
+function readMountRows(ctx: LinuxContext): Row<'mount'>[] {
   const spaces = new Map<bigint, number>();
   for (const t of ctx.tasks()) {
     const ns = namespacesOf(ctx, t);
