@@ -3,7 +3,8 @@
 // task's credentials; the pid namespace through the task's struct pid, not pid_ns_for_children),
 // the pid inside the task's own pid namespace (pid->numbers[pid->level].nr), the cgroup v2 path
 // (task->cgroups->dfl_cgrp->kn, kernfs names up to the hierarchy root) and the UTS hostname.
-// Layouts come from BTF; a member a kernel lacks yields null, never a guessed offset.
+// Layouts come from BTF; a member a kernel lacks yields null, never a guessed offset. Older spellings
+// (proc_inum before 3.19, pids[].pid before 4.19) are asked for by name but no dump here has them.
 import type { LinuxContext, Task } from './context';
 import type { KView } from './view';
 
@@ -40,10 +41,18 @@ const NSPROXY: [keyof TaskNamespaces, string, string][] = [
   ['time_ns', 'time_ns', 'time_namespace'],
 ];
 
-/** ns_common.inum of a namespace struct (null when the layout has no ns.inum or the pointer is NULL) */
+/** inode number of a namespace struct: ns_common.inum (3.19+), proc_inum before (null when neither or NULL) */
 function inum(v: KView, ns: bigint, struct: string): number | null {
-  if (!ns || !v.has(struct, 'ns.inum')) return null;
-  return v.u32(ns + BigInt(v.off(struct, 'ns.inum')));
+  if (!ns) return null;
+  for (const f of ['ns.inum', 'proc_inum']) if (v.has(struct, f)) return v.u32(ns + BigInt(v.off(struct, f)));
+  return null;
+}
+
+/** the task's struct pid: task->thread_pid (4.19+), task->pids[PIDTYPE_PID].pid before */
+function taskPid(v: KView, task: bigint): bigint {
+  if (v.has('task_struct', 'thread_pid')) return v.p(task, 'task_struct', 'thread_pid');
+  if (v.has('task_struct', 'pids') && v.has('pid_link', 'pid')) return v.ptr(task + BigInt(v.off('task_struct', 'pids') + v.off('pid_link', 'pid')));
+  return 0n;
 }
 
 /** (level, numbers[]) of a struct pid: numbers[0] is the initial namespace, numbers[level] the task's own */
@@ -105,13 +114,11 @@ function readNamespaces(ctx: LinuxContext, taskAddr: bigint): TaskNamespaces {
   const cred = v.p(taskAddr, 'task_struct', 'real_cred');
   if (cred && v.has('cred', 'user_ns')) out.user_ns = inum(v, v.p(cred, 'cred', 'user_ns'), 'user_namespace');
   // /proc/PID/ns/pid is the namespace the task's own pid lives in (task_active_pid_ns)
-  if (v.has('task_struct', 'thread_pid')) {
-    const nums = pidNumbers(v, v.p(taskAddr, 'task_struct', 'thread_pid'));
-    if (nums) {
-      out.ns_pids = nums.nrs;
-      out.ns_pid = nums.nrs[nums.nrs.length - 1];
-      out.pid_ns = inum(v, nums.ns, 'pid_namespace');
-    }
+  const nums = pidNumbers(v, taskPid(v, taskAddr));
+  if (nums) {
+    out.ns_pids = nums.nrs;
+    out.ns_pid = nums.nrs[nums.nrs.length - 1];
+    out.pid_ns = inum(v, nums.ns, 'pid_namespace');
   }
   if (v.has('task_struct', 'cgroups') && v.has('css_set', 'dfl_cgrp')) {
     const cset = v.p(taskAddr, 'task_struct', 'cgroups');
