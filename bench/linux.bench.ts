@@ -2,7 +2,7 @@
 // profile-free discovery + process table) and full `analyze` (every table + Parquet), per-stage
 // timings, and peak RSS. Printed, not asserted. Run: npm run bench -- linux
 // x86-64 and ARM64 rows come out of the same run (MEMQ_BENCH_KERNEL=arm64|6.1|6.12 runs one kernel's
-// rows only). The arm64 raw form is derived from its kdump (test/linux/gen/arm64-forms.ts); the
+// rows only; =rootkit only the containers/namespaces line). The arm64 raw form is derived from its kdump (test/linux/gen/arm64-forms.ts); the
 // "no VMCOREINFO" rows wipe every copy of the note through a copy-on-write overlay (the patched
 // addresses are found once, outside the timing) so discovery runs on the kallsyms/BTF/init_task scans.
 import * as fs from 'node:fs';
@@ -17,6 +17,8 @@ import type { PhysicalMemory } from '../lib/image/physical';
 import { scanRam } from '../lib/image/physical';
 import { OverlayMemory } from '../test/support/overlay';
 import { arm64Form } from '../test/linux/gen/arm64-forms';
+import type { LinuxEngine } from '../lib/os/linux';
+import { namespacesOf } from '../lib/os/linux/namespaces';
 
 const IMAGES = path.resolve(__dirname, '../../shared/images');
 const NO_VMCI = ' (no VMCOREINFO)';
@@ -101,7 +103,43 @@ async function main(): Promise<void> {
       `${arch.padEnd(7)} ${(kernel === 'arm64' ? '6.1' : kernel).padEnd(7)} ${path.basename(rel).padEnd(31)} ${`${psTotal.toFixed(0)} ms`.padEnd(9)} ${`${analyzeMs.toFixed(0)} ms`.padEnd(9)} ${(mb(size) / (analyzeMs / 1000)).toFixed(0).padEnd(14)} ${stages}`,
     );
   }
+  await containersBench();
   console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+}
+
+/**
+ * Containers and namespaces (#16) on the rootkit-dev dump (docker + Kubernetes containers): what the
+ * namespace/cgroup columns add to the process table, and the container and mount tables, on a fresh
+ * engine each (nothing memoized from another run), plus the full analyze with them.
+ */
+async function containersBench(): Promise<void> {
+  if (process.env.MEMQ_BENCH_KERNEL && process.env.MEMQ_BENCH_KERNEL !== 'rootkit') return;
+  const file = await materialize(path.join(IMAGES, 'linux-dev-rootkit/memory.kdump'));
+  if (!fs.existsSync(file)) return;
+  const timed = <T>(f: () => T): [T, number] => {
+    const t = performance.now();
+    const r = f();
+    return [r, performance.now() - t];
+  };
+  const eng = openEngine(await openDumpFile(file)) as LinuxEngine;
+  const [tasks, tTasks] = timed(() => eng.ctx.tasks());
+  const [, tNs] = timed(() => tasks.map((t) => namespacesOf(eng.ctx, t)));
+  const [ctrs, tCtr] = timed(() => eng.extract('container'));
+  const [mounts, tMount] = timed(() => eng.extract('mount'));
+  const [procs, tProc] = timed(() => eng.extract('process'));
+  eng.mem.close();
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-bench-'));
+  const t0 = performance.now();
+  const eng2 = openEngine(await openDumpFile(file));
+  const { timings_ms } = await analyzeTables(eng2, out, tableNames);
+  const analyzeMs = performance.now() - t0;
+  eng2.mem.close();
+  fs.rmSync(out, { recursive: true, force: true });
+  console.log(
+    `rootkit memory.kdump: task list(${tasks.length}) ${tTasks.toFixed(0)} ms, namespaces+cgroup of every task ${tNs.toFixed(1)} ms, ` +
+      `container(${ctrs.length}) ${tCtr.toFixed(1)} ms, mount(${mounts.length}) ${tMount.toFixed(1)} ms, process(${procs.length}, namespaces memoized) ${tProc.toFixed(0)} ms; ` +
+      `analyze ${analyzeMs.toFixed(0)} ms (container ${timings_ms.container} ms, mount ${timings_ms.mount} ms, process ${timings_ms.process} ms)`,
+  );
 }
 
 main().catch((e) => {

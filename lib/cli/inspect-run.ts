@@ -102,6 +102,10 @@ export async function table(tc: TableCommand, dump: string, o: CommonOpts & { al
   let rows = eng.extract(tc.table, { pid }) as Record<string, unknown>[];
   if (pid !== undefined) rows = rows.filter((r) => r.process_id === pid);
   if (o.hooked) rows = rows.filter((r) => r.hooked === true);
+  // an empty container table is a finding (a plain host), not a gap: say what was looked for
+  if (tc.table === 'container' && rows.length === 0) {
+    process.stderr.write(`memq ${tc.name}: no process runs in a container's cgroup (docker, containerd, cri-o, podman, systemd-nspawn or lxc cgroup v2 path)\n`);
+  }
   if (tc.table === 'socket') {
     // the owner's name next to its pid
     const names = new Map(eng.extract('process').map((p) => [p.process_id, p.name]));

@@ -1,5 +1,5 @@
 // Dump-inspection commands: info, ps, pstree, maps, modules, sockets, files, env, syscalls, dmesg,
-// analyze. Each opens the dump, extracts one table through the OS engine and renders it. This file
+// containers, mounts, analyze. Each opens the dump, extracts one table through the OS engine and renders it. This file
 // holds the specs (names, options, help); the work is in inspect-run.ts / analyze-run.ts, loaded lazily.
 import type { Command } from 'commander';
 import { Option } from 'commander';
@@ -52,6 +52,10 @@ const tableCommands: TableCommand[] = [
   { name: 'dmesg', table: 'kernel_log', describe: 'kernel log, as dmesg prints it ([seconds.micro] message; --all-columns or --format for the fields)', pid: false, columns: ['timestamp_ns', 'level', 'message'] },
   { name: 'indicators', table: 'indicator', describe: 'IPs, domains and URLs in process memory', pid: true,
     columns: ['process_id', 'kind', 'value', 'address', 'region'] },
+  { name: 'containers', table: 'container', describe: 'containers found in the processes\' cgroup v2 paths (Linux)', pid: false,
+    columns: ['runtime', 'container_id', 'pod_name', 'hostname', 'init_process_id', 'process_count', 'rootfs'] },
+  { name: 'mounts', table: 'mount', describe: 'mounts of every mount namespace in use (Linux)', pid: false,
+    columns: ['mnt_ns', 'mount_id', 'parent_mount_id', 'device', 'mount_point', 'fs_type', 'options', 'source'] },
 ];
 
 export function registerInspectCommands(program: Command): void {

@@ -65,8 +65,8 @@ export function evidenceQuery(text: string): string {
   const add = (p: string) => {
     if (!fields.includes(p)) fields.push(p);
   };
-  // the owner's name next to its pid
-  if (od.primary !== 'process_object' && subDef(od, 'process_object')) add(`${object}.process_object.name`);
+  // the owner's name next to its pid (an object with many processes, a container, lists its own fields)
+  if (od.primary !== 'process_object' && subDef(od, 'process_object')?.cardinality === 'one') add(`${object}.process_object.name`);
   // the 1:N sub-object the && chain constrains: its elements are the evidence
   let many: string | undefined;
   for (const operand of andChain(q.where)) {

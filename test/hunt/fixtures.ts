@@ -45,6 +45,17 @@ export function processRow(p: Partial<Row<'process'>> & { process_id: number; na
     flag_suspicious_path: false,
     flag_wx_memory: false,
     flag_unusual_parent: false,
+    ns_pid: null,
+    pid_ns: null,
+    net_ns: null,
+    mnt_ns: null,
+    uts_ns: null,
+    ipc_ns: null,
+    user_ns: null,
+    cgroup_ns: null,
+    time_ns: null,
+    cgroup_path: null,
+    container_id: null,
     ...p,
   };
 }
@@ -298,9 +309,21 @@ export function linuxTampered(): { rows: Rows; planted: Record<string, string[]>
     { sequence: seq, timestamp_ns: 9e11, level: 4, facility: 0, message: 'diamorphine: loading out-of-tree module taints kernel.' },
     { sequence: seq + 1, timestamp_ns: 9e11, level: 4, facility: 0, message: 'diamorphine: module verification failed: signature and/or required key missing - tainting kernel' },
   );
+  // a Kubernetes pod started with hostNetwork/hostPID (its container shares the host's pid and net
+  // namespaces) by a runtime that chroot'ed instead of pivot_root'ing (the host's mounts stay reachable)
+  const ctr = 'c0ffee'.padEnd(64, '0');
+  P.push(processRow({ process_id: 909, name: 'kube-proxy', argv: ['kube-proxy'], exe_path: '/usr/local/bin/kube-proxy', container_id: ctr, ns_pid: 909 }));
+  rows.container.push({
+    container_id: ctr, runtime: 'containerd', cgroup_path: `/kubepods.slice/cri-containerd-${ctr}.scope`, pod_uid: null, pod_name: null, qos_class: 'guaranteed',
+    hostname: 'node-1', init_process_id: 909, process_count: 1, rootfs: `/run/containerd/io.containerd.runtime.v2.task/k8s.io/${ctr}/rootfs`, mounts_outside_rootfs: 14, pid_ns: 4026531836, net_ns: 4026531840, mnt_ns: 4026532300, uts_ns: 4026531838,
+    ipc_ns: 4026532301, user_ns: 4026531837, cgroup_ns: 4026531835,
+    shares_host_pid: true, shares_host_net: true, shares_host_mnt: false, shares_host_uts: true, shares_host_ipc: false, shares_host_user: true,
+  });
   return {
     rows,
     planted: {
+      'linux-container-host-namespace': [ctr],
+      'linux-container-host-filesystem': [ctr],
       'linux-reverse-shell': ['900'],
       'linux-bash-dev-tcp': ['901'],
       'linux-ld-preload': ['902'],
@@ -416,6 +439,7 @@ export function hitKey(r: Record<string, unknown>): string {
   if ('sequence' in r) return String(r.sequence);
   if ('table_name' in r && 'index' in r) return `${r.table_name}:${r.index}`;
   if ('local_port' in r) return `${r.process_id}:${r.local_port}`;
+  if ('container_id' in r && 'runtime' in r) return String(r.container_id);
   if ('process_id' in r) return String(r.process_id);
   return String(r.name);
 }

@@ -192,7 +192,7 @@ describe('Linux kernel without BTF', () => {
     fs.writeFileSync(isfFile, JSON.stringify(isfFromBtf(base.k.types as Btf)));
     const eng = openEngine(ov, { isf: [isfFile] }) as LinuxEngine;
     expect(eng.k.sources.layouts).toMatch(/^ISF linux-6.1.json/);
-    for (const t of ['process', 'thread', 'vma', 'open_file', 'env_var', 'socket', 'kernel_module', 'kernel_log'] as const) {
+    for (const t of ['process', 'thread', 'vma', 'open_file', 'env_var', 'socket', 'kernel_module', 'kernel_log', 'mount'] as const) {
       expect([t, canon(eng.extract(t))]).toEqual([t, canon(base.extract(t))]);
     }
   });

@@ -128,6 +128,7 @@ function processRow(i: number, wide: boolean): Record<string, unknown> {
     exe_path: '/bin/p', exe_deleted: false, cwd: '/', uid: 0, gid: 0, euid: 0, state: 'S', start_time_ns: i * 1000, create_time: new Date(1_700_000_000_000 + i),
     exit_time: null, is_kernel_thread: false, thread_count: 1, session_id: null, is_wow64: null, object_address: 0xffff888000000000n + BigInt(i) * 0x1000n,
     in_process_list: true, flag_kernel_thread_name: false, flag_deleted_exe: false, flag_suspicious_path: false, flag_wx_memory: false, flag_unusual_parent: false,
+    ns_pid: null, pid_ns: null, net_ns: null, mnt_ns: null, uts_ns: null, ipc_ns: null, user_ns: null, cgroup_ns: null, time_ns: null, cgroup_path: null, container_id: null,
   };
 }
 

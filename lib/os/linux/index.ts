@@ -14,6 +14,8 @@ import { syscallRows } from './syscalls';
 import { dmesgRows } from './dmesg';
 import { indicatorRows } from './indicators';
 import { shellHistoryRows } from './shell-history';
+import { containerRows } from './containers';
+import { mountRows } from './mounts';
 import { hex } from '../../util/hex';
 import { MemqError } from '../../util/errors';
 import { findVmcoreInfo } from '../../symbols/vmcoreinfo';
@@ -24,6 +26,7 @@ const BANNER = Buffer.from('Linux version ');
 /** tables the arm64 path has been checked against ground truth for; any other (none today: a future table) refuses with one line */
 const ARM64_TABLES = new Set<TableName>([
   'process', 'thread', 'vma', 'loaded_library', 'open_file', 'socket', 'env_var', 'indicator', 'shell_history', 'kernel_log', 'kernel_module', 'syscall',
+  'container', 'mount',
 ]);
 
 export class LinuxEngine implements OsEngine {
@@ -106,6 +109,9 @@ export class LinuxEngine implements OsEngine {
       kernel_module: (o) => kernelWide(o, () => moduleRows(ctx())),
       syscall: (o) => kernelWide(o, () => syscallRows(ctx())),
       kernel_log: (o) => kernelWide(o, () => dmesgRows(ctx())),
+      // containers gather processes from the whole task list, mounts every namespace in use: one shard each
+      container: (o) => kernelWide(o, () => containerRows(ctx())),
+      mount: (o) => kernelWide(o, () => mountRows(ctx())),
     };
   })();
 

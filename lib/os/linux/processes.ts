@@ -4,6 +4,8 @@ import type { Row } from '../../model';
 import type { LinuxContext, Task } from './context';
 import { commOf } from './context';
 import type { KView } from './view';
+import { namespacesOf } from './namespaces';
+import { containerOf } from './containers';
 
 // /proc state letters (fs/proc/array.c task_state_array) and the task-state bits they index: ABI.
 const STATE_LETTERS = 'RSDTtXZPI';
@@ -168,12 +170,31 @@ export function processRows(ctx: LinuxContext, tasks: Task[], wx: (t: Task) => b
         flag_suspicious_path: !!exe && SUSPICIOUS_DIR.test(exe.path),
         flag_wx_memory: !kthread && wx(t),
         flag_unusual_parent: unusualParent,
+        ...namespaceColumns(ctx, t),
       };
       return r;
     }, null);
     if (row) out.push(row);
   }
   return out;
+}
+
+/** The namespace/cgroup/container columns of a process row (all null when the task has none readable). */
+function namespaceColumns(ctx: LinuxContext, t: Task) {
+  const ns = namespacesOf(ctx, t);
+  return {
+    ns_pid: ns?.ns_pid ?? null,
+    pid_ns: ns?.pid_ns ?? null,
+    net_ns: ns?.net_ns ?? null,
+    mnt_ns: ns?.mnt_ns ?? null,
+    uts_ns: ns?.uts_ns ?? null,
+    ipc_ns: ns?.ipc_ns ?? null,
+    user_ns: ns?.user_ns ?? null,
+    cgroup_ns: ns?.cgroup_ns ?? null,
+    time_ns: ns?.time_ns ?? null,
+    cgroup_path: ns?.cgroup_path ?? null,
+    container_id: containerOf(ctx, t)?.id ?? null,
+  };
 }
 
 export function threadRows(ctx: LinuxContext, tasks: Task[]): Row<'thread'>[] {

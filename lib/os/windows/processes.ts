@@ -312,5 +312,17 @@ export function processRow(ctx: WinCtx, p: EProc, parentName: string | null, ext
     flag_suspicious_path: !kernel && suspiciousPath(imagePath),
     flag_wx_memory: extras.wxPe,
     flag_unusual_parent: unusualParent(p.name, parentName),
+    // Linux namespaces and cgroups: Windows has none
+    ns_pid: null,
+    pid_ns: null,
+    net_ns: null,
+    mnt_ns: null,
+    uts_ns: null,
+    ipc_ns: null,
+    user_ns: null,
+    cgroup_ns: null,
+    time_ns: null,
+    cgroup_path: null,
+    container_id: null,
   };
 }

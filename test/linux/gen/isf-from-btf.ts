@@ -9,6 +9,10 @@ const ROOTS = [
   'unix_address', 'module', 'module_memory', 'module_layout', 'module_kobject', 'maple_tree', 'maple_range_64',
   'maple_arange_64', 'vm_special_mapping', 'printk_ringbuffer', 'prb_desc_ring', 'prb_data_ring', 'prb_desc',
   'prb_data_blk_lpos', 'printk_info', 'list_head', 'hlist_bl_node',
+  // namespaces, cgroups, mounts (lib/os/linux/namespaces.ts, mounts.ts)
+  'nsproxy', 'ns_common', 'uts_namespace', 'new_utsname', 'pid_namespace', 'mnt_namespace', 'net', 'ipc_namespace',
+  'cgroup_namespace', 'user_namespace', 'time_namespace', 'pid', 'upid', 'css_set', 'cgroup', 'kernfs_node',
+  'file_system_type', 'rb_node',
 ];
 
 type IsfType = Record<string, unknown>;

@@ -28,5 +28,8 @@ export const goldenCases: GoldenCase[] = [
   { name: 'field-compare', query: 'process.process_object.uid != process.process_object.euid && process.vad_object.start >= process.vad_object.end && process.vad_object.file_name =~ process.vad_object.protection' },
   { name: 'aggregate-count', query: 'select process.parent_object.name, process.process_object.argv[0], count(*) where process.vad_object.is_executable && process.vad_object.file_name startswith "/tmp/" group by process.parent_object.name, process.process_object.argv[0] order by count asc limit 10', scope: { projects: ['acme'] } },
   { name: 'aggregate-distinct', query: 'select distinct process.process_object.name, process.vad_object.kind where process.vad_object.is_executable' },
+  { name: 'container-listener', query: 'process.container_object.runtime == "containerd" && process.socket_object.state == "LISTEN"' },
+  { name: 'container-processes', query: 'select container.container_object.container_id, container.process_object.process_id, container.process_object.ns_pid where container.container_object.shares_host_user && container.process_object.name == "nc"' },
+  { name: 'mount-of-process', query: 'process.mount_object.fs_type == "overlay" && process.mount_object.mount_point startswith "/var/lib/docker/"' },
   { name: 'kernel-log', query: 'kernel_log.log_object.message icontains "segfault" && kernel_log.log_object.level <= 3' },
 ];

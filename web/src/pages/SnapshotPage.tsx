@@ -1,10 +1,11 @@
-// Snapshot overview: process tree, kernel modules/drivers, sockets, a timeline (process starts and
-// module-related kernel log lines), the flags raised (process.flag_* columns from the catalog, hidden
+// Snapshot overview: process tree, processes grouped by container (Linux), kernel modules/drivers,
+// sockets, a timeline (process starts and module-related kernel log lines), the flags raised (process.flag_* columns from the catalog, hidden
 // modules, hooked syscalls) and a browser for every table. One API round trip for the overview.
 import { useEffect, useMemo, useState } from 'react';
 import { api, type Page, type Snapshot } from '../lib/api';
 import { records } from '../lib/grid';
 import { buildTree, flatten } from '../lib/tree';
+import { groupByContainer } from '../lib/containers';
 import { go } from '../lib/router';
 import { Grid } from '../components/Grid';
 import { TlpBadge } from '../components/TlpBadge';
@@ -20,7 +21,7 @@ interface Overview {
   hooked_syscalls: Page;
 }
 
-const tabs = ['Process tree', 'Modules', 'Sockets', 'Timeline', 'Flags', 'Tables'] as const;
+const tabs = ['Process tree', 'Containers', 'Modules', 'Sockets', 'Timeline', 'Flags', 'Tables'] as const;
 
 export function SnapshotPage({ session, snapshotId, focusPid }: { session: Session; snapshotId: string; focusPid?: string }) {
   const [ov, setOv] = useState<Overview | null>(null);
@@ -29,6 +30,7 @@ export function SnapshotPage({ session, snapshotId, focusPid }: { session: Sessi
   const [sharing, setSharing] = useState(false);
   const [table, setTable] = useState('process');
   const [page, setPage] = useState<Page | null>(null);
+  const [containers, setContainers] = useState<Page | null>(null);
   const load = () =>
     api<Overview>('GET', `/snapshots/${snapshotId}/overview`)
       .then((o) => {
@@ -39,6 +41,10 @@ export function SnapshotPage({ session, snapshotId, focusPid }: { session: Sessi
   useEffect(() => {
     void load();
   }, [snapshotId]);
+  useEffect(() => {
+    // the container rows (runtime, pod, hostname) come from their own table, read when the tab opens
+    if (tab === 'Containers' && !containers) void api<Page>('GET', `/snapshots/${snapshotId}/tables/container?limit=10000`).then(setContainers).catch((e) => setError(e.message));
+  }, [tab, snapshotId]);
   useEffect(() => {
     if (tab === 'Tables') void api<Page>('GET', `/snapshots/${snapshotId}/tables/${table}?limit=10000`).then(setPage).catch((e) => setError(e.message));
   }, [tab, table, snapshotId]);
@@ -133,6 +139,34 @@ export function SnapshotPage({ session, snapshotId, focusPid }: { session: Sessi
             })}
           </tbody>
         </table>
+      )}
+      {tab === 'Containers' && (
+        <div data-testid="containers">
+          {groupByContainer(derived.procs, containers ? records(containers.columns, containers.rows) : []).map((g) => (
+            <table key={g.id ?? 'host'} className="tree">
+              <caption>
+                {g.id === null
+                  ? `Host (no container): ${g.processes.length} processes`
+                  : [g.container?.runtime ?? 'container', g.id.slice(0, 12), g.container?.pod_name ? `pod ${g.container.pod_name}` : null, g.container?.hostname ? `hostname ${g.container.hostname}` : null, `${g.processes.length} processes`]
+                      .filter(Boolean)
+                      .join(' · ')}
+              </caption>
+              {g.id !== null && (
+                <tbody>
+                  {g.processes.map((p) => (
+                    <tr key={String(p.process_id)}>
+                      <td>{String(p.process_id)}</td>
+                      <td title="pid inside the container's pid namespace">{p.ns_pid === null || p.ns_pid === undefined ? '' : String(p.ns_pid)}</td>
+                      <td>{String(p.name)}</td>
+                      <td className="mono">{String(p.command_line ?? '')}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              )}
+            </table>
+          ))}
+          {!derived.procs.some((p) => typeof p.container_id === 'string') && <p>No process runs in a container.</p>}
+        </div>
       )}
       {tab === 'Modules' && <Grid columns={ov.modules.columns.map((c) => c.name)} rows={ov.modules.rows} exportName={`${s.name}-modules`} height={400} />}
       {tab === 'Sockets' && <Grid columns={ov.sockets.columns.map((c) => c.name)} rows={ov.sockets.rows} exportName={`${s.name}-sockets`} height={400} />}
