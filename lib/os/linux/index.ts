@@ -14,6 +14,7 @@ import { syscallRows } from './syscalls';
 import { dmesgRows } from './dmesg';
 import { indicatorRows } from './indicators';
 import { shellHistoryRows } from './shell-history';
+import { yaraRows } from './yara';
 import { hex } from '../../util/hex';
 import { MemqError } from '../../util/errors';
 import { findVmcoreInfo } from '../../symbols/vmcoreinfo';
@@ -106,6 +107,8 @@ export class LinuxEngine implements OsEngine {
       kernel_module: (o) => kernelWide(o, () => moduleRows(ctx())),
       syscall: (o) => kernelWide(o, () => syscallRows(ctx())),
       kernel_log: (o) => kernelWide(o, () => dmesgRows(ctx())),
+      // only when rules are given; module and kernel-image memory in the first process-range shard
+      yara_match: (o) => (o.yara ? yaraRows(ctx(), o.yara.scanner, tasks(o), o.yara, !(o.processRange && o.processRange[0] > 0) && o.pid === undefined) : []),
     };
   })();
 
