@@ -135,3 +135,21 @@ test('a broken rule is a MemqError naming the source, line and column', async ()
   await expect(compileRules([{ name: 'rules/bad.yar', text: bad }])).rejects.toThrow(/^YARA rules rules\/bad\.yar: line 4, column 14: unknown pattern `\$b`/);
   await expect(compileRules([{ name: 'x.yar', text: 'rule { condition: true }' }])).rejects.toThrow(/x\.yar: line 1, column 6: syntax error/);
 });
+
+test("arm64 dev dump: the miner's heap marker at the address the image README read through its TTBR0 tables", async () => {
+  const dir = path.join(IMAGES, 'linux-dev-arm64');
+  const { roles, procs } = load('linux-dev-arm64');
+  const eng = (await openDump(path.join(dir, 'memory.kdump'))) as unknown as LinuxEngine;
+  const rules = await compileRules([{ name: 'markers.yar', text: MARKERS }]);
+  try {
+    const rows = eng.extract('yara_match', { pid: roles.evil_miner, yara: { scanner: rules } });
+    const heap = rows.filter((r) => r.rule === 'miner_heap' && r.file_name === '[heap]');
+    // README: "MEMQ-HEAP:wallet-4AdevMemqWallet7f3a at va 0xaaab0bf742a0 (pid 108)"
+    expect(heap.map((r) => [r.process_id, r.address])).toEqual([[roles.evil_miner, 0xaaab0bf742a0n]]);
+    expect(gtRegion(procs.get(roles.evil_miner), heap[0].address)?.path).toBe('[heap]');
+    for (const r of rows) expect(readBack(eng, r)?.toString('latin1')).toBe(r.data_preview);
+  } finally {
+    rules.free();
+    eng.mem.close();
+  }
+});
