@@ -3,14 +3,17 @@ import { discoveryCacheFor } from '../os/discovery-cache';
 import { analyzeToDirectory } from '../store/analyze';
 import { progressReporter } from './progress';
 import { terminalSafe } from './output';
+import { compileRules, ruleFiles } from '../yara/engine';
 
-export async function analyze(dump: string, o: { out: string; systemMap?: string; isf?: string[] }): Promise<void> {
+export async function analyze(dump: string, o: { out: string; systemMap?: string; isf?: string[]; yaraRules?: string[] }): Promise<void> {
+  const scanner = o.yaraRules?.length ? await compileRules(ruleFiles(o.yaraRules)) : undefined;
   const bar = progressReporter();
   try {
     const manifest = await analyzeToDirectory(dump, o.out, {
       systemMap: o.systemMap,
       isf: o.isf,
       cache: discoveryCacheFor(dump),
+      yara: scanner ? { scanner } : undefined,
       onProgress: (d, t) => bar.update('decompress', d, t),
       progress: (s, d, t) => bar.update(s, d, t),
     });
@@ -20,5 +23,6 @@ export async function analyze(dump: string, o: { out: string; systemMap?: string
     for (const w of manifest.warnings) process.stderr.write(`warning: ${terminalSafe(w)}\n`);
   } finally {
     bar.stop();
+    scanner?.free();
   }
 }

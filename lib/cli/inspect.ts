@@ -91,5 +91,6 @@ export function registerInspectCommands(program: Command): void {
     .option('-o, --out <dir>', 'output directory', 'memq-out')
     .option('--system-map <file>', 'System.map to use or cross-check')
     .option('--isf <file...>', 'Volatility ISF symbol files')
-    .action((dump: string, o: { out: string; systemMap?: string; isf?: string[] }) => load<AnalyzeRun>('analyze-run').analyze(dump, o));
+    .option('--yara-rules <file...>', 'YARA rule files: scan process, module and kernel memory into the yara_match table')
+    .action((dump: string, o: { out: string; systemMap?: string; isf?: string[]; yaraRules?: string[] }) => load<AnalyzeRun>('analyze-run').analyze(dump, o));
 }

@@ -20,6 +20,7 @@ export function register(program: Command): void {
     .option('--replace', 'replace a snapshot of the same name')
     .option('--system-map <file>', 'System.map to use or cross-check')
     .option('--isf <file...>', 'Volatility ISF symbol files (.json / .json.xz)')
+    .option('--yara-rules <file...>', 'YARA rule files: scan process, module and kernel memory into the yara_match table')
     .action((dump: string, o: AddOpts) => load<StoreRun>('store-run').add(dump, o));
 
   program

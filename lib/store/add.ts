@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { openDump } from '../os/open';
-import type { EngineOptions } from '../os/engine';
+import type { EngineOptions, ExtractOptions } from '../os/engine';
 import type { OpenOptions } from '../image/open';
 import { tableNames } from '../model';
 import { MemqError } from '../util/errors';
@@ -26,6 +26,8 @@ import {
 export interface AddOptions extends EngineOptions, OpenOptions {
   /** replace an existing snapshot of the same name instead of failing */
   replace?: boolean;
+  /** compiled YARA rules: fill the yara_match table (memq add --yara-rules) */
+  yara?: ExtractOptions['yara'];
 }
 
 export async function addDumpToStore(dir: string, dump: string, ref: SnapshotRef, opts: AddOptions = {}): Promise<SnapshotManifest> {
@@ -53,6 +55,7 @@ export async function addDumpToStore(dir: string, dump: string, ref: SnapshotRef
     try {
       const { counts, timings_ms, skipped } = await analyzeTables(eng, staging, tableNames, {
         progress: opts.progress,
+        yara: opts.yara,
         fileName: (t) => tableFileRelative(t, ref),
       });
       manifest = buildManifest(eng, dump, await sha256File(dump), counts, { open: openMs, ...timings_ms }, skipped);

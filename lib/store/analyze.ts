@@ -110,14 +110,14 @@ export async function analyzeTables(
 export async function analyzeToDirectory(
   dump: string,
   outDir: string,
-  opts: EngineOptions & OpenOptions = {},
+  opts: EngineOptions & OpenOptions & { yara?: ExtractOptions['yara'] } = {},
 ): Promise<SnapshotManifest> {
   const t0 = performance.now();
   const eng = await openDump(dump, opts);
   const openMs = Math.round(performance.now() - t0);
   try {
     fs.mkdirSync(outDir, { recursive: true });
-    const { counts, timings_ms, skipped } = await analyzeTables(eng, outDir, tableNames, { progress: opts.progress });
+    const { counts, timings_ms, skipped } = await analyzeTables(eng, outDir, tableNames, { progress: opts.progress, yara: opts.yara });
     const manifest = buildManifest(eng, dump, await sha256File(dump), counts, { open: openMs, ...timings_ms }, skipped);
     fs.writeFileSync(path.join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
     return manifest;
