@@ -1,4 +1,4 @@
-// `memq dump` exports on the real dev (6.1) and rootkit-dev dumps: a process's regions match its
+// `memq dump` exports on the real dev (6.1, 6.12) and rootkit-dev dumps: a process's regions match its
 // ground-truth /proc/PID/maps and memory byte for byte (holes are pages memory lacks, zero-filled),
 // the executable rebuilt from memory is a valid ELF whose bytes at each mapped file offset are the
 // pages the process maps there, page-cache files (bash history, the rootkit's hidden loot.txt) carry
@@ -25,6 +25,7 @@ const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'memq-export-'));
 describe.each([
   ['linux-dev', 'cc5b0398196f0281dd7069f4acf57f777c38b6479280bee8954267d7a6141964'],
   ['linux-dev-rootkit', '4dcc3268765cc1c197664a2ef70cd6985cc974dd37851a47064c3888473d5865'],
+  ['linux-dev-6.12', 'e322c25b5f930ddd58c2f237147cb502a027d743c6993a6f0fec0ff5993642da'],
 ])('%s memory.kdump', (dir, dumpSha) => {
   const gt = JSON.parse(fs.readFileSync(path.join(IMAGES, dir, 'ground-truth.json'), 'utf8'));
   const dump = path.join(IMAGES, dir, 'memory.kdump');

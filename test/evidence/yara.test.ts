@@ -1,4 +1,4 @@
-// YARA over the real rootkit-dev and dev dumps (6.1): rules for the markers the image READMEs
+// YARA over the real rootkit-dev and dev dumps (6.1, 6.12; arm64 at the end): rules for the markers the image READMEs
 // document land in the right process / region / module, each match's address read back from memory
 // holds the matched bytes, a rule set for absent strings finds nothing, and broken rules fail with
 // their line and column.
@@ -50,6 +50,7 @@ function readBack(eng: LinuxEngine, r: Row<'yara_match'>): Buffer | null {
 describe.each([
   ['linux-dev-rootkit', true],
   ['linux-dev', false],
+  ['linux-dev-6.12', false],
 ])('%s memory.kdump', (dir, rootkit) => {
   const { gt, roles, procs } = load(dir);
   let eng: LinuxEngine;
