@@ -61,12 +61,18 @@ interface YaraXScanner {
 
 let loaded: Promise<YaraXModule> | null = null;
 
-/** Loads the WebAssembly module once (reads the .wasm beside the package's JS: no network, no fetch). */
+const WASM = 'yara_x_js_bg.wasm';
+
+/**
+ * Loads the WebAssembly module once, from a file (no network, no fetch): beside this code when it is
+ * bundled (a Lambda asset: lib/infra/bundle.ts copies it there), else from the npm package.
+ */
 function yaraX(): Promise<YaraXModule> {
   loaded ??= (async () => {
     const m = (await import('@virustotal/yara-x')) as unknown as YaraXModule;
-    const dir = path.dirname(require.resolve('@virustotal/yara-x/package.json'));
-    m.initSync({ module: fs.readFileSync(path.join(dir, 'pkg', 'yara_x_js_bg.wasm')) });
+    const beside = path.join(__dirname, WASM);
+    const file = fs.existsSync(beside) ? beside : path.join(path.dirname(require.resolve('@virustotal/yara-x/package.json')), 'pkg', WASM);
+    m.initSync({ module: fs.readFileSync(file) });
     return m;
   })();
   return loaded;
