@@ -21,6 +21,7 @@ import {
   tlpLabels,
 } from '../platform/model';
 import { PlatformError, invalid } from '../platform/errors';
+import { compileRules } from '../yara/engine';
 import { keywords, wordOperators } from '../query';
 import type { Subject } from '../platform/authz';
 import type { Platform } from '../platform/service';
@@ -304,9 +305,18 @@ export const routes: RouteDef[] = [
     body: z.object({
       project_id: Id, machine_id: Id.optional(), machine_name: z.string().min(1).max(200).optional(), name: z.string().min(1).max(200).optional(),
       dump_name: z.string().min(1).max(500), size: z.number().int().min(1), classification: Tlp.optional(), tags: Tags.optional(),
+      yara_rules: z.string().min(1).max(65536).optional(),
     }),
     response: z.object({ snapshot: Snapshot, upload: z.object({ method: z.enum(['PUT', 'POST']), url: z.string(), headers: z.record(z.string(), z.string()).optional(), via_api: z.boolean(), multipart: z.boolean().optional() }) }),
     handler: async ({ deps, subject, body }) => {
+      // rules are compiled now so a broken one is a 400 naming its line and column, not a failed analysis later
+      if (body.yara_rules) {
+        try {
+          (await compileRules([{ name: 'yara_rules', text: body.yara_rules }])).free();
+        } catch (e) {
+          throw invalid((e as Error).message);
+        }
+      }
       const snapshot = await deps.platform.createSnapshot(subject, body);
       return { snapshot, upload: await deps.data.uploadTarget(snapshot) };
     },

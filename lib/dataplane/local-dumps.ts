@@ -126,7 +126,9 @@ export class LocalDumps implements DumpStore {
     const built = path.join(__dirname, 'analyze-worker.js');
     const worker = fs.existsSync(built) ? [built] : ['--require', require.resolve('tsx/cjs'), path.resolve(__dirname, '../api/analyze-worker.ts')];
     const args = [...worker, this.store.dir, dump, snap.project_id, snap.machine_id, snap.id];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.opts.env, MEMQ_CACHE: cache, MEMQ_PROGRESS: '0' } });
+    // the snapshot's YARA rules (≤ 64 KiB, checked at POST /snapshots) go to the child in its environment
+    const rules = snap.yara_rules ? { MEMQ_YARA_RULES: snap.yara_rules } : {};
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.opts.env, MEMQ_CACHE: cache, MEMQ_PROGRESS: '0', ...rules } });
     this.children.add(child);
     const closed = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
     this.running.set(snap.id, { child, closed: closed.then(() => undefined) });

@@ -109,7 +109,8 @@ export async function ingest(
     }
     const head = await deps.dumps.head(ev.bucket, ev.key);
     // the execution name carries the object version: a redelivered event starts nothing new
-    if (!(await start(executionName(k.snapshot, ev.versionOrEtag), job(k.snapshot, head.size)))) {
+    const withRules = { ...job(k.snapshot, head.size), ...(snap.yara_rules ? { yara_rules: snap.yara_rules } : {}) };
+    if (!(await start(executionName(k.snapshot, ev.versionOrEtag), withRules))) {
       return { snapshot: k.snapshot, started: false, reason: 'already started for this object version' };
     }
     const cur = (await deps.repo.get('snapshot', k.snapshot)) ?? snap;

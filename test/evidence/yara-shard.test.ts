@@ -6,8 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { planShards } from '../../lib/pipeline/plan';
-import { runShard, type SnapshotJob } from '../../lib/pipeline/steps';
-import { shardObjectKey, shardResultKey } from '../../lib/pipeline/keys';
+import { ingest, runShard, type SnapshotJob } from '../../lib/pipeline/steps';
+import { dumpKey, shardObjectKey, shardResultKey } from '../../lib/pipeline/keys';
 import type { ObjectStore, PipelineDeps } from '../../lib/pipeline/ports';
 import { FileSource } from '../../lib/image/byte-source';
 import { closeCachedEngine } from '../../lib/pipeline/steps';
@@ -98,4 +98,17 @@ test('without rules the shard stores nothing; a broken rule fails it with line a
   expect((await runShard(deps(lake), { job: job(), shard })).rows).toBe(0);
   expect(lake.objects.has(shardObjectKey('yara_match', partition, shard.id))).toBe(false);
   await expect(runShard(deps(lake), { job: job('rule x {\n  condition: $a\n}'), shard })).rejects.toThrow(/YARA rules job\.yar: line 2, column 14/);
+});
+
+test("ingest of an API upload puts the snapshot's YARA rules (POST /snapshots yara_rules) into the job", async () => {
+  const rules = 'rule keylog { strings: $k = "memqdevkeylog42" condition: $k }';
+  const snap = { id: 'snp1', org_id: 'o', project_id: 'p', machine_id: 'm', yara_rules: rules };
+  const records = new Map<string, unknown>([['snp1', snap]]);
+  const d = deps(new MemoryLake());
+  d.repo = { get: async (_kind: string, id: string) => records.get(id) ?? null, put: async (_kind: string, v: { id: string }) => void records.set(v.id, v) } as unknown as PipelineDeps['repo'];
+  const started: SnapshotJob[] = [];
+  const key = dumpKey({ org: 'o', project: 'p', machine: 'm', snapshot: 'snp1', file: 'memory.kdump' });
+  const r = await ingest(d, { bucket: 'dumps', key, versionOrEtag: 'v1' }, async (_name, j) => (started.push(j), true));
+  expect(r.started).toBe(true);
+  expect(started.map((j) => [j.snapshot, j.yara_rules])).toEqual([['snp1', rules]]);
 });
