@@ -53,6 +53,8 @@ export interface Manifest {
 /** dumps up to this size are hashed for the manifest (streamed); larger ones are identified by size and mtime */
 const MAX_DUMP_HASH_BYTES = 64 * 1024 ** 3;
 const COPY_CHUNK = 1 << 20;
+/** logical bytes (holes included) one export writes at most: sparse regions of many processes add up */
+export const MAX_EXPORT_BYTES = 16 * 1024 ** 3;
 
 function sha256File(file: string, limit = Infinity): string | null {
   const st = fs.statSync(file);
@@ -183,7 +185,13 @@ export function exportEvidence(eng: OsEngine, dumpPath: string, req: ExportReque
     warnings: [],
   };
   if (manifest.dump.sha256 === null) manifest.warnings.push(`dump larger than ${MAX_DUMP_HASH_BYTES} bytes: identified by path, size and mtime (not hashed)`);
+  let budget = MAX_EXPORT_BYTES;
   const add = (rel: string, l: Layout, base: Omit<ManifestItem, 'path' | 'sha256' | 'size' | 'present_bytes' | 'holes' | 'notes'>, fixup?: (fd: number, l: Layout) => string[]) => {
+    if (l.size > budget) {
+      manifest.warnings.push(`${rel}: not exported — the export would pass ${MAX_EXPORT_BYTES} bytes (export fewer processes or files at a time)`);
+      return null;
+    }
+    budget -= l.size;
     const file = path.join(req.out, rel);
     const w = writeLayout(ctx, file, l, fixup);
     const item: ManifestItem = { ...base, path: rel, sha256: sha256File(file)!, size: l.size, present_bytes: w.present, holes: holesOf(l), notes: [...l.notes, ...w.notes] };
@@ -201,7 +209,7 @@ export function exportEvidence(eng: OsEngine, dumpPath: string, req: ExportReque
       for (const r of regionLayouts(ctx, t)) {
         const rel = `${dir}/regions/${r.start.toString(16)}-${r.end.toString(16)}.bin`;
         const item = add(rel, r, { kind: 'region', ...who, source: `${hex(r.start)}-${hex(r.end)} ${r.protection} ${r.fileName ?? ''}`.trim(), object_address: hex(r.objectAddress) });
-        map.push({ start: hex(r.start), end: hex(r.end), protection: r.protection, page_offset: r.pageOffset, kind: r.kind, file_name: r.fileName, export: rel, sha256: item.sha256, present_bytes: item.present_bytes, holes: item.holes, vm_area_struct: hex(r.objectAddress) });
+        map.push({ start: hex(r.start), end: hex(r.end), protection: r.protection, page_offset: r.pageOffset, kind: r.kind, file_name: r.fileName, export: item ? rel : null, sha256: item?.sha256 ?? null, present_bytes: item?.present_bytes ?? null, holes: item?.holes ?? null, vm_area_struct: hex(r.objectAddress) });
       }
       const rel = `${dir}/map.json`;
       fs.writeFileSync(path.join(req.out, rel), JSON.stringify(map, null, 1) + '\n', { flag: 'wx' });

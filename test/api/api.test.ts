@@ -210,7 +210,7 @@ test('upload the real dev kdump, analysis, browse and overview', async () => {
 test('evidence export (#16): agetty\'s executable and map from the analyzed dev kdump, each file as the manifest hashes it', async () => {
   const gt = groundTruth('6.1');
   expect((await call('createExport', { token: tokens.analyst, params: { id: ids.snap }, body: {} })).status).toBe(400);
-  const e = await call('createExport', { token: tokens.analyst, params: { id: ids.snap }, body: { pids: [gt.roles.agetty], files: [gt.shell_history.histfile] } });
+  const e = await call('createExport', { token: tokens.analyst, params: { id: ids.snap }, body: { pids: [gt.roles.agetty], files: [(gt.shell_history as { histfile: string }).histfile] } });
   expect(e.status).toBe(201);
   const items = e.body.manifest.items as { path: string; sha256: string; kind: string; source: string }[];
   const exe = items.find((i) => i.kind === 'image' && i.path.includes('/images/exe/'))!;
