@@ -400,6 +400,7 @@ export const routes: RouteDef[] = [
       files: z.array(z.string().min(1).max(4096).startsWith('/')).max(64).default([]),
       regions: z.boolean().default(true),
       images: z.boolean().default(true),
+      open_files: z.boolean().default(false),
     }),
     response: z.object({ export_id: z.string(), manifest: z.record(z.string(), z.unknown()) }),
     handler: async ({ deps, subject, params, body }) => {

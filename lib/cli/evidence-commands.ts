@@ -33,6 +33,7 @@ export function register(program: Command): void {
     .option('--file <path...>', 'page-cache files to export by path (open or recently used inodes)')
     .option('--no-regions', 'do not write the memory regions')
     .option('--no-images', 'do not rebuild the executable and libraries')
+    .option('--open-files', 'also the regular files each process has open, from the page cache')
     .option('--system-map <file>', 'System.map to use or cross-check')
     .action((dump: string, o: DumpOpts) => load<EvidenceRun>('evidence-run').dump(dump, o));
 }

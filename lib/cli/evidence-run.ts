@@ -26,6 +26,7 @@ export interface DumpOpts {
   file?: string[];
   regions: boolean;
   images: boolean;
+  openFiles?: boolean;
   systemMap?: string;
 }
 
@@ -78,6 +79,7 @@ export async function dump(dumpPath: string, o: DumpOpts): Promise<void> {
       files: o.file ?? [],
       regions: o.regions,
       images: o.images,
+      openFiles: o.openFiles,
     });
     process.stdout.write(`${manifest.items.length} exports written to ${o.out} (manifest.json: sha256 and provenance of each)\n`);
     for (const w of manifest.warnings) process.stderr.write(`warning: ${terminalSafe(w)}\n`);

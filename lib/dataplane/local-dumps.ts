@@ -235,6 +235,7 @@ export class LocalDumps implements DumpStore {
     if (req.files.length) args.push('--file', ...req.files);
     if (!req.regions) args.push('--no-regions');
     if (!req.images) args.push('--no-images');
+    if (req.open_files) args.push('--open-files');
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.opts.env, MEMQ_CACHE: this.cacheDir(), MEMQ_PROGRESS: '0' } });
     this.children.add(child);
     let stderr = '';

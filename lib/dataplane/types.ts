@@ -98,6 +98,8 @@ export interface EvidenceRequest {
   files: string[];
   regions: boolean;
   images: boolean;
+  /** also the regular files each process has open, from the page cache */
+  open_files: boolean;
 }
 
 export interface EvidenceExport {

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { OsEngine } from '../os/engine';
 import type { LinuxContext, Task } from '../os/linux/context';
-import { imageLayouts, pageCacheLayout, regionLayouts, type Layout } from '../os/linux/evidence';
+import { imageLayouts, openFileLayouts, pageCacheLayout, regionLayouts, type Layout } from '../os/linux/evidence';
 import { MemqError } from '../util/errors';
 import { hex } from '../util/hex';
 
@@ -18,6 +18,8 @@ export interface ExportRequest {
   files: string[];
   regions: boolean;
   images: boolean;
+  /** also the regular files each process has open, from the page cache */
+  openFiles?: boolean;
   /** snapshot id when the dump is one of a store's snapshots (provenance) */
   snapshot?: string;
 }
@@ -221,6 +223,11 @@ export function exportEvidence(eng: OsEngine, dumpPath: string, req: ExportReque
         const rel = `${dir}/images/${img.isMainExecutable ? 'exe/' : 'lib/'}${safeRel(img.path)}`;
         const fromCache = img.pieces.filter((p) => p.from === 'page_cache').reduce((n, p) => n + p.length, 0);
         add(rel, { ...img, notes: [...img.notes, `${fromCache} bytes from the page cache, the rest of what is present from the process's mapped pages; file size ${img.fileSize} (inode ${img.ino})`] }, { kind: 'image', ...who, source: img.path, object_address: hex(img.inode) }, elfFixup);
+      }
+    }
+    if (req.openFiles) {
+      for (const f of openFileLayouts(ctx, t)) {
+        add(`${dir}/open-files/${f.fd}/${safeRel(f.path)}`, { ...f, notes: [...f.notes, `fd ${f.fd}, inode ${f.ino}: ${f.pieces.length} of ${Math.ceil(f.size / 4096)} pages cached (nrpages ${f.nrpages})`] }, { kind: 'page_cache_file', ...who, source: f.path, object_address: hex(f.inode) });
       }
     }
   }

@@ -156,3 +156,28 @@ test("rootkit-dev: the hidden /var/tmp/.memq-rk-dev/loot.txt exports from the pa
     fs.rmSync(path.dirname(out), { recursive: true, force: true });
   }
 });
+
+test("dev: --open-files exports syslogd's open /var/log/messages (its fd as /proc/PID/fd showed it) from the page cache", async () => {
+  const dir = path.join(IMAGES, 'linux-dev');
+  const gt = JSON.parse(fs.readFileSync(path.join(dir, 'ground-truth.json'), 'utf8'));
+  const syslogd = (gt.processes as { pid: number; fds: Record<string, string> }[]).find((p) => p.pid === gt.roles.syslogd)!;
+  // the regular files it has open, as the guest listed them (sockets, pipes and /dev are not page-cache files)
+  const want = Object.entries(syslogd.fds).filter(([, t]) => t.startsWith('/') && !t.startsWith('/dev/')).map(([fd, t]) => [Number(fd), t]);
+  expect(want.length).toBeGreaterThan(0);
+  const eng = (await openDump(path.join(dir, 'memory.kdump'))) as unknown as LinuxEngine;
+  const out = path.join(tmp(), 'ev');
+  try {
+    const m = exportEvidence(eng, path.join(dir, 'memory.kdump'), { out, pids: [syslogd.pid], files: [], regions: false, images: false, openFiles: true });
+    expect(m.items.map((i) => [Number(i.path.split('/')[2]), i.source])).toEqual(want);
+    for (const it of m.items) {
+      expect([it.kind, it.process_id, it.holes]).toEqual(['page_cache_file', syslogd.pid, []]);
+      // a syslog written by this guest: its hostname, and the BusyBox version the README names
+      const text = fs.readFileSync(path.join(out, it.path), 'utf8');
+      expect(text).toContain(' memq-dev ');
+      expect(text).toContain('syslogd started: BusyBox v1.35.0');
+    }
+  } finally {
+    eng.mem.close();
+    fs.rmSync(path.dirname(out), { recursive: true, force: true });
+  }
+});

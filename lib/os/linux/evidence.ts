@@ -5,6 +5,7 @@
 import type { LinuxContext, Task } from './context';
 import { vmaRows, vmasOf } from './vmas';
 import { cachedFile, lookupPath } from './page-cache';
+import { openFds } from './files';
 import { hex } from '../../util/hex';
 
 /** a region export larger than this is cut (and says so): memory regions can be sparse terabytes */
@@ -132,9 +133,30 @@ export interface CacheExport extends Layout {
   nrpages: number;
 }
 
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+
+/** The regular files a process has open (fd table), from the page cache. */
+export function openFileLayouts(ctx: LinuxContext, t: Task): (CacheExport & { fd: number })[] {
+  const v = ctx.v;
+  const out: (CacheExport & { fd: number })[] = [];
+  for (const f of ctx.safe(`files of pid ${t.pid}`, () => openFds(ctx, t), [])) {
+    const r = ctx.safe(`fd ${f.fd} of pid ${t.pid}`, () => {
+      const inode = v.p(f.file, 'file', 'f_inode');
+      if (!inode || (v.num(inode, 'inode', 'i_mode') & S_IFMT) !== S_IFREG) return null;
+      return { ...inodeLayout(ctx, inode, f.path), fd: f.fd };
+    }, null);
+    if (r) out.push(r);
+  }
+  return out;
+}
+
 /** A file by path from the page cache (MemqError when its dentry is not cached). */
 export function pageCacheLayout(ctx: LinuxContext, path: string): CacheExport {
-  const inode = lookupPath(ctx, path);
+  return inodeLayout(ctx, lookupPath(ctx, path), path);
+}
+
+function inodeLayout(ctx: LinuxContext, inode: bigint, path: string): CacheExport {
   const cache = cachedFile(ctx, inode, MAX_FILE_BYTES);
   const size = Math.min(cache.size, MAX_FILE_BYTES);
   const pieces: Piece[] = [...cache.pages]
