@@ -19,6 +19,7 @@ export function register(program: Command): void {
     .option('--no-processes', 'do not scan process memory')
     .option('--no-modules', 'do not scan kernel module memory')
     .option('--no-kernel', 'do not scan the kernel image')
+    .option('--physical', 'also scan all of physical RAM (addresses are physical; finds what no mapping shows: freed and unmapped pages)')
     .addOption(new Option('-f, --format <format>', 'output format').choices(outputFormats).default('table'))
     .option('--all-columns', 'print every column of the yara_match table')
     .option('--system-map <file>', 'System.map to use or cross-check')

@@ -15,6 +15,7 @@ export interface YaraOpts {
   processes: boolean;
   modules: boolean;
   kernel: boolean;
+  physical?: boolean;
   format: OutputFormat;
   allColumns?: boolean;
   systemMap?: string;
@@ -58,7 +59,7 @@ export async function yara(dump: string, o: YaraOpts): Promise<void> {
   const eng = await open(dump, o.systemMap);
   if (eng.os !== 'linux') throw new MemqError('memq yara: Linux dumps only for now', 'E_UNSUPPORTED');
   try {
-    const rows = eng.extract('yara_match', { pid, yara: { scanner, processes: o.processes, modules: o.modules, kernel: o.kernel } });
+    const rows = eng.extract('yara_match', { pid, yara: { scanner, processes: o.processes, modules: o.modules, kernel: o.kernel, physical: o.physical } });
     const cols = o.allColumns || o.format !== 'table' ? Object.keys(tables.yara_match.columns) : YARA_COLUMNS;
     process.stdout.write(render(rows as unknown as Record<string, unknown>[], cols, o.format, terminalWidth()));
     for (const w of scanner.warnings) process.stderr.write(`warning: YARA: ${terminalSafe(w.split('\n')[0])}\n`);

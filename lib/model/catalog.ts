@@ -158,7 +158,7 @@ export const tables = {
     rule: col.string('rule identifier'),
     namespace: col.string('rule namespace (the rule file name without extension)'),
     tags: col.stringList('rule tags'),
-    scope: col.string('process, module or kernel: which memory the region belongs to'),
+    scope: col.string('process, module, kernel or physical: which memory the region belongs to (physical: address is a physical address)'),
     process_id: col.int32('process whose memory matched (null for kernel and module memory)', { nullable: true }),
     process_name: col.string('that process name (task_struct.comm)', { nullable: true }),
     module_name: col.string('kernel module holding the region (scope module)', { nullable: true }),

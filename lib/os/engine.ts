@@ -12,7 +12,7 @@ export interface ExtractOptions {
   /** only this pid (CLI --pid filters) */
   pid?: number;
   /** compiled YARA rules for the yara_match table (no rules: the table is empty); which memory to scan */
-  yara?: { scanner: YaraScanner; processes?: boolean; modules?: boolean; kernel?: boolean };
+  yara?: { scanner: YaraScanner; processes?: boolean; modules?: boolean; kernel?: boolean; physical?: boolean };
 }
 
 /** How an engine fills each of its tables: a typed table → extractor map (its keys are the tables). */

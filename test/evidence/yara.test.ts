@@ -154,3 +154,29 @@ test("arm64 dev dump: the miner's heap marker at the address the image README re
     eng.mem.close();
   }
 });
+
+test('rootkit-dev, physical scope: the keylogger buffer and the miner heap marker at the physical addresses their virtual matches translate to', async () => {
+  const dir = path.join(IMAGES, 'linux-dev-rootkit');
+  const { gt, roles } = load('linux-dev-rootkit');
+  const hook = (gt.rootkit.hooks as { type: string; keylog_addr: string }[]).find((h) => h.type === 'keyboard_notifier')!;
+  const eng = (await openDump(path.join(dir, 'memory.kdump'))) as unknown as LinuxEngine;
+  const rules = await compileRules([{ name: 'markers.yar', text: MARKERS }]);
+  try {
+    const phys = eng.extract('yara_match', { yara: { scanner: rules, processes: false, modules: false, kernel: false, physical: true } });
+    expect(phys.every((r) => r.scope === 'physical' && r.process_id === null)).toBe(true);
+    const at = (rule: string) => new Set(phys.filter((r) => r.rule === rule).map((r) => Number(r.address)));
+    expect(at('keylog').has(eng.ctx.k.space.translate(BigInt(hook.keylog_addr) + 1n)!)).toBe(true);
+    const miner = eng.ctx.tasks().find((t) => t.pid === roles.evil_miner)!;
+    const heap = eng.extract('yara_match', { pid: roles.evil_miner, yara: { scanner: rules } }).find((r) => r.rule === 'miner_heap' && r.file_name === '[heap]')!;
+    expect(at('miner_heap').has(eng.ctx.userSpace(miner)!.translate(heap.address)!)).toBe(true);
+    // every physical match reads back from the dump
+    for (const r of phys) {
+      const b = Buffer.alloc(r.match_length!);
+      expect(eng.mem.readPhys(Number(r.address), b, 0, b.length)).toBe(true);
+      expect(b.toString('latin1')).toBe(r.data_preview);
+    }
+  } finally {
+    rules.free();
+    eng.mem.close();
+  }
+});

@@ -28,10 +28,15 @@ export interface YaraScope {
   modules?: boolean;
   /** scan the kernel image (_text.._end) */
   kernel?: boolean;
+  /** scan all of physical RAM (addresses are physical; opt-in: it repeats what the other scopes read) */
+  physical?: boolean;
 }
 
+/** physical RAM scanned at most with `physical` */
+export const MAX_PHYSICAL_BYTES = 64 * 1024 ** 3;
+
 interface Region {
-  scope: 'process' | 'module' | 'kernel';
+  scope: 'process' | 'module' | 'kernel' | 'physical';
   task: Task | null;
   module: string | null;
   start: bigint;
@@ -61,13 +66,13 @@ class BlockScanner {
     private readonly rows: Row<'yara_match'>[],
   ) {}
 
-  /** Copies `len` bytes at physical `pa` (mapped at `va` of `region`) into the block. */
-  add(region: Region, va: bigint, pa: number, len: number): void {
+  /** Copies `len` bytes at physical `pa` (mapped at `va` of `region`) into the block; returns the bytes added. */
+  add(region: Region, va: bigint, pa: number, len: number): number {
     let done = 0;
     while (done < len) {
       if (this.used === this.buf.length) this.flush(true);
       const n = Math.min(len - done, this.buf.length - this.used);
-      if (!this.ctx.k.mem.readPhys(pa + done, this.buf, this.used, n)) return; // absent in the dump: the run ends here
+      if (!this.ctx.k.mem.readPhys(pa + done, this.buf, this.used, n)) return done; // absent in the dump: the run ends here
       const cur = va + BigInt(done);
       const last = this.segs[this.segs.length - 1];
       if (last && last.region === region && last.off + last.len === this.used && last.va + BigInt(last.len) === cur) last.len += n;
@@ -76,6 +81,7 @@ class BlockScanner {
       this.bytes += n;
       done += n;
     }
+    return done;
   }
 
   /** Scans what is in the block; `carry` keeps the tail of the last run for the next block (a run cut in two). */
@@ -210,6 +216,27 @@ export function yaraRows(ctx: LinuxContext, scanner: YaraScanner, tasks: Task[],
       ctx.safe('yara: kernel image', () => addRegion(bs, ctx.k.space, r, { left: MAX_SCOPE_BYTES }), undefined);
       bs.flush();
     } else ctx.warn('yara: kernel image bounds (_text, _end) unknown — kernel image not scanned');
+  }
+  if (kernelWide && scope.physical) {
+    let left = MAX_PHYSICAL_BYTES;
+    const CHUNK = 1 << 20;
+    for (const r of ctx.k.mem.ranges) {
+      if (!r.ram || left <= 0) continue;
+      const region: Region = { scope: 'physical', task: null, module: null, start: BigInt(r.start), end: BigInt(r.end), protection: null, file: null };
+      for (let p = r.start; p < r.end && left > 0; p += CHUNK) {
+        const n = Math.min(CHUNK, r.end - p, left);
+        left -= n;
+        // a chunk the dump holds only in part (sparse formats): page by page
+        const got = bs.add(region, BigInt(p), p, n);
+        for (let q = p + got; q < p + n; ) {
+          const m = Math.min(4096 - (q % 4096), p + n - q);
+          bs.add(region, BigInt(q), q, m);
+          q += m;
+        }
+      }
+    }
+    if (left <= 0) ctx.warn(`yara: physical memory beyond ${MAX_PHYSICAL_BYTES} bytes not scanned`);
+    bs.flush();
   }
   bs.flush();
   return rows;
