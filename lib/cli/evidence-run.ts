@@ -62,6 +62,11 @@ export async function yara(dump: string, o: YaraOpts): Promise<void> {
     const rows = eng.extract('yara_match', { pid, yara: { scanner, processes: o.processes, modules: o.modules, kernel: o.kernel, physical: o.physical } });
     const cols = o.allColumns || o.format !== 'table' ? Object.keys(tables.yara_match.columns) : YARA_COLUMNS;
     process.stdout.write(render(rows as unknown as Record<string, unknown>[], cols, o.format, terminalWidth()));
+    if (o.format === 'table') {
+      const per = (s: string) => rows.filter((r) => r.scope === s).length;
+      const rules = new Set(rows.map((r) => `${r.namespace}:${r.rule}`)).size;
+      process.stderr.write(`(${rows.length} matches of ${rules} of ${scanner.ruleCount} rules: ${per('process')} in process memory, ${per('module')} in module memory, ${per('kernel')} in the kernel image${o.physical ? `, ${per('physical')} in physical RAM` : ''})\n`);
+    }
     for (const w of scanner.warnings) process.stderr.write(`warning: YARA: ${terminalSafe(w.split('\n')[0])}\n`);
     for (const w of eng.warnings) process.stderr.write(`warning: ${terminalSafe(w)}\n`);
   } finally {

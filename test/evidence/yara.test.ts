@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openDump } from '../../lib/os/open';
 import type { LinuxEngine } from '../../lib/os/linux/index';
-import { compileRules, type YaraScanner } from '../../lib/yara/engine';
+import { compileRules, MAX_MATCHES_PER_STRING, type YaraScanner } from '../../lib/yara/engine';
 import { MemqError } from '../../lib/util/errors';
 import type { Row } from '../../lib/model';
 import { IMAGES } from '../support/dumps';
@@ -175,6 +175,21 @@ test('rootkit-dev, physical scope: the keylogger buffer and the miner heap marke
       expect(eng.mem.readPhys(Number(r.address), b, 0, b.length)).toBe(true);
       expect(b.toString('latin1')).toBe(r.data_preview);
     }
+  } finally {
+    rules.free();
+    eng.mem.close();
+  }
+});
+
+test('a rule that matches everywhere stays bounded: at most 1000 occurrences per string and block', async () => {
+  const { roles } = load('linux-dev');
+  const eng = (await openDump(path.join(IMAGES, 'linux-dev', 'memory.kdump'))) as unknown as LinuxEngine;
+  const rules = await compileRules([{ name: 'zeros.yar', text: 'rule zeros { strings: $z = { 00 00 00 00 00 00 00 00 } condition: $z }' }]);
+  try {
+    const rows = eng.extract('yara_match', { pid: roles.evil_miner, yara: { scanner: rules } });
+    // one process fits one 16 MiB block here: the engine's cap is the whole answer
+    expect(rows.length).toBe(MAX_MATCHES_PER_STRING);
+    expect(new Set(rows.map((r) => r.address)).size).toBe(rows.length);
   } finally {
     rules.free();
     eng.mem.close();
