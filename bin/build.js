@@ -31,6 +31,7 @@ const ENTRIES = {
   'query-run.js': 'lib/cli/query-run.ts',
   'hunt-run.js': 'lib/cli/hunt-run.ts',
   'serve-run.js': 'lib/cli/serve-run.ts',
+  'evidence-run.js': 'lib/cli/evidence-run.ts',
   'analyze-worker.js': 'lib/api/analyze-worker.ts',
 };
 /**
@@ -40,7 +41,7 @@ const ENTRIES = {
  * is pure JS and inlined: loading one bundle is faster than resolving its files one by one (zod alone
  * is ~100 files).
  */
-const EXTERNAL = [/^@duckdb\//, /^better-sqlite3$/, /^iced-x86$/, /^xz-decompress$/, /^@aws-sdk\//, /^@smithy\//, /^tsx$/, /^esbuild$/];
+const EXTERNAL = [/^@duckdb\//, /^better-sqlite3$/, /^iced-x86$/, /^xz-decompress$/, /^@virustotal\/yara-x$/, /^@aws-sdk\//, /^@smithy\//, /^tsx$/, /^esbuild$/];
 
 function packageName(spec) {
   const parts = spec.split('/');

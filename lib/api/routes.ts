@@ -21,6 +21,7 @@ import {
   tlpLabels,
 } from '../platform/model';
 import { PlatformError, invalid } from '../platform/errors';
+import { compileRules } from '../yara/engine';
 import { keywords, wordOperators } from '../query';
 import type { Subject } from '../platform/authz';
 import type { Platform } from '../platform/service';
@@ -304,9 +305,18 @@ export const routes: RouteDef[] = [
     body: z.object({
       project_id: Id, machine_id: Id.optional(), machine_name: z.string().min(1).max(200).optional(), name: z.string().min(1).max(200).optional(),
       dump_name: z.string().min(1).max(500), size: z.number().int().min(1), classification: Tlp.optional(), tags: Tags.optional(),
+      yara_rules: z.string().min(1).max(65536).optional(),
     }),
     response: z.object({ snapshot: Snapshot, upload: z.object({ method: z.enum(['PUT', 'POST']), url: z.string(), headers: z.record(z.string(), z.string()).optional(), via_api: z.boolean(), multipart: z.boolean().optional() }) }),
     handler: async ({ deps, subject, body }) => {
+      // rules are compiled now so a broken one is a 400 naming its line and column, not a failed analysis later
+      if (body.yara_rules) {
+        try {
+          (await compileRules([{ name: 'yara_rules', text: body.yara_rules }])).free();
+        } catch (e) {
+          throw invalid((e as Error).message);
+        }
+      }
       const snapshot = await deps.platform.createSnapshot(subject, body);
       return { snapshot, upload: await deps.data.uploadTarget(snapshot) };
     },
@@ -379,6 +389,41 @@ export const routes: RouteDef[] = [
       const snap = await uploadingSnapshot(deps.platform, subject, params.id);
       await deps.data.abortMultipart(snap, query.upload_id);
       return { ok: true as const };
+    },
+  }),
+  route({
+    id: 'createExport', method: 'POST', path: '/snapshots/{id}/exports',
+    summary: 'export evidence from an analyzed snapshot (as `memq dump`): process memory regions + map, executables and libraries rebuilt from memory, page-cache files; returns the manifest (sha256, holes, provenance of each file). Local server only (the dump is on this machine)',
+    tag: 'snapshots', status: 201, params: IdParam,
+    body: z.object({
+      pids: z.array(z.number().int().min(0).max(2 ** 31 - 1)).max(16).default([]),
+      files: z.array(z.string().min(1).max(4096).startsWith('/')).max(64).default([]),
+      regions: z.boolean().default(true),
+      images: z.boolean().default(true),
+      open_files: z.boolean().default(false),
+    }),
+    response: z.object({ export_id: z.string(), manifest: z.record(z.string(), z.unknown()) }),
+    handler: async ({ deps, subject, params, body }) => {
+      const snap = await deps.platform.getSnapshot(subject, params.id);
+      if (!deps.data.exportEvidence) throw new PlatformError('not_implemented', 'evidence exports need the dump on this machine: run memq dump where the dump is (local server or CLI)');
+      if (body.pids.length === 0 && body.files.length === 0) throw invalid('name processes (pids) or files to export');
+      const r = await deps.data.exportEvidence(snap, body);
+      await deps.platform.audit(subject.user, 'snapshot.export', 'snapshot', snap.id, snap.project_id, { export_id: r.export_id, pids: body.pids, files: body.files });
+      return r;
+    },
+  }),
+  route({
+    id: 'exportFile', method: 'GET', path: '/snapshots/{id}/exports/{export_id}/file', summary: 'one file of an evidence export (a path its manifest lists, or manifest.json), as bytes', tag: 'snapshots',
+    params: z.object({ id: Id, export_id: z.string().min(1).max(64) }),
+    query: z.object({ path: z.string().min(1).max(4096) }),
+    rawResponse: 'application/octet-stream',
+    response: z.unknown(),
+    handler: async ({ deps, subject, params, query }) => {
+      const snap = await deps.platform.getSnapshot(subject, params.id);
+      if (!deps.data.exportFile) throw new PlatformError('not_implemented', 'evidence exports need the dump on this machine');
+      const bytes = await deps.data.exportFile(snap, params.export_id, query.path);
+      const name = query.path.split('/').pop()!.replace(/[^A-Za-z0-9._-]/g, '_');
+      return { status: 200, headers: { 'content-type': 'application/octet-stream', 'content-disposition': `attachment; filename="${name}"`, 'cache-control': 'no-store' }, body: bytes, raw: true as const };
     },
   }),
   route({

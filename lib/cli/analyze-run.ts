@@ -3,8 +3,10 @@ import { discoveryCacheFor } from '../os/discovery-cache';
 import { analyzeToDirectory } from '../store/analyze';
 import { progressReporter } from './progress';
 import { terminalSafe } from './output';
+import { compileRules, ruleFiles } from '../yara/engine';
 
-export async function analyze(dump: string, o: { out: string; systemMap?: string; isf?: string[]; hash?: boolean }): Promise<void> {
+export async function analyze(dump: string, o: { out: string; systemMap?: string; isf?: string[]; yaraRules?: string[]; hash?: boolean }): Promise<void> {
+  const scanner = o.yaraRules?.length ? await compileRules(ruleFiles(o.yaraRules)) : undefined;
   const bar = progressReporter();
   try {
     const manifest = await analyzeToDirectory(dump, o.out, {
@@ -12,6 +14,7 @@ export async function analyze(dump: string, o: { out: string; systemMap?: string
       isf: o.isf,
       hash: o.hash,
       cache: discoveryCacheFor(dump),
+      yara: scanner ? { scanner } : undefined,
       onProgress: (d, t) => bar.update('decompress', d, t),
       progress: (s, d, t) => bar.update(s, d, t),
     });
@@ -21,5 +24,6 @@ export async function analyze(dump: string, o: { out: string; systemMap?: string
     for (const w of manifest.warnings) process.stderr.write(`warning: ${terminalSafe(w)}\n`);
   } finally {
     bar.stop();
+    scanner?.free();
   }
 }

@@ -99,5 +99,6 @@ export function registerInspectCommands(program: Command): void {
     .option('--system-map <file>', 'System.map to use or cross-check')
     .option('--isf <file...>', 'Volatility ISF symbol files')
     .option('--no-hash', 'skip the whole-dump SHA-256 (reads every byte, holes of a sparse dump included); the manifest records size, mtime and a sampled-block hash instead')
-    .action((dump: string, o: { out: string; systemMap?: string; isf?: string[]; hash?: boolean }) => load<AnalyzeRun>('analyze-run').analyze(dump, o));
+    .option('--yara-rules <file...>', 'YARA rule files: scan process, module and kernel memory into the yara_match table')
+    .action((dump: string, o: { out: string; systemMap?: string; isf?: string[]; yaraRules?: string[]; hash?: boolean }) => load<AnalyzeRun>('analyze-run').analyze(dump, o));
 }

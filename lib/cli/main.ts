@@ -8,6 +8,7 @@ import { register as registerStoreCommands } from './store-commands';
 import { register as registerQueryCommands } from './query-commands';
 import { register as registerServeCommands } from './serve-commands';
 import { register as registerHuntCommands } from './hunt-commands';
+import { register as registerEvidenceCommands } from './evidence-commands';
 
 export { mainFromSourcesIfStale } from './lazy';
 
@@ -24,6 +25,7 @@ export async function main(argv: string[]): Promise<void> {
   registerQueryCommands(program);
   registerServeCommands(program);
   registerHuntCommands(program);
+  registerEvidenceCommands(program);
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -21,6 +21,7 @@ export function register(program: Command): void {
     .option('--system-map <file>', 'System.map to use or cross-check')
     .option('--isf <file...>', 'Volatility ISF symbol files (.json / .json.xz)')
     .option('--no-hash', 'skip the whole-dump SHA-256 (reads every byte, holes of a sparse dump included); the manifest records size, mtime and a sampled-block hash instead')
+    .option('--yara-rules <file...>', 'YARA rule files: scan process, module and kernel memory into the yara_match table')
     .action((dump: string, o: AddOpts) => load<StoreRun>('store-run').add(dump, o));
 
   program

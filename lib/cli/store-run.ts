@@ -5,6 +5,7 @@ import { addDumpToStore } from '../store/add';
 import { defaultSnapshotName, defaultStoreDir, listSnapshots, openLocalStore } from '../store/store';
 import { render, type OutputFormat, terminalSafe, terminalWidth } from './output';
 import { progressReporter } from './progress';
+import { compileRules, ruleFiles } from '../yara/engine';
 
 export interface AddOpts {
   project: string;
@@ -16,14 +17,18 @@ export interface AddOpts {
   isf?: string[];
   /** false with --no-hash */
   hash?: boolean;
+  yaraRules?: string[];
 }
 
 export async function add(dump: string, o: AddOpts): Promise<void> {
   const dir = path.resolve(o.store ?? defaultStoreDir());
   const ref = { project: o.project, machine: o.machine, snapshot: o.snapshot ?? defaultSnapshotName() };
+  // rules compile before the dump is read: a broken rule fails in a second, with its line and column
+  const scanner = o.yaraRules?.length ? await compileRules(ruleFiles(o.yaraRules)) : undefined;
   const bar = progressReporter();
   try {
     const m = await addDumpToStore(dir, dump, ref, {
+      yara: scanner ? { scanner } : undefined,
       replace: o.replace,
       hash: o.hash,
       systemMap: o.systemMap,
@@ -41,6 +46,7 @@ export async function add(dump: string, o: AddOpts): Promise<void> {
     for (const w of m.warnings) process.stderr.write(`warning: ${terminalSafe(w)}\n`);
   } finally {
     bar.stop();
+    scanner?.free();
   }
 }
 

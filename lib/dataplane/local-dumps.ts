@@ -14,12 +14,15 @@ import { removeStalePartials } from '../image/decompress';
 import { PlatformError } from '../platform/errors';
 import type { Snapshot } from '../platform/model';
 import type { DumpStore } from './ports';
-import { API_PREFIX, type MultipartUpload, type UploadTarget } from './types';
+import { API_PREFIX, type EvidenceExport, type EvidenceRequest, type MultipartUpload, type UploadTarget } from './types';
 
 /** Limits that keep one server healthy on hostile input. */
 const LIMITS = {
   maxUploadBytes: 64 * 2 ** 30,
   analysisTimeoutMs: 30 * 60_000,
+  exportTimeoutMs: 10 * 60_000,
+  /** one export file per response at most (larger ones: `memq dump` on the server) */
+  maxExportFileBytes: 256 * 2 ** 20,
 };
 
 /** Waits for a write stream to drain; rejects if it fails instead (a full disk must not hang the request). */
@@ -126,7 +129,9 @@ export class LocalDumps implements DumpStore {
     const built = path.join(__dirname, 'analyze-worker.js');
     const worker = fs.existsSync(built) ? [built] : ['--require', require.resolve('tsx/cjs'), path.resolve(__dirname, '../api/analyze-worker.ts')];
     const args = [...worker, this.store.dir, dump, snap.project_id, snap.machine_id, snap.id];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.opts.env, MEMQ_CACHE: cache, MEMQ_PROGRESS: '0' } });
+    // the snapshot's YARA rules (≤ 64 KiB, checked at POST /snapshots) go to the child in its environment
+    const rules = snap.yara_rules ? { MEMQ_YARA_RULES: snap.yara_rules } : {};
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.opts.env, MEMQ_CACHE: cache, MEMQ_PROGRESS: '0', ...rules } });
     this.children.add(child);
     const closed = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
     this.running.set(snap.id, { child, closed: closed.then(() => undefined) });
@@ -207,7 +212,61 @@ export class LocalDumps implements DumpStore {
     }
     removeSnapshot(this.store.dir, refOf(snap));
     fs.rmSync(this.uploadFile(snap), { force: true });
+    fs.rmSync(this.exportsDir(snap), { recursive: true, force: true });
     this.claimed.delete(snap.id);
+  }
+
+  private exportsDir(snap: Snapshot): string {
+    return path.join(this.store.dir, '_exports', snap.id);
+  }
+
+  /**
+   * `memq dump` of the uploaded dump into <store>/_exports/<snapshot>/<export id>/, run as a child
+   * process like the analysis (a hostile dump can only crash or stall the child, killed at a deadline).
+   */
+  async exportEvidence(snap: Snapshot, req: EvidenceRequest): Promise<EvidenceExport> {
+    const dump = this.uploadFile(snap);
+    if (snap.status !== 'ready' || !fs.existsSync(dump)) throw new PlatformError('conflict', `snapshot is ${snap.status}: exports need an analyzed upload`);
+    const id = randomUUID();
+    const out = path.join(this.exportsDir(snap), id);
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    const args = [path.resolve(__dirname, '../../bin/memq.js'), 'dump', dump, '--out', out];
+    if (req.pids.length) args.push('--pid', ...req.pids.map(String));
+    if (req.files.length) args.push('--file', ...req.files);
+    if (!req.regions) args.push('--no-regions');
+    if (!req.images) args.push('--no-images');
+    if (req.open_files) args.push('--open-files');
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.opts.env, MEMQ_CACHE: this.cacheDir(), MEMQ_PROGRESS: '0' } });
+    this.children.add(child);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), LIMITS.exportTimeoutMs);
+    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    clearTimeout(timer);
+    this.children.delete(child);
+    if (code !== 0) {
+      fs.rmSync(out, { recursive: true, force: true });
+      const last = (stderr.trim().split('\n').filter((l) => !l.startsWith('warning:')).pop() ?? `export exited with code ${code}`).replace(/^memq:\s*/, '');
+      // exit 1: the request cannot be served from this dump (no such pid, path not cached …); else a failure
+      throw new PlatformError(code === 1 ? 'invalid' : 'internal', last.slice(0, 1000));
+    }
+    return { export_id: id, manifest: JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8')) as Record<string, unknown> };
+  }
+
+  async exportFile(snap: Snapshot, exportId: string, file: string): Promise<Uint8Array> {
+    if (!/^[0-9a-f-]{36}$/.test(exportId)) throw new PlatformError('not_found', 'export not found');
+    const dir = path.join(this.exportsDir(snap), exportId);
+    let manifest: { items: { path: string }[] };
+    try {
+      manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    } catch {
+      throw new PlatformError('not_found', 'export not found');
+    }
+    // only what the manifest lists: never a path a request makes up
+    if (file !== 'manifest.json' && !manifest.items.some((i) => i.path === file)) throw new PlatformError('not_found', `${file} is not in export ${exportId}`);
+    const full = path.join(dir, file);
+    if (fs.statSync(full).size > LIMITS.maxExportFileBytes) throw new PlatformError('too_large', `${file} is larger than ${LIMITS.maxExportFileBytes} bytes: export it with memq dump on the server`);
+    return fs.readFileSync(full);
   }
 
   async close(): Promise<void> {

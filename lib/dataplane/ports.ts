@@ -7,7 +7,7 @@
 import type { ColumnKind } from '../model';
 import type { BoundValue, Dialect } from '../query';
 import type { Snapshot } from '../platform/model';
-import type { MultipartUpload, OverviewPages, PartRange, UploadTarget } from './types';
+import type { EvidenceExport, EvidenceRequest, MultipartUpload, OverviewPages, PartRange, UploadTarget } from './types';
 
 export interface StatementColumn {
   name: string;
@@ -68,4 +68,7 @@ export interface DumpStore {
   overview?(snap: Snapshot): Promise<OverviewPages>;
   deleteData(snap: Snapshot): Promise<void>;
   close(): Promise<void>;
+  /** evidence exports (`memq dump`) of a dump held on this machine; absent in the cloud */
+  exportEvidence?(snap: Snapshot, req: EvidenceRequest): Promise<EvidenceExport>;
+  exportFile?(snap: Snapshot, exportId: string, file: string): Promise<Uint8Array>;
 }

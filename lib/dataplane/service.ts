@@ -170,6 +170,14 @@ export class DataPlaneService implements DataPlane {
   deleteData(snap: Snapshot): Promise<void> {
     return this.dumps.deleteData(snap);
   }
+  get exportEvidence(): DataPlane['exportEvidence'] {
+    const d = this.dumps;
+    return d.exportEvidence && ((snap, req) => d.exportEvidence!(snap, req));
+  }
+  get exportFile(): DataPlane['exportFile'] {
+    const d = this.dumps;
+    return d.exportFile && ((snap, id, file) => d.exportFile!(snap, id, file));
+  }
   close(): Promise<void> {
     return this.dumps.close();
   }

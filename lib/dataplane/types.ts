@@ -87,4 +87,23 @@ export interface DataPlane {
   abortMultipart(snap: Snapshot, uploadId: string): Promise<void>;
   deleteData(snap: Snapshot): Promise<void>;
   close(): Promise<void>;
+  /** Evidence export of an analyzed snapshot (`memq dump`): local plane only (the dump is on this machine). */
+  exportEvidence?(snap: Snapshot, req: EvidenceRequest): Promise<EvidenceExport>;
+  /** One file of an export (a path its manifest lists, or manifest.json). */
+  exportFile?(snap: Snapshot, exportId: string, file: string): Promise<Uint8Array>;
+}
+
+export interface EvidenceRequest {
+  pids: number[];
+  files: string[];
+  regions: boolean;
+  images: boolean;
+  /** also the regular files each process has open, from the page cache */
+  open_files: boolean;
+}
+
+export interface EvidenceExport {
+  export_id: string;
+  /** manifest.json of the export (lib/evidence/export.ts Manifest) */
+  manifest: Record<string, unknown>;
 }

@@ -36,6 +36,7 @@ const EXTERNAL_PACKAGES = ['@duckdb/node-api', '@duckdb/node-bindings', '@duckdb
  */
 export const RUNTIME_FILES: { whenInput: string; from: string; to: string }[] = [
   { whenInput: 'node_modules/iced-x86/', from: 'node_modules/iced-x86/iced_x86_bg.wasm', to: 'iced_x86_bg.wasm' },
+  { whenInput: 'node_modules/@virustotal/yara-x/', from: 'node_modules/@virustotal/yara-x/pkg/yara_x_js_bg.wasm', to: 'yara_x_js_bg.wasm' },
   { whenInput: 'lib/hunt/loader.ts', from: 'playbooks', to: 'playbooks' },
 ];
 

@@ -204,6 +204,24 @@ export const tables = {
     source: col.string('mount source (device name) as given to mount', { nullable: true }),
     object_address: col.address('struct mount address'),
   }),
+  yara_match: table('yara_match', 'YARA rule matches in process memory (per VMA), kernel module memory and the kernel image: one row per matched string occurrence (a rule that matched without strings: one row, string fields null). Filled when rules are given (memq yara, analyze --yara-rules).', 'linux', {
+    rule: col.string('rule identifier'),
+    namespace: col.string('rule namespace (the rule file name without extension)'),
+    tags: col.stringList('rule tags'),
+    scope: col.string('process, module, kernel or physical: which memory the region belongs to (physical: address is a physical address)'),
+    process_id: col.int32('process whose memory matched (null for kernel and module memory)', { nullable: true }),
+    process_name: col.string('that process name (task_struct.comm)', { nullable: true }),
+    module_name: col.string('kernel module holding the region (scope module)', { nullable: true }),
+    region_start: col.address('first address of the scanned region (VMA, module core, kernel image)'),
+    region_end: col.address('one past its last address'),
+    protection: col.string('region protection as /proc/PID/maps shows it (process scope)', { nullable: true }),
+    file_name: col.string('file mapped at the region, or [heap]/[stack]/[vdso] (process scope)', { nullable: true }),
+    address: col.address('virtual address of the matched bytes (region start when the rule matched without strings)'),
+    region_offset: col.int64('address - region_start'),
+    string_identifier: col.string('the rule string that matched ($a)', { nullable: true }),
+    match_length: col.int32('length of the matched bytes', { nullable: true }),
+    data_preview: col.string('the first ≤ 64 matched bytes, printable ASCII as is, other bytes as \\xNN', { nullable: true }),
+  }),
 } as const;
 
 export type TableName = keyof typeof tables;
@@ -301,6 +319,7 @@ const processSubs: Record<string, SubObjectDef> = {
     doc: 'the container the process runs in (Linux; absent on the host)',
   },
   mount_object: { table: 'mount', cardinality: 'many', join: [['mnt_ns', 'mnt_ns']], doc: 'mounts of the process\'s mount namespace (Linux)' },
+  yara_object: { table: 'yara_match', cardinality: 'many', join: byPid, doc: 'YARA matches in the process memory' },
 };
 const ownerProcess: SubObjectDef = {
   table: 'process',
@@ -400,6 +419,15 @@ export const objects: Record<string, ObjectDef> = {
       process_object: ownerProcess,
     },
     defaultColumns: ['indicator_object.kind', 'indicator_object.value', 'indicator_object.process_id', 'indicator_object.address'],
+  },
+  yara: {
+    doc: 'YARA rule matches in process, module and kernel memory',
+    primary: 'yara_object',
+    subObjects: {
+      yara_object: { table: 'yara_match', cardinality: 'one', join: [], doc: 'the match' },
+      process_object: ownerProcess,
+    },
+    defaultColumns: ['yara_object.rule', 'yara_object.scope', 'yara_object.process_id', 'yara_object.address', 'yara_object.string_identifier', 'yara_object.data_preview'],
   },
   container: {
     doc: 'containers (Linux: from cgroup v2 paths)',

@@ -4,12 +4,15 @@
 import type { PhysicalMemory } from '../image/physical';
 import type { Row, TableName } from '../model';
 import type { DiscoveryCache } from './discovery-cache';
+import type { YaraScanner } from '../yara/engine';
 
 export interface ExtractOptions {
   /** only processes whose index in the kernel process list is in [from, to) — for sharding */
   processRange?: [number, number];
   /** only this pid (CLI --pid filters) */
   pid?: number;
+  /** compiled YARA rules for the yara_match table (no rules: the table is empty); which memory to scan */
+  yara?: { scanner: YaraScanner; processes?: boolean; modules?: boolean; kernel?: boolean; physical?: boolean };
 }
 
 /** How an engine fills each of its tables: a typed table → extractor map (its keys are the tables). */

@@ -14,6 +14,7 @@ import { analyzeTables, type SkippedTable, type SnapshotManifest } from '../stor
 import { tableNames, type TableName } from '../model';
 import { now, type Snapshot } from '../platform/model';
 import { MemqError } from '../util/errors';
+import { compileRules, type YaraScanner } from '../yara/engine';
 import {
   manifestKey,
   overviewKey,
@@ -40,7 +41,15 @@ export interface SnapshotJob {
   bucket: string;
   key: string;
   size: number;
+  /**
+   * YARA rule text for the yara_match shard (absent: the table is empty). Travels in every state's
+   * payload, hence bounded by MAX_JOB_YARA_BYTES; compiled by the shard (a broken rule fails it as bad input).
+   */
+  yara_rules?: string;
 }
+
+/** rule text a job may carry: well inside Step Functions' 256 KB payload with the plan beside it */
+export const MAX_JOB_YARA_BYTES = 64 * 1024;
 
 export interface ProbeResult {
   format: string;
@@ -100,7 +109,8 @@ export async function ingest(
     }
     const head = await deps.dumps.head(ev.bucket, ev.key);
     // the execution name carries the object version: a redelivered event starts nothing new
-    if (!(await start(executionName(k.snapshot, ev.versionOrEtag), job(k.snapshot, head.size)))) {
+    const withRules = { ...job(k.snapshot, head.size), ...(snap.yara_rules ? { yara_rules: snap.yara_rules } : {}) };
+    if (!(await start(executionName(k.snapshot, ev.versionOrEtag), withRules))) {
       return { snapshot: k.snapshot, started: false, reason: 'already started for this object version' };
     }
     const cur = (await deps.repo.get('snapshot', k.snapshot)) ?? snap;
@@ -268,13 +278,17 @@ export async function runShard(deps: PipelineDeps, input: { job: SnapshotJob; sh
   const eng = openJobEngine(deps, job, shard.hints);
   const dir = fs.mkdtempSync(path.join(deps.tmpDir, `shard-${shard.id}-`));
   const warningsBefore = eng.warnings.length;
+  let yara: { scanner: YaraScanner } | undefined;
   try {
+    // the job's YARA rules (only the yara_match shard); a broken rule fails the shard as bad input
+    if (shard.table === 'yara_match' && job.yara_rules) yara = { scanner: await jobRules(job.yara_rules) };
     const file = `${shard.id}.parquet`;
     let overview: OverviewSlice[] | undefined;
     // a bad page skips the objects that need it (warnings), a table that cannot be read at all is
     // written empty and recorded (`skipped`); a TransientError still propagates (Step Functions retries)
     const { counts, skipped } = await analyzeTables(eng, dir, [shard.table], {
       processRange: shard.processRange,
+      yara,
       fileName: () => file,
       onRows: (t, rs) => (overview = overviewTables.has(t) ? overviewSlices(t, rs) : undefined),
     });
@@ -289,8 +303,15 @@ export async function runShard(deps: PipelineDeps, input: { job: SnapshotJob; sh
     closeCachedEngine(); // a failed extraction may leave the engine in a bad state: start fresh on retry
     throw e;
   } finally {
+    yara?.scanner.free();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The job's YARA rules compiled (bounded size; a broken rule is a MemqError with its line and column). */
+async function jobRules(text: string) {
+  if (Buffer.byteLength(text) > MAX_JOB_YARA_BYTES) throw new MemqError(`YARA rules of the job: larger than ${MAX_JOB_YARA_BYTES} bytes`, 'E_YARA_RULE');
+  return compileRules([{ name: 'job.yar', text }]);
 }
 
 /** Combines per-range SHA-256 digests: one range → the plain digest; several → a labelled hash of the digests. */

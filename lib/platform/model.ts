@@ -82,6 +82,8 @@ export const Snapshot = z.object({
   os: z.string().nullable(),
   kernel: z.string().nullable(),
   counts: z.record(z.string(), z.number()),
+  /** YARA rules the analysis runs into the yara_match table (≤ 64 KiB: they travel in the pipeline's payload) */
+  yara_rules: z.string().max(65536).optional(),
   ...classified,
 });
 export type Snapshot = z.infer<typeof Snapshot>;

@@ -431,7 +431,7 @@ export class Platform {
 
   async createSnapshot(
     s: Subject,
-    input: { project_id: string; machine_id?: string; machine_name?: string; name?: string; dump_name: string; size: number; classification?: Tlp; tags?: string[] },
+    input: { project_id: string; machine_id?: string; machine_name?: string; name?: string; dump_name: string; size: number; classification?: Tlp; tags?: string[]; yara_rules?: string },
   ): Promise<Snapshot> {
     const p = await this.getProject(s, input.project_id);
     this.check(s, 'create', { kind: 'new_snapshot', org_id: p.org_id, project_id: p.id });
@@ -461,6 +461,7 @@ export class Platform {
       tags: input.tags ?? [],
       created_by: s.user.id,
       created_at: now(),
+      ...(input.yara_rules ? { yara_rules: input.yara_rules } : {}),
     };
     await this.repo.put('snapshot', snap);
     await this.audit(s.user, 'snapshot.upload', 'snapshot', snap.id, p.id, auditDetail(snap.classification, { dump_name: input.dump_name, size: input.size, machine: machine.name }));

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { openDump } from '../os/open';
-import type { EngineOptions } from '../os/engine';
+import type { EngineOptions, ExtractOptions } from '../os/engine';
 import type { OpenOptions } from '../image/open';
 import { tableNames } from '../model';
 import { MemqError } from '../util/errors';
@@ -29,6 +29,8 @@ export interface AddOptions extends EngineOptions, OpenOptions {
   replace?: boolean;
   /** false: skip the whole-file SHA-256 (CLI --no-hash) */
   hash?: boolean;
+  /** compiled YARA rules: fill the yara_match table (memq add --yara-rules) */
+  yara?: ExtractOptions['yara'];
 }
 
 export async function addDumpToStore(dir: string, dump: string, ref: SnapshotRef, opts: AddOptions = {}): Promise<SnapshotManifest> {
@@ -63,6 +65,7 @@ export async function addDumpToStore(dir: string, dump: string, ref: SnapshotRef
     try {
       const { counts, timings_ms, skipped } = await analyzeTables(eng, staging, tableNames, {
         progress: opts.progress,
+        yara: opts.yara,
         fileName: (t) => tableFileRelative(t, ref),
       });
       manifest = buildManifest(eng, dump, await hash.result(), counts, { open: openMs, ...timings_ms }, skipped);

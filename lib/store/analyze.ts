@@ -92,7 +92,7 @@ export async function analyzeTables(
 export async function analyzeToDirectory(
   dump: string,
   outDir: string,
-  opts: EngineOptions & OpenOptions & { /** false: skip the whole-file SHA-256 (CLI --no-hash) */ hash?: boolean } = {},
+  opts: EngineOptions & OpenOptions & { /** false: skip the whole-file SHA-256 (CLI --no-hash) */ hash?: boolean; yara?: ExtractOptions['yara'] } = {},
 ): Promise<SnapshotManifest> {
   const t0 = performance.now();
   const hash = startDumpHash(dump, opts.hash !== false);
@@ -106,7 +106,7 @@ export async function analyzeToDirectory(
   const openMs = Math.round(performance.now() - t0);
   try {
     fs.mkdirSync(outDir, { recursive: true });
-    const { counts, timings_ms, skipped } = await analyzeTables(eng, outDir, tableNames, { progress: opts.progress });
+    const { counts, timings_ms, skipped } = await analyzeTables(eng, outDir, tableNames, { progress: opts.progress, yara: opts.yara });
     const manifest = buildManifest(eng, dump, await hash.result(), counts, { open: openMs, ...timings_ms }, skipped);
     fs.writeFileSync(path.join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
     return manifest;

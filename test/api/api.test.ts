@@ -207,6 +207,24 @@ test('upload the real dev kdump, analysis, browse and overview', async () => {
   expect((await call('browseTable', { token: tokens.b, params: { id: ids.snap, table: 'process' } })).status).toBe(404);
 });
 
+test('evidence export (#16): agetty\'s executable and map from the analyzed dev kdump, each file as the manifest hashes it', async () => {
+  const gt = groundTruth('6.1');
+  expect((await call('createExport', { token: tokens.analyst, params: { id: ids.snap }, body: {} })).status).toBe(400);
+  const e = await call('createExport', { token: tokens.analyst, params: { id: ids.snap }, body: { pids: [gt.roles.agetty], files: [(gt.shell_history as { histfile: string }).histfile] } });
+  expect(e.status).toBe(201);
+  const items = e.body.manifest.items as { path: string; sha256: string; kind: string; source: string }[];
+  const exe = items.find((i) => i.kind === 'image' && i.path.includes('/images/exe/'))!;
+  expect(exe.source).toBe(gt.processes.find((p: { pid: number }) => p.pid === gt.roles.agetty)!.exe);
+  const f = await call('exportFile', { token: tokens.viewer, params: { id: ids.snap, export_id: e.body.export_id }, query: { path: exe.path } });
+  expect(f.status).toBe(200);
+  const bytes = Buffer.from(f.res.body as Uint8Array);
+  expect(bytes.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+  expect(require('node:crypto').createHash('sha256').update(bytes).digest('hex')).toBe(exe.sha256);
+  // only what the manifest lists
+  expect((await call('exportFile', { token: tokens.viewer, params: { id: ids.snap, export_id: e.body.export_id }, query: { path: '../../_uploads/x' } })).status).toBe(404);
+  expect((await call('exportFile', { token: tokens.b, params: { id: ids.snap, export_id: e.body.export_id }, query: { path: exe.path } })).status).toBe(404);
+});
+
 test('multipart routes on the local server: refused with the streamed upload route to use instead', async () => {
   const c = await call('createSnapshot', { token: tokens.analyst, body: { project_id: ids.project, machine_name: 'big-box', dump_name: 'big.raw', size: 6 * 1024 ** 3 } });
   expect(c.body.upload).toMatchObject({ method: 'PUT', via_api: true });

@@ -16,6 +16,7 @@ import { indicatorRows } from './indicators';
 import { shellHistoryRows } from './shell-history';
 import { containerRows } from './containers';
 import { mountRows } from './mounts';
+import { yaraRows } from './yara';
 import { hex } from '../../util/hex';
 import { MemqError } from '../../util/errors';
 import { findVmcoreInfo } from '../../symbols/vmcoreinfo';
@@ -26,7 +27,7 @@ const BANNER = Buffer.from('Linux version ');
 /** tables the arm64 path has been checked against ground truth for; any other (none today: a future table) refuses with one line */
 const ARM64_TABLES = new Set<TableName>([
   'process', 'thread', 'vma', 'loaded_library', 'open_file', 'socket', 'env_var', 'indicator', 'shell_history', 'kernel_log', 'kernel_module', 'syscall',
-  'container', 'mount',
+  'container', 'mount', 'yara_match',
 ]);
 
 export class LinuxEngine implements OsEngine {
@@ -112,6 +113,8 @@ export class LinuxEngine implements OsEngine {
       // containers gather processes from the whole task list, mounts every namespace in use: one shard each
       container: (o) => kernelWide(o, () => containerRows(ctx())),
       mount: (o) => kernelWide(o, () => mountRows(ctx())),
+      // only when rules are given; module and kernel-image memory in the first process-range shard
+      yara_match: (o) => (o.yara ? yaraRows(ctx(), o.yara.scanner, tasks(o), o.yara, !(o.processRange && o.processRange[0] > 0) && o.pid === undefined) : []),
     };
   })();
 
