@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { objectNames } from '../../lib/query';
 import { openLocalStore, runQuery, type LocalStore } from '../../lib/engine';
 import { addDumpToStore } from '../../lib/store/add';
+import { compileRules } from '../../lib/yara/engine';
 import { IMAGES, dumpPath, groundTruth, imagesAvailable } from '../support/dumps';
 
 jest.setTimeout(300_000);
@@ -38,7 +39,11 @@ beforeAll(async () => {
   if (!imagesAvailable()) return;
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-examples-'));
   await addDumpToStore(dir, await dumpPath('6.1', 'memory.kdump'), { project: 'lab', machine: 'dev', snapshot: 'kdump' });
-  await addDumpToStore(dir, path.join(IMAGES, 'linux-dev-rootkit', 'memory.kdump'), { project: 'lab', machine: 'rootkit', snapshot: 'kdump' });
+  // the README's yara examples query rules of these names
+  const scanner = await compileRules([
+    { name: 'rk.yar', text: 'rule keylog : keylogger { strings: $k = "memqdevkeylog42" condition: $k }\nrule miner_heap { strings: $a = "MEMQ-HEAP:" condition: $a }\n' },
+  ]);
+  await addDumpToStore(dir, path.join(IMAGES, 'linux-dev-rootkit', 'memory.kdump'), { project: 'lab', machine: 'rootkit', snapshot: 'kdump' }, { yara: { scanner } });
   await addDumpToStore(dir, path.join(IMAGES, 'windows-triage', 'triage_x64.dmp'), { project: 'lab', machine: 'win', snapshot: 'triage' });
   store = openLocalStore(dir);
 }, 300_000);
