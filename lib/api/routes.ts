@@ -30,7 +30,11 @@ import { csvField, isNumeric } from '../util/csv';
 import { customPlaybookInfo, runnablePlaybook, validatePlaybookYaml } from './custom-playbooks';
 import { OVERVIEW_SECTIONS, type OverviewPages } from '../store/overview';
 import { nextOffsetOf } from '../dataplane/page-bytes';
-import { HuntJobSchema, IocJobSchema, MAX_PAGE_BYTES, PageSchema, PlaybookInfoSchema, PositionSchema, QueryJobSchema } from '../model/jobs';
+import { HuntJobSchema, IocJobSchema, MAX_PAGE_BYTES, PageSchema, PlaybookInfoSchema, PositionSchema, ProcessViewSchema, QueryJobSchema } from '../model/jobs';
+import { SECTION_ROWS } from '../dataplane/process-view';
+import { huntHtml } from '../hunt/html-report';
+import { huntFindings } from '../hunt/report';
+import { findChromium, htmlToPdf, NO_CHROMIUM } from '../util/chromium-pdf';
 
 export interface RouteDef {
   id: string;
@@ -423,6 +427,20 @@ export const routes: RouteDef[] = [
     },
   }),
 
+  route({
+    id: 'getProcess', method: 'GET', path: '/snapshots/{id}/processes/{pid}',
+    summary: `one process for the process page: its row, parent chain (nearest first) and children, then one section per table the catalog joins to a process by pid (memory map, threads, libraries, handles on Windows, sockets, environment, open files, indicators, shell history on Linux), each at most ${SECTION_ROWS} rows with \`total\` counting all; memory regions that are W+X or hold a PE image outside an image mapping; with \`hunt\` (one of my finished hunts) that hunt's hits on this process with their evidence`,
+    tag: 'snapshots',
+    params: z.object({ id: Id, pid: z.coerce.number().int().min(0).max(2 ** 31 - 1) }),
+    query: z.object({ hunt: Id.optional() }),
+    response: ProcessViewSchema,
+    handler: async ({ deps, subject, params, query }) => {
+      const snap = await deps.platform.getSnapshot(subject, params.id);
+      if (snap.status !== 'ready') throw new PlatformError('conflict', `snapshot is ${snap.status}`);
+      return deps.data.process(snap, params.pid, { huntId: query.hunt, ownerId: subject.user.id });
+    },
+  }),
+
   // ------------------------------------------------------------------ classification and sharing
   route({
     id: 'classify', method: 'PUT', path: '/objects/{kind}/{id}/classification', summary: 'set the TLP label and tags (analyst or owner)', tag: 'sharing',
@@ -553,6 +571,25 @@ export const routes: RouteDef[] = [
     id: 'huntStatus', method: 'GET', path: '/hunts/{id}', summary: 'status and progress of a hunt; when done, hits by tactic and technique', tag: 'hunt', params: IdParam,
     response: HuntJobOut,
     handler: async ({ deps, subject, params }) => deps.data.huntStatus(params.id, subject.user.id),
+  }),
+  route({
+    id: 'huntReport', method: 'GET', path: '/hunts/{id}/report',
+    summary: 'a finished hunt as a report: one self-contained HTML document (inline CSS, nothing fetched) with the summary, ATT&CK grouping, the processes involved and their evidence; `format=pdf` prints it through headless Chromium where the server has one (memq serve with chromium installed; otherwise 501 with what to install)',
+    tag: 'hunt', params: IdParam, query: z.object({ format: z.enum(['html', 'pdf']).default('html') }),
+    rawResponse: 'text/html', response: z.string(),
+    handler: async ({ deps, subject, params, query }) => {
+      const { job, report } = await deps.data.huntReport(params.id, subject.user.id);
+      const snaps = [];
+      for (const sid of job.snapshot_ids.slice(0, 50)) snaps.push(await deps.platform.getSnapshot(subject, sid).then((s) => s.name, () => sid));
+      const header = `hunt ${job.id} over ${job.snapshot_ids.length} snapshot${job.snapshot_ids.length === 1 ? '' : 's'} (${snaps.join(', ')}${job.snapshot_ids.length > snaps.length ? ', …' : ''}) by ${subject.user.email}`;
+      const html = huntHtml(report, huntFindings(report), { header, generatedAt: new Date().toISOString() });
+      if (query.format === 'html')
+        return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'content-disposition': `attachment; filename="${job.id}.html"`, 'cache-control': 'no-store' }, body: html, raw: true as const };
+      const chromium = findChromium();
+      if (!chromium) throw new PlatformError('not_implemented', NO_CHROMIUM);
+      const pdf = await htmlToPdf(html, { chromium });
+      return { status: 200, headers: { 'content-type': 'application/pdf', 'content-disposition': `attachment; filename="${job.id}.pdf"`, 'cache-control': 'no-store' }, body: new Uint8Array(pdf), raw: true as const };
+    },
   }),
 
   // ------------------------------------------------------------------ saved queries and result sets

@@ -5,6 +5,7 @@ import { addDumpToStore } from '../store/add';
 import { defaultSnapshotName, defaultStoreDir, listSnapshots, openLocalStore } from '../store/store';
 import { render, type OutputFormat, terminalSafe, terminalWidth } from './output';
 import { progressReporter } from './progress';
+import { MemqError } from '../util/errors';
 
 export interface AddOpts {
   project: string;
@@ -19,6 +20,10 @@ export interface AddOpts {
 export async function add(dump: string, o: AddOpts): Promise<void> {
   const dir = path.resolve(o.store ?? defaultStoreDir());
   const ref = { project: o.project, machine: o.machine, snapshot: o.snapshot ?? defaultSnapshotName() };
+  // one store, one truth: `memq serve` addresses a snapshot by its name, so a name lives at one place
+  const elsewhere = listSnapshots(dir).find((s) => s.snapshot === ref.snapshot && (s.project !== ref.project || s.machine !== ref.machine));
+  if (elsewhere)
+    throw new MemqError(`snapshot name ${ref.snapshot} is already used by ${elsewhere.project}/${elsewhere.machine}/${elsewhere.snapshot} in this store: snapshot names are unique in a store (memq serve and queries address a snapshot by it); choose another --snapshot`, 'E_EXISTS');
   const bar = progressReporter();
   try {
     const m = await addDumpToStore(dir, dump, ref, {

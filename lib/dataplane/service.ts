@@ -15,7 +15,8 @@ import { PlatformError, RateLimited } from '../platform/errors';
 import type { Snapshot } from '../platform/model';
 import { MemqError } from '../util/errors';
 import { advanceBatch, pendingQuery, type BatchQuery } from './batch';
-import { huntResultOf, iocResultOf, loadPlaybooks, selectHuntPlaybooks } from './library';
+import { huntReportOf, huntResultOf, iocResultOf, loadPlaybooks, selectHuntPlaybooks } from './library';
+import type { HuntReport } from '../hunt/runner';
 import { MAX_PAGE_BYTES, boundedSlice } from './page-bytes';
 import type { DumpStore, JobStore, SqlEngine, SqlStatement, StatementColumn } from './ports';
 import type {
@@ -35,6 +36,8 @@ import type {
   UploadTarget,
 } from './types';
 import { redactPaths } from '../util/redact';
+import { processView } from './process-view';
+import type { HuntHit, ProcessView } from '../model/jobs';
 
 export interface DataPlaneLimits {
   /** rows a query job keeps at most (more: the job fails asking to narrow the query) */
@@ -204,6 +207,21 @@ export class DataPlaneService implements DataPlane {
     const page = boundedSlice(rows, 0, Number.MAX_SAFE_INTEGER, this.limits.maxPageBytes ?? MAX_PAGE_BYTES);
     const end = o.offset + page.rows.length;
     return { columns, rows: page.rows, total, offset: o.offset, next_offset: end < total && page.rows.length > 0 ? end : null };
+  }
+
+  // ------------------------------------------------------------------ one process (the process page)
+  /**
+   * One process with everything the catalog joins to it (process-view.ts), and — when the caller names
+   * one of their finished hunts — that hunt's hits on it. Another owner's hunt is "not found".
+   */
+  async process(snap: Snapshot, pid: number, o: { huntId?: string; ownerId: string }): Promise<ProcessView> {
+    let hits: { hunt_id: string; hits: HuntHit[] } | null = null;
+    if (o.huntId) {
+      const job = await this.huntStatus(o.huntId, o.ownerId);
+      if (job.status === 'running') throw new PlatformError('conflict', 'the hunt is still running: open the process again when it is done');
+      hits = { hunt_id: job.id, hits: job.result?.hits ?? [] };
+    }
+    return processView((t, b) => this.browse(snap, t, b), snap, pid, hits);
   }
 
   // ------------------------------------------------------------------ queries
@@ -518,6 +536,15 @@ export class DataPlaneService implements DataPlane {
       Object.assign(job, { status: 'failed', error: redactPaths((e as Error).message.split('\n')[0]!).slice(0, 1000), elapsed_ms: Date.now() - job.started_at });
     }
     await this.jobs.put(huntKey(job.id), job, job.owner_id);
+  }
+
+  /** A finished hunt of the owner in the hunt runner's report shape (the HTML/PDF report renders it). */
+  async huntReport(jobId: string, ownerId: string): Promise<{ job: HuntJob; report: HuntReport }> {
+    const pub = await this.huntStatus(jobId, ownerId); // ownership, expiry and advancing as for a poll
+    if (pub.status !== 'done' || !pub.result) throw new PlatformError('conflict', pub.status === 'running' ? 'the hunt is still running' : `the hunt ${pub.status}: ${pub.error ?? ''}`.trim());
+    const job = (await this.jobs.get<StoredHunt>(huntKey(jobId)))!;
+    const pbs = selectHuntPlaybooks({ playbook_ids: job.playbook_ids, custom: job.custom });
+    return { job: pub, report: huntReportOf(pub.result, pbs, pub.elapsed_ms ?? 0) };
   }
 
   private publicHunt(j: StoredHunt): HuntJob {

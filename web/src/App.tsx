@@ -8,6 +8,7 @@ import { go, useHashPath } from './lib/router';
 import { LoginPage } from './pages/LoginPage';
 import { ProjectsPage } from './pages/ProjectsPage';
 import { SnapshotPage } from './pages/SnapshotPage';
+import { ProcessPage } from './pages/ProcessPage';
 import { QueryPage } from './pages/QueryPage';
 import { PlaybooksPage } from './pages/PlaybooksPage';
 import { IocPage } from './pages/IocPage';
@@ -96,7 +97,8 @@ export function App() {
       </header>
       <main>
         {page === 'projects' && <ProjectsPage session={session} projectId={arg} />}
-        {page === 'snapshots' && arg && <SnapshotPage session={session} snapshotId={arg} focusPid={path[2]} />}
+        {page === 'snapshots' && arg && path[2] === 'processes' && path[3] && <ProcessPage session={session} snapshotId={arg} pid={path[3]} />}
+        {page === 'snapshots' && arg && path[2] !== 'processes' && <SnapshotPage session={session} snapshotId={arg} focusPid={path[2]} />}
         {page === 'query' && <QueryPage session={session} />}
         {page === 'playbooks' && <PlaybooksPage session={session} />}
         {page === 'ioc' && <IocPage session={session} />}
