@@ -115,7 +115,7 @@ export function ProcessPage({ session, snapshotId, pid }: { session: Session; sn
   const queryThis = () => {
     // the query page reads these (text and the scope it was opened from)
     sessionStorage.setItem('memq.query', `process.process_object.process_id == ${view.process_id}`);
-    sessionStorage.setItem('memq.query.scope', JSON.stringify({ snapshot_ids: [snapshotId] }));
+    sessionStorage.setItem('memq.scope', JSON.stringify({ snapshot_ids: [snapshotId] }));
     window.location.hash = '#/query';
   };
   const findExe = async () => {
