@@ -29,7 +29,8 @@ function useWidth(): [React.RefObject<HTMLDivElement | null>, number] {
 }
 
 export function Timeline({ data, snapshotId }: { data: TimelineData; snapshotId: string }) {
-  const [box, width] = useWidth();
+  const [box, outer] = useWidth();
+  const width = Math.max(320, outer - 18); // inside the card's padding
   const bounds = useMemo<[number, number]>(() => {
     if (!data.events.length) return [0, 1];
     const a = data.events[0]!.t;
@@ -197,7 +198,9 @@ export function Timeline({ data, snapshotId }: { data: TimelineData; snapshotId:
             <tr key={i} className={e.dim ? 'dim' : ''}>
               <td className="mono nowrap">{utc(e.t, true)}</td>
               <td>
-                <span className="lane-dot" style={{ background: LANE_COLOR[e.lane] }} /> {LANES.find((l) => l.id === e.lane)?.label}
+                <span className="nowrap">
+                  <span className="lane-dot" style={{ background: LANE_COLOR[e.lane] }} /> {LANES.find((l) => l.id === e.lane)?.label}
+                </span>
               </td>
               <td className="mono">
                 {e.pid !== null && (e.lane === 'process' || e.lane === 'thread') ? <a href={processHref(snapshotId, e.pid)}>{e.title}</a> : e.title}

@@ -32,7 +32,7 @@ export function snapshotTime(s: Pick<Snapshot, 'created_at'> & { captured_at?: s
 
 /** "memq-dev / 0mx9hpdb70": machine and snapshot id (the file name stays a detail). */
 export function snapshotName(s: Pick<Snapshot, 'id'>, machine: string | undefined): string {
-  return `${machine ?? 'machine'} / ${shortId(s.id)}`;
+  return machine ? `${machine} / ${shortId(s.id)}` : `snapshot ${shortId(s.id)}`;
 }
 
 /** The per-process page (route of ProcessPage). */

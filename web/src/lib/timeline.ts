@@ -93,7 +93,7 @@ export function buildTimeline(input: TimelineInput): TimelineData {
       const t = sinceBoot(num(l.timestamp_ns));
       if (t === null) continue;
       const msg = String(l.message ?? '');
-      events.push({ t, lane: MODULE_LINE.test(msg) ? 'module' : 'kernel', title: msg.length > 90 ? msg.slice(0, 89) + '…' : msg, detail: msg, pid: null, dim: num(l.level) !== null && num(l.level)! >= 6 });
+      events.push({ t, lane: MODULE_LINE.test(msg) ? 'module' : 'kernel', title: msg, detail: '', pid: null, dim: num(l.level) !== null && num(l.level)! >= 6 });
     }
   }
   if (input.shellHistory) {
