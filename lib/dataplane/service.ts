@@ -9,6 +9,7 @@ import * as crypto from 'node:crypto';
 import { compileBrowse, compileQuery, checkQueryText, QueryError, type CompiledQuery } from '../query';
 import { searchIocs } from '../ioc/search';
 import { runHunt } from '../hunt/runner';
+import { evidenceQuery } from '../hunt/evidence';
 import type { Playbook } from '../hunt/playbook';
 import { tables, tableNames, type ColumnDef, type ColumnKind, type TableName } from '../model';
 import { PlatformError, RateLimited } from '../platform/errors';
@@ -73,7 +74,7 @@ interface StoredQuery extends QueryJob {
 }
 
 interface StoredHuntQuery extends BatchQuery {
-  /** the playbook query text it was compiled from */
+  /** the evidence form of the playbook query it was compiled from (lib/hunt/evidence.ts) */
   text: string;
 }
 
@@ -473,7 +474,9 @@ export class DataPlaneService implements DataPlane {
     // playbooks of another OS than the snapshots' are skipped
     const pbs = selectHuntPlaybooks(opts).filter((p) => oses.size === 0 || p.platform === 'both' || oses.has(p.platform));
     const queries: StoredHuntQuery[] = [];
-    for (const text of new Set(pbs.flatMap((p) => p.queries.map((q) => q.query)))) {
+    // each query in its evidence form, as `memq hunt` runs it: rows carry the matching elements (history
+    // line, indicator, socket, region) that the process page and the report show as evidence
+    for (const text of new Set(pbs.flatMap((p) => p.queries.map((q) => evidenceQuery(q.query))))) {
       let q: StoredHuntQuery = { ...pendingQuery({ sql: '', params: [], paramKinds: [], columns: [] }), text };
       try {
         const c = this.compile(text, snaps);
@@ -527,7 +530,7 @@ export class DataPlaneService implements DataPlane {
             return { columns: q.columns.map((c) => c.name), rows: q.rows };
           },
           pbs,
-          { maxRowsPerQuery: HUNT_ROWS },
+          { maxRowsPerQuery: HUNT_ROWS, evidence: true },
         );
         Object.assign(job, { status: 'done', result: huntResultOf(report, pbs), elapsed_ms: Date.now() - job.started_at });
         for (const q of job.queries) q.rows = []; // the result holds them now

@@ -17,6 +17,7 @@ import { DynamoRepository, createTableInput } from '../../lib/platform/dynamo-re
 import { Platform } from '../../lib/platform/service';
 import type { User } from '../../lib/platform/model';
 import { compileQuery } from '../../lib/query';
+import { evidenceQuery } from '../../lib/hunt/evidence';
 import { GluePartitionRegistrar, S3DumpReader, S3ObjectStore } from '../../lib/pipeline/aws';
 import { DynamoUsageSink } from '../../lib/pipeline/usage-table';
 import * as apiLambda from '../../lambdas/api';
@@ -187,7 +188,8 @@ test('a hunt is a job across invocations: POST starts a few Athena queries, each
     polled.add(i.QueryExecutionId);
     return { QueryExecution: { Status: { State: first ? 'RUNNING' : 'SUCCEEDED' } } };
   });
-  const deletedSql = compileQuery(deleted.queries[0]!, { dialect: 'athena', database: 'memq_db', scope: { snapshots: [snapId] } });
+  // hunts run each playbook query in its evidence form (as `memq hunt` does)
+  const deletedSql = compileQuery(evidenceQuery(deleted.queries[0]!), { dialect: 'athena', database: 'memq_db', scope: { snapshots: [snapId] } });
   athena.on(GetQueryResultsCommand).callsFake((i: { QueryExecutionId: string }) => {
     const hit = sqlOf.get(i.QueryExecutionId) === deletedSql.sql;
     const cols = hit ? deletedSql.columns.map((c) => c.name) : ['project'];
@@ -273,7 +275,7 @@ test('a custom playbook runs in a cloud hunt: kept with the job, replayed on the
   expect(created.status).toBe(201);
   const P = created.json.id as string;
   athena.reset();
-  const customSql = compileQuery('process.process_object.name == "dropper"', { dialect: 'athena', database: 'memq_db', scope: { snapshots: [snapId] } });
+  const customSql = compileQuery(evidenceQuery('process.process_object.name == "dropper"'), { dialect: 'athena', database: 'memq_db', scope: { snapshots: [snapId] } });
   const sqlOf = new Map<string, string>();
   athena.on(StartQueryExecutionCommand).callsFake((i: { QueryString: string }) => {
     const id = `qe-c${sqlOf.size}`;

@@ -11,6 +11,8 @@ import { ProcessLink, processHref } from '../components/ProcessLink';
 import type { Session } from '../App';
 
 const HIDDEN = new Set(['project', 'machine', 'snapshot']);
+/** the process's own identity: in the page heading already, not repeated as a hit's evidence (as lib/hunt/report.ts) */
+const IDENTITY = new Set([...HIDDEN, 'process_id', 'parent_process_id', 'name', 'process_object.name', 'command_line', 'process_object.command_line']);
 
 function text(v: unknown): string {
   if (v === null || v === undefined) return '';
@@ -41,8 +43,8 @@ async function download(path: string, name: string): Promise<void> {
 }
 
 /** A page of one table as a plain table (catalog column docs as header tooltips); `mark` highlights rows. */
-function Section({ page, docs, mark, testid, snapshotId }: { page: Page; docs: Record<string, string>; mark?: Map<number, string[]>; testid: string; snapshotId: string }) {
-  const cols = page.columns.filter((c) => !HIDDEN.has(c.name) && c.name !== 'process_id');
+function Section({ page, docs, mark, testid, snapshotId, keep }: { page: Page; docs: Record<string, string>; mark?: Map<number, string[]>; testid: string; snapshotId: string; keep(column: string): boolean }) {
+  const cols = page.columns.filter((c) => !HIDDEN.has(c.name) && c.name !== 'process_id' && keep(c.name));
   if (!page.rows.length) return <p className="muted small" data-testid={`${testid}-empty`}>none</p>;
   return (
     <div className="proc-scroll">
@@ -97,6 +99,11 @@ export function ProcessPage({ session, snapshotId, pid }: { session: Session; sn
       .catch((e) => setError(e.message));
   }, [snapshotId, pid, hunt]);
 
+  // a Windows-only field (session_id, is_wow64) is always empty on Linux, and the reverse
+  const forThisOs = (table: string, column: string): boolean => {
+    const pf = session.catalog.tables[table]?.columns.find((c) => c.name === column)?.platform;
+    return !pf || pf === 'both' || !snap?.os || pf === snap.os;
+  };
   const docsOf = (table: string): Record<string, string> => Object.fromEntries((session.catalog.tables[table]?.columns ?? []).map((c) => [c.name, c.doc]));
   if (error) return <div className="error" data-testid="process-error">{error}</div>;
   if (!view) return <div className="loading">Loading process {pid}…</div>;
@@ -219,13 +226,37 @@ export function ProcessPage({ session, snapshotId, pid }: { session: Session; sn
         </div>
       )}
 
+      <div className="card" data-testid="process-hits">
+        <h3>Playbook hits {view.hunt_id ? <span className="muted small">hunt {view.hunt_id}</span> : null}</h3>
+        {!view.hunt_id && <p className="muted">Run the playbooks (or open this page from a hunt hit) to see which fired on this process.</p>}
+        {view.hunt_id && !view.hits.length && <p className="muted">No playbook fired on this process.</p>}
+        {view.hits.map((h, i) => {
+          // evidence: what the playbook matched beyond the identity; the command line when that is all it tested
+          const own = h.columns.filter((c) => !IDENTITY.has(c));
+          const cols = own.length ? own : h.columns.filter((c) => c.endsWith('command_line'));
+          return (
+            <div key={i} className="proc-hit" data-testid="process-hit" data-playbook={h.playbook_id}>
+              <span className={`sev ${h.severity}`}>{h.severity}</span> <b>{h.title}</b> <span className="muted small">{h.playbook_id}</span>{' '}
+              <small>{h.techniques.map((t) => `${t.id} ${t.name}`).join(', ')}</small>
+              <ul className="proc-evidence" data-testid="hit-evidence">
+                {h.rows.map((r, j) => (
+                  <li key={j} className="mono">
+                    {cols.map((c) => `${c}=${text(r[h.columns.indexOf(c)])}`).join('  ')}
+                  </li>
+                ))}
+              </ul>
+            </div>
+          );
+        })}
+      </div>
+
       <div className="proc-grid">
         <div className="card">
           <h3>Identity</h3>
           <table className="proc-kv" data-testid="process-identity">
             <tbody>
               {p.columns
-                .filter((c) => !HIDDEN.has(c.name) && c.name !== 'argv' && c.name !== 'command_line')
+                .filter((c) => !HIDDEN.has(c.name) && c.name !== 'argv' && c.name !== 'command_line' && forThisOs('process', c.name))
                 .map((c) => (
                   <tr key={c.name}>
                     <th title={docsOf('process')[c.name]}>{c.name}</th>
@@ -264,32 +295,10 @@ export function ProcessPage({ session, snapshotId, pid }: { session: Session; sn
         </div>
       </div>
 
-      <div className="card" data-testid="process-hits">
-        <h3>Playbook hits {view.hunt_id ? <span className="muted small">hunt {view.hunt_id}</span> : null}</h3>
-        {!view.hunt_id && <p className="muted">Run the playbooks (or open this page from a hunt hit) to see which fired on this process.</p>}
-        {view.hunt_id && !view.hits.length && <p className="muted">No playbook fired on this process.</p>}
-        {view.hits.map((h, i) => {
-          const cols = h.columns.filter((c) => !HIDDEN.has(c));
-          return (
-            <div key={i} className="proc-hit" data-testid="process-hit" data-playbook={h.playbook_id}>
-              <span className={`sev ${h.severity}`}>{h.severity}</span> <b>{h.title}</b> <span className="muted small">{h.playbook_id}</span>{' '}
-              <small>{h.techniques.map((t) => `${t.id} ${t.name}`).join(', ')}</small>
-              <ul className="proc-evidence" data-testid="hit-evidence">
-                {h.rows.map((r, j) => (
-                  <li key={j} className="mono">
-                    {cols.map((c) => `${c}=${text(r[h.columns.indexOf(c)])}`).join('  ')}
-                  </li>
-                ))}
-              </ul>
-            </div>
-          );
-        })}
-      </div>
-
       {env && (
         <div className="card">
           <h3 title={env.doc}>Environment ({env.page.total})</h3>
-          <Section page={env.page} docs={docsOf(env.table)} testid="section-env_var" snapshotId={snapshotId} />
+          <Section page={env.page} docs={docsOf(env.table)} testid="section-env_var" snapshotId={snapshotId} keep={(c) => forThisOs(env.table, c)} />
         </div>
       )}
       {others.map((s) => (
@@ -297,7 +306,7 @@ export function ProcessPage({ session, snapshotId, pid }: { session: Session; sn
           <h3 title={s.doc}>
             {s.doc.charAt(0).toUpperCase() + s.doc.slice(1)} ({s.page.total}){s.table === 'vma' && view.flagged_regions.length ? <span className="proc-badge warn">{view.flagged_regions.length} flagged</span> : null}
           </h3>
-          <Section page={s.page} docs={docsOf(s.table)} mark={s.table === 'vma' ? marks : undefined} testid={`section-${s.table}`} snapshotId={snapshotId} />
+          <Section page={s.page} docs={docsOf(s.table)} mark={s.table === 'vma' && marks.size ? marks : undefined} testid={`section-${s.table}`} snapshotId={snapshotId} keep={(c) => forThisOs(s.table, c)} />
         </div>
       ))}
     </div>
