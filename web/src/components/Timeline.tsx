@@ -156,6 +156,8 @@ export function Timeline({ data, snapshotId }: { data: TimelineData; snapshotId:
         height={STRIP_H}
         className="timeline-strip"
         data-testid="timeline-brush"
+        data-bounds={`${bounds[0]},${bounds[1]}`}
+        data-plot={`${LABEL_W},${plotW}`}
         onPointerDown={(e) => {
           e.currentTarget.setPointerCapture(e.pointerId);
           const t = stripT(e);
@@ -192,6 +194,7 @@ export function Timeline({ data, snapshotId }: { data: TimelineData; snapshotId:
           {selected.detail && selected.detail !== selected.title && <div className="mono">{selected.detail}</div>}
         </div>
       )}
+      <div className="timeline-list">
       <table className="timeline" data-testid="timeline">
         <tbody>
           {inView.slice(0, 500).map((e, i) => (
@@ -210,6 +213,7 @@ export function Timeline({ data, snapshotId }: { data: TimelineData; snapshotId:
           ))}
         </tbody>
       </table>
+      </div>
       {inView.length > 500 && <small className="muted">first 500 of {inView.length} events in this range: zoom in for the rest</small>}
     </div>
   );

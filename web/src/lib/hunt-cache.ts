@@ -1,6 +1,6 @@
 // Hit counts per snapshot from the hunts this browser ran (hunts are jobs, not stored per snapshot):
-// the fleet overview shows them next to each snapshot with when they were counted. Pure counting is
-// separate from the localStorage cache so it can be tested.
+// the fleet overview shows them next to each snapshot with when they were counted. Pure counting
+// (no DOM: tested in jest); the browser's cache of them is hunt-cache-store.ts.
 import type { HuntHit } from './types';
 
 export interface SnapshotHits {
@@ -12,7 +12,6 @@ export interface SnapshotHits {
   hunt: string;
 }
 
-const KEY = 'memq.hunt-counts';
 const RANK = ['critical', 'high', 'medium', 'low', 'info'];
 
 /** Distinct hit rows and fired playbooks per snapshot; every snapshot in scope gets an entry (0 = clean). */
@@ -35,17 +34,4 @@ export function countHits(snapshotIds: string[], hits: HuntHit[], hunt: string, 
   for (const [id, r] of rows) out[id]!.hits = r.size;
   for (const [id, p] of pbs) out[id]!.playbooks = p.size;
   return out;
-}
-
-export function loadHitCounts(): Record<string, SnapshotHits> {
-  try {
-    return JSON.parse(localStorage.getItem(KEY) ?? '{}') as Record<string, SnapshotHits>;
-  } catch {
-    return {};
-  }
-}
-
-export function saveHitCounts(counts: Record<string, SnapshotHits>): void {
-  localStorage.setItem(KEY, JSON.stringify({ ...loadHitCounts(), ...counts }));
-  window.dispatchEvent(new Event('memq:hits-changed'));
 }

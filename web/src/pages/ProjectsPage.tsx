@@ -6,7 +6,8 @@
 import { useEffect, useRef, useState } from 'react';
 import { ShieldAlert, Upload } from 'lucide-react';
 import { api, uploadFile, uploadMultipart, type HuntJob, type Machine, type Snapshot, type Tlp } from '../lib/api';
-import { countHits, loadHitCounts, saveHitCounts, type SnapshotHits } from '../lib/hunt-cache';
+import { countHits, type SnapshotHits } from '../lib/hunt-cache';
+import { loadHitCounts, saveHitCounts } from '../lib/hunt-cache-store';
 import { osLabel, shortId, snapshotTime, utc } from '../lib/labels';
 import { go } from '../lib/router';
 import { TlpBadge } from '../components/TlpBadge';
@@ -204,6 +205,7 @@ function ProjectView({ session, projectId }: { session: Session; projectId: stri
         </div>
       )}
       {snaps.length > 0 && (
+        <div className="table-scroll">
         <table className="fleet snapshots" data-testid="fleet">
           <thead>
             <tr>
@@ -212,7 +214,6 @@ function ProjectView({ session, projectId }: { session: Session; projectId: stri
               <th>OS</th>
               <th>Status</th>
               <th>Hits</th>
-              <th>Size</th>
               <th>Classification</th>
             </tr>
           </thead>
@@ -226,16 +227,18 @@ function ProjectView({ session, projectId }: { session: Session; projectId: stri
                     {i === 0 && (
                       <th rowSpan={list.length} scope="row" className="machine-cell" data-testid="fleet-machine">
                         {machine.name}
-                        <small className="muted"> · {list.length} snapshot{list.length === 1 ? '' : 's'}</small>
+                        <div className="muted small">
+                          {list.length} snapshot{list.length === 1 ? '' : 's'}
+                        </div>
                       </th>
                     )}
                     <td>
                       {s.status === 'ready' ? <a href={`#/snapshots/${s.id}`}>{shortId(s.id)}</a> : shortId(s.id)}
                       <div className="muted small" title={`file ${s.dump_name}`}>
-                        {when.label}
+                        {when.label} · {fmtSize(s.size)}
                       </div>
                     </td>
-                    <td className="nowrap">{osLabel(s.os, s.kernel)}</td>
+                    <td>{osLabel(s.os, s.kernel)}</td>
                     <td>
                       <span className={`status ${s.status}`} data-testid="snapshot-status">
                         {s.status}
@@ -259,7 +262,6 @@ function ProjectView({ session, projectId }: { session: Session; projectId: stri
                         </small>
                       )}
                     </td>
-                    <td className="nowrap">{fmtSize(s.size)}</td>
                     <td>
                       <TlpBadge tlp={s.classification} tags={s.tags} />
                     </td>
@@ -269,6 +271,7 @@ function ProjectView({ session, projectId }: { session: Session; projectId: stri
             )}
           </tbody>
         </table>
+        </div>
       )}
     </div>
   );
