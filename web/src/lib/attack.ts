@@ -2,7 +2,8 @@
 // the matrix's own order with their own names (from the bundled MITRE table, lib/hunt/attack), cells
 // the techniques the playbook library covers under each tactic plus any technique a hit names, each
 // with its hits (rows), the playbooks that fired and the highest severity among them.
-import attackData from '../../../lib/hunt/attack/enterprise-attack.json';
+// named imports: the bundle keeps the tactics and the release line, not the 700 techniques
+import { release, tactics } from '../../../lib/hunt/attack/enterprise-attack.json';
 import type { HuntHit } from './types';
 
 export interface Tactic {
@@ -12,8 +13,8 @@ export interface Tactic {
 }
 
 /** Enterprise tactics in matrix order (Reconnaissance … Impact). */
-export const TACTICS: readonly Tactic[] = (attackData as { tactics: Tactic[] }).tactics;
-export const ATTACK_RELEASE: string = (attackData as { release: string }).release;
+export const TACTICS: readonly Tactic[] = tactics;
+export const ATTACK_RELEASE: string = release;
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
 export const severityRank = (s: string) => {
