@@ -95,15 +95,22 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   let syncing: Promise<void> | null = null;
   const warned = new Set<string>();
   const syncStore = async (): Promise<void> => {
-    const gen = storeGeneration(storeDir);
-    if (gen === syncedGeneration) return;
-    syncing ??= registerStoreSnapshots(platform, storeDir)
-      .then((r) => {
-        syncedGeneration = gen;
-        for (const s of r.skipped) if (!warned.has(s.snapshot)) warned.add(s.snapshot), console.error(`memq serve: ${s.snapshot} not shown: ${s.reason}`);
-      })
-      .finally(() => (syncing = null));
-    await syncing;
+    // a sync already under way may have read the store before its latest change: then once more (bounded)
+    for (let round = 0; round < 3 && storeGeneration(storeDir) !== syncedGeneration; round++) {
+      const gen = storeGeneration(storeDir);
+      syncing ??= registerStoreSnapshots(platform, storeDir)
+        .then((r) => {
+          syncedGeneration = gen;
+          for (const s of r.skipped) if (!warned.has(s.snapshot)) warned.add(s.snapshot), console.error(`memq serve: ${s.snapshot} not shown: ${s.reason}`);
+        })
+        .catch((e: Error) => {
+          // never fail the API because of the store's contents: say so once per store change
+          syncedGeneration = gen;
+          console.error(`memq serve: registering the store's snapshots failed: ${e.message}`);
+        })
+        .finally(() => (syncing = null));
+      await syncing;
+    }
   };
   await syncStore();
   // analyses cut short by a stop or crash start again (the uploaded dump is kept in the store)

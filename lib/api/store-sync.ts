@@ -22,6 +22,9 @@ async function localAdmin(p: Platform): Promise<User | null> {
   return admins[0] ?? null;
 }
 
+/** the stage of a snapshot registered from the store (uploads say 'analyzed') */
+export const REGISTERED_STAGE = 'added with memq add';
+
 const label = (s: SnapshotInfo) => `${s.project}/${s.machine}/${s.snapshot}`;
 
 /** Registers every store snapshot the metadata does not know yet. Idempotent; cheap when nothing is new. */
@@ -37,6 +40,10 @@ export async function registerStoreSnapshots(p: Platform, storeDir: string): Pro
     if (known) {
       if (known.project_id !== s.project || known.machine_id !== s.machine)
         out.skipped.push({ snapshot: label(s), reason: `snapshot id ${s.snapshot} is already ${known.project_id}/${known.machine_id}/${s.snapshot}` });
+      else if (known.stage === REGISTERED_STAGE && s.created_at && s.created_at !== known.created_at) {
+        // `memq add --replace` wrote it again: the record follows the new manifest
+        await p.repo.put('snapshot', { ...known, os: s.os ?? null, kernel: s.kernel ?? null, counts: s.counts ?? {}, dump_name: s.dump ?? '', size: readManifest(storeDir, s)?.dump?.size ?? 0, created_at: s.created_at });
+      }
       continue; // already registered (or an upload through the UI)
     }
     if (byName.get(s.snapshot)!.length > 1) {
@@ -70,7 +77,7 @@ export async function registerStoreSnapshots(p: Platform, storeDir: string): Pro
       name: s.snapshot,
       status: 'ready',
       progress: 1,
-      stage: 'added with memq add',
+      stage: REGISTERED_STAGE,
       error: null,
       dump_name: s.dump ?? '',
       size: readManifest(storeDir, s)?.dump?.size ?? 0,

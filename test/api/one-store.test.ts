@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { startServer, type RunningServer } from '../../lib/api/server';
 import { dumpPath, groundTruth } from '../support/dumps';
 
@@ -18,9 +18,17 @@ let dump: string;
 let server: RunningServer | null = null;
 let token: string;
 
-function memq(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, MEMQ_PROGRESS: '0' }, timeout: 180_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+/** The CLI in a child process; asynchronous, so the server in this process keeps serving meanwhile. */
+function memq(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, MEMQ_PROGRESS: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+    child.on('close', (code) => (clearTimeout(timer), resolve({ code, out, err })));
+  });
 }
 
 async function call(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
@@ -45,7 +53,7 @@ beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-one-store-'));
   store = path.join(tmp, 'store');
   dump = await dumpPath('6.1', 'memory.kdump');
-  const a = memq('add', dump, '--store', store, '--project', 'dev', '--machine', 'linux-dev', '--snapshot', 's1');
+  const a = await memq('add', dump, '--store', store, '--project', 'dev', '--machine', 'linux-dev', '--snapshot', 's1');
   if (a.code !== 0) throw new Error(`memq add failed: ${a.err}`);
 }, 300_000);
 
@@ -80,7 +88,7 @@ test('memq add → memq serve lists the project, machine and snapshot, owned by 
 }, 120_000);
 
 test('a snapshot added while the server runs appears on the next request; restarting registers nothing twice', async () => {
-  const a = memq('add', dump, '--store', store, '--project', 'dev', '--machine', 'linux-dev-b', '--snapshot', 's2');
+  const a = await memq('add', dump, '--store', store, '--project', 'dev', '--machine', 'linux-dev-b', '--snapshot', 's2');
   expect(a.code).toBe(0);
   const ids = (await call('GET', '/snapshots')).body.map((s: any) => s.id).sort();
   expect(ids).toEqual(['s1', 's2']);
@@ -88,10 +96,18 @@ test('a snapshot added while the server runs appears on the next request; restar
   await serve();
   expect((await call('GET', '/snapshots')).body.map((s: any) => s.id).sort()).toEqual(['s1', 's2']);
   expect((await call('GET', '/projects')).body).toHaveLength(1);
+  // memq add --replace: the record follows the new manifest
+  const before = (await call('GET', '/snapshots/s2')).body.created_at;
+  expect((await memq('add', dump, '--store', store, '--project', 'dev', '--machine', 'linux-dev-b', '--snapshot', 's2', '--replace')).code).toBe(0);
+  const manifest = JSON.parse(fs.readFileSync(path.join(store, '_manifests', 'project=dev', 'machine=linux-dev-b', 'snapshot=s2', 'manifest.json'), 'utf8'));
+  const after = (await call('GET', '/snapshots/s2')).body;
+  expect(after.created_at).toBe(manifest.created_at);
+  expect(after.created_at).not.toBe(before);
+  expect(after.counts).toEqual(manifest.counts);
 }, 300_000);
 
 test('a snapshot name lives at one place: memq add refuses a second, and a copy made by hand is not registered', async () => {
-  const dup = memq('add', dump, '--store', store, '--project', 'other', '--machine', 'm', '--snapshot', 's1');
+  const dup = await memq('add', dump, '--store', store, '--project', 'other', '--machine', 'm', '--snapshot', 's1');
   expect(dup.code).not.toBe(0);
   expect(dup.err).toMatch(/snapshot name s1 is already used by dev\/linux-dev\/s1/);
   // a hand-made copy of s2's partition under another project (as an old store could hold)
@@ -122,12 +138,12 @@ test('a dump uploaded through the API is visible to memq query and memq hunt on 
   }
   expect(snap).toMatchObject({ status: 'ready', error: null });
   // the upload lives in the same store, under its project, machine and snapshot ids
-  const q = memq('query', '--store', store, '--snapshot', id, '--format', 'json', `process.process_object.process_id == ${gt.roles.evil_miner}`);
+  const q = await memq('query', '--store', store, '--snapshot', id, '--format', 'json', `process.process_object.process_id == ${gt.roles.evil_miner}`);
   expect(q.code).toBe(0);
   const rows = JSON.parse(q.out);
   expect(rows).toHaveLength(1);
   expect(rows[0]).toMatchObject({ project: 'dev', machine: 'linux-dev', snapshot: id, process_id: gt.roles.evil_miner, name: gtProc('evil_miner').task_comm });
-  const h = memq('hunt', '--store', store, '--snapshot', id, '--only', 'linux-deleted-executable', '--format', 'json');
+  const h = await memq('hunt', '--store', store, '--snapshot', id, '--only', 'linux-deleted-executable', '--format', 'json');
   expect(h.code).toBe(1);
   const fired = JSON.parse(h.out).findings.map((f: any) => [f.snapshot, f.process_id]);
   expect(fired).toContainEqual([id, gt.roles.deleted_exe]);
