@@ -143,6 +143,18 @@ test('CLI add → in the UI; hunt hit → process page with its evidence; report
   await page.goto(back);
   await page.getByTestId('process-page').waitFor();
 
+  // the parent link keeps the hunt: pid 1's page lists its children as /proc did
+  const hunt = await page.getByTestId('process-page').getByTestId('process-hits').locator('.muted').first().textContent();
+  await page.getByTestId('process-ancestors').getByTestId('process-link').first().click();
+  await page.locator(`[data-testid="process-page"][data-pid="${deleted.ppid}"]`).waitFor();
+  const init = gt.processes.find((p: any) => p.pid === deleted.ppid);
+  expect(await page.getByTestId('process-title').textContent()).toContain(init.task_comm);
+  const kids = await page.getByTestId('process-children').getByTestId('process-link').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-pid'))));
+  expect(kids.sort((a, b) => a - b)).toEqual(gt.processes.filter((p: any) => p.ppid === init.pid).map((p: any) => p.pid).sort((a: number, b: number) => a - b));
+  expect(await page.getByTestId('process-hits').locator('.muted').first().textContent()).toBe(hunt);
+  await page.goBack();
+  await page.locator(`[data-testid="process-page"][data-pid="${deleted.pid}"]`).waitFor();
+
   // query this process: the query page opens scoped to this snapshot with a query naming the pid
   await page.getByTestId('query-process').click();
   await page.waitForURL(/#\/query/);

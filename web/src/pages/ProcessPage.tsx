@@ -8,6 +8,8 @@ import { useEffect, useState } from 'react';
 import { ApiError, api, authHeader, type HuntJob, type IocJob, type IocResult, type Page, type Snapshot } from '../lib/api';
 import type { ProcessView } from '../../../lib/model/jobs';
 import { ProcessLink, processHref } from '../components/ProcessLink';
+import { loadHitCounts, saveHitCounts } from '../lib/hunt-cache-store';
+import { countHits } from '../lib/hunt-cache';
 import type { Session } from '../App';
 
 const HIDDEN = new Set(['project', 'machine', 'snapshot']);
@@ -80,23 +82,28 @@ export function ProcessPage({ session, snapshotId, pid }: { session: Session; sn
   const [view, setView] = useState<ProcessView | null>(null);
   const [snap, setSnap] = useState<Snapshot | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [hunt, setHunt] = useState<string | null>(huntFromHash);
+  // the hunt in the link, else the last hunt this browser ran over the snapshot (it may have expired)
+  const [hunt, setHunt] = useState<string | null>(() => huntFromHash() ?? loadHitCounts()[snapshotId]?.hunt ?? null);
   const [hunting, setHunting] = useState<string | null>(null);
   const [note, setNote] = useState<string | null>(null);
   const [ioc, setIoc] = useState<{ value: string; running: boolean; result: IocResult | null } | null>(null);
 
   useEffect(() => {
-    const on = () => setHunt(huntFromHash());
+    const on = () => setHunt(huntFromHash() ?? loadHitCounts()[snapshotId]?.hunt ?? null);
     window.addEventListener('hashchange', on);
     return () => window.removeEventListener('hashchange', on);
-  }, []);
+  }, [snapshotId]);
   useEffect(() => {
     setView(null);
     setError(null);
     void api<Snapshot>('GET', `/snapshots/${encodeURIComponent(snapshotId)}`).then(setSnap).catch(() => undefined);
     void api<ProcessView>('GET', `/snapshots/${encodeURIComponent(snapshotId)}/processes/${encodeURIComponent(pid)}${hunt ? `?hunt=${encodeURIComponent(hunt)}` : ''}`)
       .then(setView)
-      .catch((e) => setError(e.message));
+      .catch((e) => {
+        // a remembered hunt that expired (404) or is someone else's: show the process without hits
+        if (hunt && !huntFromHash() && e instanceof ApiError && (e.status === 404 || e.status === 409)) setHunt(null);
+        else setError(e.message);
+      });
   }, [snapshotId, pid, hunt]);
 
   // a Windows-only field (session_id, is_wow64) is always empty on Linux, and the reverse
@@ -164,6 +171,7 @@ export function ProcessPage({ session, snapshotId, pid }: { session: Session; sn
         job = await api<HuntJob>('GET', `/hunts/${job.id}`);
       }
       if (job.status !== 'done') throw new Error(job.error ?? 'the hunt failed');
+      if (job.result) saveHitCounts(countHits([snapshotId], job.result.hits, job.id)); // the fleet overview counts it too
       window.location.hash = processHref(snapshotId, view.process_id, job.id);
     } catch (e) {
       setError((e as Error).message);
@@ -276,7 +284,7 @@ export function ProcessPage({ session, snapshotId, pid }: { session: Session; sn
             <ol className="list" data-testid="process-ancestors">
               {view.ancestors.rows.map((r, i) => (
                 <li key={i}>
-                  <ProcessLink snapshotId={snapshotId} pid={col(view.ancestors, r, 'process_id') as number} /> <span className="mono">{text(col(view.ancestors, r, 'name'))}</span>{' '}
+                  <ProcessLink snapshotId={snapshotId} pid={col(view.ancestors, r, 'process_id') as number} hunt={view.hunt_id} /> <span className="mono">{text(col(view.ancestors, r, 'name'))}</span>{' '}
                   <span className="muted small mono">{text(col(view.ancestors, r, 'command_line'))}</span>
                 </li>
               ))}
@@ -286,7 +294,7 @@ export function ProcessPage({ session, snapshotId, pid }: { session: Session; sn
             <ul className="list" data-testid="process-children">
               {view.children.rows.map((r, i) => (
                 <li key={i}>
-                  <ProcessLink snapshotId={snapshotId} pid={col(view.children, r, 'process_id') as number} /> <span className="mono">{text(col(view.children, r, 'name'))}</span>
+                  <ProcessLink snapshotId={snapshotId} pid={col(view.children, r, 'process_id') as number} hunt={view.hunt_id} /> <span className="mono">{text(col(view.children, r, 'name'))}</span>
                 </li>
               ))}
               {!view.children.rows.length && <li className="muted">none</li>}
