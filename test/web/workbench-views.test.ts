@@ -41,6 +41,14 @@ async function shots(name: string): Promise<void> {
   await page.setViewportSize({ width: 1400, height: 900 });
 }
 
+/** The README's pictures (docs/*.png are copies): the top of the page at 1200 px, viewport only. */
+async function readmeShot(name: string): Promise<void> {
+  await page.setViewportSize({ width: 1200, height: 760 });
+  await page.waitForTimeout(150);
+  await page.screenshot({ path: path.join(SHOTS, `readme-${name}.png`) });
+  await page.setViewportSize({ width: 1400, height: 900 });
+}
+
 async function call<T = any>(method: string, p: string, body?: unknown, token?: string): Promise<T> {
   const r = await fetch(`${server.url}/api/v1${p}`, { method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await r.text();
@@ -160,6 +168,7 @@ test('timeline: wall-clock marks match the guest’s start times and bash histor
   expect((await marks('kernel')).length).toBeGreaterThan(0);
   expect(await page.getByTestId('timeline').textContent()).toContain(gt.kernel.release);
   await shots('04-snapshot-timeline');
+  await readmeShot('timeline');
 
   // zoom in: the view narrows (fewer marks in it); reset shows all again
   const total = await page.getByTestId('timeline-mark').count();
@@ -218,6 +227,7 @@ test('ATT&CK matrix: tactics in matrix order and names; the deleted-executable t
   expect(text).toContain(`memq-dev / ${snapshotId.replace(/^snp_/, '').slice(0, 10)}`);
   expect(text).toContain(`pid ${gt.roles.deleted_exe}`);
   await shots('06-hunt-attack-matrix');
+  await readmeShot('attack-matrix');
   // the hit's pid opens the process page with the hunt
   await row.getByTestId('process-link').click();
   await page.waitForURL(new RegExp(`#/snapshots/${snapshotId}/processes/${gt.roles.deleted_exe}\\?hunt=`));

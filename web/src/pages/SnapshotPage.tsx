@@ -6,7 +6,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { Search, Share2, Trash2 } from 'lucide-react';
 import { api, type Machine, type Page, type Snapshot } from '../lib/api';
 import { records } from '../lib/grid';
-import { buildTimeline } from '../lib/timeline';
+import { bootTimeMs, buildTimeline } from '../lib/timeline';
 import { osLabel, processHref, snapshotName, snapshotTime, utc } from '../lib/labels';
 import { go } from '../lib/router';
 import { Grid } from '../components/Grid';
@@ -66,7 +66,9 @@ export function SnapshotPage({ session, snapshotId, focusPid }: { session: Sessi
     for (const p of procs) for (const f of flagCols) if (p[f.name] === true) flags.push({ pid: p.process_id as number, name: String(p.name), flag: f.name.replace(/^flag_/, ''), doc: f.doc });
     for (const m of records(ov.modules.columns, ov.modules.rows)) if (m.hidden === true) flags.push({ pid: 0, name: String(m.name), flag: 'hidden_module', doc: 'kernel module found in memory but not in the module list' });
     for (const s of records(ov.hooked_syscalls.columns, ov.hooked_syscalls.rows)) flags.push({ pid: 0, name: `${s.table_name}[${s.index}] → ${s.symbol ?? s.handler}`, flag: 'hooked_syscall', doc: 'system call handler outside the kernel image' });
-    return { procs, flags, flagCols };
+    // the dump's own clock (process create_time − start_time_ns): when the machine booted
+    const boot = bootTimeMs(procs);
+    return { procs, flags, flagCols, boot };
   }, [ov]);
   const timeline = useMemo(() => (ov && extra ? buildTimeline({ processes: ov.processes, kernelLog: ov.kernel_log, threads: extra.threads, shellHistory: extra.shellHistory }) : null), [ov, extra]);
 
@@ -92,7 +94,8 @@ export function SnapshotPage({ session, snapshotId, focusPid }: { session: Sessi
         <div>
           <h2 data-testid="snapshot-title">{title}</h2>
           <div className="muted" data-testid="snapshot-subtitle">
-            {osLabel(s.os, s.kernel)} · {when.label} · {s.counts.process ?? 0} processes · {s.counts.kernel_module ?? 0} modules · {s.counts.socket ?? 0} sockets ·{' '}
+            {osLabel(s.os, s.kernel)} · {when.label}
+            {derived.boot !== null && <> · booted {utc(derived.boot)} UTC</>} · {s.counts.process ?? 0} processes · {s.counts.kernel_module ?? 0} modules · {s.counts.socket ?? 0} sockets ·{' '}
             <span title={`uploaded ${utc(s.created_at)} UTC`}>{s.dump_name}</span>
           </div>
         </div>
