@@ -17,6 +17,7 @@ import { securityHeaders } from './security-headers';
 import { defaultSlowRequestLimits, guardRequestBody, type SlowRequestLimits } from './slow-requests';
 import { allowedHosts, hostAllowed } from './host-check';
 import { registerStoreSnapshots } from './store-sync';
+import { metadataFile } from '../platform/store-names';
 import { storeGeneration } from '../store/store';
 
 export interface ServeOptions {
@@ -83,7 +84,7 @@ function serveStatic(webDir: string, urlPath: string, res: http.ServerResponse):
 
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const data = localDataPlane(o.store, o.data); // creates the store folder
-  const repo = new SqliteRepository(path.join(path.resolve(o.store), '_platform', 'meta.sqlite'));
+  const repo = new SqliteRepository(metadataFile(o.store));
   const platform = new Platform(repo);
   const boot = await platform.bootstrap({ email: o.admin?.email ?? process.env.MEMQ_ADMIN_EMAIL, password: o.admin?.password ?? process.env.MEMQ_ADMIN_PASSWORD });
   const api = createApi({ platform, data, auth: tokenAuthenticator(platform), localSignIn: true, validateResponses: o.validateResponses });

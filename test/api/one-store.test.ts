@@ -147,6 +147,10 @@ test('a dump uploaded through the API is visible to memq query and memq hunt on 
   expect(h.code).toBe(1);
   const fired = JSON.parse(h.out).findings.map((f: any) => [f.snapshot, f.process_id]);
   expect(fired).toContainEqual([id, gt.roles.deleted_exe]);
+  // memq snapshots names it as the server does (its partitions are ids)
+  const listed = JSON.parse((await memq('snapshots', '--store', store, '--format', 'json')).out);
+  expect(listed.find((x: any) => x.snapshot === id)).toMatchObject({ project: 'dev', machine: 'linux-dev', names: 'dev/linux-dev/memory.kdump', processes: gt.processes.length });
+  expect(listed.find((x: any) => x.snapshot === 's1').names).toBe('');
   // and the server does not register its own upload a second time
   expect((await call('GET', '/snapshots')).body.filter((s: any) => s.id === id)).toHaveLength(1);
 }, 300_000);
