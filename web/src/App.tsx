@@ -5,7 +5,7 @@ import { useEffect, useState } from 'react';
 import { Crosshair, FolderKanban, History, LogOut, ScrollText, Share2, ShieldAlert, SquareTerminal, UserRound } from 'lucide-react';
 import { api, hasToken, setToken, type Catalog, type Project, type User } from './lib/api';
 import { cognitoSignOut, completeCognitoSignIn, loadConfig, type CloudConfig } from './lib/auth';
-import { go, useHashPath } from './lib/router';
+import { useHashPath } from './lib/router';
 import { LoginPage } from './pages/LoginPage';
 import { ProjectsPage } from './pages/ProjectsPage';
 import { SnapshotPage } from './pages/SnapshotPage';
@@ -113,7 +113,7 @@ export function App() {
         {page === 'grid-bench' && <GridBenchPage n={Number(arg)} />}
         {!['projects', 'snapshots', 'query', 'playbooks', 'ioc', 'shared', 'audit', 'grid-bench'].includes(page) && (
           <p>
-            Unknown page. <a onClick={() => go('projects')}>Projects</a>
+            Unknown page. <a href="#/projects">Projects</a>
           </p>
         )}
       </main>

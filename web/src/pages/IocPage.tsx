@@ -54,6 +54,7 @@ export function IocPage({ session }: { session: Session }) {
       {res && res.errors.length > 0 && <div className="error">Not searched: {res.errors.map((e) => `${e.table} (${e.message})`).join('; ')}</div>}
       {res && res.truncated.length > 0 && <div className="hint">More hits may exist in: {res.truncated.join(', ')}</div>}
       {res && (
+        <div className="table-scroll">
         <table data-testid="ioc-results">
           <caption>
             {res.hits.length} hits in {res.snapshots_searched} snapshots
@@ -95,6 +96,7 @@ export function IocPage({ session }: { session: Session }) {
             ))}
           </tbody>
         </table>
+        </div>
       )}
     </div>
   );

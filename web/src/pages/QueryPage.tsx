@@ -3,7 +3,7 @@
 // (dimmed while the text has an error or the last run failed), saved queries one click away, and
 // storing results as a classified finding.
 import { useEffect, useState } from 'react';
-import { Bookmark, Play, Save } from 'lucide-react';
+import { Bookmark, Play, Save, Share2 } from 'lucide-react';
 import { api, type Page, type Scope, type Tlp } from '../lib/api';
 import { processHref } from '../components/ProcessLink';
 import { snapshotName } from '../lib/labels';
@@ -114,9 +114,9 @@ export function QueryPage({ session }: { session: Session }) {
               <a href="#/query" onClick={(e) => (e.preventDefault(), setText(q.text))} title={q.text}>
                 {q.name}
               </a> <TlpBadge tlp={q.classification} />{' '}
-              <a title="share / classify" onClick={() => setSharing({ kind: 'saved_query', item: q })}>
-                ⇪
-              </a>
+              <button className="linklike" title="share / classify" aria-label={`share or classify ${q.name}`} onClick={() => setSharing({ kind: 'saved_query', item: q })}>
+                <Share2 size={13} />
+              </button>
             </li>
           ))}
           {saved.length === 0 && <li>None in this project.</li>}
@@ -131,11 +131,11 @@ export function QueryPage({ session }: { session: Session }) {
         <ul className="list" data-testid="findings">
           {findings.map((f) => (
             <li key={f.id}>
-              <a onClick={() => (setText(f.query), setResult({ page: { columns: f.columns.map((name) => ({ name, kind: 'string' })), rows: f.rows, total: f.rows.length, offset: 0 }, elapsed: null, text: f.query }))}>{f.name}</a>{' '}
+              <a href="#/query" onClick={(e) => (e.preventDefault(), setText(f.query), setResult({ page: { columns: f.columns.map((name) => ({ name, kind: 'string' })), rows: f.rows, total: f.rows.length, offset: 0 }, elapsed: null, text: f.query }))}>{f.name}</a>{' '}
               <TlpBadge tlp={f.classification} tags={f.tags} />{' '}
-              <a title="share / classify" onClick={() => setSharing({ kind: 'result_set', item: f })}>
-                ⇪
-              </a>
+              <button className="linklike" title="share / classify" aria-label={`share or classify ${f.name}`} onClick={() => setSharing({ kind: 'result_set', item: f })}>
+                <Share2 size={13} />
+              </button>
             </li>
           ))}
           {findings.length === 0 && <li>None stored.</li>}
