@@ -28,6 +28,9 @@ function useWidth(): [React.RefObject<HTMLDivElement | null>, number] {
   return [ref, w];
 }
 
+/** Marks with a process behind them (its creation, a thread of it, a command its shell ran) open its page. */
+const opensProcess = (e: TimelineEvent): e is TimelineEvent & { pid: number } => e.pid !== null && e.lane !== 'kernel' && e.lane !== 'module';
+
 export function Timeline({ data, snapshotId }: { data: TimelineData; snapshotId: string }) {
   const [box, outer] = useWidth();
   const width = Math.max(320, outer - 18); // inside the card's padding
@@ -72,7 +75,7 @@ export function Timeline({ data, snapshotId }: { data: TimelineData; snapshotId:
   };
   const open = (ev: TimelineEvent) => {
     setSelected(ev);
-    if (ev.pid !== null && (ev.lane === 'process' || ev.lane === 'thread')) window.location.hash = processHref(snapshotId, ev.pid);
+    if (opensProcess(ev)) window.location.hash = processHref(snapshotId, ev.pid);
   };
 
   return (
@@ -134,7 +137,7 @@ export function Timeline({ data, snapshotId }: { data: TimelineData; snapshotId:
             return (
               <a
                 key={i}
-                href={e.pid !== null && (e.lane === 'process' || e.lane === 'thread') ? processHref(snapshotId, e.pid) : undefined}
+                href={opensProcess(e) ? processHref(snapshotId, e.pid) : undefined}
                 onClick={(ev) => (ev.preventDefault(), open(e))}
                 data-testid="timeline-mark"
                 data-lane={e.lane}
@@ -206,7 +209,7 @@ export function Timeline({ data, snapshotId }: { data: TimelineData; snapshotId:
                 </span>
               </td>
               <td className="mono">
-                {e.pid !== null && (e.lane === 'process' || e.lane === 'thread') ? <a href={processHref(snapshotId, e.pid)}>{e.title}</a> : e.title}
+                {opensProcess(e) ? <a href={processHref(snapshotId, e.pid)}>{e.title}</a> : e.title}
                 {e.detail && e.detail !== e.title && <small className="muted"> {e.detail}</small>}
               </td>
             </tr>

@@ -35,7 +35,7 @@ export function snapshotName(s: Pick<Snapshot, 'id'>, machine: string | undefine
   return machine ? `${machine} / ${shortId(s.id)}` : `snapshot ${shortId(s.id)}`;
 }
 
-/** The per-process page (route of ProcessPage). */
+/** The per-process page (route of ProcessPage; the same href as components/ProcessLink, without JSX for the jest-tested libs). */
 export function processHref(snapshotId: string, pid: number | string): string {
   return `#/snapshots/${encodeURIComponent(snapshotId)}/processes/${encodeURIComponent(String(pid))}`;
 }
