@@ -78,6 +78,17 @@ export function Timeline({ data, snapshotId }: { data: TimelineData; snapshotId:
     if (opensProcess(ev)) window.location.hash = processHref(snapshotId, ev.pid);
   };
 
+  if (!data.events.length)
+    return (
+      <div className="timeline-chart" ref={box} data-testid="timeline-chart">
+        <p className="muted">No timed events in this snapshot.</p>
+        {data.notes.map((n) => (
+          <div key={n} className="hint">
+            {n}
+          </div>
+        ))}
+      </div>
+    );
   return (
     <div className="timeline-chart" ref={box} data-testid="timeline-chart" data-boot={data.bootMs === null ? '' : new Date(data.bootMs).toISOString()}>
       <div className="row timeline-tools">
