@@ -23,7 +23,7 @@ import {
 import { PlatformError, invalid } from '../platform/errors';
 import { keywords, wordOperators } from '../query';
 import type { Subject } from '../platform/authz';
-import type { Platform } from '../platform/service';
+import { auditDetail, type Platform } from '../platform/service';
 import type { HandlerContext } from './router';
 import { bodyStream, json, type ApiResponse } from './http';
 import { csvField, isNumeric } from '../util/csv';
@@ -32,7 +32,7 @@ import { OVERVIEW_SECTIONS, type OverviewPages } from '../store/overview';
 import { nextOffsetOf } from '../dataplane/page-bytes';
 import { HuntJobSchema, IocJobSchema, MAX_PAGE_BYTES, PageSchema, PlaybookInfoSchema, PositionSchema, ProcessViewSchema, QueryJobSchema } from '../model/jobs';
 import { SECTION_ROWS } from '../dataplane/process-view';
-import { huntHtml } from '../hunt/html-report';
+import { findingHtml, huntHtml } from '../hunt/html-report';
 import { huntFindings } from '../hunt/report';
 import { findChromium, htmlToPdf, NO_CHROMIUM } from '../util/chromium-pdf';
 
@@ -135,6 +135,15 @@ async function huntCustomPlaybooks(p: Platform, s: Subject, ids: string[] | unde
  */
 function scopeDetail(snaps: { classification: string }[], detail: Record<string, unknown>): Record<string, unknown> {
   return snaps.some((s) => s.classification === 'RED') ? { redacted: true } : detail;
+}
+
+/** A report as the download it is: the HTML itself, or the PDF headless Chromium prints from it (501 without one). */
+async function reportResponse(html: string, name: string, format: 'html' | 'pdf') {
+  const headers = (type: string) => ({ 'content-type': type, 'content-disposition': `attachment; filename="${name}.${format}"`, 'cache-control': 'no-store' });
+  if (format === 'html') return { status: 200, headers: headers('text/html; charset=utf-8'), body: html, raw: true as const };
+  const chromium = findChromium();
+  if (!chromium) throw new PlatformError('not_implemented', NO_CHROMIUM);
+  return { status: 200, headers: headers('application/pdf'), body: new Uint8Array(await htmlToPdf(html, { chromium })), raw: true as const };
 }
 
 async function readableScope(p: Platform, s: Subject, scope: z.infer<typeof Scope>) {
@@ -579,16 +588,16 @@ export const routes: RouteDef[] = [
     rawResponse: 'text/html', response: z.string(),
     handler: async ({ deps, subject, params, query }) => {
       const { job, report } = await deps.data.huntReport(params.id, subject.user.id);
-      const snaps = [];
-      for (const sid of job.snapshot_ids.slice(0, 50)) snaps.push(await deps.platform.getSnapshot(subject, sid).then((s) => s.name, () => sid));
-      const header = `hunt ${job.id} over ${job.snapshot_ids.length} snapshot${job.snapshot_ids.length === 1 ? '' : 's'} (${snaps.join(', ')}${job.snapshot_ids.length > snaps.length ? ', …' : ''}) by ${subject.user.email}`;
-      const html = huntHtml(report, huntFindings(report), { header, generatedAt: new Date().toISOString() });
-      if (query.format === 'html')
-        return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'content-disposition': `attachment; filename="${job.id}.html"`, 'cache-control': 'no-store' }, body: html, raw: true as const };
-      const chromium = findChromium();
-      if (!chromium) throw new PlatformError('not_implemented', NO_CHROMIUM);
-      const pdf = await htmlToPdf(html, { chromium });
-      return { status: 200, headers: { 'content-type': 'application/pdf', 'content-disposition': `attachment; filename="${job.id}.pdf"`, 'cache-control': 'no-store' }, body: new Uint8Array(pdf), raw: true as const };
+      // the report carries the most restrictive label of what was hunted; names as the caller may read them now
+      const names: string[] = [];
+      let tlp: Tlp = 'CLEAR';
+      for (const sid of job.snapshot_ids.slice(0, 1000)) {
+        const sn = await deps.platform.getSnapshot(subject, sid).catch(() => null);
+        if (sn && tlpLabels.indexOf(sn.classification) > tlpLabels.indexOf(tlp)) tlp = sn.classification;
+        if (names.length < 50) names.push(sn?.name ?? sid);
+      }
+      const header = `hunt ${job.id} over ${job.snapshot_ids.length} snapshot${job.snapshot_ids.length === 1 ? '' : 's'} (${names.join(', ')}${job.snapshot_ids.length > names.length ? ', …' : ''}) by ${subject.user.email}`;
+      return reportResponse(huntHtml(report, huntFindings(report), { header, tlp, generatedAt: new Date().toISOString() }), job.id, query.format);
     },
   }),
 
@@ -622,6 +631,27 @@ export const routes: RouteDef[] = [
     body: z.object({ project_id: Id, name: z.string().min(1).max(200), query: z.string().max(20000), columns: z.array(z.string()).max(500), rows: z.array(z.array(z.unknown())).max(10000), classification: Tlp.optional(), tags: Tags.optional() }),
     response: ResultSet,
     handler: async ({ deps, subject, body }) => deps.platform.createResultSet(subject, body),
+  }),
+  route({
+    id: 'resultSetReport', method: 'GET', path: '/result-sets/{id}/report',
+    summary: 'a stored result (finding) as a report: one self-contained HTML document with its TLP label and tags, the query, the processes involved with their evidence (rows grouped by snapshot and pid) and the rows; `format=pdf` prints it through headless Chromium where the server has one (otherwise 501)',
+    tag: 'saved', params: IdParam, query: z.object({ format: z.enum(['html', 'pdf']).default('html') }),
+    rawResponse: 'text/html', response: z.string(),
+    handler: async ({ deps, subject, params, query }) => {
+      const rs = await deps.platform.getClassified(subject, 'result_set', params.id);
+      await deps.platform.audit(subject.user, 'result_set.export', 'result_set', rs.id, rs.project_id, auditDetail(rs.classification, { name: rs.name, format: query.format }));
+      const names = new Map<string, string>();
+      const sc = rs.columns.indexOf('snapshot');
+      if (sc >= 0)
+        for (const sid of new Set(rs.rows.slice(0, 10_000).map((r) => String(r[sc])))) {
+          if (names.size >= 200) break;
+          const sn = await deps.platform.getSnapshot(subject, sid).catch(() => null);
+          if (sn) names.set(sid, sn.name);
+        }
+      const header = `finding ${rs.id}, stored ${rs.created_at}; exported by ${subject.user.email}`;
+      const html = findingHtml(rs, { header, tlp: rs.classification, tags: rs.tags, generatedAt: new Date().toISOString(), snapshotName: (id) => names.get(id) ?? id });
+      return reportResponse(html, rs.id, query.format);
+    },
   }),
   route({ id: 'getResultSet', method: 'GET', path: '/result-sets/{id}', summary: 'one stored result', tag: 'saved', params: IdParam, response: ResultSet, handler: async ({ deps, subject, params }) => deps.platform.getClassified(subject, 'result_set', params.id) }),
   route({

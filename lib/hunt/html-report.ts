@@ -24,6 +24,8 @@ th{background:var(--bg);font-weight:600}.sev{display:inline-block;border-radius:
 pre{background:var(--bg);padding:8px;white-space:pre-wrap;word-break:break-all}
 .cards{display:flex;gap:12px;flex-wrap:wrap}.card{border:1px solid var(--line);border-radius:6px;padding:8px 14px;min-width:130px}.card b{display:block;font-size:20px}
 @media print{body{padding:0}h2{break-after:avoid}}
+.tlp{display:inline-block;background:#000;font:700 13px/1 ui-monospace,Menlo,Consolas,monospace;padding:5px 9px;border-radius:3px;margin:0 0 10px}
+.tlp[data-tlp="CLEAR"]{color:#fff}.tlp[data-tlp="GREEN"]{color:#33ff00}.tlp[data-tlp^="AMBER"]{color:#ffc000}.tlp[data-tlp="RED"]{color:#ff2b2b}.tag{display:inline-block;background:var(--bg);border:1px solid var(--line);border-radius:10px;padding:0 8px;margin-left:6px;font-size:12px}
 `;
 
 const sev = (s: string) => `<span class="sev sev-${e(s)}">${e(s)}</span>`;
@@ -32,20 +34,32 @@ const fired = (rep: HuntReport): PlaybookOutcome[] =>
 
 export interface HtmlReportOptions {
   title?: string;
+  /** the Traffic Light Protocol label of the material (the most restrictive of what was hunted), shown top and bottom */
+  tlp?: string;
+  tags?: string[];
   /** one line under the title (what was hunted, when) */
   header: string;
   /** ISO time the report was made */
   generatedAt?: string;
 }
 
-export function huntHtml(rep: HuntReport, h: HuntFindings, o: HtmlReportOptions): string {
-  const title = o.title ?? 'memq hunt report';
+const tlpMark = (o: HtmlReportOptions) => (o.tlp ? `<div class="tlp" data-tlp="${e(o.tlp)}">TLP:${e(o.tlp)}</div>${(o.tags ?? []).map((t) => `<span class="tag">${e(t)}</span>`).join('')}` : '');
+
+/** The document's head and title block (shared by the hunt and finding reports). */
+function open(title: string, o: HtmlReportOptions): string[] {
   const out: string[] = [];
   out.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">`);
   // nothing may be fetched: images, fonts, scripts and connections are all refused
   out.push(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`);
-  out.push(`<title>${e(title)}</title><style>${CSS}</style></head><body>`);
+  out.push(`<title>${e(o.tlp ? `[TLP:${o.tlp}] ` : '')}${e(title)}</title><style>${CSS}</style></head><body>`);
+  out.push(tlpMark(o));
   out.push(`<h1>${e(title)}</h1><p class="muted">${e(o.header)}${o.generatedAt ? ` — generated ${e(o.generatedAt)}` : ''}</p>`);
+  return out;
+}
+
+export function huntHtml(rep: HuntReport, h: HuntFindings, o: HtmlReportOptions): string {
+  const title = o.title ?? 'memq hunt report';
+  const out = open(title, o);
   const procs = h.processes.filter((p) => p.process_id !== null).length;
   out.push(`<section data-section="summary"><h2>Summary</h2><div class="cards">`);
   out.push(`<div class="card"><b>${rep.playbooks_run}</b>playbooks run</div><div class="card"><b>${rep.fired}</b>fired</div>`);
@@ -95,6 +109,61 @@ export function huntHtml(rep: HuntReport, h: HuntFindings, o: HtmlReportOptions)
   }
   const errors = rep.results.flatMap((r) => r.queries.filter((q) => q.error).map((q) => `${r.id} (${q.title}): ${q.error}`));
   if (errors.length) out.push(`<section data-section="errors"><h2>Query errors</h2><ul>${errors.map((x) => `<li>${e(x)}</li>`).join('')}</ul></section>`);
-  out.push(`<p class="muted">memq — ${rep.queries_run} queries in ${rep.elapsed_ms} ms</p></body></html>\n`);
+  out.push(`<p class="muted">memq — ${rep.queries_run} queries in ${rep.elapsed_ms} ms</p>${tlpMark(o)}</body></html>\n`);
+  return out.join('\n');
+}
+
+/** A stored result (finding): what `findingHtml` renders. */
+export interface FindingInput {
+  name: string;
+  query: string;
+  columns: string[];
+  rows: unknown[][];
+}
+
+/** rows the finding report lists in full at most (the process roll-up covers every row) */
+export const FINDING_TABLE_ROWS = 2000;
+/** identity columns: the heading of a process block, not its evidence */
+const IDENTITY = new Set(['project', 'machine', 'snapshot', 'process_id', 'parent_process_id', 'name', 'process_object.name', 'command_line', 'process_object.command_line']);
+const cellText = (v: unknown): string => (v === null || v === undefined ? '' : Array.isArray(v) ? v.map(cellText).join(' ') : typeof v === 'object' ? JSON.stringify(v) : String(v));
+
+/**
+ * A stored query result as one self-contained HTML document: the query, the processes involved (rows
+ * grouped by snapshot and pid, each row's other columns as evidence) and the rows as a table.
+ * `snapshotName` turns a snapshot id into what the reader knows it by.
+ */
+export function findingHtml(f: FindingInput, o: HtmlReportOptions & { snapshotName?: (id: string) => string }): string {
+  const out = open(o.title ?? f.name, o);
+  const col = (c: string) => f.columns.indexOf(c);
+  const pc = col('process_id') >= 0 ? col('process_id') : col('process_object.process_id');
+  const sc = col('snapshot');
+  const nc = col('name') >= 0 ? col('name') : col('process_object.name');
+  const cc = col('command_line') >= 0 ? col('command_line') : col('process_object.command_line');
+  out.push(`<section data-section="summary"><h2>Summary</h2><div class="cards"><div class="card"><b>${f.rows.length}</b>rows</div>`);
+  const procs = new Map<string, { snapshot: string; pid: unknown; name: unknown; cmd: unknown; evidence: string[] }>();
+  if (pc >= 0)
+    for (const r of f.rows) {
+      const key = `${sc >= 0 ? cellText(r[sc]) : ''}\0${cellText(r[pc])}`;
+      let p = procs.get(key);
+      if (!p) procs.set(key, (p = { snapshot: sc >= 0 ? cellText(r[sc]) : '', pid: r[pc], name: nc >= 0 ? r[nc] : null, cmd: cc >= 0 ? r[cc] : null, evidence: [] }));
+      const ev = f.columns.map((c, i) => (IDENTITY.has(c) || c === 'process_object.process_id' ? '' : `${c}=${cellText(r[i])}`)).filter(Boolean).join(' ');
+      if (ev && !p.evidence.includes(ev)) p.evidence.push(ev);
+    }
+  if (pc >= 0) out.push(`<div class="card"><b>${procs.size}</b>processes involved</div>`);
+  out.push(`</div><h3>Query</h3><pre>${e(f.query)}</pre></section>`);
+  if (procs.size) {
+    out.push(`<section data-section="processes"><h2>Processes involved and their evidence</h2>`);
+    for (const p of procs.values()) {
+      const snap = p.snapshot ? (o.snapshotName?.(p.snapshot) ?? p.snapshot) : '';
+      out.push(`<div class="proc" data-pid="${e(cellText(p.pid))}" data-snapshot="${e(p.snapshot)}"><h3>${e(`pid ${cellText(p.pid)} ${cellText(p.name)}`.trim())} <span class="muted mono">${e(snap)}</span></h3>`);
+      if (p.cmd) out.push(`<div>command line: <code>${e(cellText(p.cmd))}</code></div>`);
+      out.push(`<ul class="evidence">${p.evidence.length ? p.evidence.slice(0, 200).map((x) => `<li>${e(x)}</li>`).join('') : '<li>-</li>'}</ul></div>`);
+    }
+    out.push(`</section>`);
+  }
+  out.push(`<section data-section="rows"><h2>Rows</h2><table><thead><tr>${f.columns.map((c) => `<th>${e(c)}</th>`).join('')}</tr></thead><tbody>`);
+  for (const r of f.rows.slice(0, FINDING_TABLE_ROWS)) out.push(`<tr>${r.map((v, i) => `<td class="mono">${e(f.columns[i] === 'snapshot' && o.snapshotName ? o.snapshotName(cellText(v)) : cellText(v))}</td>`).join('')}</tr>`);
+  out.push(`</tbody></table>${f.rows.length > FINDING_TABLE_ROWS ? `<p class="muted">first ${FINDING_TABLE_ROWS} of ${f.rows.length} rows</p>` : ''}</section>`);
+  out.push(`${tlpMark(o)}</body></html>\n`);
   return out.join('\n');
 }

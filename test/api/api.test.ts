@@ -354,6 +354,25 @@ test('playbooks, hunt and IOC search', async () => {
   expect(rep.body).toContain('data-playbook="linux-deleted-executable"');
   expect(rep.body).not.toMatch(/<(script|link|img|iframe)\b|src=|href="http/i);
   expect((await call('huntReport', { token: tokens.analyst, params: { id: start.body.id } })).status).toBe(404);
+  expect(rep.body).toContain('data-tlp="AMBER"'); // the snapshot's label
+  // a stored finding from a real query, exported: TLP label, the process and its evidence, the rows
+  let fq = (await call('startQuery', { token: tokens.analyst, body: { text: `select process.process_object.process_id, process.process_object.name, process.process_object.exe_path, process.env_object.name where process.process_object.process_id == ${gt.roles.deleted_exe}`, scope: { snapshot_ids: [ids.snap] } } })).body;
+  for (let i = 0; fq.status === 'running' && i < 300; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    fq = (await call('queryResults', { token: tokens.analyst, params: { id: fq.id }, query: { limit: '0' } })).body.job;
+  }
+  const fr = (await call('queryResults', { token: tokens.analyst, params: { id: fq.id } })).body.page;
+  const finding = await call('createResultSet', { token: tokens.analyst, body: { project_id: ids.project, name: 'kupdated environment', query: fq.text, columns: fr.columns.map((c: any) => c.name), rows: fr.rows, classification: 'AMBER', tags: ['ir-1'] } });
+  expect(finding.status).toBe(201);
+  const frep = await call('resultSetReport', { token: tokens.viewer, params: { id: finding.body.id } });
+  expect(frep.status).toBe(200);
+  expect(frep.body).toContain('data-tlp="AMBER"');
+  expect(frep.body).toContain('ir-1');
+  expect(frep.body).toContain(`pid ${gt.roles.deleted_exe} ${del111.task_comm}`);
+  // one evidence line per environment variable the guest's /proc showed
+  for (const kv of del111.environ) expect(frep.body).toContain(`<li>exe_path=${del111.exe.replace(/ \(deleted\)$/, '')} env_object.name=${kv.split('=')[0]}</li>`);
+  expect(frep.body).not.toMatch(/<(script|link|img|iframe)\b|src=/i);
+  expect((await call('deleteResultSet', { token: tokens.analyst, params: { id: finding.body.id } })).status).toBe(200);
   const pdf = await call('huntReport', { token: tokens.viewer, params: { id: start.body.id }, query: { format: 'pdf' } });
   if (findChromium()) {
     expect(pdf.status).toBe(200);
@@ -406,6 +425,8 @@ test('saved queries and result sets with classification', async () => {
   expect((await call('getResultSet', { token: tokens.analyst, params: { id: rs.body.id } })).body.rows).toEqual([[101]]);
   // RED: the project's own owner and viewer do not see it
   expect((await call('getResultSet', { token: tokens.admin, params: { id: rs.body.id } })).status).toBe(404);
+  // its report follows the same rule: the admin may not export a RED finding they may not read
+  expect((await call('resultSetReport', { token: tokens.admin, params: { id: rs.body.id } })).status).toBe(404);
   expect((await call('listResultSets', { token: tokens.viewer, query: { project_id: ids.project } })).body).toEqual([]);
   expect((await call('listResultSets', { token: tokens.analyst, query: { project_id: ids.project } })).body.length).toBe(1);
   expect((await call('deleteResultSet', { token: tokens.analyst, params: { id: rs.body.id } })).status).toBe(200);
