@@ -4,7 +4,7 @@
 import { useMemo, useState } from 'react';
 import { ChevronDown, ChevronRight, TriangleAlert } from 'lucide-react';
 import { buildTree, defaultCollapsed, flaggedAncestors, visibleRows } from '../lib/tree';
-import { processHref } from '../lib/labels';
+import { ProcessLink } from './ProcessLink';
 
 type Proc = Record<string, unknown>;
 
@@ -80,7 +80,7 @@ export function ProcessTree({ procs, flagCols, snapshotId, focusPid }: { procs: 
                   )}
                 </td>
                 <td>
-                  <a href={processHref(snapshotId, node.pid)}>{node.pid}</a>
+                  <ProcessLink snapshotId={snapshotId} pid={node.pid} />
                 </td>
                 <td className="mono">{String(p.command_line ?? '')}</td>
                 <td>

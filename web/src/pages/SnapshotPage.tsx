@@ -7,10 +7,11 @@ import { Search, Share2, Trash2 } from 'lucide-react';
 import { api, type Machine, type Page, type Snapshot } from '../lib/api';
 import { records } from '../lib/grid';
 import { bootTimeMs, buildTimeline } from '../lib/timeline';
-import { osLabel, processHref, snapshotName, snapshotTime, utc } from '../lib/labels';
+import { osLabel, snapshotName, snapshotTime, utc } from '../lib/labels';
 import { go } from '../lib/router';
 import { Grid } from '../components/Grid';
 import { ProcessTree } from '../components/ProcessTree';
+import { ProcessLink } from '../components/ProcessLink';
 import { Timeline } from '../components/Timeline';
 import { TlpBadge } from '../components/TlpBadge';
 import { ShareDialog } from '../components/ShareDialog';
@@ -140,7 +141,7 @@ export function SnapshotPage({ session, snapshotId, focusPid }: { session: Sessi
                 <td>
                   <span className="flag">{f.flag}</span>
                 </td>
-                <td>{f.pid ? <a href={processHref(s.id, f.pid)}>{f.pid}</a> : ''}</td>
+                <td>{f.pid ? <ProcessLink snapshotId={s.id} pid={f.pid} /> : ''}</td>
                 <td>{f.name}</td>
                 <td>
                   <small>{f.doc}</small>
