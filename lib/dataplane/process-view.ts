@@ -73,8 +73,8 @@ export function hitsOnProcess(hits: readonly HuntHit[], snapshotId: string, pid:
 }
 
 export async function processView(browse: Browse, snap: Snapshot, pid: number, hits: { hunt_id: string; hits: readonly HuntHit[] } | null): Promise<ProcessView> {
-  const one = (table: TableName, filter: Record<string, string>, limit = SECTION_ROWS, order_by?: string) => browse(table, { offset: 0, limit, filter, order_by });
-  const proc = await one('process', { process_id: String(pid) }, 1);
+  const one = (table: TableName, filter: Record<string, string>, limit = SECTION_ROWS, order_by?: string) => browse(table, { offset: 0, limit, filter, order_by, countIfFull: true });
+  const proc = await one('process', { process_id: String(pid) }, 2); // 2: one row comes back short, so no count statement
   if (proc.rows.length === 0) throw new PlatformError('not_found', `process ${pid} not found in this snapshot`);
   // parent chain, nearest first, stopping at pid 0, a missing parent or a loop
   const ancestors: Page = { columns: proc.columns, rows: [], total: 0, offset: 0, next_offset: null };
@@ -82,7 +82,7 @@ export async function processView(browse: Browse, snap: Snapshot, pid: number, h
   let ppid = Number(cell(proc, proc.rows[0]!, 'parent_process_id'));
   while (ancestors.rows.length < MAX_ANCESTORS && Number.isInteger(ppid) && ppid > 0 && !seen.has(ppid)) {
     seen.add(ppid);
-    const p = await one('process', { process_id: String(ppid) }, 1);
+    const p = await one('process', { process_id: String(ppid) }, 2);
     if (!p.rows.length) break;
     ancestors.rows.push(p.rows[0]!);
     ppid = Number(cell(p, p.rows[0]!, 'parent_process_id'));

@@ -202,8 +202,17 @@ export class DataPlaneService implements DataPlane {
       { dialect: this.engine.dialect, database: this.engine.database },
     );
     const columns = b.columns.map((c) => ({ name: c.name, kind: c.kind }));
-    const [rows, count] = await Promise.all([this.runNow(b.rows, Math.max(1, o.limit)), this.runNow(b.count, 1)]);
-    const total = Number(count[0]?.[0] ?? 0);
+    let rows: unknown[][];
+    let total: number;
+    if (o.countIfFull) {
+      // a short first page is the whole answer: the count statement only runs when the page is full
+      rows = await this.runNow(b.rows, Math.max(1, o.limit));
+      total = o.offset === 0 && rows.length < o.limit ? rows.length : Number((await this.runNow(b.count, 1))[0]?.[0] ?? 0);
+    } else {
+      const [r, count] = await Promise.all([this.runNow(b.rows, Math.max(1, o.limit)), this.runNow(b.count, 1)]);
+      rows = r;
+      total = Number(count[0]?.[0] ?? 0);
+    }
     // cut by serialized size too: the page continues at next_offset
     const page = boundedSlice(rows, 0, Number.MAX_SAFE_INTEGER, this.limits.maxPageBytes ?? MAX_PAGE_BYTES);
     const end = o.offset + page.rows.length;

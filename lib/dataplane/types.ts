@@ -46,6 +46,8 @@ export interface BrowseOptions {
   desc?: boolean;
   /** column → value; string columns match case-insensitively by substring, others by equality */
   filter?: Record<string, string>;
+  /** run the count statement only when the page comes back full (fewer statements: the process page on Athena) */
+  countIfFull?: boolean;
 }
 
 export type QueryCheck = { ok: true } | { ok: false; message: string; position: QueryPosition | null; suggestions: string[] };
