@@ -91,7 +91,7 @@ export async function registerStoreSnapshots(p: Platform, storeDir: string): Pro
     };
     // another server process may register it at the same moment: the first one wins
     if (await p.repo.create('snapshot', snap)) {
-      await p.audit(admin, 'snapshot.register', 'snapshot', snap.id, project.id, { machine: s.machine, dump_name: snap.dump_name, source: 'memq add', classification: snap.classification });
+      await p.audit(admin, 'snapshot.register', 'snapshot', snap.id, project.id, { machine: s.machine, dump_name: snap.dump_name, size: snap.size, source: 'memq add', classification: snap.classification });
       out.registered.push(label(s));
     }
   }
