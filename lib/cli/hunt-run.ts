@@ -172,7 +172,8 @@ export async function report(o: ReportOpts): Promise<void> {
       const scope = [o.project?.length ? `projects ${o.project.join(', ')}` : '', o.machine?.length ? `machines ${o.machine.join(', ')}` : '', o.snapshot?.length ? `snapshots ${o.snapshot.join(', ')}` : '']
         .filter(Boolean)
         .join('; ');
-      const html = huntHtml(rep, huntFindings(rep), { header: `${huntHeadline(rep)}${scope ? ` — ${scope}` : ''}`, generatedAt: new Date().toISOString() } // no local paths: reports travel);
+      // no local paths in the header: reports are handed over
+      const html = huntHtml(rep, huntFindings(rep), { header: `${huntHeadline(rep)}${scope ? ` — ${scope}` : ''}`, generatedAt: new Date().toISOString() });
       if (format === 'pdf') fs.writeFileSync(o.output, await htmlToPdf(html));
       else fs.writeFileSync(o.output, html);
       process.stderr.write(`memq report: ${o.output} (${format}, ${rep.fired} playbooks fired)\n`);
