@@ -24,14 +24,18 @@ import { PlatformError, invalid } from '../platform/errors';
 import { compileRules } from '../yara/engine';
 import { keywords, wordOperators } from '../query';
 import type { Subject } from '../platform/authz';
-import type { Platform } from '../platform/service';
+import { auditDetail, type Platform } from '../platform/service';
 import type { HandlerContext } from './router';
 import { bodyStream, json, type ApiResponse } from './http';
 import { csvField, isNumeric } from '../util/csv';
 import { customPlaybookInfo, runnablePlaybook, validatePlaybookYaml } from './custom-playbooks';
 import { OVERVIEW_SECTIONS, type OverviewPages } from '../store/overview';
 import { nextOffsetOf } from '../dataplane/page-bytes';
-import { HuntJobSchema, IocJobSchema, MAX_PAGE_BYTES, PageSchema, PlaybookInfoSchema, PositionSchema, QueryJobSchema } from '../model/jobs';
+import { HuntJobSchema, IocJobSchema, MAX_PAGE_BYTES, PageSchema, PlaybookInfoSchema, PositionSchema, ProcessViewSchema, QueryJobSchema } from '../model/jobs';
+import { SECTION_ROWS } from '../dataplane/process-view';
+import { findingHtml, huntHtml } from '../hunt/html-report';
+import { huntFindings } from '../hunt/report';
+import { findChromium, htmlToPdf, NO_CHROMIUM } from '../util/chromium-pdf';
 
 export interface RouteDef {
   id: string;
@@ -132,6 +136,15 @@ async function huntCustomPlaybooks(p: Platform, s: Subject, ids: string[] | unde
  */
 function scopeDetail(snaps: { classification: string }[], detail: Record<string, unknown>): Record<string, unknown> {
   return snaps.some((s) => s.classification === 'RED') ? { redacted: true } : detail;
+}
+
+/** A report as the download it is: the HTML itself, or the PDF headless Chromium prints from it (501 without one). */
+async function reportResponse(html: string, name: string, format: 'html' | 'pdf') {
+  const headers = (type: string) => ({ 'content-type': type, 'content-disposition': `attachment; filename="${name}.${format}"`, 'cache-control': 'no-store' });
+  if (format === 'html') return { status: 200, headers: headers('text/html; charset=utf-8'), body: html, raw: true as const };
+  const chromium = findChromium();
+  if (!chromium) throw new PlatformError('not_implemented', NO_CHROMIUM);
+  return { status: 200, headers: headers('application/pdf'), body: new Uint8Array(await htmlToPdf(html, { chromium })), raw: true as const };
 }
 
 async function readableScope(p: Platform, s: Subject, scope: z.infer<typeof Scope>) {
@@ -468,6 +481,20 @@ export const routes: RouteDef[] = [
     },
   }),
 
+  route({
+    id: 'getProcess', method: 'GET', path: '/snapshots/{id}/processes/{pid}',
+    summary: `one process for the process page: its row, parent chain (nearest first) and children, then one section per table the catalog joins to a process by pid (memory map, threads, libraries, handles on Windows, sockets, environment, open files, indicators, shell history on Linux), each at most ${SECTION_ROWS} rows with \`total\` counting all; memory regions that are W+X or hold a PE image outside an image mapping; with \`hunt\` (one of my finished hunts) that hunt's hits on this process with their evidence`,
+    tag: 'snapshots',
+    params: z.object({ id: Id, pid: z.coerce.number().int().min(0).max(2 ** 31 - 1) }),
+    query: z.object({ hunt: Id.optional() }),
+    response: ProcessViewSchema,
+    handler: async ({ deps, subject, params, query }) => {
+      const snap = await deps.platform.getSnapshot(subject, params.id);
+      if (snap.status !== 'ready') throw new PlatformError('conflict', `snapshot is ${snap.status}`);
+      return deps.data.process(snap, params.pid, { huntId: query.hunt, ownerId: subject.user.id });
+    },
+  }),
+
   // ------------------------------------------------------------------ classification and sharing
   route({
     id: 'classify', method: 'PUT', path: '/objects/{kind}/{id}/classification', summary: 'set the TLP label and tags (analyst or owner)', tag: 'sharing',
@@ -599,6 +626,25 @@ export const routes: RouteDef[] = [
     response: HuntJobOut,
     handler: async ({ deps, subject, params }) => deps.data.huntStatus(params.id, subject.user.id),
   }),
+  route({
+    id: 'huntReport', method: 'GET', path: '/hunts/{id}/report',
+    summary: 'a finished hunt as a report: one self-contained HTML document (inline CSS, nothing fetched) with the summary, ATT&CK grouping, the processes involved and their evidence; `format=pdf` prints it through headless Chromium where the server has one (memq serve with chromium installed; otherwise 501 with what to install)',
+    tag: 'hunt', params: IdParam, query: z.object({ format: z.enum(['html', 'pdf']).default('html') }),
+    rawResponse: 'text/html', response: z.string(),
+    handler: async ({ deps, subject, params, query }) => {
+      const { job, report } = await deps.data.huntReport(params.id, subject.user.id);
+      // the report carries the most restrictive label of what was hunted; names as the caller may read them now
+      const names: string[] = [];
+      let tlp: Tlp = 'CLEAR';
+      for (const sid of job.snapshot_ids.slice(0, 1000)) {
+        const sn = await deps.platform.getSnapshot(subject, sid).catch(() => null);
+        if (sn && tlpLabels.indexOf(sn.classification) > tlpLabels.indexOf(tlp)) tlp = sn.classification;
+        if (names.length < 50) names.push(sn?.name ?? sid);
+      }
+      const header = `hunt ${job.id} over ${job.snapshot_ids.length} snapshot${job.snapshot_ids.length === 1 ? '' : 's'} (${names.join(', ')}${job.snapshot_ids.length > names.length ? ', …' : ''}) by ${subject.user.email}`;
+      return reportResponse(huntHtml(report, huntFindings(report), { header, tlp, generatedAt: new Date().toISOString() }), job.id, query.format);
+    },
+  }),
 
   // ------------------------------------------------------------------ saved queries and result sets
   route({
@@ -630,6 +676,27 @@ export const routes: RouteDef[] = [
     body: z.object({ project_id: Id, name: z.string().min(1).max(200), query: z.string().max(20000), columns: z.array(z.string()).max(500), rows: z.array(z.array(z.unknown())).max(10000), classification: Tlp.optional(), tags: Tags.optional() }),
     response: ResultSet,
     handler: async ({ deps, subject, body }) => deps.platform.createResultSet(subject, body),
+  }),
+  route({
+    id: 'resultSetReport', method: 'GET', path: '/result-sets/{id}/report',
+    summary: 'a stored result (finding) as a report: one self-contained HTML document with its TLP label and tags, the query, the processes involved with their evidence (rows grouped by snapshot and pid) and the rows; `format=pdf` prints it through headless Chromium where the server has one (otherwise 501)',
+    tag: 'saved', params: IdParam, query: z.object({ format: z.enum(['html', 'pdf']).default('html') }),
+    rawResponse: 'text/html', response: z.string(),
+    handler: async ({ deps, subject, params, query }) => {
+      const rs = await deps.platform.getClassified(subject, 'result_set', params.id);
+      await deps.platform.audit(subject.user, 'result_set.export', 'result_set', rs.id, rs.project_id, auditDetail(rs.classification, { name: rs.name, format: query.format }));
+      const names = new Map<string, string>();
+      const sc = rs.columns.indexOf('snapshot');
+      if (sc >= 0)
+        for (const sid of new Set(rs.rows.slice(0, 10_000).map((r) => String(r[sc])))) {
+          if (names.size >= 200) break;
+          const sn = await deps.platform.getSnapshot(subject, sid).catch(() => null);
+          if (sn) names.set(sid, sn.name);
+        }
+      const header = `finding ${rs.id}, stored ${rs.created_at}; exported by ${subject.user.email}`;
+      const html = findingHtml(rs, { header, tlp: rs.classification, tags: rs.tags, generatedAt: new Date().toISOString(), snapshotName: (id) => names.get(id) ?? id });
+      return reportResponse(html, rs.id, query.format);
+    },
   }),
   route({ id: 'getResultSet', method: 'GET', path: '/result-sets/{id}', summary: 'one stored result', tag: 'saved', params: IdParam, response: ResultSet, handler: async ({ deps, subject, params }) => deps.platform.getClassified(subject, 'result_set', params.id) }),
   route({

@@ -16,6 +16,9 @@ import type { DataPlaneService } from '../dataplane/service';
 import { securityHeaders } from './security-headers';
 import { defaultSlowRequestLimits, guardRequestBody, type SlowRequestLimits } from './slow-requests';
 import { allowedHosts, hostAllowed } from './host-check';
+import { registerStoreSnapshots } from './store-sync';
+import { metadataFile } from '../platform/store-names';
+import { storeGeneration } from '../store/store';
 
 export interface ServeOptions {
   store: string;
@@ -81,11 +84,36 @@ function serveStatic(webDir: string, urlPath: string, res: http.ServerResponse):
 
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const data = localDataPlane(o.store, o.data); // creates the store folder
-  const repo = new SqliteRepository(path.join(path.resolve(o.store), '_platform', 'meta.sqlite'));
+  const repo = new SqliteRepository(metadataFile(o.store));
   const platform = new Platform(repo);
   const boot = await platform.bootstrap({ email: o.admin?.email ?? process.env.MEMQ_ADMIN_EMAIL, password: o.admin?.password ?? process.env.MEMQ_ADMIN_PASSWORD });
   const api = createApi({ platform, data, auth: tokenAuthenticator(platform), localSignIn: true, validateResponses: o.validateResponses });
   const webDir = o.webDir === undefined ? defaultWebDir : o.webDir;
+  // one store: what `memq add` put in the folder is registered on first sight (at start, and whenever
+  // the store's generation moves while serving), one sync at a time
+  const storeDir = path.resolve(o.store);
+  let syncedGeneration: string | null = null;
+  let syncing: Promise<void> | null = null;
+  const warned = new Set<string>();
+  const syncStore = async (): Promise<void> => {
+    // a sync already under way may have read the store before its latest change: then once more (bounded)
+    for (let round = 0; round < 3 && storeGeneration(storeDir) !== syncedGeneration; round++) {
+      const gen = storeGeneration(storeDir);
+      syncing ??= registerStoreSnapshots(platform, storeDir)
+        .then((r) => {
+          syncedGeneration = gen;
+          for (const s of r.skipped) if (!warned.has(s.snapshot)) warned.add(s.snapshot), console.error(`memq serve: ${s.snapshot} not shown: ${s.reason}`);
+        })
+        .catch((e: Error) => {
+          // never fail the API because of the store's contents: say so once per store change
+          syncedGeneration = gen;
+          console.error(`memq serve: registering the store's snapshots failed: ${e.message}`);
+        })
+        .finally(() => (syncing = null));
+      await syncing;
+    }
+  };
+  await syncStore();
   // analyses cut short by a stop or crash start again (the uploaded dump is kept in the store)
   for (const snap of await repo.all('snapshot')) {
     if (snap.status === 'analyzing') await data.startAnalysis(snap, async (patch) => void (await platform.updateSnapshotStatus(snap.id, patch)));
@@ -103,6 +131,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       const url = new URL(req.url ?? '/', 'http://localhost');
       guardRequestBody(req, res, url.pathname, slow);
       if (url.pathname.startsWith(API_PREFIX + '/') || url.pathname === API_PREFIX) {
+        await syncStore();
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
         const out = await api.handle({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers, body: req, client: req.socket.remoteAddress });

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { Severity } from '../hunt/playbook';
 import { load } from './lazy';
-import type { HuntOpts, IocOpts } from './hunt-run';
+import type { HuntOpts, IocOpts, ReportOpts } from './hunt-run';
 
 type HuntRun = typeof import('./hunt-run');
 
@@ -37,6 +37,18 @@ export function register(program: Command): void {
       .addOption(new Option('-f, --format <format>', 'output format: table (terminal), markdown (incident report), json, csv (one finding per line)').choices(['table', 'markdown', 'json', 'csv']).default('table'))
       .option('--max-rows <n>', 'rows kept per query', '1000'),
   ).action((o: HuntOpts) => load<HuntRun>('hunt-run').hunt(o));
+
+  withStoreAndScope(
+    program
+      .command('report')
+      .description('run the playbooks and write the findings as one self-contained HTML report, or a PDF (printed by headless Chromium)')
+      .requiredOption('-o, --output <file>', 'where to write the report (.html or .pdf)')
+      .addOption(new Option('-f, --format <format>', 'html or pdf (default: from the --output extension)').choices(['html', 'pdf']))
+      .option('--playbooks <dir>', 'playbook directory or file (default: the bundled playbooks/ folder)')
+      .option('--only <ids>', 'only these playbook ids (repeat or comma-separate)', list)
+      .addOption(new Option('--min-severity <level>', 'only playbooks at or above this severity').choices([...severityChoices]))
+      .option('--max-rows <n>', 'rows kept per query', '1000'),
+  ).action((o: ReportOpts) => load<HuntRun>('hunt-run').report(o));
 
   withStoreAndScope(
     program

@@ -11,6 +11,8 @@ import { platformsInScope, runHunt, type HuntReport } from '../hunt/runner';
 import { severityRank, type Severity } from '../hunt/playbook';
 import { attackRelease } from '../hunt/attack';
 import { huntCsv, huntFindings, huntMarkdown, rollupText } from '../hunt/report';
+import { huntHtml } from '../hunt/html-report';
+import { findChromium, htmlToPdf, NO_CHROMIUM } from '../util/chromium-pdf';
 import { searchIocs, type IocSearchResult } from '../ioc/search';
 import { diffMatches, diffSnapshots, listSnapshotIds, resolveSnapshot, type DiffMatch, type DiffResult } from '../diff/snapshot-diff';
 import { localSqlExecutor } from '../ioc/local';
@@ -141,21 +143,50 @@ function fmt(v: unknown): string {
 
 export type HuntOpts = ScopeOpts & { playbooks?: string; only?: string[]; minSeverity?: Severity; format: 'table' | 'json' | 'markdown' | 'csv'; maxRows: string };
 
+/** The playbooks over the store in scope, in evidence form (the hunt and report commands). */
+async function storeHunt(store: LocalStore, o: Omit<HuntOpts, 'format'>): Promise<HuntReport> {
+  const maxRows = Number(o.maxRows);
+  if (!Number.isInteger(maxRows) || maxRows < 1) throw usage(`--max-rows expects a positive whole number, got "${o.maxRows}"`);
+  const pbs = selectPlaybooks(loadPlaybooks(o.playbooks ?? bundledPlaybookDir, { checkQuery: (q) => void compileQuery(q, { dialect: 'duckdb' }) }), {
+    only: o.only,
+    minSeverity: o.minSeverity,
+  });
+  const scope = scopeFrom(o);
+  return runHunt(async (text) => {
+    const r = await runQuery(store, text, scope, { maxRows });
+    return { columns: r.columns.map((c) => c.name), rows: r.rows };
+  }, pbs, { maxRowsPerQuery: maxRows, platforms: platformsInScope(store.snapshots(), scope), evidence: true });
+}
+
+export type ReportOpts = Omit<HuntOpts, 'format'> & { output: string; format?: 'html' | 'pdf' };
+
+/** `memq report`: the hunt as one self-contained HTML file, or a PDF printed by headless Chromium. */
+export async function report(o: ReportOpts): Promise<void> {
+  await guarded(
+    () => openLocalStore(o.store ?? defaultStoreDir()),
+    async (store) => {
+      const format = o.format ?? (/\.pdf$/i.test(o.output) ? 'pdf' : 'html');
+      // refuse before hunting when the PDF cannot be made
+      if (format === 'pdf' && !findChromium()) throw new MemqError(NO_CHROMIUM, 'E_NO_CHROMIUM');
+      const rep = await storeHunt(store, o);
+      const scope = [o.project?.length ? `projects ${o.project.join(', ')}` : '', o.machine?.length ? `machines ${o.machine.join(', ')}` : '', o.snapshot?.length ? `snapshots ${o.snapshot.join(', ')}` : '']
+        .filter(Boolean)
+        .join('; ');
+      // no local paths in the header: reports are handed over
+      const html = huntHtml(rep, huntFindings(rep), { header: `${huntHeadline(rep)}${scope ? ` — ${scope}` : ''}`, generatedAt: new Date().toISOString() });
+      if (format === 'pdf') fs.writeFileSync(o.output, await htmlToPdf(html));
+      else fs.writeFileSync(o.output, html);
+      process.stderr.write(`memq report: ${o.output} (${format}, ${rep.fired} playbooks fired)\n`);
+      return 0;
+    },
+  );
+}
+
 export async function hunt(o: HuntOpts): Promise<void> {
   await guarded(
     () => openLocalStore(o.store ?? defaultStoreDir()),
     async (store) => {
-      const maxRows = Number(o.maxRows);
-      if (!Number.isInteger(maxRows) || maxRows < 1) throw usage(`--max-rows expects a positive whole number, got "${o.maxRows}"`);
-      const pbs = selectPlaybooks(loadPlaybooks(o.playbooks ?? bundledPlaybookDir, { checkQuery: (q) => void compileQuery(q, { dialect: 'duckdb' }) }), {
-        only: o.only,
-        minSeverity: o.minSeverity,
-      });
-      const scope = scopeFrom(o);
-      const rep = await runHunt(async (text) => {
-        const r = await runQuery(store, text, scope, { maxRows });
-        return { columns: r.columns.map((c) => c.name), rows: r.rows };
-      }, pbs, { maxRowsPerQuery: maxRows, platforms: platformsInScope(store.snapshots(), scope), evidence: true });
+      const rep = await storeHunt(store, o);
       const h = huntFindings(rep);
       if (o.format === 'json') process.stdout.write(json({ ...rep, ...h }));
       else if (o.format === 'csv') process.stdout.write(huntCsv(h));

@@ -3,7 +3,7 @@
 // hits regrouped per snapshot as the routes return them.
 import type { IocSearchResult } from '../ioc/search';
 import { loadPlaybooks as loadBundled } from '../hunt/loader';
-import type { HuntReport } from '../hunt/runner';
+import { groupByTactic, type HuntReport, type PlaybookOutcome } from '../hunt/runner';
 import { technique, techniqueLabel } from '../hunt/attack';
 import type { Playbook } from '../hunt/playbook';
 import type { HuntResult, HuntSelection, IocHit, IocResult, PlaybookInfo } from './types';
@@ -78,4 +78,52 @@ function iocHitsOf(r: IocSearchResult, limit: number): IocHit[] {
     match: h.value,
     where: Object.fromEntries(Object.entries(h.where).map(([k, v]) => [k, jsonValue(v)])),
   }));
+}
+
+/**
+ * A finished hunt's API result back in the hunt runner's report shape (for the HTML/PDF report): one
+ * outcome per playbook that ran, its hits' rows as records, description and notes from the playbook.
+ */
+export function huntReportOf(result: HuntResult, pbs: readonly Playbook[], elapsedMs: number): HuntReport {
+  const results: PlaybookOutcome[] = pbs.map((p) => ({
+    id: p.id,
+    title: p.title,
+    severity: p.severity,
+    platform: p.platform,
+    file: '',
+    description: p.description,
+    false_positives: p.false_positives,
+    techniques: techniquesOf(p),
+    count: 0,
+    snapshots: [],
+    queries: [],
+  }));
+  const byId = new Map(results.map((r) => [r.id, r]));
+  for (const h of result.hits) {
+    const r = byId.get(h.playbook_id);
+    if (!r) continue;
+    const rows = h.rows.map((row) => Object.fromEntries(h.columns.map((c, i) => [c, row[i]])));
+    r.queries.push({ title: h.title, query: '', columns: h.columns, rows, count: rows.length, elapsed_ms: 0 });
+    r.count += rows.length;
+    for (const row of rows) {
+      const key = `${row.project ?? '?'}/${row.machine ?? '?'}/${row.snapshot ?? '?'}`;
+      if (!r.snapshots.includes(key)) r.snapshots.push(key);
+    }
+  }
+  for (const err of result.errors) byId.get(err.playbook_id)?.queries.push({ title: 'query', query: '', columns: [], rows: [], count: 0, error: err.message, elapsed_ms: 0 });
+  // the playbook's query texts, for the report's "playbooks that fired"
+  for (const r of results) {
+    const p = pbs.find((x) => x.id === r.id)!;
+    if (r.count > 0) r.queries = [...r.queries.filter((q) => q.error), ...p.queries.map((q) => ({ title: q.title, query: q.query, columns: [], rows: [], count: 0, elapsed_ms: 0 })), ...r.queries.filter((q) => !q.error)];
+  }
+  return {
+    playbooks_run: result.playbooks_run,
+    skipped: [],
+    queries_run: new Set(pbs.flatMap((p) => p.queries.map((q) => q.query))).size,
+    fired: results.filter((r) => r.count > 0).length,
+    errors: result.errors.length,
+    elapsed_ms: elapsedMs,
+    results,
+    by_tactic: groupByTactic(results.filter((r) => r.count > 0)),
+  };
 }

@@ -9,13 +9,15 @@ import * as crypto from 'node:crypto';
 import { compileBrowse, compileQuery, checkQueryText, QueryError, type CompiledQuery } from '../query';
 import { searchIocs } from '../ioc/search';
 import { runHunt } from '../hunt/runner';
+import { evidenceQuery } from '../hunt/evidence';
 import type { Playbook } from '../hunt/playbook';
 import { tables, tableNames, type ColumnDef, type ColumnKind, type TableName } from '../model';
 import { PlatformError, RateLimited } from '../platform/errors';
 import type { Snapshot } from '../platform/model';
 import { MemqError } from '../util/errors';
 import { advanceBatch, pendingQuery, type BatchQuery } from './batch';
-import { huntResultOf, iocResultOf, loadPlaybooks, selectHuntPlaybooks } from './library';
+import { huntReportOf, huntResultOf, iocResultOf, loadPlaybooks, selectHuntPlaybooks } from './library';
+import type { HuntReport } from '../hunt/runner';
 import { MAX_PAGE_BYTES, boundedSlice } from './page-bytes';
 import type { DumpStore, JobStore, SqlEngine, SqlStatement, StatementColumn } from './ports';
 import type {
@@ -35,6 +37,8 @@ import type {
   UploadTarget,
 } from './types';
 import { redactPaths } from '../util/redact';
+import { processView } from './process-view';
+import type { HuntHit, ProcessView } from '../model/jobs';
 
 export interface DataPlaneLimits {
   /** rows a query job keeps at most (more: the job fails asking to narrow the query) */
@@ -70,7 +74,7 @@ interface StoredQuery extends QueryJob {
 }
 
 interface StoredHuntQuery extends BatchQuery {
-  /** the playbook query text it was compiled from */
+  /** the evidence form of the playbook query it was compiled from (lib/hunt/evidence.ts) */
   text: string;
 }
 
@@ -206,12 +210,36 @@ export class DataPlaneService implements DataPlane {
       { dialect: this.engine.dialect, database: this.engine.database },
     );
     const columns = b.columns.map((c) => ({ name: c.name, kind: c.kind }));
-    const [rows, count] = await Promise.all([this.runNow(b.rows, Math.max(1, o.limit)), this.runNow(b.count, 1)]);
-    const total = Number(count[0]?.[0] ?? 0);
+    let rows: unknown[][];
+    let total: number;
+    if (o.countIfFull) {
+      // a short first page is the whole answer: the count statement only runs when the page is full
+      rows = await this.runNow(b.rows, Math.max(1, o.limit));
+      total = o.offset === 0 && rows.length < o.limit ? rows.length : Number((await this.runNow(b.count, 1))[0]?.[0] ?? 0);
+    } else {
+      const [r, count] = await Promise.all([this.runNow(b.rows, Math.max(1, o.limit)), this.runNow(b.count, 1)]);
+      rows = r;
+      total = Number(count[0]?.[0] ?? 0);
+    }
     // cut by serialized size too: the page continues at next_offset
     const page = boundedSlice(rows, 0, Number.MAX_SAFE_INTEGER, this.limits.maxPageBytes ?? MAX_PAGE_BYTES);
     const end = o.offset + page.rows.length;
     return { columns, rows: page.rows, total, offset: o.offset, next_offset: end < total && page.rows.length > 0 ? end : null };
+  }
+
+  // ------------------------------------------------------------------ one process (the process page)
+  /**
+   * One process with everything the catalog joins to it (process-view.ts), and — when the caller names
+   * one of their finished hunts — that hunt's hits on it. Another owner's hunt is "not found".
+   */
+  async process(snap: Snapshot, pid: number, o: { huntId?: string; ownerId: string }): Promise<ProcessView> {
+    let hits: { hunt_id: string; hits: HuntHit[] } | null = null;
+    if (o.huntId) {
+      const job = await this.huntStatus(o.huntId, o.ownerId);
+      if (job.status === 'running') throw new PlatformError('conflict', 'the hunt is still running: open the process again when it is done');
+      hits = { hunt_id: job.id, hits: job.result?.hits ?? [] };
+    }
+    return processView((t, b) => this.browse(snap, t, b), snap, pid, hits);
   }
 
   // ------------------------------------------------------------------ queries
@@ -463,7 +491,9 @@ export class DataPlaneService implements DataPlane {
     // playbooks of another OS than the snapshots' are skipped
     const pbs = selectHuntPlaybooks(opts).filter((p) => oses.size === 0 || p.platform === 'both' || oses.has(p.platform));
     const queries: StoredHuntQuery[] = [];
-    for (const text of new Set(pbs.flatMap((p) => p.queries.map((q) => q.query)))) {
+    // each query in its evidence form, as `memq hunt` runs it: rows carry the matching elements (history
+    // line, indicator, socket, region) that the process page and the report show as evidence
+    for (const text of new Set(pbs.flatMap((p) => p.queries.map((q) => evidenceQuery(q.query))))) {
       let q: StoredHuntQuery = { ...pendingQuery({ sql: '', params: [], paramKinds: [], columns: [] }), text };
       try {
         const c = this.compile(text, snaps);
@@ -517,7 +547,7 @@ export class DataPlaneService implements DataPlane {
             return { columns: q.columns.map((c) => c.name), rows: q.rows };
           },
           pbs,
-          { maxRowsPerQuery: HUNT_ROWS },
+          { maxRowsPerQuery: HUNT_ROWS, evidence: true },
         );
         Object.assign(job, { status: 'done', result: huntResultOf(report, pbs), elapsed_ms: Date.now() - job.started_at });
         for (const q of job.queries) q.rows = []; // the result holds them now
@@ -526,6 +556,15 @@ export class DataPlaneService implements DataPlane {
       Object.assign(job, { status: 'failed', error: redactPaths((e as Error).message.split('\n')[0]!).slice(0, 1000), elapsed_ms: Date.now() - job.started_at });
     }
     await this.jobs.put(huntKey(job.id), job, job.owner_id);
+  }
+
+  /** A finished hunt of the owner in the hunt runner's report shape (the HTML/PDF report renders it). */
+  async huntReport(jobId: string, ownerId: string): Promise<{ job: HuntJob; report: HuntReport }> {
+    const pub = await this.huntStatus(jobId, ownerId); // ownership, expiry and advancing as for a poll
+    if (pub.status !== 'done' || !pub.result) throw new PlatformError('conflict', pub.status === 'running' ? 'the hunt is still running' : `the hunt ${pub.status}: ${pub.error ?? ''}`.trim());
+    const job = (await this.jobs.get<StoredHunt>(huntKey(jobId)))!;
+    const pbs = selectHuntPlaybooks({ playbook_ids: job.playbook_ids, custom: job.custom });
+    return { job: pub, report: huntReportOf(pub.result, pbs, pub.elapsed_ms ?? 0) };
   }
 
   private publicHunt(j: StoredHunt): HuntJob {

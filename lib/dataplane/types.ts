@@ -5,9 +5,10 @@
 import type { Snapshot } from '../platform/model';
 import type { TableName } from '../model';
 import type { Playbook } from '../hunt/playbook';
+import type { HuntReport } from '../hunt/runner';
 import type { OverviewPages } from '../store/overview';
-import type { HuntJob, IocJob, Page, PlaybookInfo, QueryJob, QueryPosition } from '../model/jobs';
-export type { Column, HuntHit, HuntJob, HuntResult, IocHit, IocJob, IocResult, Page, PlaybookInfo, QueryJob, QueryPosition, TacticGroup } from '../model/jobs';
+import type { HuntJob, IocJob, Page, PlaybookInfo, ProcessView, QueryJob, QueryPosition } from '../model/jobs';
+export type { Column, HuntHit, HuntJob, HuntResult, IocHit, IocJob, IocResult, Page, PlaybookInfo, ProcessView, QueryJob, QueryPosition, TacticGroup } from '../model/jobs';
 export type { OverviewPages };
 
 /** Where the API's routes live (upload targets name them; lib/api mounts the router there). */
@@ -45,6 +46,8 @@ export interface BrowseOptions {
   desc?: boolean;
   /** column → value; string columns match case-insensitively by substring, others by equality */
   filter?: Record<string, string>;
+  /** run the count statement only when the page comes back full (fewer statements: the process page on Athena) */
+  countIfFull?: boolean;
 }
 
 export type QueryCheck = { ok: true } | { ok: false; message: string; position: QueryPosition | null; suggestions: string[] };
@@ -68,6 +71,8 @@ export interface DataPlane {
    * route builds it with browse() (local DuckDB).
    */
   overview?(snap: Snapshot): Promise<OverviewPages>;
+  /** One process and everything joined to it by pid; with `huntId` (the owner's finished hunt) its hits on it. */
+  process(snap: Snapshot, pid: number, o: { huntId?: string; ownerId: string }): Promise<ProcessView>;
   checkQuery(text: string): QueryCheck;
   startQuery(snaps: Snapshot[], text: string, ownerId: string): Promise<QueryJob>;
   queryPage(jobId: string, ownerId: string, offset: number, limit: number): Promise<{ job: QueryJob; page: Page | null }>;
@@ -80,6 +85,8 @@ export interface DataPlane {
   startHunt(snaps: Snapshot[], opts: HuntSelection, ownerId: string): Promise<HuntJob>;
   /** Progress of a hunt job (advancing it, in the cloud); another owner's job is "not found". */
   huntStatus(jobId: string, ownerId: string): Promise<HuntJob>;
+  /** A finished hunt of the owner as the hunt runner's report (for the HTML/PDF report). */
+  huntReport(jobId: string, ownerId: string): Promise<{ job: HuntJob; report: HuntReport }>;
   /** Multipart upload of a large dump straight to storage (cloud); the local plane refuses (streamed uploads). */
   createMultipart(snap: Snapshot, range: PartRange): Promise<MultipartUpload>;
   multipartParts(snap: Snapshot, uploadId: string, range: PartRange): Promise<MultipartUpload>;

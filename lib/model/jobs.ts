@@ -114,7 +114,30 @@ export const IocJobSchema = z.object({
   result: IocResultSchema.nullable(),
 });
 
+/**
+ * One process of one snapshot as the process page shows it: its row, the parent chain (nearest first)
+ * and children, then one section per 1:N sub-object of the catalog's process object (memory map,
+ * threads, libraries, handles, sockets, environment, open files, indicators, shell history — the
+ * tables of the snapshot's OS), memory regions worth a look, and the playbook hits on it when a hunt
+ * is named. Every section is a page of the table's catalog columns (`total` counts every row).
+ */
+export const ProcessViewSchema = z.object({
+  snapshot_id: z.string(),
+  process_id: z.number(),
+  process: PageSchema,
+  ancestors: PageSchema,
+  children: PageSchema,
+  sections: z.array(z.object({ key: z.string(), table: z.string(), doc: z.string(), page: PageSchema })),
+  /** rows of the memory-map section that are writable+executable or hold a PE image outside an image mapping */
+  flagged_regions: z.array(z.object({ row: z.number(), reasons: z.array(z.string()) })),
+  /** the hunt the hits come from (null: none named) */
+  hunt_id: z.string().nullable(),
+  /** that hunt's hits on this process, each keeping only this process's rows */
+  hits: z.array(HuntHitSchema),
+});
+
 export type Column = z.infer<typeof ColumnSchema>;
+export type ProcessView = z.infer<typeof ProcessViewSchema>;
 /** A page of rows of one table or result (browse, query results, overview sections). */
 export type Page = z.infer<typeof PageSchema>;
 export type QueryPosition = z.infer<typeof PositionSchema>;

@@ -14,6 +14,7 @@ import type { DataPlaneService } from '../../lib/dataplane/service';
 import { Platform } from '../../lib/platform/service';
 import { SqliteRepository } from '../../lib/platform/sqlite-repository';
 import { dumpPath, groundTruth } from '../support/dumps';
+import { findChromium } from '../../lib/util/chromium-pdf';
 
 const called = new Set<string>();
 let api: Api;
@@ -339,6 +340,66 @@ test('playbooks, hunt and IOC search', async () => {
   expect((await call('huntStatus', { token: tokens.analyst, params: { id: start.body.id } })).status).toBe(404);
   expect((await call('huntStatus', { token: tokens.b, params: { id: start.body.id } })).status).toBe(404);
   expect((await call('huntStatus', { token: tokens.viewer, params: { id: 'hunt_nope' } })).status).toBe(404);
+  // the process page of the deleted-executable process, from this hunt: its row, parent chain, one
+  // section per table joined by pid (counts as the guest's /proc saw them) and the hunt's hits on it
+  const del111 = gt.processes.find((p) => p.pid === gt.roles.deleted_exe)! as any;
+  const pv = await call('getProcess', { token: tokens.viewer, params: { id: ids.snap, pid: String(gt.roles.deleted_exe) }, query: { hunt: start.body.id } });
+  expect(pv.status).toBe(200);
+  const pcell = (pg: any, r: any[], c: string) => r[pg.columns.findIndex((x: any) => x.name === c)];
+  expect(pcell(pv.body.process, pv.body.process.rows[0], 'name')).toBe(del111.task_comm);
+  expect(pcell(pv.body.process, pv.body.process.rows[0], 'exe_deleted')).toBe(true);
+  expect(pv.body.ancestors.rows.map((r: any[]) => pcell(pv.body.ancestors, r, 'process_id'))).toEqual([del111.ppid]);
+  expect(pv.body.children.total).toBe(gt.processes.filter((p) => p.ppid === del111.pid).length);
+  const section = (t: string) => pv.body.sections.find((x: any) => x.table === t);
+  expect(section('vma').page.total).toBe(del111.maps.length);
+  expect(section('env_var').page.total).toBe(del111.environ.length);
+  expect(section('open_file').page.total).toBe(Object.keys(del111.fds).length);
+  expect(section('thread').page.total).toBe(del111.num_threads);
+  expect(section('handle')).toBeUndefined(); // a Windows table: not on a Linux snapshot
+  expect(pv.body.flagged_regions).toHaveLength(del111.maps.filter((m: any) => m.perms.includes('w') && m.perms.includes('x')).length);
+  expect(pv.body.hits.map((x: any) => x.playbook_id)).toContain('linux-deleted-executable');
+  expect(pv.body.hits.every((x: any) => x.rows.every((r: any[]) => r[x.columns.indexOf('process_id')] === gt.roles.deleted_exe))).toBe(true);
+  // without a hunt: no hits; another user's hunt is not found; an unknown pid is not found
+  expect((await call('getProcess', { token: tokens.viewer, params: { id: ids.snap, pid: String(gt.roles.deleted_exe) } })).body).toMatchObject({ hunt_id: null, hits: [] });
+  expect((await call('getProcess', { token: tokens.analyst, params: { id: ids.snap, pid: String(gt.roles.deleted_exe) }, query: { hunt: start.body.id } })).status).toBe(404);
+  expect((await call('getProcess', { token: tokens.outsider, params: { id: ids.snap, pid: '1' } })).status).toBe(404);
+  expect((await call('getProcess', { token: tokens.viewer, params: { id: ids.snap, pid: '999999' } })).status).toBe(404);
+  // the hunt as a self-contained HTML report (no external fetch), and as PDF where a Chromium is installed
+  const rep = await call('huntReport', { token: tokens.viewer, params: { id: start.body.id } });
+  expect(rep.status).toBe(200);
+  expect(rep.res.headers['content-type']).toMatch(/^text\/html/);
+  expect(rep.body).toContain(`pid ${gt.roles.deleted_exe} ${del111.task_comm}`);
+  expect(rep.body).toContain('data-playbook="linux-deleted-executable"');
+  expect(rep.body).not.toMatch(/<(script|link|img|iframe)\b|src=|href="http/i);
+  expect((await call('huntReport', { token: tokens.analyst, params: { id: start.body.id } })).status).toBe(404);
+  expect(rep.body).toContain('data-tlp="AMBER"'); // the snapshot's label
+  // a stored finding from a real query, exported: TLP label, the process and its evidence, the rows
+  let fq = (await call('startQuery', { token: tokens.analyst, body: { text: `select process.process_object.process_id, process.process_object.name, process.process_object.exe_path, process.env_object.name where process.process_object.process_id == ${gt.roles.deleted_exe}`, scope: { snapshot_ids: [ids.snap] } } })).body;
+  for (let i = 0; fq.status === 'running' && i < 300; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    fq = (await call('queryResults', { token: tokens.analyst, params: { id: fq.id }, query: { limit: '0' } })).body.job;
+  }
+  const fr = (await call('queryResults', { token: tokens.analyst, params: { id: fq.id } })).body.page;
+  const finding = await call('createResultSet', { token: tokens.analyst, body: { project_id: ids.project, name: 'kupdated environment', query: fq.text, columns: fr.columns.map((c: any) => c.name), rows: fr.rows, classification: 'AMBER', tags: ['ir-1'] } });
+  expect(finding.status).toBe(201);
+  const frep = await call('resultSetReport', { token: tokens.viewer, params: { id: finding.body.id } });
+  expect(frep.status).toBe(200);
+  expect(frep.body).toContain('data-tlp="AMBER"');
+  expect(frep.body).toContain('ir-1');
+  expect(frep.body).toContain(`pid ${gt.roles.deleted_exe} ${del111.task_comm}`);
+  // one evidence line per environment variable the guest's /proc showed
+  for (const kv of del111.environ) expect(frep.body).toContain(`<li>exe_path=${del111.exe.replace(/ \(deleted\)$/, '')} env_object.name=${kv.split('=')[0]}</li>`);
+  expect(frep.body).not.toMatch(/<(script|link|img|iframe)\b|src=/i);
+  expect((await call('deleteResultSet', { token: tokens.analyst, params: { id: finding.body.id } })).status).toBe(200);
+  const pdf = await call('huntReport', { token: tokens.viewer, params: { id: start.body.id }, query: { format: 'pdf' } });
+  if (findChromium()) {
+    expect(pdf.status).toBe(200);
+    expect(pdf.res.headers['content-type']).toBe('application/pdf');
+    expect(Buffer.from(pdf.res.body).subarray(0, 5).toString()).toBe('%PDF-');
+  } else {
+    expect(pdf.status).toBe(501);
+    expect(JSON.stringify(pdf.body)).toContain('Chromium');
+  }
   // a scope naming a snapshot the caller cannot read is refused before any job starts; org B hunts nothing
   expect((await call('startHunt', { token: tokens.outsider, body: { scope: { snapshot_ids: [ids.snap] } } })).status).toBe(404);
   const hb = await hunt(tokens.b, { scope: { all: true } });
@@ -382,6 +443,8 @@ test('saved queries and result sets with classification', async () => {
   expect((await call('getResultSet', { token: tokens.analyst, params: { id: rs.body.id } })).body.rows).toEqual([[101]]);
   // RED: the project's own owner and viewer do not see it
   expect((await call('getResultSet', { token: tokens.admin, params: { id: rs.body.id } })).status).toBe(404);
+  // its report follows the same rule: the admin may not export a RED finding they may not read
+  expect((await call('resultSetReport', { token: tokens.admin, params: { id: rs.body.id } })).status).toBe(404);
   expect((await call('listResultSets', { token: tokens.viewer, query: { project_id: ids.project } })).body).toEqual([]);
   expect((await call('listResultSets', { token: tokens.analyst, query: { project_id: ids.project } })).body.length).toBe(1);
   expect((await call('deleteResultSet', { token: tokens.analyst, params: { id: rs.body.id } })).status).toBe(200);

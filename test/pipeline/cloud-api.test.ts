@@ -17,6 +17,8 @@ import { DynamoRepository, createTableInput } from '../../lib/platform/dynamo-re
 import { Platform } from '../../lib/platform/service';
 import type { User } from '../../lib/platform/model';
 import { compileQuery } from '../../lib/query';
+import { tables } from '../../lib/model';
+import { evidenceQuery } from '../../lib/hunt/evidence';
 import { GluePartitionRegistrar, S3DumpReader, S3ObjectStore } from '../../lib/pipeline/aws';
 import { DynamoUsageSink } from '../../lib/pipeline/usage-table';
 import * as apiLambda from '../../lambdas/api';
@@ -187,7 +189,8 @@ test('a hunt is a job across invocations: POST starts a few Athena queries, each
     polled.add(i.QueryExecutionId);
     return { QueryExecution: { Status: { State: first ? 'RUNNING' : 'SUCCEEDED' } } };
   });
-  const deletedSql = compileQuery(deleted.queries[0]!, { dialect: 'athena', database: 'memq_db', scope: { snapshots: [snapId] } });
+  // hunts run each playbook query in its evidence form (as `memq hunt` does)
+  const deletedSql = compileQuery(evidenceQuery(deleted.queries[0]!), { dialect: 'athena', database: 'memq_db', scope: { snapshots: [snapId] } });
   athena.on(GetQueryResultsCommand).callsFake((i: { QueryExecutionId: string }) => {
     const hit = sqlOf.get(i.QueryExecutionId) === deletedSql.sql;
     const cols = hit ? deletedSql.columns.map((c) => c.name) : ['project'];
@@ -267,13 +270,74 @@ test('a throttled start is retried by a later poll; a failed Athena query is rep
   expect(new Set(starts).size).toBe(job.progress.total);
 });
 
+test('the process page on Athena: only browses, each scoped to the snapshot; short pages run no count statement; reports: HTML, and PDF only with a Chromium (the Lambda has none)', async () => {
+  athena.reset();
+  await platform.updateSnapshotStatus(snapId, { os: 'linux' });
+  const runs = new Map<string, { sql: string; params: string[] }>();
+  athena.on(StartQueryExecutionCommand).callsFake((i: { QueryString: string; ExecutionParameters?: string[] }) => {
+    const id = `qe-p${runs.size}`;
+    runs.set(id, { sql: i.QueryString, params: i.ExecutionParameters ?? [] });
+    return { QueryExecutionId: id };
+  });
+  athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+  // an in-memory process table: 4242 (dropper) ← 1 (init) ← 0
+  const procs: Record<string, Record<string, string>> = { '4242': { process_id: '4242', parent_process_id: '1', name: 'dropper' }, '1': { process_id: '1', parent_process_id: '0', name: 'init' } };
+  const procCols = Object.keys(tables.process.columns);
+  athena.on(GetQueryResultsCommand).callsFake((i: { QueryExecutionId: string }) => {
+    const r = runs.get(i.QueryExecutionId)!;
+    const table = /"memq_db"\."(\w+)"/.exec(r.sql)![1]!;
+    const cols = Object.keys(tables[table as keyof typeof tables].columns);
+    const pid = r.params[3]?.replace(/'/g, '');
+    const rows = table === 'process' && /"process_id" = \?/.test(r.sql) && pid && procs[pid] ? [procs[pid]!] : [];
+    return { ResultSet: { ResultSetMetadata: { ColumnInfo: cols.map((c) => ({ Name: c, Type: 'varchar' })) }, Rows: [{ Data: cols.map((c) => ({ VarCharValue: c })) }, ...rows.map((row) => ({ Data: (table === 'process' ? procCols : cols).map((c) => ({ VarCharValue: row[c] ?? undefined })) }))] } };
+  });
+  const v = await call('GET', `/snapshots/${snapId}/processes/4242`);
+  expect(v.status).toBe(200);
+  const name = (pg: any, r: any[]) => r[pg.columns.findIndex((c: any) => c.name === 'name')];
+  expect(name(v.json.process, v.json.process.rows[0])).toBe('dropper');
+  expect(v.json.ancestors.rows.map((r: any[]) => name(v.json.ancestors, r))).toEqual(['init']);
+  expect(v.json.sections.map((x: any) => x.table)).toContain('shell_history');
+  expect(v.json.sections.map((x: any) => x.table)).not.toContain('handle');
+  const snap = (await call('GET', `/snapshots/${snapId}`)).json;
+  const statements = [...runs.values()];
+  // process, its parent, the children, one per section; no count(*) since every page came back short
+  expect(statements).toHaveLength(3 + v.json.sections.length);
+  for (const st of statements) {
+    expect(st.sql).toMatch(/WHERE "project" = \? AND "machine" = \? AND "snapshot" = \? AND "(process_id|parent_process_id)" = \?/);
+    expect(st.sql).not.toContain('count(*)');
+    expect(st.params.slice(0, 3)).toEqual([`'${projectId}'`, `'${snap.machine_id}'`, `'${snapId}'`]);
+  }
+  // another org: not found
+  current = mallory;
+  expect((await call('GET', `/snapshots/${snapId}/processes/4242`)).status).toBe(404);
+  current = alice;
+  // reports: the HTML comes from the Lambda; a PDF needs a Chromium, which it lacks (501 saying so)
+  const rs = await call('POST', '/result-sets', { project_id: projectId, name: 'dropper', query: 'process.process_object.name == "dropper"', columns: ['snapshot', 'process_id', 'name'], rows: [[snapId, 4242, 'dropper']] });
+  expect(rs.status).toBe(201);
+  const raw = (format?: string) => apiLambda.handler({ httpMethod: 'GET', path: `/api/v1/result-sets/${rs.json.id}/report`, headers: { Authorization: 'Bearer test' }, queryStringParameters: format ? { format } : null, body: null, isBase64Encoded: false });
+  const html = await raw();
+  expect(html.statusCode).toBe(200);
+  expect(html.body).toContain('pid 4242 dropper');
+  const before = process.env.MEMQ_CHROMIUM;
+  process.env.MEMQ_CHROMIUM = '/nonexistent/chromium';
+  try {
+    const pdf = await raw('pdf');
+    expect(pdf.statusCode).toBe(501);
+    expect(pdf.body).toContain('PDF export needs a Chromium');
+  } finally {
+    if (before === undefined) delete process.env.MEMQ_CHROMIUM;
+    else process.env.MEMQ_CHROMIUM = before;
+  }
+  expect((await call('DELETE', `/result-sets/${rs.json.id}`)).status).toBe(200);
+});
+
 test('a custom playbook runs in a cloud hunt: kept with the job, replayed on the poll that finishes it; another org cannot name it', async () => {
   const yaml = ['id: dropper-name', 'title: Dropper by name', 'description: cloud test', 'attack: [T1059]', 'severity: high', 'platform: linux', 'queries:', '  - process.process_object.name == "dropper"'].join('\n');
   const created = await call('POST', '/playbooks', { project_id: projectId, yaml, classification: 'RED' });
   expect(created.status).toBe(201);
   const P = created.json.id as string;
   athena.reset();
-  const customSql = compileQuery('process.process_object.name == "dropper"', { dialect: 'athena', database: 'memq_db', scope: { snapshots: [snapId] } });
+  const customSql = compileQuery(evidenceQuery('process.process_object.name == "dropper"'), { dialect: 'athena', database: 'memq_db', scope: { snapshots: [snapId] } });
   const sqlOf = new Map<string, string>();
   athena.on(StartQueryExecutionCommand).callsFake((i: { QueryString: string }) => {
     const id = `qe-c${sqlOf.size}`;

@@ -2,12 +2,14 @@
 // IOC search, shared items and the audit log. The catalog (for completion and column docs) and the
 // signed-in user are loaded once and passed down.
 import { useEffect, useState } from 'react';
+import { Crosshair, FolderKanban, History, LogOut, ScrollText, Share2, ShieldAlert, SquareTerminal, UserRound } from 'lucide-react';
 import { api, hasToken, setToken, type Catalog, type Project, type User } from './lib/api';
 import { cognitoSignOut, completeCognitoSignIn, loadConfig, type CloudConfig } from './lib/auth';
-import { go, useHashPath } from './lib/router';
+import { useHashPath } from './lib/router';
 import { LoginPage } from './pages/LoginPage';
 import { ProjectsPage } from './pages/ProjectsPage';
 import { SnapshotPage } from './pages/SnapshotPage';
+import { ProcessPage } from './pages/ProcessPage';
 import { QueryPage } from './pages/QueryPage';
 import { PlaybooksPage } from './pages/PlaybooksPage';
 import { IocPage } from './pages/IocPage';
@@ -69,34 +71,40 @@ export function App() {
   };
   const [page = 'projects', arg] = path;
   const nav = [
-    ['projects', 'Projects'],
-    ['query', 'Query'],
-    ['playbooks', 'Playbooks'],
-    ['ioc', 'IOC search'],
-    ['shared', 'Shared with me'],
-    ['audit', 'Audit log'],
+    ['projects', 'Projects', 'Projects', FolderKanban],
+    ['query', 'Query', 'Query', SquareTerminal],
+    ['playbooks', 'Playbooks', 'Hunt', ShieldAlert],
+    ['ioc', 'IOC search', 'IOC', Crosshair],
+    ['shared', 'Shared with me', 'Shared', Share2],
+    ['audit', 'Audit log', 'Audit', ScrollText],
   ] as const;
+  const current = page === 'snapshots' ? 'projects' : page;
   return (
     <div className="shell">
       <header>
-        <span className="brand">memq</span>
-        <nav>
-          {nav.map(([id, label]) => (
-            <a key={id} href={`#/${id}`} className={page === id ? 'active' : ''} data-testid={`nav-${id}`}>
-              {label}
+        <span className="brand">
+          <History size={18} aria-hidden /> memq
+        </span>
+        <nav aria-label="main">
+          {nav.map(([id, label, short, Icon]) => (
+            <a key={id} href={`#/${id}`} className={current === id ? 'active' : ''} aria-current={current === id ? 'page' : undefined} data-testid={`nav-${id}`} title={label}>
+              <Icon size={16} aria-hidden />
+              <span className="nav-long">{label}</span>
+              <span className="nav-short">{short}</span>
             </a>
           ))}
         </nav>
-        <span className="user" data-testid="current-user">
-          {session.user.name} ({session.user.email})
+        <span className="user" data-testid="current-user" title={`${session.user.name} (${session.user.email})`}>
+          <UserRound size={15} aria-hidden /> {session.user.name} <span className="email">({session.user.email})</span>
         </span>
-        <button onClick={signOut} data-testid="sign-out">
-          Sign out
+        <button onClick={signOut} data-testid="sign-out" title="sign out">
+          <LogOut size={15} aria-hidden /> Sign out
         </button>
       </header>
       <main>
         {page === 'projects' && <ProjectsPage session={session} projectId={arg} />}
-        {page === 'snapshots' && arg && <SnapshotPage session={session} snapshotId={arg} focusPid={path[2]} />}
+        {page === 'snapshots' && arg && path[2] === 'processes' && path[3] && <ProcessPage session={session} snapshotId={arg} pid={path[3]} />}
+        {page === 'snapshots' && arg && path[2] !== 'processes' && <SnapshotPage session={session} snapshotId={arg} focusPid={path[2]} />}
         {page === 'query' && <QueryPage session={session} />}
         {page === 'playbooks' && <PlaybooksPage session={session} />}
         {page === 'ioc' && <IocPage session={session} />}
@@ -105,7 +113,7 @@ export function App() {
         {page === 'grid-bench' && <GridBenchPage n={Number(arg)} />}
         {!['projects', 'snapshots', 'query', 'playbooks', 'ioc', 'shared', 'audit', 'grid-bench'].includes(page) && (
           <p>
-            Unknown page. <a onClick={() => go('projects')}>Projects</a>
+            Unknown page. <a href="#/projects">Projects</a>
           </p>
         )}
       </main>

@@ -2,6 +2,7 @@
 // snapshot. Lists only what the API says I may read.
 import { useEffect, useState } from 'react';
 import { api, type Machine, type Scope, type Snapshot } from '../lib/api';
+import { snapshotName } from '../lib/labels';
 import type { Session } from '../App';
 
 export function useScopeData(session: Session) {
@@ -48,7 +49,7 @@ export function ScopePicker({ session, value, onChange }: { session: Session; va
           .filter((s) => s.status === 'ready')
           .map((s) => (
             <option key={s.id} value={`s:${s.id}`}>
-              {machineName(s.machine_id)} / {s.name} [TLP:{s.classification}]
+              {snapshotName(s, machineName(s.machine_id))} [TLP:{s.classification}]
             </option>
           ))}
       </optgroup>

@@ -53,3 +53,82 @@ export function offsetOf(text: string, line: number, column: number): number {
   }
   return Math.min(text.length, off + column - 1);
 }
+
+export type TokenClass = 'object' | 'sub' | 'field' | 'keyword' | 'op' | 'string' | 'number' | 'comment' | 'text';
+
+/**
+ * Syntax highlighting: the text cut into spans (together they are exactly the text), each classed as
+ * the language's lexer would see it — objects/sub-objects/fields checked against the catalog, keywords
+ * and word operators, strings with escapes, numbers, operators and # or // comments. Never throws
+ * (the text may be half typed); bounded by the text length.
+ */
+export function highlight(cat: Catalog, text: string, keywords: string[] = []): { text: string; cls: TokenClass }[] {
+  const out: { text: string; cls: TokenClass }[] = [];
+  const kw = new Set(keywords.map((k) => k.toLowerCase()));
+  const push = (t: string, cls: TokenClass) => {
+    if (!t) return;
+    const last = out[out.length - 1];
+    if (last && last.cls === cls && cls === 'text') last.text += t;
+    else out.push({ text: t, cls });
+  };
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text[i]!;
+    if (c === '#' || (c === '/' && text[i + 1] === '/')) {
+      const nl = text.indexOf('\n', i);
+      const e = nl < 0 ? n : nl;
+      push(text.slice(i, e), 'comment');
+      i = e;
+      continue;
+    }
+    if (c === '"' || c === "'") {
+      let j = i + 1;
+      while (j < n && text[j] !== c && text[j] !== '\n') j += text[j] === '\\' ? 2 : 1;
+      j = Math.min(n, j + 1);
+      push(text.slice(i, j), 'string');
+      i = j;
+      continue;
+    }
+    const path = /[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\.?/y;
+    path.lastIndex = i;
+    const m = path.exec(text);
+    if (m) {
+      const parts = m[0].split('.');
+      const obj = cat.objects[parts[0]!];
+      if (parts.length === 1 || !obj) {
+        // a lone word: keyword / word operator, or text; a dotted path on an unknown object stays text
+        push(m[0], parts.length === 1 && kw.has(m[0].toLowerCase()) ? 'keyword' : 'text');
+      } else {
+        push(parts[0]!, 'object');
+        const sub = obj.sub_objects[parts[1] ?? ''];
+        for (let k = 1; k < parts.length; k++) {
+          push('.', 'op');
+          const known = k === 1 ? !!sub : k === 2 && !!sub && (cat.tables[sub.table]?.columns ?? []).some((col) => col.name === parts[k]);
+          push(parts[k]!, known ? (k === 1 ? 'sub' : 'field') : 'text');
+        }
+      }
+      i += m[0].length;
+      continue;
+    }
+    const num = /0[xX][0-9A-Fa-f_]+|[0-9][0-9_]*(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
+    num.lastIndex = i;
+    const nm = num.exec(text);
+    if (nm) {
+      push(nm[0], 'number');
+      i += nm[0].length;
+      continue;
+    }
+    const op = /&&|\|\||==|!=|<=|>=|=~|!~|[<>!=()[\],*~-]/y;
+    op.lastIndex = i;
+    const om = op.exec(text);
+    if (om) {
+      push(om[0], 'op');
+      i += om[0].length;
+      continue;
+    }
+    push(c, 'text');
+    i++;
+  }
+  return out;
+}

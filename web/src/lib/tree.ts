@@ -45,3 +45,61 @@ export function flatten<T>(roots: TreeNode<T>[], maxDepth = 64): { node: TreeNod
   }
   return out;
 }
+
+/** Number of descendants of every node (iterative, bounded like flatten). */
+function descendantCounts<T>(roots: TreeNode<T>[], maxDepth = 64): Map<TreeNode<T>, number> {
+  const out = new Map<TreeNode<T>, number>();
+  const order = flatten(roots, maxDepth);
+  for (let i = order.length - 1; i >= 0; i--) {
+    const n = order[i]!.node;
+    out.set(n, n.children.reduce((s, c) => s + 1 + (out.get(c) ?? 0), 0));
+  }
+  return out;
+}
+
+/** Nodes with a flagged node somewhere below them (the flagged node itself excluded). */
+export function flaggedAncestors<T>(roots: TreeNode<T>[], flagged: (t: T) => boolean, maxDepth = 64): Set<number> {
+  const out = new Set<number>();
+  const below = new Map<TreeNode<T>, boolean>();
+  const order = flatten(roots, maxDepth);
+  for (let i = order.length - 1; i >= 0; i--) {
+    const n = order[i]!.node;
+    const any = n.children.some((c) => below.get(c) || flagged(c.item));
+    below.set(n, any);
+    if (any) out.add(n.pid);
+  }
+  return out;
+}
+
+/**
+ * Folded by default: a node whose children are all kernel threads (Linux kthreadd) — unless a flagged
+ * process is below it. Windows' System keeps smss.exe below it, so it stays open.
+ */
+export function defaultCollapsed<T>(roots: TreeNode<T>[], isKernelThread: (t: T) => boolean, flagged: (t: T) => boolean): Set<number> {
+  const keepOpen = flaggedAncestors(roots, flagged);
+  const out = new Set<number>();
+  for (const { node } of flatten(roots)) if (node.children.length && node.children.every((c) => isKernelThread(c.item)) && !keepOpen.has(node.pid)) out.add(node.pid);
+  return out;
+}
+
+export interface TreeRow<T> {
+  node: TreeNode<T>;
+  depth: number;
+  collapsed: boolean;
+  /** descendants hidden under a collapsed node, or below it when open */
+  descendants: number;
+}
+
+/** The rows to show: depth-first, skipping what is below a collapsed node. */
+export function visibleRows<T>(roots: TreeNode<T>[], collapsed: ReadonlySet<number>, maxDepth = 64): TreeRow<T>[] {
+  const counts = descendantCounts(roots, maxDepth);
+  const out: TreeRow<T>[] = [];
+  const stack: { node: TreeNode<T>; depth: number }[] = roots.map((node) => ({ node, depth: 0 })).reverse();
+  while (stack.length) {
+    const e = stack.pop()!;
+    const isCollapsed = collapsed.has(e.node.pid) && e.node.children.length > 0;
+    out.push({ ...e, collapsed: isCollapsed, descendants: counts.get(e.node) ?? 0 });
+    if (!isCollapsed && e.depth < maxDepth) for (let i = e.node.children.length - 1; i >= 0; i--) stack.push({ node: e.node.children[i]!, depth: e.depth + 1 });
+  }
+  return out;
+}

@@ -3,8 +3,10 @@
 // search is a job (POST /ioc-searches, then polled), since in the cloud it runs one Athena query per table.
 import { useState } from 'react';
 import { api, type IocJob, type IocResult, type Scope } from '../lib/api';
-import { go } from '../lib/router';
-import { ScopePicker } from '../components/ScopePicker';
+import { Search } from 'lucide-react';
+import { snapshotName } from '../lib/labels';
+import { ScopePicker, useScopeData } from '../components/ScopePicker';
+import { ProcessLink } from '../components/ProcessLink';
 import type { Session } from '../App';
 
 
@@ -14,6 +16,11 @@ export function IocPage({ session }: { session: Session }) {
   const [res, setRes] = useState<IocResult | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [progress, setProgress] = useState<IocJob['progress'] | null>(null);
+  const { snaps, machines } = useScopeData(session);
+  const snapLabel = (id: string) => {
+    const s = snaps.find((x) => x.id === id);
+    return s ? snapshotName(s, machines.find((m) => m.id === s.machine_id)?.name) : id;
+  };
   const search = async () => {
     setError(null);
     setRes(null);
@@ -38,7 +45,8 @@ export function IocPage({ session }: { session: Session }) {
       <div className="row">
         <textarea value={text} onChange={(e) => setText(e.target.value)} placeholder="10.9.8.7, evil.example.com, /tmp/.hidden/evil-miner, …" rows={2} data-testid="ioc-input" />
         <ScopePicker session={session} value={scope} onChange={setScope} />
-        <button onClick={search} disabled={!text.trim() || progress !== null} data-testid="ioc-search">
+        <button className="primary" onClick={search} disabled={!text.trim() || progress !== null} data-testid="ioc-search">
+          <Search size={15} aria-hidden />
           {progress ? `Searching… ${progress.done}/${progress.total}` : 'Search'}
         </button>
       </div>
@@ -46,6 +54,7 @@ export function IocPage({ session }: { session: Session }) {
       {res && res.errors.length > 0 && <div className="error">Not searched: {res.errors.map((e) => `${e.table} (${e.message})`).join('; ')}</div>}
       {res && res.truncated.length > 0 && <div className="hint">More hits may exist in: {res.truncated.join(', ')}</div>}
       {res && (
+        <div className="table-scroll">
         <table data-testid="ioc-results">
           <caption>
             {res.hits.length} hits in {res.snapshots_searched} snapshots
@@ -53,6 +62,7 @@ export function IocPage({ session }: { session: Session }) {
           <thead>
             <tr>
               <th>IOC</th>
+              <th>Snapshot</th>
               <th>Found in</th>
               <th>Where</th>
               <th>Text</th>
@@ -64,10 +74,17 @@ export function IocPage({ session }: { session: Session }) {
                 <td>
                   {h.ioc} <small>{h.kind}</small>
                 </td>
+                <td className="nowrap">
+                  <a href={`#/snapshots/${encodeURIComponent(h.snapshot_id)}`}>{snapLabel(h.snapshot_id)}</a>
+                </td>
                 <td>
-                  <a onClick={() => go('snapshots', h.snapshot_id, h.where.process_id !== undefined ? String(h.where.process_id) : '')}>
-                    {h.table}.{h.column}
-                  </a>
+                  {h.where.process_id !== undefined && h.where.process_id !== null ? (
+                    <ProcessLink snapshotId={h.snapshot_id} pid={h.where.process_id as number}>
+                      {h.table}.{h.column}
+                    </ProcessLink>
+                  ) : (
+                    `${h.table}.${h.column}`
+                  )}
                 </td>
                 <td className="mono">
                   {Object.entries(h.where)
@@ -79,6 +96,7 @@ export function IocPage({ session }: { session: Session }) {
             ))}
           </tbody>
         </table>
+        </div>
       )}
     </div>
   );

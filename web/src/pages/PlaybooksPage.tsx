@@ -1,11 +1,18 @@
 // Playbook library grouped by ATT&CK tactic (filter by tactic/technique/text), run on a scope; hits
-// are grouped by tactic → technique → playbook, each row linking to the object in its snapshot.
+// show as the ATT&CK matrix (tactics in matrix order, cells coloured by hits and severity) and as a
+// list by tactic → playbook, each row labelled with machine and snapshot and linking to the process.
 // Custom playbooks of the organization are listed with their classification badge, can be created
 // (YAML form) and shared or reclassified with the same dialog as snapshots and saved queries.
 import { useEffect, useMemo, useState } from 'react';
+import { Play, Plus } from 'lucide-react';
 import { api, type HuntHit, type HuntJob, type Playbook, type Scope } from '../lib/api';
-import { go } from '../lib/router';
-import { ScopePicker } from '../components/ScopePicker';
+import { TACTICS, tacticName } from '../lib/attack';
+import { countHits } from '../lib/hunt-cache';
+import { saveHitCounts } from '../lib/hunt-cache-store';
+import { snapshotName } from '../lib/labels';
+import { ScopePicker, useScopeData } from '../components/ScopePicker';
+import { AttackMatrix } from '../components/AttackMatrix';
+import { ProcessLink } from '../components/ProcessLink';
 import { PlaybookForm } from '../components/PlaybookForm';
 import { ShareDialog } from '../components/ShareDialog';
 import { TlpBadge } from '../components/TlpBadge';
@@ -17,6 +24,12 @@ export function PlaybooksPage({ session }: { session: Session }) {
   const [filter, setFilter] = useState('');
   const [scope, setScope] = useState<Scope>({ all: true });
   const [hits, setHits] = useState<HuntHit[] | null>(null);
+  const [huntId, setHuntId] = useState<string | null>(null);
+  const { snaps, machines } = useScopeData(session);
+  const snapLabel = (id: string) => {
+    const s = snaps.find((x) => x.id === id);
+    return s ? snapshotName(s, machines.find((m) => m.id === s.machine_id)?.name) : id;
+  };
   const [errors, setErrors] = useState<{ playbook_id: string; message: string }[]>([]);
   const [running, setRunning] = useState(false);
   const [progress, setProgress] = useState<HuntJob['progress'] | null>(null);
@@ -30,7 +43,12 @@ export function PlaybooksPage({ session }: { session: Session }) {
     await api('DELETE', `/playbooks/${p.id}`).catch((e) => setError(e.message));
     await load();
   };
-  const tactics = useMemo(() => [...new Set(pbs.flatMap((p) => p.techniques.flatMap((t) => t.tactics)))].sort(), [pbs]);
+  // tactics the library covers, in the matrix's order with their own names
+  const tactics = useMemo(() => {
+    const used = new Set(pbs.flatMap((p) => p.techniques.flatMap((t) => t.tactics)));
+    return TACTICS.filter((t) => used.has(t.shortname));
+  }, [pbs]);
+  const library = useMemo(() => pbs.flatMap((p) => p.techniques), [pbs]);
   const shown = pbs.filter(
     (p) => (!tactic || p.techniques.some((t) => t.tactics.includes(tactic))) && (!filter || `${p.id} ${p.title} ${p.techniques.map((t) => `${t.id} ${t.name}`).join(' ')}`.toLowerCase().includes(filter.toLowerCase())),
   );
@@ -47,7 +65,9 @@ export function PlaybooksPage({ session }: { session: Session }) {
       }
       if (job.status === 'failed' || !job.result) throw new Error(job.error ?? 'the hunt failed');
       setHits(job.result.hits);
+      setHuntId(job.id);
       setErrors(job.result.errors);
+      saveHitCounts(countHits(job.snapshot_ids, job.result.hits, job.id));
     } catch (e) {
       setError((e as Error).message);
     } finally {
@@ -66,22 +86,30 @@ export function PlaybooksPage({ session }: { session: Session }) {
   }
   const byTactic = new Map<string, HuntHit[]>();
   for (const h of merged.values()) for (const t of new Set(h.techniques.flatMap((x) => x.tactics))) byTactic.set(t, [...(byTactic.get(t) ?? []), h]);
+  const tacticRank = (t: string) => {
+    const i = TACTICS.findIndex((x) => x.shortname === t);
+    return i < 0 ? TACTICS.length : i;
+  };
+  const tacticGroups = [...byTactic.entries()].sort((a, b) => tacticRank(a[0]) - tacticRank(b[0]));
   return (
     <div>
       <div className="row">
         <select value={tactic} onChange={(e) => setTactic(e.target.value)} data-testid="tactic-filter">
           <option value="">all tactics</option>
           {tactics.map((t) => (
-            <option key={t}>{t}</option>
+            <option key={t.shortname} value={t.shortname}>
+              {t.name}
+            </option>
           ))}
         </select>
         <input placeholder="filter technique / text" value={filter} onChange={(e) => setFilter(e.target.value)} />
         <ScopePicker session={session} value={scope} onChange={setScope} />
-        <button onClick={run} disabled={running || shown.length === 0} data-testid="run-playbooks">
+        <button className="primary" onClick={run} disabled={running || shown.length === 0} data-testid="run-playbooks">
+          <Play size={15} aria-hidden />
           {running ? `Hunting…${progress ? ` ${progress.done}/${progress.total}` : ''}` : `Run ${shown.length} playbooks`}
         </button>
         <button onClick={() => setCreating(!creating)} data-testid="new-playbook">
-          New playbook
+          <Plus size={15} aria-hidden /> New playbook
         </button>
       </div>
       {creating && <PlaybookForm session={session} onClose={() => setCreating(false)} onCreated={() => (setCreating(false), void load())} />}
@@ -94,9 +122,11 @@ export function PlaybooksPage({ session }: { session: Session }) {
           <h3 data-testid="hunt-summary">
             {new Set(hits.map((h) => h.playbook_id)).size} playbooks fired, {hits.reduce((n, h) => n + h.rows.length, 0)} hits
           </h3>
-          {[...byTactic.entries()].map(([t, hs]) => (
+          <AttackMatrix library={library} hits={[...merged.values()]} snaps={snaps} machines={machines} huntId={huntId} />
+          <h3>Hits by tactic</h3>
+          {tacticGroups.map(([t, hs]) => (
             <div key={t} className="tactic">
-              <h4>{t}</h4>
+              <h4>{tacticName(t)}</h4>
               {hs.map((h, i) => {
                 const sc = h.columns.indexOf('snapshot');
                 const pc = h.columns.indexOf('process_id');
@@ -106,14 +136,22 @@ export function PlaybooksPage({ session }: { session: Session }) {
                     <span className={`sev ${h.severity}`}>{h.severity}</span> <b>{h.title}</b>{' '}
                     <small>{h.techniques.map((x) => `${x.id} ${x.name}`).join(', ')}</small>
                     <ul>
-                      {h.rows.slice(0, 50).map((r, j) => (
-                        <li key={j}>
-                          <a onClick={() => go('snapshots', String(r[sc] ?? h.snapshot_id), pc >= 0 ? String(r[pc]) : '')}>
-                            {pc >= 0 ? `pid ${r[pc]} ` : ''}
-                            {nc >= 0 ? String(r[nc]) : h.columns.slice(3, 6).map((c, k) => `${c}=${String(r[k + 3])}`).join(' ')}
-                          </a>
-                        </li>
-                      ))}
+                      {h.rows.slice(0, 50).map((r, j) => {
+                        const snap = String(r[sc] ?? h.snapshot_id);
+                        const label = nc >= 0 ? String(r[nc]) : h.columns.map((c, k) => [c, r[k]] as const).filter(([c]) => !['project', 'machine', 'snapshot', 'process_id'].includes(c)).slice(0, 3).map(([c, v]) => `${c}=${String(v)}`).join(' ');
+                        return (
+                          <li key={j}>
+                            <span className="muted">{snapLabel(snap)}</span> ·{' '}
+                            {pc >= 0 ? (
+                              <ProcessLink snapshotId={snap} pid={r[pc] as number} hunt={huntId}>
+                                pid {String(r[pc])} {label}
+                              </ProcessLink>
+                            ) : (
+                              label
+                            )}
+                          </li>
+                        );
+                      })}
                     </ul>
                   </div>
                 );
@@ -161,7 +199,7 @@ export function PlaybooksPage({ session }: { session: Session }) {
               <td>
                 {p.techniques.map((t) => (
                   <div key={t.id}>
-                    {t.id} {t.name} <small>({t.tactics.join(', ')})</small>
+                    {t.id} {t.name} <small className="muted">({t.tactics.map(tacticName).join(', ')})</small>
                   </div>
                 ))}
               </td>

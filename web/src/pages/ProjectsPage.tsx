@@ -1,8 +1,14 @@
-// Projects → machines → snapshots, with status and progress, and drag-and-drop upload of a dump:
-// POST /snapshots registers it and says where to send the bytes (the API locally, a presigned URL in
-// the cloud); progress comes from the upload, then from the analysis status.
+// Projects, and a project's fleet overview: machines × snapshots (newest first) with status, OS,
+// classification and the hit counts of the last hunt over them ("Hunt project" runs every playbook
+// over the project), plus drag-and-drop upload of a dump: POST /snapshots registers it and says where
+// to send the bytes (the API locally, a presigned URL in the cloud); progress comes from the upload,
+// then from the analysis status.
 import { useEffect, useRef, useState } from 'react';
-import { api, uploadFile, uploadMultipart, type Machine, type Snapshot, type Tlp } from '../lib/api';
+import { ShieldAlert, Upload } from 'lucide-react';
+import { api, uploadFile, uploadMultipart, type HuntJob, type Machine, type Snapshot, type Tlp } from '../lib/api';
+import { countHits, type SnapshotHits } from '../lib/hunt-cache';
+import { loadHitCounts, saveHitCounts } from '../lib/hunt-cache-store';
+import { osLabel, shortId, snapshotTime, utc } from '../lib/labels';
 import { go } from '../lib/router';
 import { TlpBadge } from '../components/TlpBadge';
 import { MembersPanel } from '../components/MembersPanel';
@@ -46,6 +52,15 @@ export function ProjectsPage({ session, projectId }: { session: Session; project
   );
 }
 
+/** Machines with their snapshots, newest first; machines ordered by their newest snapshot. */
+function fleet(machines: Machine[], snaps: Snapshot[]): { machine: Machine; list: Snapshot[] }[] {
+  const at = (s: Snapshot) => snapshotTime(s).at;
+  const rows = machines.map((machine) => ({ machine, list: snaps.filter((s) => s.machine_id === machine.id).sort((a, b) => at(b).localeCompare(at(a))) }));
+  const orphans = snaps.filter((s) => !machines.some((m) => m.id === s.machine_id));
+  if (orphans.length) rows.push({ machine: { id: '', name: 'unknown machine', project_id: '', os: '' }, list: orphans });
+  return rows.filter((r) => r.list.length).sort((a, b) => at(b.list[0]!).localeCompare(at(a.list[0]!)));
+}
+
 function fmtSize(n: number): string {
   return n > 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : `${(n / 2 ** 20).toFixed(1)} MiB`;
 }
@@ -60,6 +75,31 @@ function ProjectView({ session, projectId }: { session: Session; projectId: stri
   const [error, setError] = useState<string | null>(null);
   const [drag, setDrag] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
+  const [hitCounts, setHitCounts] = useState<Record<string, SnapshotHits>>(loadHitCounts);
+  const [hunting, setHunting] = useState<string | null>(null);
+  useEffect(() => {
+    const on = () => setHitCounts(loadHitCounts());
+    window.addEventListener('memq:hits-changed', on);
+    return () => window.removeEventListener('memq:hits-changed', on);
+  }, []);
+  const huntProject = async () => {
+    setError(null);
+    setHunting('starting…');
+    try {
+      let job = await api<HuntJob>('POST', '/hunts', { scope: { project_id: projectId } });
+      for (let delay = 300; job.status === 'running'; delay = Math.min(2000, delay * 1.5)) {
+        setHunting(`${job.progress.done}/${job.progress.total}`);
+        await new Promise((r) => setTimeout(r, delay));
+        job = await api<HuntJob>('GET', `/hunts/${job.id}`);
+      }
+      if (job.status === 'failed' || !job.result) throw new Error(job.error ?? 'the hunt failed');
+      saveHitCounts(countHits(job.snapshot_ids, job.result.hits, job.id));
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setHunting(null);
+    }
+  };
 
   const refresh = async () => {
     const [m, s] = await Promise.all([api<Machine[]>('GET', `/projects/${projectId}/machines`), api<Snapshot[]>('GET', `/snapshots?project_id=${encodeURIComponent(projectId)}`)]);
@@ -131,7 +171,7 @@ function ProjectView({ session, projectId }: { session: Session; projectId: stri
           onDrop={onDrop}
           onClick={() => fileInput.current?.click()}
         >
-          Drop a memory dump here (raw, LiME, ELF core, kdump, Windows crash dump; .gz/.xz) or click to choose
+          <Upload size={18} aria-hidden style={{ verticalAlign: -3 }} /> Drop a memory dump here (raw, LiME, ELF core, kdump, Windows crash dump; .gz/.xz) or click to choose
           <input ref={fileInput} type="file" hidden data-testid="file-input" onChange={(e) => e.target.files?.[0] && void upload(e.target.files[0])} />
         </div>
       )}
@@ -152,27 +192,53 @@ function ProjectView({ session, projectId }: { session: Session; projectId: stri
       )}
       {error && <div className="error">{error}</div>}
       {machines.length === 0 && snaps.length === 0 && <p>No machines yet.</p>}
-      {machines.map((m) => (
-        <div key={m.id} className="machine">
-          <h3>{m.name}</h3>
-          <table className="snapshots" data-testid="snapshot-table">
-            <thead>
-              <tr>
-                <th>Snapshot</th>
-                <th>Status</th>
-                <th>OS / kernel</th>
-                <th>Size</th>
-                <th>Classification</th>
-              </tr>
-            </thead>
-            <tbody>
-              {snaps
-                .filter((s) => s.machine_id === m.id)
-                .map((s) => (
-                  <tr key={s.id} data-testid="snapshot-row" data-status={s.status}>
+      {snaps.length > 0 && (
+        <div className="row">
+          <h3 style={{ margin: 0 }}>Fleet</h3>
+          <small className="muted">
+            {machines.length} machines · {snaps.length} snapshots · newest first
+          </small>
+          <span className="spacer" />
+          <button onClick={() => void huntProject()} disabled={hunting !== null || !snaps.some((x) => x.status === 'ready')} data-testid="hunt-project" title="run every playbook over this project's snapshots">
+            <ShieldAlert size={15} aria-hidden /> {hunting ? `Hunting… ${hunting}` : 'Hunt project'}
+          </button>
+        </div>
+      )}
+      {snaps.length > 0 && (
+        <div className="table-scroll">
+        <table className="fleet snapshots" data-testid="fleet">
+          <thead>
+            <tr>
+              <th>Machine</th>
+              <th>Snapshot</th>
+              <th>OS</th>
+              <th>Status</th>
+              <th>Hits</th>
+              <th>Classification</th>
+            </tr>
+          </thead>
+          <tbody>
+            {fleet(machines, snaps).map(({ machine, list }) =>
+              list.map((s, i) => {
+                const when = snapshotTime(s);
+                const h = hitCounts[s.id];
+                return (
+                  <tr key={s.id} data-testid="snapshot-row" data-status={s.status} data-machine={machine.name}>
+                    {i === 0 && (
+                      <th rowSpan={list.length} scope="row" className="machine-cell" data-testid="fleet-machine">
+                        {machine.name}
+                        <div className="muted small">
+                          {list.length} snapshot{list.length === 1 ? '' : 's'}
+                        </div>
+                      </th>
+                    )}
                     <td>
-                      {s.status === 'ready' ? <a href={`#/snapshots/${s.id}`}>{s.name}</a> : s.name}
+                      {s.status === 'ready' ? <a href={`#/snapshots/${s.id}`}>{shortId(s.id)}</a> : shortId(s.id)}
+                      <div className="muted small" title={`file ${s.dump_name}`}>
+                        {when.label} · {fmtSize(s.size)}
+                      </div>
                     </td>
+                    <td>{osLabel(s.os, s.kernel)}</td>
                     <td>
                       <span className={`status ${s.status}`} data-testid="snapshot-status">
                         {s.status}
@@ -185,19 +251,28 @@ function ProjectView({ session, projectId }: { session: Session; projectId: stri
                       )}
                       {s.error && <div className="error">{s.error}</div>}
                     </td>
-                    <td>
-                      {s.os ?? ''} {s.kernel ?? ''}
+                    <td className="count" data-testid="fleet-hits" data-hits={h ? h.hits : ''}>
+                      {h ? (
+                        <span className={`cnt ${h.hits ? 'some' : 'zero'}`} title={`${h.playbooks} playbooks fired · hunt of ${utc(h.at)} UTC`}>
+                          {h.hits}
+                        </span>
+                      ) : (
+                        <small className="muted" title="no hunt over this snapshot yet: Hunt project">
+                          —
+                        </small>
+                      )}
                     </td>
-                    <td>{fmtSize(s.size)}</td>
                     <td>
                       <TlpBadge tlp={s.classification} tags={s.tags} />
                     </td>
                   </tr>
-                ))}
-            </tbody>
-          </table>
+                );
+              }),
+            )}
+          </tbody>
+        </table>
         </div>
-      ))}
+      )}
     </div>
   );
 }

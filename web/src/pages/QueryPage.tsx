@@ -1,8 +1,13 @@
-// Query: editor with completion and inline errors, scope, async run with polling, the virtualized
-// result grid, saved queries of a project, and storing results as a classified finding.
+// Query: highlighted editor with completion at the cursor and inline errors, the scope (remembered,
+// and set by a snapshot page's "Query" button), async run with polling, the virtualized result grid
+// (dimmed while the text has an error or the last run failed), saved queries one click away, and
+// storing results as a classified finding.
 import { useEffect, useState } from 'react';
+import { Bookmark, Play, Save, Share2 } from 'lucide-react';
 import { api, type Page, type Scope, type Tlp } from '../lib/api';
-import { go } from '../lib/router';
+import { processHref } from '../components/ProcessLink';
+import { snapshotName } from '../lib/labels';
+import type { CheckResult } from '../components/QueryEditor';
 import { QueryEditor } from '../components/QueryEditor';
 import { ScopePicker, useScopeData } from '../components/ScopePicker';
 import { Grid } from '../components/Grid';
@@ -17,8 +22,19 @@ interface Finding { id: string; name: string; query: string; columns: string[]; 
 
 export function QueryPage({ session }: { session: Session }) {
   const [text, setText] = useState(() => sessionStorage.getItem('memq.query') ?? SEED_QUERY);
-  const [scope, setScope] = useState<Scope>({ all: true });
-  const [result, setResult] = useState<{ page: Page; elapsed: number | null } | null>(null);
+  const [scope, setScopeState] = useState<Scope>(() => {
+    try {
+      return JSON.parse(sessionStorage.getItem('memq.scope') ?? 'null') ?? { all: true };
+    } catch {
+      return { all: true };
+    }
+  });
+  const setScope = (s: Scope) => {
+    sessionStorage.setItem('memq.scope', JSON.stringify(s));
+    setScopeState(s);
+  };
+  const [result, setResult] = useState<{ page: Page; elapsed: number | null; text: string } | null>(null);
+  const [checkOk, setCheckOk] = useState(true);
   const [running, setRunning] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState<SavedQuery[]>([]);
@@ -28,7 +44,7 @@ export function QueryPage({ session }: { session: Session }) {
   const projectId = scope.project_id ?? session.projects[0]?.id;
   // result rows name their project/machine/snapshot by id (partition values): show names
   const { snaps, machines } = useScopeData(session);
-  const names = new Map<string, string>([...session.projects.map((p) => [p.id, p.name] as const), ...machines.map((m) => [m.id, m.name] as const), ...snaps.map((x) => [x.id, x.name] as const)]);
+  const names = new Map<string, string>([...session.projects.map((p) => [p.id, p.name] as const), ...machines.map((m) => [m.id, m.name] as const), ...snaps.map((x) => [x.id, snapshotName(x, machines.find((m) => m.id === x.machine_id)?.name)] as const)]);
   const format = (c: string, v: unknown) => (c === 'project' || c === 'machine' || c === 'snapshot' ? names.get(String(v)) ?? String(v) : v === null || v === undefined ? '' : Array.isArray(v) ? v.join(' ') : String(v));
   useEffect(() => sessionStorage.setItem('memq.query', text), [text]);
   const loadSaved = () => {
@@ -38,12 +54,11 @@ export function QueryPage({ session }: { session: Session }) {
   };
   useEffect(() => void loadSaved(), [projectId]);
 
-  const run = async () => {
+  const run = async (q = text) => {
     setRunning(true);
     setError(null);
-    setResult(null);
     try {
-      let job = await api('POST', '/queries', { text, scope });
+      let job = await api('POST', '/queries', { text: q, scope });
       // poll until done, then fetch all rows in pages of ≤ 100k rows (the API also cuts a page by size: follow next_offset)
       for (let i = 0; job.status === 'running' && i < 3600; i++) {
         await new Promise((r) => setTimeout(r, 300));
@@ -59,7 +74,7 @@ export function QueryPage({ session }: { session: Session }) {
         if (rows.length >= (r.page.total ?? Infinity) || r.page.rows.length === 0) break;
         off = r.page.next_offset === undefined ? off + r.page.rows.length : r.page.next_offset;
       }
-      setResult({ page: { ...first!, rows }, elapsed: job.elapsed_ms });
+      setResult({ page: { ...first!, rows }, elapsed: job.elapsed_ms, text: q });
     } catch (e) {
       setError((e as Error).message);
     } finally {
@@ -80,7 +95,7 @@ export function QueryPage({ session }: { session: Session }) {
     const name = prompt('Name of the finding', 'finding');
     if (!name) return;
     try {
-      await api('POST', '/result-sets', { project_id: projectId, name, query: text, columns: result.page.columns.map((c) => c.name), rows: result.page.rows.slice(0, 10000) });
+      await api('POST', '/result-sets', { project_id: projectId, name, query: result.text, columns: result.page.columns.map((c) => c.name), rows: result.page.rows.slice(0, 10000) });
       loadSaved();
     } catch (e) {
       setError((e as Error).message);
@@ -96,10 +111,12 @@ export function QueryPage({ session }: { session: Session }) {
         <ul className="list" data-testid="saved-queries">
           {saved.map((q) => (
             <li key={q.id}>
-              <a onClick={() => setText(q.text)}>{q.name}</a> <TlpBadge tlp={q.classification} />{' '}
-              <a title="share / classify" onClick={() => setSharing({ kind: 'saved_query', item: q })}>
-                ⇪
-              </a>
+              <a href="#/query" onClick={(e) => (e.preventDefault(), setText(q.text))} title={q.text}>
+                {q.name}
+              </a> <TlpBadge tlp={q.classification} />{' '}
+              <button className="linklike" title="share / classify" aria-label={`share or classify ${q.name}`} onClick={() => setSharing({ kind: 'saved_query', item: q })}>
+                <Share2 size={13} />
+              </button>
             </li>
           ))}
           {saved.length === 0 && <li>None in this project.</li>}
@@ -114,11 +131,11 @@ export function QueryPage({ session }: { session: Session }) {
         <ul className="list" data-testid="findings">
           {findings.map((f) => (
             <li key={f.id}>
-              <a onClick={() => (setText(f.query), setResult({ page: { columns: f.columns.map((name) => ({ name, kind: 'string' })), rows: f.rows, total: f.rows.length, offset: 0 }, elapsed: null }))}>{f.name}</a>{' '}
+              <a href="#/query" onClick={(e) => (e.preventDefault(), setText(f.query), setResult({ page: { columns: f.columns.map((name) => ({ name, kind: 'string' })), rows: f.rows, total: f.rows.length, offset: 0 }, elapsed: null, text: f.query }))}>{f.name}</a>{' '}
               <TlpBadge tlp={f.classification} tags={f.tags} />{' '}
-              <a title="share / classify" onClick={() => setSharing({ kind: 'result_set', item: f })}>
-                ⇪
-              </a>
+              <button className="linklike" title="share / classify" aria-label={`share or classify ${f.name}`} onClick={() => setSharing({ kind: 'result_set', item: f })}>
+                <Share2 size={13} />
+              </button>
             </li>
           ))}
           {findings.length === 0 && <li>None stored.</li>}
@@ -135,25 +152,43 @@ export function QueryPage({ session }: { session: Session }) {
       <section>
         <div className="row">
           <ScopePicker session={session} value={scope} onChange={setScope} />
-          <button onClick={run} disabled={running} data-testid="run-query">
+          <button className="primary" onClick={() => void run()} disabled={running} data-testid="run-query">
+            <Play size={15} aria-hidden />
             {running ? 'Running…' : 'Run (Ctrl+Enter)'}
           </button>
-          {result && <small data-testid="query-elapsed">{result.elapsed} ms</small>}
+          {result && result.elapsed !== null && <small data-testid="query-elapsed">{result.elapsed} ms</small>}
           {result && (
             <button onClick={storeFinding} data-testid="store-finding">
-              Store as finding
+              <Save size={15} aria-hidden /> Store as finding
             </button>
           )}
         </div>
-        <QueryEditor session={session} value={text} onChange={setText} onRun={run} />
-        {error && <div className="error" data-testid="run-error">{error}</div>}
+        {saved.length > 0 && (
+          <div className="saved-chips" data-testid="saved-chips">
+            <Bookmark size={14} className="muted" aria-label="saved queries" />
+            {saved.slice(0, 12).map((q) => (
+              <button key={q.id} className="chip" title={`run: ${q.text}`} onClick={() => (setText(q.text), void run(q.text))} data-testid="saved-chip">
+                {q.name}
+              </button>
+            ))}
+          </div>
+        )}
+        <QueryEditor session={session} value={text} onChange={setText} onRun={() => void run()} onCheck={(c: CheckResult) => setCheckOk(c.ok)} />
+        {error && (
+          <div className="error" data-testid="run-error">
+            {error}
+            {result && <small> — the result below is from the previous run</small>}
+          </div>
+        )}
         {result && (
-          <Grid
-            columns={cols}
-            rows={result.page.rows}
-            format={format}
-            onRowClick={snapCol >= 0 ? (r) => go('snapshots', String(r[snapCol]), pidCol >= 0 ? String(r[pidCol]) : '') : undefined}
-          />
+          <div className={error || !checkOk ? 'stale' : ''} data-testid="query-result" data-stale={error || !checkOk ? 'true' : 'false'}>
+            <Grid
+              columns={cols}
+              rows={result.page.rows}
+              format={format}
+              onRowClick={snapCol >= 0 ? (r) => (window.location.hash = pidCol >= 0 && r[pidCol] !== null ? processHref(String(r[snapCol]), String(r[pidCol])) : `#/snapshots/${encodeURIComponent(String(r[snapCol]))}`) : undefined}
+            />
+          </div>
         )}
       </section>
       {sharing && (

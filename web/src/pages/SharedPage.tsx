@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'react';
 import { api, type Tlp } from '../lib/api';
 import { TlpBadge } from '../components/TlpBadge';
+import { snapshotName, utc } from '../lib/labels';
 
 interface Item { share: { id: string; created_at: string; target_kind: string }; kind: string; item: { id: string; name: string; classification: Tlp; tags: string[]; status?: string } }
 
@@ -23,12 +24,12 @@ export function SharedPage() {
         {items.map((x) => (
           <tr key={x.share.id} data-testid="shared-item">
             <td>{x.kind.replace('_', ' ')}</td>
-            <td>{x.kind === 'snapshot' ? <a href={`#/snapshots/${x.item.id}`}>{x.item.name}</a> : x.item.name}</td>
+            <td>{x.kind === 'snapshot' ? <a href={`#/snapshots/${x.item.id}`}>{snapshotName(x.item, (x.item as { machine_name?: string }).machine_name ?? (x.item as { machine?: string }).machine)}</a> : x.item.name}</td>
             <td>
               <TlpBadge tlp={x.item.classification} tags={x.item.tags} />
             </td>
             <td>
-              {x.share.target_kind === 'user' ? 'with you' : 'with your project'} {x.share.created_at.slice(0, 16)}
+              {x.share.target_kind === 'user' ? 'with you' : 'with your project'} · {utc(x.share.created_at).slice(0, 16)} UTC
             </td>
           </tr>
         ))}

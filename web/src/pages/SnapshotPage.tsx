@@ -1,13 +1,19 @@
-// Snapshot overview: process tree, processes grouped by container (Linux), kernel modules/drivers,
-// sockets, a timeline (process starts and module-related kernel log lines), the flags raised (process.flag_* columns from the catalog, hidden
-// modules, hooked syscalls) and a browser for every table. One API round trip for the overview.
+// Snapshot overview: collapsible process tree, processes grouped by container (Linux), kernel modules/drivers, sockets, a wall-clock timeline
+// (process and thread creation, module loads, shell history, kernel log), the flags raised
+// (process.flag_* columns from the catalog, hidden modules, hooked syscalls) and a browser for every
+// table. One API round trip for the overview; the timeline adds the thread and shell-history tables.
 import { useEffect, useMemo, useState } from 'react';
-import { api, type Page, type Snapshot } from '../lib/api';
+import { Search, Share2, Trash2 } from 'lucide-react';
+import { api, type Machine, type Page, type Snapshot } from '../lib/api';
 import { records } from '../lib/grid';
-import { buildTree, flatten } from '../lib/tree';
+import { bootTimeMs, buildTimeline } from '../lib/timeline';
+import { osLabel, snapshotName, snapshotTime, utc } from '../lib/labels';
 import { groupByContainer } from '../lib/containers';
 import { go } from '../lib/router';
 import { Grid } from '../components/Grid';
+import { ProcessTree } from '../components/ProcessTree';
+import { ProcessLink } from '../components/ProcessLink';
+import { Timeline } from '../components/Timeline';
 import { TlpBadge } from '../components/TlpBadge';
 import { ShareDialog } from '../components/ShareDialog';
 import type { Session } from '../App';
@@ -30,6 +36,8 @@ export function SnapshotPage({ session, snapshotId, focusPid }: { session: Sessi
   const [sharing, setSharing] = useState(false);
   const [table, setTable] = useState('process');
   const [page, setPage] = useState<Page | null>(null);
+  const [extra, setExtra] = useState<{ threads: Page | null; shellHistory: Page | null } | null>(null);
+  const [machine, setMachine] = useState<Machine | null>(null);
   const [containers, setContainers] = useState<Page | null>(null);
   const load = () =>
     api<Overview>('GET', `/snapshots/${snapshotId}/overview`)
@@ -41,6 +49,14 @@ export function SnapshotPage({ session, snapshotId, focusPid }: { session: Sessi
   useEffect(() => {
     void load();
   }, [snapshotId]);
+  useEffect(() => {
+    if (ov) void api<Machine[]>('GET', `/projects/${ov.snapshot.project_id}/machines`).then((ms) => setMachine(ms.find((m) => m.id === ov.snapshot.machine_id) ?? null)).catch(() => undefined);
+  }, [ov?.snapshot.project_id]);
+  useEffect(() => {
+    if (tab !== 'Timeline' || extra) return;
+    const get = (t: string) => api<Page>('GET', `/snapshots/${snapshotId}/tables/${t}?limit=10000`).catch(() => null);
+    void Promise.all([get('thread'), get('shell_history')]).then(([threads, shellHistory]) => setExtra({ threads, shellHistory }));
+  }, [tab, snapshotId]);
   useEffect(() => {
     // the container rows (runtime, pod, hostname) come from their own table, read when the tab opens
     if (tab === 'Containers' && !containers) void api<Page>('GET', `/snapshots/${snapshotId}/tables/container?limit=10000`).then(setContainers).catch((e) => setError(e.message));
@@ -57,15 +73,11 @@ export function SnapshotPage({ session, snapshotId, focusPid }: { session: Sessi
     for (const p of procs) for (const f of flagCols) if (p[f.name] === true) flags.push({ pid: p.process_id as number, name: String(p.name), flag: f.name.replace(/^flag_/, ''), doc: f.doc });
     for (const m of records(ov.modules.columns, ov.modules.rows)) if (m.hidden === true) flags.push({ pid: 0, name: String(m.name), flag: 'hidden_module', doc: 'kernel module found in memory but not in the module list' });
     for (const s of records(ov.hooked_syscalls.columns, ov.hooked_syscalls.rows)) flags.push({ pid: 0, name: `${s.table_name}[${s.index}] → ${s.symbol ?? s.handler}`, flag: 'hooked_syscall', doc: 'system call handler outside the kernel image' });
-    const tree = flatten(buildTree(procs, (p) => p.process_id as number, (p) => p.parent_process_id as number));
-    const timeline = [
-      ...procs.filter((p) => typeof p.start_time_ns === 'number' && !p.is_kernel_thread).map((p) => ({ t: p.start_time_ns as number, what: 'process start', text: `${p.process_id} ${p.name} ${p.command_line ?? ''}` })),
-      ...records(ov.kernel_log.columns, ov.kernel_log.rows)
-        .filter((l) => /module|taint|insmod|loading/i.test(String(l.message)))
-        .map((l) => ({ t: l.timestamp_ns as number, what: 'module / kernel', text: String(l.message) })),
-    ].sort((a, b) => a.t - b.t);
-    return { procs, flags, tree, timeline, flagCols };
+    // the dump's own clock (process create_time − start_time_ns): when the machine booted
+    const boot = bootTimeMs(procs);
+    return { procs, flags, flagCols, boot };
   }, [ov]);
+  const timeline = useMemo(() => (ov && extra ? buildTimeline({ processes: ov.processes, kernelLog: ov.kernel_log, threads: extra.threads, shellHistory: extra.shellHistory }) : null), [ov, extra]);
 
   if (error) return <div className="error">{error}</div>;
   if (!ov || !derived) return <div className="loading">Loading snapshot…</div>;
@@ -73,7 +85,7 @@ export function SnapshotPage({ session, snapshotId, focusPid }: { session: Sessi
   const project = session.projects.find((p) => p.id === s.project_id);
   const canShare = project?.role === 'owner' || project?.role === 'analyst' || s.created_by === session.user.id;
   const del = async () => {
-    if (!confirm(`Delete snapshot ${s.name}?`)) return;
+    if (!confirm(`Delete snapshot ${title}?`)) return;
     try {
       await api('DELETE', `/snapshots/${s.id}`);
       go('projects', s.project_id);
@@ -81,65 +93,49 @@ export function SnapshotPage({ session, snapshotId, focusPid }: { session: Sessi
       setError((e as Error).message);
     }
   };
-  const flagged = new Set(derived.flags.filter((f) => f.pid).map((f) => f.pid));
+  const when = snapshotTime(s);
+  const title = snapshotName(s, machine?.name);
   return (
     <div data-testid="snapshot-page">
       <div className="snap-head">
-        <h2 data-testid="snapshot-title">{s.name}</h2>
+        <div>
+          <h2 data-testid="snapshot-title">{title}</h2>
+          <div className="muted" data-testid="snapshot-subtitle">
+            {osLabel(s.os, s.kernel)} · {when.label}
+            {derived.boot !== null && <> · booted {utc(derived.boot)} UTC</>} · {s.counts.process ?? 0} processes · {s.counts.kernel_module ?? 0} modules · {s.counts.socket ?? 0} sockets ·{' '}
+            <span title={`uploaded ${utc(s.created_at)} UTC`}>{s.dump_name}</span>
+          </div>
+        </div>
         <TlpBadge tlp={s.classification} tags={s.tags} />
-        <span>
-          {s.os} {s.kernel} · {s.counts.process ?? 0} processes · {s.counts.kernel_module ?? 0} modules · {s.counts.socket ?? 0} sockets
-        </span>
+        <span className="spacer" />
+        <button
+          onClick={() => {
+            sessionStorage.setItem('memq.scope', JSON.stringify({ snapshot_ids: [s.id] }));
+            go('query');
+          }}
+          title="query this snapshot"
+          data-testid="query-snapshot"
+        >
+          <Search size={15} /> Query
+        </button>
         {canShare && (
           <button onClick={() => setSharing(true)} data-testid="open-share">
-            Share / classify
+            <Share2 size={15} /> Share / classify
           </button>
         )}
-        <button onClick={() => go('query') } title="query this snapshot">Query</button>
         <button onClick={del} className="danger">
-          Delete
+          <Trash2 size={15} /> Delete
         </button>
       </div>
-      <div className="tabs">
+      <div className="tabs" role="tablist">
         {tabs.map((t) => (
-          <button key={t} className={t === tab ? 'active' : ''} onClick={() => setTab(t)} data-testid={`tab-${t.replace(/\s/g, '-').toLowerCase()}`}>
+          <button key={t} role="tab" aria-selected={t === tab} className={t === tab ? 'active' : ''} onClick={() => setTab(t)} data-testid={`tab-${t.replace(/\s/g, '-').toLowerCase()}`}>
             {t}
             {t === 'Flags' && derived.flags.length > 0 && <span className="count">{derived.flags.length}</span>}
           </button>
         ))}
       </div>
-      {tab === 'Process tree' && (
-        <table className="tree" data-testid="process-tree">
-          <thead>
-            <tr>
-              <th>PID</th>
-              <th>Name</th>
-              <th>Command line</th>
-              <th>Flags</th>
-            </tr>
-          </thead>
-          <tbody>
-            {derived.tree.map(({ node, depth }) => {
-              const p = node.item;
-              const fl = derived.flagCols.filter((c) => p[c.name] === true).map((c) => c.name.replace(/^flag_/, ''));
-              return (
-                <tr key={node.pid} className={`${flagged.has(node.pid) ? 'flagged' : ''} ${String(node.pid) === focusPid ? 'focus' : ''} ${p.is_kernel_thread ? 'kthread' : ''}`}>
-                  <td>{node.pid}</td>
-                  <td style={{ paddingLeft: 8 + depth * 16 }}>{String(p.name)}</td>
-                  <td className="mono">{String(p.command_line ?? '')}</td>
-                  <td>
-                    {fl.map((f) => (
-                      <span key={f} className="flag">
-                        {f}
-                      </span>
-                    ))}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      )}
+      {tab === 'Process tree' && <ProcessTree procs={derived.procs} flagCols={derived.flagCols.map((c) => c.name)} snapshotId={s.id} focusPid={focusPid} />}
       {tab === 'Containers' && (
         <div data-testid="containers">
           {groupByContainer(derived.procs, containers ? records(containers.columns, containers.rows) : []).map((g) => (
@@ -155,7 +151,9 @@ export function SnapshotPage({ session, snapshotId, focusPid }: { session: Sessi
                 <tbody>
                   {g.processes.map((p) => (
                     <tr key={String(p.process_id)}>
-                      <td>{String(p.process_id)}</td>
+                      <td>
+                        <ProcessLink snapshotId={s.id} pid={Number(p.process_id)} />
+                      </td>
                       <td title="pid inside the container's pid namespace">{p.ns_pid === null || p.ns_pid === undefined ? '' : String(p.ns_pid)}</td>
                       <td>{String(p.name)}</td>
                       <td className="mono">{String(p.command_line ?? '')}</td>
@@ -168,21 +166,9 @@ export function SnapshotPage({ session, snapshotId, focusPid }: { session: Sessi
           {!derived.procs.some((p) => typeof p.container_id === 'string') && <p>No process runs in a container.</p>}
         </div>
       )}
-      {tab === 'Modules' && <Grid columns={ov.modules.columns.map((c) => c.name)} rows={ov.modules.rows} exportName={`${s.name}-modules`} height={400} />}
-      {tab === 'Sockets' && <Grid columns={ov.sockets.columns.map((c) => c.name)} rows={ov.sockets.rows} exportName={`${s.name}-sockets`} height={400} />}
-      {tab === 'Timeline' && (
-        <table className="timeline" data-testid="timeline">
-          <tbody>
-            {derived.timeline.map((e, i) => (
-              <tr key={i}>
-                <td className="mono">{(e.t / 1e9).toFixed(3)} s</td>
-                <td>{e.what}</td>
-                <td className="mono">{e.text}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      {tab === 'Modules' && <Grid columns={ov.modules.columns.map((c) => c.name)} rows={ov.modules.rows} exportName={`${title.replace(/\W+/g, '-')}-modules`} height={400} />}
+      {tab === 'Sockets' && <Grid columns={ov.sockets.columns.map((c) => c.name)} rows={ov.sockets.rows} exportName={`${title.replace(/\W+/g, '-')}-sockets`} height={400} />}
+      {tab === 'Timeline' && (timeline ? <Timeline data={timeline} snapshotId={s.id} /> : <div className="loading">Loading timeline…</div>)}
       {tab === 'Flags' && (
         <table data-testid="flags">
           <tbody>
@@ -191,7 +177,7 @@ export function SnapshotPage({ session, snapshotId, focusPid }: { session: Sessi
                 <td>
                   <span className="flag">{f.flag}</span>
                 </td>
-                <td>{f.pid || ''}</td>
+                <td>{f.pid ? <ProcessLink snapshotId={s.id} pid={f.pid} /> : ''}</td>
                 <td>{f.name}</td>
                 <td>
                   <small>{f.doc}</small>
@@ -221,7 +207,7 @@ export function SnapshotPage({ session, snapshotId, focusPid }: { session: Sessi
               columns={page.columns.map((c) => c.name)}
               rows={page.rows}
               docs={Object.fromEntries(session.catalog.tables[table]!.columns.map((c) => [c.name, `${c.kind}: ${c.doc}`]))}
-              exportName={`${s.name}-${table}`}
+              exportName={`${title.replace(/\W+/g, '-')}-${table}`}
             />
           )}
         </div>
