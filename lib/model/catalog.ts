@@ -154,6 +154,27 @@ export const tables = {
     address: col.address('virtual address where it was found'),
     region: col.string('the mapping it was found in (file name or kind)', { nullable: true }),
   }),
+  kernel_hook: table('kernel_hook', 'Kernel hooks beyond the syscall table (Linux): ftrace ops and the functions they trace, kprobes/kretprobes, tracepoint probes, netfilter hooks, keyboard notifiers, and IDT / tty operations that point outside the kernel, each with its handler and owning module.', 'linux', {
+    kind: col.string('ftrace, kprobe, kretprobe, tracepoint, netfilter, keyboard_notifier, idt, tty_ops, tty_ldisc'),
+    target_symbol: col.string('what is hooked: the traced/probed function, tracepoint name, network namespace (init_net), notifier chain, IDT vector, tty driver', { nullable: true }),
+    target_address: col.address('address of the target (function start, struct net, chain head, idt_table, tty driver)', { nullable: true }),
+    target_offset: col.int64('offset of the hook point into the target function (kprobes)', { nullable: true }),
+    location: col.address('where the hook takes effect: patched function entry / probe address, nf_hook_entries slot, IDT gate, operations slot', { nullable: true }),
+    object_address: col.address('the hook structure: ftrace_ops, kprobe, tracepoint, nf_hook_ops, notifier_block, tty_operations', { nullable: true }),
+    handler: col.address('code the hook runs (ftrace_ops.func, pre_handler / kretprobe handler, probe function, nf hook, notifier_call, gate, operation)'),
+    handler_symbol: col.string('handler as symbol+offset: kernel kallsyms, or the owning module\'s own symbol table (found even when the module is hidden)', { nullable: true }),
+    module: col.string('owner of the handler: kernel (kernel text), a module name (module address tree), null = code outside the kernel and every module', { nullable: true }),
+    module_hidden: col.bool('the owning module is in the module address tree (mod_tree) but not in the module list: unlinked to hide'),
+    redirect: col.address('ftrace IPMODIFY hooks: the replacement function the callback sends the traced call to, when found next to the ftrace_ops', { nullable: true }),
+    family: col.string('netfilter family: ipv4, ipv6, arp, bridge, netdev, inet', { nullable: true }),
+    hooknum: col.int32('netfilter hook number in its family; IDT vector', { nullable: true }),
+    hook_point: col.string('name of the hook point: PRE_ROUTING, LOCAL_IN, FORWARD, LOCAL_OUT, POST_ROUTING (netfilter), the tty operation, the IDT vector', { nullable: true }),
+    priority: col.int32('netfilter / notifier / tracepoint priority', { nullable: true }),
+    flags: col.int64('raw flags: ftrace_ops.flags, kprobe.flags', { nullable: true }),
+    detail: col.string('how it is attached (ftrace-based, optimized or int3 kprobe, trampoline, all functions traced, net namespace)', { nullable: true }),
+    suspicious: col.bool('handler outside the kernel and every listed module (hidden or no module), a keyboard notifier or IPMODIFY ftrace hook from a module, or a gate/operation outside its owner'),
+    reason: col.string('why suspicious', { nullable: true }),
+  }),
 } as const;
 
 export type TableName = keyof typeof tables;
@@ -323,6 +344,12 @@ export const objects: Record<string, ObjectDef> = {
     subObjects: { log_object: { table: 'kernel_log', cardinality: 'one', join: [], doc: 'the log record' } },
     defaultColumns: ['log_object.sequence', 'log_object.timestamp_ns', 'log_object.level', 'log_object.message'],
     naturalOrder: ['sequence'],
+  },
+  kernel_hook: {
+    doc: 'kernel hooks: ftrace, kprobes, tracepoint probes, netfilter, keyboard notifiers, IDT and tty operations (Linux)',
+    primary: 'hook_object',
+    subObjects: { hook_object: { table: 'kernel_hook', cardinality: 'one', join: [], doc: 'the hook' } },
+    defaultColumns: ['hook_object.kind', 'hook_object.target_symbol', 'hook_object.handler_symbol', 'hook_object.module', 'hook_object.suspicious'],
   },
   history: {
     doc: 'shell commands recovered from shell memory (Linux bash)',

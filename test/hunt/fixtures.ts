@@ -416,6 +416,7 @@ export function hitKey(r: Record<string, unknown>): string {
   if ('sequence' in r) return String(r.sequence);
   if ('table_name' in r && 'index' in r) return `${r.table_name}:${r.index}`;
   if ('local_port' in r) return `${r.process_id}:${r.local_port}`;
+  if ('kind' in r && 'handler_symbol' in r) return `${r.kind}:${r.target_symbol}`; // kernel_hook
   if ('process_id' in r) return String(r.process_id);
   return String(r.name);
 }

@@ -14,6 +14,7 @@ import { syscallRows } from './syscalls';
 import { dmesgRows } from './dmesg';
 import { indicatorRows } from './indicators';
 import { shellHistoryRows } from './shell-history';
+import { hookRows } from './hooks';
 import { hex } from '../../util/hex';
 import { MemqError } from '../../util/errors';
 import { findVmcoreInfo } from '../../symbols/vmcoreinfo';
@@ -106,6 +107,7 @@ export class LinuxEngine implements OsEngine {
       kernel_module: (o) => kernelWide(o, () => moduleRows(ctx())),
       syscall: (o) => kernelWide(o, () => syscallRows(ctx())),
       kernel_log: (o) => kernelWide(o, () => dmesgRows(ctx())),
+      kernel_hook: (o) => kernelWide(o, () => hookRows(ctx())),
     };
   })();
 

@@ -1,0 +1,215 @@
+// Tracing-based hooks: ftrace ops (ftrace_ops_list and each ops' filter hash = the functions it
+// traces), kprobes/kretprobes (kprobe_table, aggregated probes unfolded into the probes users
+// registered) and tracepoint probes (each struct tracepoint's funcs array, kernel and module
+// tracepoints). Every layout comes from BTF; flag bits from BTF enums where the kernel has them.
+import type { LinuxContext } from './context';
+import type { ModuleMap } from './module-map';
+import type { RawHook } from './hooks';
+import { hex } from '../../util/hex';
+
+const MAX_OPS = 4096;
+const MAX_HASH_ENTRIES = 1 << 16;
+const MAX_PROBES = 1 << 14;
+const MAX_TP_FUNCS = 256;
+const KPROBE_TABLE_SIZE = 64; // 1 << KPROBE_HASH_BITS, unchanged since 2.6
+
+function enumValue(ctx: LinuxContext, name: string, fallback: number): number {
+  const t = ctx.k.types as { enumValue?: (n: string) => number | undefined };
+  return t.enumValue?.(name) ?? fallback;
+}
+
+/** ftrace_ops_list → ops.next … until ftrace_list_end; one row per traced function of each ops. */
+export function ftraceHooks(ctx: LinuxContext, mods: ModuleMap): RawHook[] {
+  const v = ctx.v;
+  const { syms } = ctx.k;
+  const listSym = syms.get('ftrace_ops_list');
+  if (listSym === undefined) return [];
+  const end = syms.get('ftrace_list_end') ?? 0n;
+  const IPMODIFY = enumValue(ctx, 'FTRACE_OPS_FL_IPMODIFY', 1 << 12);
+  const out: RawHook[] = [];
+  const seen = new Set<bigint>();
+  let ops = v.ptr(listSym);
+  while (ops !== 0n && ops !== end) {
+    if (seen.has(ops) || seen.size >= MAX_OPS) {
+      ctx.warn(`ftrace_ops_list: ${seen.has(ops) ? 'cycle' : 'too many entries'} at ${hex(ops)} — cut`);
+      break;
+    }
+    seen.add(ops);
+    const cur = ops;
+    const rows = ctx.safe(`ftrace_ops ${hex(cur)}`, (): RawHook[] => {
+      const func = v.p(cur, 'ftrace_ops', 'func');
+      const flags = v.n64(cur + BigInt(v.off('ftrace_ops', 'flags')));
+      const tramp = v.has('ftrace_ops', 'trampoline') ? v.p(cur, 'ftrace_ops', 'trampoline') : 0n;
+      const ipmodify = (flags & IPMODIFY) !== 0;
+      const redirect = ipmodify ? ipmodifyTarget(ctx, mods, cur, func) : null;
+      const detail = [ipmodify ? 'IPMODIFY' : null, tramp ? `trampoline ${hex(tramp)}` : null];
+      const base = { kind: 'ftrace', object_address: cur, handler: func, flags, redirect, target_offset: null };
+      const ips = tracedIps(ctx, cur);
+      if (ips.length === 0) return [{ ...base, target_symbol: null, target_address: null, location: null, detail: ['all functions', ...detail].filter(Boolean).join(', ') }];
+      return ips.map((ip) => {
+        const s = syms.lookup(ip);
+        return { ...base, target_symbol: s ? s.symbol.name : null, target_address: s ? s.symbol.addr : ip, location: ip, detail: detail.filter(Boolean).join(', ') || null };
+      });
+    }, [] as RawHook[]);
+    out.push(...rows);
+    ops = ctx.safe(`ftrace_ops ${hex(cur)} next`, () => v.p(cur, 'ftrace_ops', 'next'), 0n);
+  }
+  return out;
+}
+
+/** ops->func_hash->filter_hash: ftrace_hash { size_bits, buckets[1 << size_bits] of hlist of ftrace_func_entry { hlist, ip } } */
+function tracedIps(ctx: LinuxContext, ops: bigint): bigint[] {
+  const v = ctx.v;
+  const fh = v.p(ops, 'ftrace_ops', 'func_hash');
+  if (fh === 0n) return [];
+  const hash = v.p(fh, 'ftrace_ops_hash', 'filter_hash');
+  if (hash === 0n) return [];
+  const bits = v.num(hash, 'ftrace_hash', 'size_bits');
+  const count = v.num(hash, 'ftrace_hash', 'count');
+  if (count === 0 || bits > 20) return [];
+  const buckets = v.p(hash, 'ftrace_hash', 'buckets');
+  const raw = v.bytes(buckets, 8 << bits);
+  const hl = BigInt(v.off('ftrace_func_entry', 'hlist'));
+  const ipOff = BigInt(v.off('ftrace_func_entry', 'ip'));
+  const out: bigint[] = [];
+  for (let b = 0; b < 1 << bits && out.length < Math.min(count, MAX_HASH_ENTRIES); b++) {
+    let node = raw.readBigUInt64LE(b * 8);
+    for (let guard = 0; node !== 0n && guard <= count; guard++) {
+      out.push(v.ptr(node - hl + ipOff));
+      node = v.ptr(node); // hlist_node.next
+    }
+  }
+  return out;
+}
+
+/**
+ * IPMODIFY hooks change regs->ip in their callback; where to is code, not data. Hook kits keep the
+ * replacement next to the ops (struct { name; function; original; address; struct ftrace_ops ops; },
+ * the well-known ftrace-hook layout): the first pointer in the 4 words before the ops that lands on a
+ * function start in the same module's text, other than the callback itself.
+ */
+function ipmodifyTarget(ctx: LinuxContext, mods: ModuleMap, ops: bigint, func: bigint): bigint | null {
+  const o = mods.owner(func);
+  if (o.kind !== 'module' || !o.module) return null;
+  const m = o.module;
+  const words = ctx.safe('ftrace hook words', () => ctx.v.bytes(ops - 32n, 32), null);
+  if (!words) return null;
+  for (let i = 0; i < 4; i++) {
+    const p = words.readBigUInt64LE(i * 8);
+    if (p === func || !mods.inModuleText(m, p)) continue;
+    const s = mods.moduleSymbol(m, p);
+    if (s && s.offset === 0n) return p;
+  }
+  return null;
+}
+
+/** kprobe_table[64] hlists of struct kprobe; an aggregated probe (aggr_pre_handler) lists the user probes on its .list. */
+export function kprobeHooks(ctx: LinuxContext): RawHook[] {
+  const v = ctx.v;
+  const { syms } = ctx.k;
+  const table = syms.get('kprobe_table');
+  if (table === undefined) return [];
+  let n = KPROBE_TABLE_SIZE;
+  const after = syms.nextAfter(table);
+  if (after !== null && after > table && after - table < BigInt(n * 8)) n = Number((after - table) / 8n);
+  const aggr = syms.get('aggr_pre_handler');
+  const kret = syms.get('pre_handler_kretprobe');
+  const OPTIMIZED = enumValue(ctx, 'KPROBE_FLAG_OPTIMIZED', 4);
+  const FTRACE = enumValue(ctx, 'KPROBE_FLAG_FTRACE', 8);
+  const hlistOff = BigInt(v.off('kprobe', 'hlist'));
+  const listOff = v.off('kprobe', 'list');
+  const heads = v.bytes(table, n * 8);
+  const out: RawHook[] = [];
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    let node = heads.readBigUInt64LE(i * 8);
+    const seen = new Set<bigint>();
+    while (node !== 0n && !seen.has(node) && total++ < MAX_PROBES) {
+      seen.add(node);
+      const kp = node - hlistOff;
+      ctx.safe(`kprobe ${hex(kp)}`, () => {
+        const pre = v.p(kp, 'kprobe', 'pre_handler');
+        const flags = v.num(kp, 'kprobe', 'flags');
+        const mode = flags & OPTIMIZED ? 'optimized' : flags & FTRACE ? 'ftrace-based' : 'int3';
+        if (aggr !== undefined && pre === aggr) {
+          let k = 0;
+          for (const child of v.list(kp + BigInt(listOff), listOff, 1024, (m) => ctx.warn(`kprobe ${hex(kp)} list: ${m}`))) {
+            if (++k > 1024) break;
+            const row = ctx.safe(`kprobe ${hex(child)}`, () => probeRow(ctx, child, kret, `${mode}, aggregated by ${hex(kp)}`), null);
+            if (row) out.push(row);
+          }
+        } else out.push(probeRow(ctx, kp, kret, mode));
+      }, undefined);
+      node = ctx.safe(`kprobe hlist ${hex(node)}`, () => v.ptr(node), 0n);
+    }
+  }
+  return out;
+}
+
+function probeRow(ctx: LinuxContext, kp: bigint, kret: bigint | undefined, mode: string): RawHook {
+  const v = ctx.v;
+  const addr = v.p(kp, 'kprobe', 'addr');
+  const pre = v.p(kp, 'kprobe', 'pre_handler');
+  const post = v.has('kprobe', 'post_handler') ? v.p(kp, 'kprobe', 'post_handler') : 0n;
+  const flags = v.num(kp, 'kprobe', 'flags');
+  let kind = 'kprobe';
+  let handler = pre !== 0n ? pre : post;
+  let object = kp;
+  if (kret !== undefined && pre === kret && v.has('kretprobe', 'handler')) {
+    // struct kretprobe { struct kprobe kp; kretprobe_handler_t handler; … }
+    kind = 'kretprobe';
+    object = kp - BigInt(v.off('kretprobe', 'kp'));
+    handler = v.p(object, 'kretprobe', 'handler');
+    if (handler === 0n && v.has('kretprobe', 'entry_handler')) handler = v.p(object, 'kretprobe', 'entry_handler');
+  }
+  const s = ctx.k.syms.lookup(addr);
+  return {
+    kind,
+    target_symbol: s ? s.symbol.name : null,
+    target_address: s ? s.symbol.addr : addr,
+    target_offset: s ? Number(s.offset) : null,
+    location: addr,
+    object_address: object,
+    handler,
+    flags,
+    detail: mode,
+  };
+}
+
+/** Probes attached to tracepoints: kernel tracepoints (__start/__stop___tracepoints_ptrs) and each module's (mod->tracepoints_ptrs). */
+export function tracepointHooks(ctx: LinuxContext, mods: ModuleMap): RawHook[] {
+  const v = ctx.v;
+  const { syms } = ctx.k;
+  const lists: { base: bigint; n: number }[] = [];
+  const start = syms.get('__start___tracepoints_ptrs');
+  const stop = syms.get('__stop___tracepoints_ptrs');
+  if (start !== undefined && stop !== undefined && stop > start) lists.push({ base: start, n: Math.min(Number((stop - start) / 4n), 1 << 16) });
+  if (v.has('module', 'tracepoints_ptrs')) {
+    for (const m of mods.modules) {
+      const l = ctx.safe(`tracepoints of module ${m.name}`, () => ({ base: v.p(m.addr, 'module', 'tracepoints_ptrs'), n: Math.min(v.u32(m.addr + BigInt(v.off('module', 'num_tracepoints'))), 1 << 14) }), null);
+      if (l && l.base !== 0n && l.n > 0) lists.push(l);
+    }
+  }
+  const funcSize = BigInt(v.size('tracepoint_func'));
+  const out: RawHook[] = [];
+  for (const { base, n } of lists) {
+    // tracepoint_ptr_t is a place-relative int32 on kernels with PREL32 relocations (x86-64, arm64)
+    const rel = ctx.safe(`tracepoint pointers ${hex(base)}`, () => v.bytes(base, n * 4), null);
+    if (!rel) continue;
+    for (let i = 0; i < n; i++) {
+      const tp = base + BigInt(i * 4) + BigInt(rel.readInt32LE(i * 4));
+      ctx.safe(`tracepoint ${hex(tp)}`, () => {
+        const funcs = v.p(tp, 'tracepoint', 'funcs');
+        if (funcs === 0n) return;
+        const name = v.cstr(v.p(tp, 'tracepoint', 'name'), 128);
+        for (let k = 0; k < MAX_TP_FUNCS; k++) {
+          const f = funcs + BigInt(k) * funcSize;
+          const func = v.p(f, 'tracepoint_func', 'func');
+          if (func === 0n) break;
+          out.push({ kind: 'tracepoint', target_symbol: name, target_address: tp, location: f, object_address: tp, handler: func, priority: v.i32(f + BigInt(v.off('tracepoint_func', 'prio'))), detail: null });
+        }
+      }, undefined);
+    }
+  }
+  return out;
+}
