@@ -50,7 +50,7 @@ export function hookRows(ctx: LinuxContext): Row<'kernel_hook'>[] {
     if (h.anomaly) reasons.push(h.anomaly);
     if (o.kind === 'none') reasons.push('handler outside the kernel text and every module (no module)');
     else if (o.module && hidden) reasons.push(`handler in module ${o.module.name}, which is hidden from the module list`);
-    if (o.module && !hidden) {
+    if (o.module) {
       if (h.kind === 'keyboard_notifier') reasons.push(`keyboard notifier in module ${o.module.name}: it sees every keystroke`);
       if (h.kind === 'ftrace' && h.flags !== undefined && h.flags !== null && (h.flags & ipmodify) !== 0) {
         reasons.push(`ftrace IPMODIFY hook from module ${o.module.name}: redirects ${h.target_symbol ?? 'traced functions'}`);

@@ -1,0 +1,305 @@
+// kernel_hook on real dumps: the rootkit-dev dump (a hidden module with a real ftrace IPMODIFY hook,
+// two kprobes, a netfilter hook and a keyboard notifier) is checked field by field against
+// ground-truth.json `rootkit.hooks` and the guest's own enabled_functions / kprobes list; the clean
+// 6.1 and 6.12 dumps must have no suspicious hook and owners that /proc/modules confirms. IDT and tty
+// hooks (the test module has none) are planted through the copy-on-write overlay and must be found;
+// the playbooks fire on the rootkit dump; arm64 refuses the table with one line.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { openDump, openEngine } from '../../lib/os/open';
+import { openDumpFile } from '../../lib/image/open';
+import type { LinuxEngine } from '../../lib/os/linux';
+import { ModuleMap } from '../../lib/os/linux/module-map';
+import type { Row } from '../../lib/model';
+import { tableNames } from '../../lib/model';
+import { analyzeTables } from '../../lib/store/analyze';
+import { tableFileRelative } from '../../lib/store/store';
+import { openLocalStore, runQuery } from '../../lib/engine';
+import { loadPlaybooks } from '../../lib/hunt/loader';
+import { runHunt } from '../../lib/hunt/runner';
+import { MemqError } from '../../lib/util/errors';
+import { OverlayMemory } from '../support/overlay';
+import { IMAGES, dumpPath, groundTruth, imagesAvailable, type Kernel } from '../support/dumps';
+import { hitKey } from '../hunt/fixtures';
+
+jest.setTimeout(300_000);
+const maybe = imagesAvailable() && fs.existsSync(path.join(IMAGES, 'linux-dev-rootkit/memory.kdump')) ? describe : describe.skip;
+
+const RK = path.join(IMAGES, 'linux-dev-rootkit');
+type Hook = Row<'kernel_hook'>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const rk: any = JSON.parse(fs.readFileSync(path.join(RK, 'ground-truth.json'), 'utf8')).rootkit;
+const B = (s: string) => BigInt(s.startsWith('0x') ? s : `0x${s}`);
+
+maybe('kernel_hook on the rootkit-dev dump', () => {
+  let eng: LinuxEngine;
+  let rows: Hook[];
+  beforeAll(async () => {
+    eng = (await openDump(path.join(RK, 'memory.kdump'))) as LinuxEngine;
+    rows = eng.extract('kernel_hook');
+  });
+  afterAll(() => eng?.mem.close());
+
+  const one = (pred: (r: Hook) => boolean, what: string): Hook => {
+    const m = rows.filter(pred);
+    if (m.length !== 1) throw new Error(`${what}: ${m.length} rows`);
+    return m[0];
+  };
+
+  test('ground truth has the five hooks of the test module', () => {
+    expect(rk.hooks.map((h: { type: string }) => h.type).sort()).toEqual(['ftrace', 'keyboard_notifier', 'kprobe', 'kprobe', 'netfilter']);
+    expect(rk.not_done).toEqual([]);
+  });
+
+  test('ftrace: the IPMODIFY ops on __x64_sys_getdents64, its callback, replacement, flags and trampoline', () => {
+    const g = rk.hooks.find((h: { type: string }) => h.type === 'ftrace');
+    const r = one((x) => x.kind === 'ftrace' && x.object_address === B(g.ops_addr), 'ftrace row');
+    expect(r.target_symbol).toBe(g.target_symbol);
+    expect(r.target_address).toBe(B(g.target_addr));
+    expect(r.location).toBe(B(g.target_addr));
+    expect(r.handler).toBe(B(g.callback_addr));
+    expect(r.handler_symbol).toBe(g.callback_symbol);
+    expect(r.redirect).toBe(B(g.handler_addr));
+    expect(r.flags).toBe(Number(g.ops_flags));
+    expect(r.detail).toContain(`trampoline 0x${B(g.trampoline).toString(16)}`);
+    expect(r.detail).toContain('IPMODIFY');
+    expect(r.module).toBe(g.module);
+    expect(r.module_hidden).toBe(true);
+    expect(r.suspicious).toBe(true);
+    // the replacement's symbol, from the hidden module's own symbol table
+    const mm = new ModuleMap(eng.ctx);
+    expect(mm.symbol(r.redirect!)).toBe(g.handler_symbol);
+  });
+
+  test('ftrace rows are exactly the guest\'s enabled_functions: function, trampoline and callback symbol', () => {
+    // "<func> (<refs>) R I \ttramp: 0x… (<sym>+0x0/0x60 [mod]) ->…"
+    const lines = (rk.raw.enabled_functions as string).trim().split('\n');
+    const want = lines.map((l) => {
+      const m = /^(\S+) \(\d+\).*tramp: (0x[0-9a-f]+) \(([^+]+)\+0x0\//.exec(l)!;
+      return `${m[1]} ${m[2]} ${m[3]}`;
+    }).sort();
+    const got = rows.filter((r) => r.kind === 'ftrace').map((r) => `${r.target_symbol} ${/trampoline (0x[0-9a-f]+)/.exec(r.detail ?? '')?.[1]} ${r.handler_symbol}`).sort();
+    expect(got).toEqual(want);
+  });
+
+  test('kprobes: each probe of the module, field by field (ftrace-based and optimized)', () => {
+    for (const g of rk.hooks.filter((h: { type: string }) => h.type === 'kprobe')) {
+      const r = one((x) => x.kind === 'kprobe' && x.object_address === B(g.kprobe_addr), `kprobe ${g.target_symbol}`);
+      expect(r.target_symbol).toBe(g.target_symbol);
+      expect(r.target_address).toBe(B(g.target_addr));
+      expect(r.target_offset).toBe(g.offset);
+      expect(r.location).toBe(B(g.probe_addr));
+      expect(r.handler).toBe(B(g.handler_addr));
+      expect(r.handler_symbol).toBe(g.handler_symbol);
+      expect(r.module).toBe(g.module);
+      expect(r.module_hidden).toBe(true);
+      expect(r.suspicious).toBe(true);
+      expect(r.detail!.split(',')[0]).toBe({ ftrace: 'ftrace-based', optimized: 'optimized' }[g.mode as string]);
+      if (g.kprobe_table.startsWith('aggregated by ')) expect(r.detail).toContain(g.kprobe_table);
+    }
+    // printk: kp_flags of each probe
+    for (const line of rk.raw.printk as string[]) {
+      const m = /kprobe target=(\S+) offset=\S+ probe_addr=([0-9a-f]+) kprobe=([0-9a-f]+) .*kp_flags=(0x[0-9a-f]+)/.exec(line);
+      if (m) expect(one((x) => x.object_address === B(m[3]), m[1]).flags).toBe(Number(m[4]));
+    }
+  });
+
+  test('every kprobe in the dump\'s kprobe_table (the eBPF program\'s too) and the guest\'s kprobes list', () => {
+    const probes = rows.filter((r) => r.kind === 'kprobe' || r.kind === 'kretprobe');
+    // kprobe_table_in_dump holds the table's direct entries (an aggregator stands for its probes)
+    const direct = rk.kprobe_table_in_dump.map((e: { addr: string }) => B(e.addr)).sort();
+    expect(probes.map((r) => r.location!).sort()).toEqual(direct);
+    const listed = (rk.raw.kprobes_list as string).trim().split('\n').map((l) => {
+      const [addr, , where] = l.trim().split(/\s+/);
+      return `${B(addr)} ${where}`;
+    }).sort();
+    expect(probes.map((r) => `${r.location} ${r.target_symbol}+0x${r.target_offset!.toString(16)}`).sort()).toEqual(listed);
+    // the eBPF kprobe (perf kprobe event) runs kernel code: not a rootkit hook
+    const bpf = one((r) => r.kind === 'kprobe' && r.target_symbol === 'do_unlinkat', 'do_unlinkat');
+    expect(bpf.module).toBe('kernel');
+    expect(bpf.handler_symbol).toBe('kprobe_dispatcher');
+    expect(bpf.suspicious).toBe(false);
+  });
+
+  test('netfilter: the LOCAL_IN hook of init_net with its nf_hook_ops', () => {
+    const g = rk.hooks.find((h: { type: string }) => h.type === 'netfilter');
+    const r = one((x) => x.kind === 'netfilter' && x.object_address === B(g.ops_addr), 'netfilter row');
+    expect(r.target_symbol).toBe(g.target_symbol);
+    expect(r.target_address).toBe(B(g.target_addr));
+    expect(r.location).toBe(B(g.hooks_slot));
+    expect(r.handler).toBe(B(g.handler_addr));
+    expect(r.handler_symbol).toBe(g.handler_symbol);
+    expect(r.family).toBe({ NFPROTO_IPV4: 'ipv4' }[g.pf_name as string]);
+    expect(r.hooknum).toBe(g.hooknum);
+    expect(`NF_INET_${r.hook_point}`).toBe(g.hook_name);
+    expect(r.priority).toBe(g.priority);
+    expect(r.module).toBe(g.module);
+    expect(r.suspicious).toBe(true);
+    // the dump's own walk of that slot
+    const inSlot = rows.filter((x) => x.location === B(g.hooks_slot));
+    expect(inSlot.map((x) => [x.handler, x.object_address])).toEqual(g.hook_entries_in_dump.map((e: { hook: string; orig_ops: string }) => [B(e.hook), B(e.orig_ops)]));
+  });
+
+  test('keyboard notifier: the module\'s notifier_block on keyboard_notifier_list', () => {
+    const g = rk.hooks.find((h: { type: string }) => h.type === 'keyboard_notifier');
+    const r = one((x) => x.kind === 'keyboard_notifier' && x.object_address === B(g.notifier_block_addr), 'notifier');
+    expect(r.target_symbol).toBe(g.target_symbol);
+    expect(r.target_address).toBe(B(g.target_addr));
+    expect(r.handler).toBe(B(g.handler_addr));
+    expect(r.handler_symbol).toBe(g.handler_symbol);
+    expect(r.priority).toBe(g.priority);
+    expect(r.module).toBe(g.module);
+    expect(r.suspicious).toBe(true);
+    expect(r.reason).toContain(`keyboard notifier in module ${g.module}: it sees every keystroke`);
+  });
+
+  test('suspicious rows are exactly the module\'s hooks; the owner is the hidden module, found in mod_tree at its real address', () => {
+    const want = rk.hooks.map((h: { type: string; target_symbol: string }) => `${h.type}:${h.target_symbol}`).sort();
+    expect(rows.filter((r) => r.suspicious).map((r) => `${r.kind}:${r.target_symbol}`).sort()).toEqual(want);
+    for (const r of rows.filter((x) => !x.suspicious)) expect(r.module).toBe('kernel');
+    const mm = new ModuleMap(eng.ctx);
+    const m = mm.modules.find((x) => x.name === rk.module.name)!;
+    expect(m.addr).toBe(B(rk.module.this_module));
+    expect(m.listed).toBe(false);
+    expect(m.ranges[0].start).toBe(B(rk.module.core_base));
+    expect(m.ranges.filter((x) => x.start < B(rk.module.core_base) + BigInt(rk.module.core_size)).reduce((n, x) => n + Number(x.end - x.start), 0)).toBe(rk.module.core_size);
+    // the listed modules are the dump's module list
+    expect(mm.modules.filter((x) => x.listed).map((x) => [x.name, x.addr]).sort()).toEqual(
+      rk.module.modules_list_in_dump.map((x: { name: string; struct_module: string }) => [x.name, B(x.struct_module)]).sort(),
+    );
+  });
+
+  test('the playbooks fire on exactly the module\'s hooks', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-hooks-'));
+    const ref = { project: 'lab', machine: 'memq-dev', snapshot: 'rootkit' };
+    const store = openLocalStore(dir);
+    try {
+      await analyzeTables(eng, dir, tableNames, { fileName: (t) => tableFileRelative(t, ref) });
+      const rep = await runHunt(async (text) => {
+        const r = await runQuery(store, text, {});
+        return { columns: r.columns.map((c) => c.name), rows: r.rows };
+      }, loadPlaybooks().filter((p) => p.queries.some((q) => q.query.includes('kernel_hook'))));
+      expect(rep.errors).toBe(0);
+      const got: Record<string, string[]> = {};
+      for (const r of rep.results) got[r.id] = [...new Set(r.queries.flatMap((q) => q.rows.map(hitKey)))].sort();
+      expect(got).toEqual({
+        'linux-ftrace-kprobe-hook': ['ftrace:__x64_sys_getdents64', 'kprobe:do_sys_openat2', 'kprobe:inet_csk_accept'],
+        'linux-netfilter-hook': ['netfilter:init_net'],
+        'linux-keylogger-hook': ['keyboard_notifier:keyboard_notifier_list'],
+        'linux-idt-hook': [],
+      });
+      const ids = Object.fromEntries(rep.results.map((r) => [r.id, r.techniques.map((a) => a.id)]));
+      expect(ids['linux-keylogger-hook']).toContain('T1056.001');
+      expect(ids['linux-netfilter-hook']).toEqual(expect.arrayContaining(['T1014', 'T1205']));
+    } finally {
+      store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('planted IDT and tty hooks (overlay) are found with their owners', async () => {
+    const ov = new OverlayMemory(await openDumpFile(path.join(RK, 'memory.kdump')));
+    const pa = (va: bigint) => {
+      const p = eng.k.space.translate(va);
+      if (p === null) throw new Error(`unmapped ${va.toString(16)}`);
+      return p;
+    };
+    const v = eng.ctx.v;
+    const mods = new ModuleMap(eng.ctx);
+    const dummy = mods.modules.find((m) => m.name === 'dummy')!.ranges[0].start + 0x40n;
+    // IDT vector 3 (int3) → code in the listed module `dummy`: offset_low/middle/high of the gate
+    const gate = eng.k.syms.require('idt_table') + 3n * 16n;
+    const g = Buffer.alloc(12);
+    ov.write(pa(gate), Buffer.from([Number(dummy & 0xffn), Number((dummy >> 8n) & 0xffn)]));
+    g.writeUInt16LE(Number((dummy >> 16n) & 0xffffn), 0);
+    g.writeUInt32LE(Number(dummy >> 32n), 2);
+    ov.write(pa(gate + 6n), g.subarray(0, 6));
+    // the first tty driver's write() → the ftrace trampoline page (module memory that is no module)
+    const tramp = B(rk.hooks.find((h: { type: string }) => h.type === 'ftrace').trampoline);
+    const drv = v.ptr(eng.k.syms.require('tty_drivers')) - BigInt(v.off('tty_driver', 'tty_drivers'));
+    const ops = v.p(drv, 'tty_driver', 'ops');
+    const writeSlot = ops + BigInt(v.off('tty_operations', 'write'));
+    ov.writeU64(pa(writeSlot), tramp);
+    // N_TTY's receive_buf → the hidden module's keyboard handler
+    const kbd = B(rk.hooks.find((h: { type: string }) => h.type === 'keyboard_notifier').handler_addr);
+    const ntty = v.ptr(eng.k.syms.require('tty_ldiscs'));
+    const rbSlot = ntty + BigInt(v.off('tty_ldisc_ops', 'receive_buf'));
+    ov.writeU64(pa(rbSlot), kbd);
+
+    const patched = openEngine(ov) as LinuxEngine;
+    try {
+      const got = patched.extract('kernel_hook').filter((r) => ['idt', 'tty_ops', 'tty_ldisc'].includes(r.kind));
+      expect(got.map((r) => [r.kind, r.location, r.handler, r.module, r.module_hidden, r.suspicious, r.hook_point])).toEqual([
+        ['idt', gate, dummy, 'dummy', false, true, 'vector 3'],
+        ['tty_ops', writeSlot, tramp, null, false, true, 'write'],
+        ['tty_ldisc', rbSlot, kbd, rk.module.name, true, true, 'receive_buf'],
+      ]);
+      expect(got[0].hooknum).toBe(3);
+      expect(got[0].reason).toContain('IDT gate outside the kernel text');
+      expect(got[1].reason).toContain('no module');
+      expect(got[2].target_symbol).toBe('n_tty');
+      expect(got[2].handler_symbol).toBe('memqtk_kbd_notify');
+      expect(got[2].reason).toContain('hidden from the module list');
+    } finally {
+      patched.mem.close();
+    }
+  });
+});
+
+maybe('memq hooks (CLI)', () => {
+  test('prints the table; --format json gives the rows with the verdict', () => {
+    const run = (...args: string[]) => spawnSync(process.execPath, [path.resolve(__dirname, '../../bin/memq.js'), 'hooks', path.join(RK, 'memory.kdump'), ...args], { encoding: 'utf8', env: { ...process.env, MEMQ_PROGRESS: '0' }, maxBuffer: 64 << 20 });
+    const t = run();
+    expect(t.status).toBe(0);
+    expect(t.stdout.split('\n')[0]).toMatch(/^kind +target_symbol +family +hook_point +handler +handler_symbol +module +suspicious +reason$/);
+    expect(t.stdout).toMatch(/\nkeyboard_notifier +keyboard_notifier_list +- +- +0xffffffffc0243040 +memqtk_kbd_notify +memq_testkit +true +/);
+    const json = JSON.parse(run('--format', 'json').stdout) as { kind: string; target_symbol: string; suspicious: boolean }[];
+    expect(json.filter((r) => r.suspicious).map((r) => `${r.kind}:${r.target_symbol}`).sort()).toEqual(
+      rk.hooks.map((h: { type: string; target_symbol: string }) => `${h.type}:${h.target_symbol}`).sort(),
+    );
+  });
+});
+
+describe.each(['6.1', '6.12'] as Kernel[])('kernel_hook on the clean %s dump', (kernel) => {
+  const run = imagesAvailable() ? test : test.skip;
+  run('no suspicious hook; every module the tree knows is a /proc/modules module at its address', async () => {
+    const eng = (await openDump(await dumpPath(kernel, 'memory.kdump'))) as LinuxEngine;
+    try {
+      const rows = eng.extract('kernel_hook');
+      expect(rows.filter((r) => r.suspicious)).toEqual([]);
+      for (const r of rows) expect(r.module).toBe('kernel');
+      expect(rows.filter((r) => r.kind === 'idt' || r.kind.startsWith('tty'))).toEqual([]);
+      // the kernel's own netfilter hooks have a symbol and nf_hook_ops
+      for (const r of rows.filter((x) => x.kind === 'netfilter')) {
+        expect(r.handler_symbol).toMatch(/^[a-z_0-9]+$/);
+        expect(r.object_address).not.toBeNull();
+      }
+      const mm = new ModuleMap(eng.ctx);
+      expect(mm.source).toBe('mod_tree + modules list');
+      const gtMods = groundTruth(kernel).modules;
+      expect(mm.modules.map((m) => m.name).sort()).toEqual(gtMods.map((m) => m.name).sort());
+      for (const m of gtMods) {
+        const o = mm.owner(B(m.address!) + 0x10n);
+        expect(o.module?.name).toBe(m.name);
+        expect(o.module?.listed).toBe(true);
+        expect(mm.modules.find((x) => x.name === m.name)!.ranges.reduce((n, r) => n + Number(r.end - r.start), 0)).toBe(m.size);
+      }
+    } finally {
+      eng.mem.close();
+    }
+  });
+});
+
+describe('kernel_hook on arm64', () => {
+  const run = fs.existsSync(path.join(IMAGES, 'linux-dev-arm64/memory.kdump')) ? test : test.skip;
+  run('refuses with one line', async () => {
+    const eng = await openDump(path.join(IMAGES, 'linux-dev-arm64/memory.kdump'));
+    try {
+      expect(() => eng.extract('kernel_hook')).toThrow(new MemqError('ARM64 Linux: kernel_hook tables not supported yet'));
+    } finally {
+      eng.mem.close();
+    }
+  });
+});
