@@ -1,7 +1,7 @@
 // Linux engine benchmark on the real dev dumps: per format, wall time and MB/s of `ps` (open +
 // profile-free discovery + process table) and full `analyze` (every table + Parquet), per-stage
 // timings, and peak RSS. Printed, not asserted. Run: npm run bench -- linux
-// (MEMQ_BENCH_KERNEL=arm64|6.1|6.12 runs one kernel's rows only)
+// (MEMQ_BENCH_KERNEL=arm64|6.1|6.12|6.1-rk runs one kernel's rows only)
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -19,7 +19,8 @@ const cases: [string, string][] = ([
   ['6.1', 'linux-dev/memory.kdump'],
   ['6.12', 'linux-dev-6.12/memory.elf.gz'],
   ['6.12', 'linux-dev-6.12/memory.kdump'],
-  ['arm64', 'linux-dev-arm64/memory.kdump'], // Debian 6.1 arm64 (AArch64 translation, data symbols found in the image)
+  ['arm64', 'linux-dev-arm64/memory.kdump'],
+  ['6.1-rk', 'linux-dev-rootkit/memory.kdump'], // rootkit-dev scenario: a hidden module's ftrace/kprobe/netfilter/keyboard hooks (kernel_hook) // Debian 6.1 arm64 (AArch64 translation, data symbols found in the image)
 ] as [string, string][]).filter(([k]) => !process.env.MEMQ_BENCH_KERNEL || k === process.env.MEMQ_BENCH_KERNEL);
 
 const mb = (bytes: number) => bytes / (1 << 20);
@@ -48,12 +49,12 @@ async function main(): Promise<void> {
     t0 = performance.now();
     const eng2 = openEngine(await openDumpFile(file));
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-bench-'));
-    const { timings_ms } = await analyzeTables(eng2, out, tableNames);
+    const { timings_ms, counts } = await analyzeTables(eng2, out, tableNames);
     const analyzeMs = performance.now() - t0;
     eng2.mem.close();
     fs.rmSync(out, { recursive: true, force: true });
     const stages = `open ${tOpen.toFixed(0)}, vmcoreinfo scan ${tScan.toFixed(0)}, kallsyms+btf ${tDiscover.toFixed(0)}, process(${procs.length}) ${tPs.toFixed(0)}; ` +
-      Object.entries(timings_ms).map(([t, v]) => `${t} ${v}`).join(', ');
+      Object.entries(timings_ms).map(([t, v]) => `${t} ${v}`).join(', ') + `; kernel_hook rows ${counts.kernel_hook ?? 0}`;
     console.log(
       `${kernel.padEnd(7)} ${path.basename(rel).padEnd(15)} ${`${psTotal.toFixed(0)} ms`.padEnd(9)} ${`${analyzeMs.toFixed(0)} ms`.padEnd(9)} ${(mb(size) / (analyzeMs / 1000)).toFixed(0).padEnd(14)} ${stages}`,
     );
