@@ -293,11 +293,33 @@ describe.each(['6.1', '6.12'] as Kernel[])('kernel_hook on the clean %s dump', (
 });
 
 describe('kernel_hook on arm64', () => {
-  const run = fs.existsSync(path.join(IMAGES, 'linux-dev-arm64/memory.kdump')) ? test : test.skip;
-  run('refuses with one line', async () => {
-    const eng = await openDump(path.join(IMAGES, 'linux-dev-arm64/memory.kdump'));
+  const A64 = path.join(IMAGES, 'linux-dev-arm64');
+  const run = fs.existsSync(path.join(A64, 'memory.kdump')) ? test : test.skip;
+  run('without data symbols in kallsyms (CONFIG_KALLSYMS_ALL off) it refuses with one line naming the way out', async () => {
+    const eng = await openDump(path.join(A64, 'memory.kdump'));
     try {
-      expect(() => eng.extract('kernel_hook')).toThrow(new MemqError('ARM64 Linux: kernel_hook tables not supported yet'));
+      expect(() => eng.extract('kernel_hook')).toThrow(new MemqError(
+        "ARM64 Linux: kernel_hook needs the kernel's data symbols (ftrace_ops_list, kprobe_table, net_namespace_list, mod_tree or modules …), which kallsyms in this dump lacks (CONFIG_KALLSYMS_ALL off); pass --system-map <System.map of this kernel>",
+      ));
+    } finally {
+      eng.mem.close();
+    }
+  });
+  run('with the System.map: no suspicious hook, kernel-owned rows, mod_tree = /proc/modules', async () => {
+    const eng = (await openDump(path.join(A64, 'memory.kdump'), { systemMap: path.join(A64, 'System.map-6.1.0-57-arm64') })) as LinuxEngine;
+    try {
+      const rows = eng.extract('kernel_hook');
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows.filter((r) => r.suspicious)).toEqual([]);
+      for (const r of rows) expect([r.module, r.handler_symbol]).toEqual(['kernel', expect.stringMatching(/^[a-z_0-9]+$/)]);
+      expect(rows.filter((r) => r.kind === 'idt')).toEqual([]);
+      const mm = new ModuleMap(eng.ctx);
+      const gtMods = JSON.parse(fs.readFileSync(path.join(A64, 'ground-truth.json'), 'utf8')).modules as { name: string; size: number; address: string }[];
+      expect(mm.modules.map((m) => [m.name, m.listed]).sort()).toEqual(gtMods.map((m) => [m.name, true]).sort());
+      for (const m of gtMods) {
+        expect(mm.owner(B(m.address) + 0x10n).module?.name).toBe(m.name);
+        expect(mm.modules.find((x) => x.name === m.name)!.ranges.reduce((n, r) => n + Number(r.end - r.start), 0)).toBe(m.size);
+      }
     } finally {
       eng.mem.close();
     }

@@ -5,6 +5,7 @@
 import type { Row } from '../../model';
 import type { LinuxContext } from './context';
 import { ModuleMap } from './module-map';
+import { MemqError } from '../../util/errors';
 import { ftraceHooks, kprobeHooks, tracepointHooks } from './hooks-trace';
 import { idtHooks, keyboardNotifierHooks, netfilterHooks, ttyHooks } from './hooks-chains';
 
@@ -30,7 +31,28 @@ export interface RawHook {
 
 const IPMODIFY_FALLBACK = 1 << 12;
 
+/** the data symbols the walks start from, per kind; a kernel whose kallsyms lacks data symbols has none of them */
+const ANCHORS: [string, string][] = [
+  ['ftrace_ops_list', 'ftrace'],
+  ['kprobe_table', 'kprobe'],
+  ['__start___tracepoints_ptrs', 'tracepoint'],
+  ['net_namespace_list', 'netfilter'],
+  ['keyboard_notifier_list', 'keyboard_notifier'],
+  ['tty_drivers', 'tty_ops'],
+];
+
 export function hookRows(ctx: LinuxContext): Row<'kernel_hook'>[] {
+  const { syms } = ctx.k;
+  const missing = ANCHORS.filter(([sym]) => !syms.has(sym));
+  // without the module list and tree every module handler would look like "no module": refuse rather than cry wolf
+  if (missing.length === ANCHORS.length || (!syms.has('mod_tree') && !syms.has('modules'))) {
+    const arm = ctx.k.arch === 'arm64' ? 'ARM64 Linux: ' : '';
+    throw new MemqError(
+      `${arm}kernel_hook needs the kernel's data symbols (ftrace_ops_list, kprobe_table, net_namespace_list, mod_tree or modules …), which kallsyms in this dump lacks (CONFIG_KALLSYMS_ALL off); pass --system-map <System.map of this kernel>`,
+      'E_SYMBOL',
+    );
+  }
+  for (const [sym, kind] of missing) ctx.warn(`kernel_hook: no ${sym} in the symbols: ${kind} hooks not checked`);
   const mods = ctx.memoKernel('module map', () => new ModuleMap(ctx));
   const ipmodify = (ctx.k.types as { enumValue?: (n: string) => number | undefined }).enumValue?.('FTRACE_OPS_FL_IPMODIFY') ?? IPMODIFY_FALLBACK;
   const raw: RawHook[] = [];

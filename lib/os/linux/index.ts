@@ -24,7 +24,7 @@ import { readLinuxCache, writeLinuxCache } from './discovery-cache';
 const BANNER = Buffer.from('Linux version ');
 /** tables the arm64 path has been checked against ground truth for; any other (none today: a future table) refuses with one line */
 const ARM64_TABLES = new Set<TableName>([
-  'process', 'thread', 'vma', 'loaded_library', 'open_file', 'socket', 'env_var', 'indicator', 'shell_history', 'kernel_log', 'kernel_module', 'syscall',
+  'process', 'thread', 'vma', 'loaded_library', 'open_file', 'socket', 'env_var', 'indicator', 'shell_history', 'kernel_log', 'kernel_module', 'syscall', 'kernel_hook',
 ]);
 
 export class LinuxEngine implements OsEngine {
