@@ -248,6 +248,53 @@ maybe('kernel_hook on the rootkit-dev dump', () => {
   });
 });
 
+maybe('kernel_hook on a corrupted rootkit-dev dump (hostile input)', () => {
+  test('cycles in every chain and an absurd hook count are cut with warnings; the hooks are still found', async () => {
+    const base = (await openDump(path.join(RK, 'memory.kdump'))) as LinuxEngine;
+    const ov = new OverlayMemory(await openDumpFile(path.join(RK, 'memory.kdump')));
+    const pa = (va: bigint) => {
+      const p = base.k.space.translate(va);
+      if (p === null) throw new Error(`unmapped ${va.toString(16)}`);
+      return p;
+    };
+    const v = base.ctx.v;
+    const hook = (t: string) => rk.hooks.find((h: { type: string }) => h.type === t);
+    // ftrace_ops.next → itself
+    const ops = B(hook('ftrace').ops_addr);
+    ov.writeU64(pa(ops + BigInt(v.off('ftrace_ops', 'next'))), ops);
+    // the do_sys_openat2 kprobe's hlist.next → itself
+    const kp = B(hook('kprobe').kprobe_addr);
+    ov.writeU64(pa(kp + BigInt(v.off('kprobe', 'hlist'))), kp + BigInt(v.off('kprobe', 'hlist')));
+    // the keyboard notifier_block.next → itself
+    const nb = B(hook('keyboard_notifier').notifier_block_addr);
+    ov.writeU64(pa(nb + BigInt(v.off('notifier_block', 'next'))), nb);
+    // init_net ipv6 POST_ROUTING: nf_hook_entries.num = 0xffff
+    const slot = B(hook('netfilter').target_addr) + BigInt(v.off('net', 'nf.hooks_ipv6')) + 4n * 8n;
+    const entries = v.ptr(slot);
+    ov.write(pa(entries + BigInt(v.off('nf_hook_entries', 'num_hook_entries'))), Buffer.from([0xff, 0xff]));
+    // mod_tree: the root node's left child → itself
+    const root = v.ptr(base.k.syms.require('mod_tree') + BigInt(v.off('mod_tree_root', 'root') + v.off('latch_tree_root', 'tree')));
+    ov.writeU64(pa(root + BigInt(v.off('rb_node', 'rb_left'))), root);
+    base.mem.close();
+
+    const eng = openEngine(ov) as LinuxEngine;
+    try {
+      const rows = eng.extract('kernel_hook');
+      expect(rows.filter((r) => r.suspicious).map((r) => `${r.kind}:${r.target_symbol}`).sort()).toEqual(
+        rk.hooks.map((h: { type: string; target_symbol: string }) => `${h.type}:${h.target_symbol}`).sort(),
+      );
+      expect(rows.filter((r) => r.location === slot)).toEqual([]);
+      const w = eng.warnings.join('\n');
+      expect(w).toMatch(/ftrace_ops_list: cycle at /);
+      expect(w).toMatch(/claims 65535 entries — skipped/);
+      expect(w).toMatch(/kprobe_table\[\d+\]: cycle at /);
+      expect(w).toMatch(/keyboard_notifier_list: cycle at /);
+    } finally {
+      eng.mem.close();
+    }
+  });
+});
+
 maybe('memq hooks (CLI)', () => {
   test('prints the table; --format json gives the rows with the verdict', () => {
     const run = (...args: string[]) => spawnSync(process.execPath, [path.resolve(__dirname, '../../bin/memq.js'), 'hooks', path.join(RK, 'memory.kdump'), ...args], { encoding: 'utf8', env: { ...process.env, MEMQ_PROGRESS: '0' }, maxBuffer: 64 << 20 });

@@ -9,6 +9,7 @@ import { hex } from '../../util/hex';
 
 const MAX_NETNS = 4096;
 const MAX_NF_ENTRIES = 1024;
+const MAX_NF_ROWS = 1 << 16;
 const MAX_NOTIFIERS = 1024;
 const MAX_TTY_DRIVERS = 1024;
 const NR_LDISCS = 30; // tty_ldiscs[NR_LDISCS], unchanged since 2.6
@@ -38,6 +39,10 @@ export function netfilterHooks(ctx: LinuxContext): RawHook[] {
   const hooksOff = v.off('nf_hook_entries', 'hooks');
   const out: RawHook[] = [];
   for (const net of nets) {
+    if (out.length >= MAX_NF_ROWS) {
+      ctx.warn(`netfilter: more than ${MAX_NF_ROWS} hooks — cut`);
+      break;
+    }
     const inum = ctx.safe(`net ${hex(net)}`, () => (v.has('net', 'ns.inum') ? v.u32(net + BigInt(v.off('net', 'ns.inum'))) : null), null);
     const netName = net === initNet ? 'init_net' : `net:[${inum ?? hex(net)}]`;
     for (const [member, family, names] of NF_FAMILIES) {
@@ -56,7 +61,7 @@ export function netfilterHooks(ctx: LinuxContext): RawHook[] {
           }
           const entries = v.bytes(e + BigInt(hooksOff), num * entrySize);
           const orig = v.bytes(e + BigInt(hooksOff + num * entrySize), num * 8);
-          for (let i = 0; i < num; i++) {
+          for (let i = 0; i < num && out.length < MAX_NF_ROWS; i++) {
             const hook = entries.readBigUInt64LE(i * entrySize);
             const ops = orig.readBigUInt64LE(i * 8);
             const pf = ops ? v.num(ops, 'nf_hook_ops', 'pf') : null;
@@ -105,6 +110,7 @@ export function keyboardNotifierHooks(ctx: LinuxContext): RawHook[] {
     if (row) out.push(row);
     nb = ctx.safe(`notifier_block ${hex(cur)} next`, () => v.p(cur, 'notifier_block', 'next'), 0n);
   }
+  if (nb !== 0n) ctx.warn(`keyboard_notifier_list: ${seen.has(nb) ? 'cycle' : 'too many notifiers'} at ${hex(nb)} — cut`);
   return out;
 }
 

@@ -11,6 +11,7 @@ const MAX_OPS = 4096;
 const MAX_HASH_ENTRIES = 1 << 16;
 const MAX_PROBES = 1 << 14;
 const MAX_TP_FUNCS = 256;
+const MAX_TP_ROWS = 1 << 16;
 const KPROBE_TABLE_SIZE = 64; // 1 << KPROBE_HASH_BITS, unchanged since 2.6
 
 function enumValue(ctx: LinuxContext, name: string, fallback: number): number {
@@ -72,13 +73,16 @@ function tracedIps(ctx: LinuxContext, ops: bigint): bigint[] {
   const hl = BigInt(v.off('ftrace_func_entry', 'hlist'));
   const ipOff = BigInt(v.off('ftrace_func_entry', 'ip'));
   const out: bigint[] = [];
-  for (let b = 0; b < 1 << bits && out.length < Math.min(count, MAX_HASH_ENTRIES); b++) {
+  // a hash claims `count` entries: more than that (a cycle, a corrupt chain) is cut there
+  const cap = Math.min(count, MAX_HASH_ENTRIES);
+  for (let b = 0; b < 1 << bits && out.length < cap; b++) {
     let node = raw.readBigUInt64LE(b * 8);
-    for (let guard = 0; node !== 0n && guard <= count; guard++) {
+    while (node !== 0n && out.length < cap) {
       out.push(v.ptr(node - hl + ipOff));
       node = v.ptr(node); // hlist_node.next
     }
   }
+  if (out.length >= cap && count > MAX_HASH_ENTRIES) ctx.warn(`ftrace_ops ${hex(ops)}: filter hash claims ${count} functions — first ${MAX_HASH_ENTRIES} kept`);
   return out;
 }
 
@@ -142,6 +146,7 @@ export function kprobeHooks(ctx: LinuxContext): RawHook[] {
       }, undefined);
       node = ctx.safe(`kprobe hlist ${hex(node)}`, () => v.ptr(node), 0n);
     }
+    if (node !== 0n) ctx.warn(`kprobe_table[${i}]: ${seen.has(node) ? 'cycle' : 'too many probes'} at ${hex(node)} — cut`);
   }
   return out;
 }
@@ -196,7 +201,7 @@ export function tracepointHooks(ctx: LinuxContext, mods: ModuleMap): RawHook[] {
     // tracepoint_ptr_t is a place-relative int32 on kernels with PREL32 relocations (x86-64, arm64)
     const rel = ctx.safe(`tracepoint pointers ${hex(base)}`, () => v.bytes(base, n * 4), null);
     if (!rel) continue;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n && out.length < MAX_TP_ROWS; i++) {
       const tp = base + BigInt(i * 4) + BigInt(rel.readInt32LE(i * 4));
       ctx.safe(`tracepoint ${hex(tp)}`, () => {
         const funcs = v.p(tp, 'tracepoint', 'funcs');
@@ -206,10 +211,12 @@ export function tracepointHooks(ctx: LinuxContext, mods: ModuleMap): RawHook[] {
           const f = funcs + BigInt(k) * funcSize;
           const func = v.p(f, 'tracepoint_func', 'func');
           if (func === 0n) break;
+          if (out.length >= MAX_TP_ROWS) return;
           out.push({ kind: 'tracepoint', target_symbol: name, target_address: tp, location: f, object_address: tp, handler: func, priority: v.i32(f + BigInt(v.off('tracepoint_func', 'prio'))), detail: null });
         }
       }, undefined);
     }
   }
+  if (out.length >= MAX_TP_ROWS) ctx.warn(`tracepoint probes: more than ${MAX_TP_ROWS} — cut`);
   return out;
 }
