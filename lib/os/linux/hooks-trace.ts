@@ -12,6 +12,9 @@ const MAX_HASH_ENTRIES = 1 << 16;
 const MAX_PROBES = 1 << 14;
 const MAX_TP_FUNCS = 256;
 const MAX_TP_ROWS = 1 << 16;
+const MAX_FTRACE_PAGES = 1 << 16;
+const MAX_RECORDS_PER_PAGE = 1 << 16;
+const MAX_FTRACE_RECORDS = 1 << 22;
 const KPROBE_TABLE_SIZE = 64; // 1 << KPROBE_HASH_BITS, unchanged since 2.6
 
 function enumValue(ctx: LinuxContext, name: string, fallback: number): number {
@@ -29,6 +32,7 @@ export function ftraceHooks(ctx: LinuxContext, mods: ModuleMap): RawHook[] {
   const IPMODIFY = enumValue(ctx, 'FTRACE_OPS_FL_IPMODIFY', 1 << 12);
   const out: RawHook[] = [];
   const seen = new Set<bigint>();
+  const trampolines = new Set<bigint>();
   let ops = v.ptr(listSym);
   while (ops !== 0n && ops !== end) {
     if (seen.has(ops) || seen.size >= MAX_OPS) {
@@ -41,6 +45,7 @@ export function ftraceHooks(ctx: LinuxContext, mods: ModuleMap): RawHook[] {
       const func = v.p(cur, 'ftrace_ops', 'func');
       const flags = v.n64(cur + BigInt(v.off('ftrace_ops', 'flags')));
       const tramp = v.has('ftrace_ops', 'trampoline') ? v.p(cur, 'ftrace_ops', 'trampoline') : 0n;
+      if (tramp) trampolines.add(tramp);
       const ipmodify = (flags & IPMODIFY) !== 0;
       const redirect = ipmodify ? ipmodifyTarget(ctx, mods, cur, func) : null;
       const detail = [ipmodify ? 'IPMODIFY' : null, tramp ? `trampoline ${hex(tramp)}` : null];
@@ -54,6 +59,74 @@ export function ftraceHooks(ctx: LinuxContext, mods: ModuleMap): RawHook[] {
     }, [] as RawHook[]);
     out.push(...rows);
     ops = ctx.safe(`ftrace_ops ${hex(cur)} next`, () => v.p(cur, 'ftrace_ops', 'next'), 0n);
+  }
+  if (ctx.k.arch === 'x86_64') out.push(...ctx.safe('ftrace records', () => unownedSites(ctx, mods, trampolines), []));
+  return out;
+}
+
+/**
+ * The other side of ftrace: the patched call sites. Every ftrace-able function has a dyn_ftrace
+ * record (ftrace_pages_start → ftrace_page { next; records; index }); an enabled one has its fentry
+ * site turned into `call <ftrace_caller | ftrace_regs_caller | an ops trampoline>`. A site calling
+ * anything else — typically the trampoline of an ftrace_ops unlinked from ftrace_ops_list to hide it —
+ * is a row. Direct calls (FTRACE_FL_DIRECT_EN: BPF trampolines) are left to the eBPF view.
+ */
+function unownedSites(ctx: LinuxContext, mods: ModuleMap, trampolines: Set<bigint>): RawHook[] {
+  const v = ctx.v;
+  const { syms } = ctx.k;
+  const start = syms.get('ftrace_pages_start');
+  if (start === undefined) return [];
+  const known = new Set<bigint>(trampolines);
+  for (const s of ['ftrace_caller', 'ftrace_regs_caller']) {
+    const a = syms.get(s);
+    if (a !== undefined) known.add(a);
+  }
+  const ENABLED = enumValue(ctx, 'FTRACE_FL_ENABLED', 1 << 31) >>> 0;
+  const DIRECT_EN = enumValue(ctx, 'FTRACE_FL_DIRECT_EN', 1 << 23) >>> 0;
+  const recSize = v.size('dyn_ftrace');
+  const ipOff = v.off('dyn_ftrace', 'ip');
+  const flOff = v.off('dyn_ftrace', 'flags');
+  const out: RawHook[] = [];
+  const seen = new Set<bigint>();
+  let records = 0;
+  for (let pg = v.ptr(start); pg !== 0n; pg = ctx.safe('ftrace_page next', () => v.p(pg, 'ftrace_page', 'next'), 0n)) {
+    if (seen.has(pg) || seen.size >= MAX_FTRACE_PAGES) {
+      ctx.warn(`ftrace_pages: ${seen.has(pg) ? 'cycle' : 'too many pages'} at ${hex(pg)} — cut`);
+      break;
+    }
+    seen.add(pg);
+    const n = v.u32(pg + BigInt(v.off('ftrace_page', 'index')));
+    if (n > MAX_RECORDS_PER_PAGE || (records += n) > MAX_FTRACE_RECORDS) {
+      ctx.warn(`ftrace_page ${hex(pg)} claims ${n} records — skipped`);
+      continue;
+    }
+    const recs = ctx.safe(`ftrace records of ${hex(pg)}`, () => v.bytes(v.p(pg, 'ftrace_page', 'records'), n * recSize), null);
+    for (let i = 0; recs && i < n; i++) {
+      const flags = recs.readUInt32LE(i * recSize + flOff);
+      if (!(flags & ENABLED) || flags & DIRECT_EN) continue;
+      const ip = recs.readBigUInt64LE(i * recSize + ipOff);
+      const site = ctx.safe(`ftrace site ${hex(ip)}`, () => v.bytes(ip, 5), null);
+      if (!site || site[0] !== 0xe8) continue; // not a call: nothing to resolve
+      const dest = (ip + 5n + BigInt(site.readInt32LE(1))) & 0xffffffffffffffffn;
+      if (known.has(dest)) continue;
+      const s = syms.lookup(ip);
+      const ops = ctx.safe(`trampoline ${hex(dest)}`, () => opsOfTrampoline(ctx, dest), null);
+      const func = ops === null ? null : ctx.safe(`ftrace_ops ${hex(ops)}`, () => v.p(ops, 'ftrace_ops', 'func'), null);
+      const opsFlags = ops === null ? null : ctx.safe(`ftrace_ops ${hex(ops)}`, () => v.n64(ops + BigInt(v.off('ftrace_ops', 'flags'))), null);
+      const IPMODIFY = enumValue(ctx, 'FTRACE_OPS_FL_IPMODIFY', 1 << 12);
+      out.push({
+        kind: 'ftrace',
+        target_symbol: s ? s.symbol.name : null,
+        target_address: s ? s.symbol.addr : ip,
+        location: ip,
+        object_address: ops,
+        handler: func ?? dest,
+        flags: opsFlags,
+        redirect: ops !== null && func !== null && opsFlags !== null && opsFlags & IPMODIFY ? ipmodifyTarget(ctx, mods, ops, func) : null,
+        detail: `enabled ftrace site calls trampoline ${hex(dest)}${ops !== null ? ` of ftrace_ops ${hex(ops)}` : ''}, which is not on ftrace_ops_list`,
+        anomaly: 'patched ftrace call site owned by no registered ftrace_ops (unlinked ops)',
+      });
+    }
   }
   return out;
 }
@@ -84,6 +157,26 @@ function tracedIps(ctx: LinuxContext, ops: bigint): bigint[] {
   }
   if (out.length >= cap && count > MAX_HASH_ENTRIES) ctx.warn(`ftrace_ops ${hex(ops)}: filter hash claims ${count} functions — first ${MAX_HASH_ENTRIES} kept`);
   return out;
+}
+
+/**
+ * An x86-64 ftrace trampoline (a copy of ftrace_[regs_]caller made for one ops) stores its ops pointer
+ * right after the code; found as the (unaligned) word that points at an ftrace_ops whose `trampoline`
+ * is this one.
+ */
+function opsOfTrampoline(ctx: LinuxContext, tramp: bigint): bigint | null {
+  const v = ctx.v;
+  const span = Math.min(1024, 4096 - Number(tramp & 0xfffn));
+  const code = v.bytes(tramp, span);
+  const trampOff = BigInt(v.off('ftrace_ops', 'trampoline'));
+  // the pointer follows the code unaligned (create_trampoline() appends it after the ret)
+  for (let i = 0; i + 8 <= span; i++) {
+    if (code[i + 7] !== 0xff || code[i + 6] !== 0xff) continue;
+    const q = code.readBigUInt64LE(i);
+    if (q < ctx.kernelFloor) continue;
+    if (ctx.safe('ftrace_ops candidate', () => v.ptr(q + trampOff), 0n) === tramp) return q;
+  }
+  return null;
 }
 
 /**
