@@ -164,7 +164,7 @@ maybe('kernel_hook on the rootkit-dev dump', () => {
     );
   });
 
-  test('planted IDT and tty hooks (overlay) are found with their owners', async () => {
+  test('planted IDT, tty, line-discipline and netdev ingress hooks (overlay) are found with their owners', async () => {
     const ov = new OverlayMemory(await openDumpFile(path.join(RK, 'memory.kdump')));
     const pa = (va: bigint) => {
       const p = eng.k.space.translate(va);
@@ -193,9 +193,23 @@ maybe('kernel_hook on the rootkit-dev dump', () => {
     const rbSlot = ntty + BigInt(v.off('tty_ldisc_ops', 'receive_buf'));
     ov.writeU64(pa(rbSlot), kbd);
 
+    // the first device of init_net (lo) gets the module's LOCAL_IN nf_hook_entries as its ingress hooks
+    const nfGt = rk.hooks.find((h: { type: string }) => h.type === 'netfilter');
+    const initNet = B(nfGt.target_addr);
+    const lo = v.ptr(initNet + BigInt(v.off('net', 'dev_base_head'))) - BigInt(v.off('net_device', 'dev_list'));
+    const loName = v.cstr(lo + BigInt(v.off('net_device', 'name')), 16);
+    const ingress = lo + BigInt(v.off('net_device', 'nf_hooks_ingress'));
+    ov.writeU64(pa(ingress), v.ptr(B(nfGt.hooks_slot)));
+
     const patched = openEngine(ov) as LinuxEngine;
     try {
-      const got = patched.extract('kernel_hook').filter((r) => ['idt', 'tty_ops', 'tty_ldisc'].includes(r.kind));
+      const all = patched.extract('kernel_hook');
+      const dev = all.filter((r) => r.location === ingress);
+      expect(dev.map((r) => [r.kind, r.target_symbol, r.target_address, r.hook_point, r.handler, r.handler_symbol, r.object_address, r.module, r.suspicious])).toEqual([
+        ['netfilter', `${loName} in init_net`, lo, 'INGRESS', B(nfGt.handler_addr), nfGt.handler_symbol, B(nfGt.ops_addr), rk.module.name, true],
+      ]);
+      expect(loName).toBe('lo');
+      const got = all.filter((r) => ['idt', 'tty_ops', 'tty_ldisc'].includes(r.kind));
       expect(got.map((r) => [r.kind, r.location, r.handler, r.module, r.module_hidden, r.suspicious, r.hook_point])).toEqual([
         ['idt', gate, dummy, 'dummy', false, true, 'vector 3'],
         ['tty_ops', writeSlot, tramp, null, false, true, 'write'],

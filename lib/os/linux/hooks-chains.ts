@@ -10,6 +10,12 @@ import { hex } from '../../util/hex';
 const MAX_NETNS = 4096;
 const MAX_NF_ENTRIES = 1024;
 const MAX_NF_ROWS = 1 << 16;
+const MAX_DEVICES = 1 << 16;
+/** net_device members holding nf_hook_entries: [member, hook point, NF_NETDEV_* number] */
+const NETDEV_HOOKS: [string, string, number][] = [
+  ['nf_hooks_ingress', 'INGRESS', 0],
+  ['nf_hooks_egress', 'EGRESS', 1],
+];
 const MAX_NOTIFIERS = 1024;
 const MAX_TTY_DRIVERS = 1024;
 const NR_LDISCS = 30; // tty_ldiscs[NR_LDISCS], unchanged since 2.6
@@ -26,7 +32,11 @@ const NF_FAMILIES: [string, string, string[]][] = [
 ];
 const NFPROTO: Record<number, string> = { 1: 'inet', 2: 'ipv4', 3: 'arp', 5: 'netdev', 7: 'bridge', 10: 'ipv6', 12: 'decnet' };
 
-/** net_namespace_list → struct net → nf.hooks_<family>[hooknum] → nf_hook_entries { u16 num; nf_hook_entry hooks[num]; nf_hook_ops *orig_ops[num] } */
+/**
+ * net_namespace_list → struct net → nf.hooks_<family>[hooknum] → nf_hook_entries { u16 num;
+ * nf_hook_entry hooks[num]; nf_hook_ops *orig_ops[num] }, and each device of the namespace
+ * (net.dev_base_head) → net_device.nf_hooks_ingress / nf_hooks_egress (family netdev).
+ */
 export function netfilterHooks(ctx: LinuxContext): RawHook[] {
   const v = ctx.v;
   const { syms } = ctx.k;
@@ -38,6 +48,40 @@ export function netfilterHooks(ctx: LinuxContext): RawHook[] {
   const entrySize = v.size('nf_hook_entry');
   const hooksOff = v.off('nf_hook_entries', 'hooks');
   const out: RawHook[] = [];
+
+  /** the hooks of one nf_hook_entries slot */
+  const slotRows = (slot: bigint, family: string, hookName: string, h: number, target: string, targetAddr: bigint, detail: string) =>
+    ctx.safe(`netfilter ${target} ${family} ${hookName}`, () => {
+      const e = v.ptr(slot);
+      if (e === 0n) return;
+      const num = v.u16(e + BigInt(v.off('nf_hook_entries', 'num_hook_entries')));
+      if (num > MAX_NF_ENTRIES) {
+        ctx.warn(`netfilter ${target} ${family} ${hookName}: nf_hook_entries at ${hex(e)} claims ${num} entries — skipped`);
+        return;
+      }
+      const entries = v.bytes(e + BigInt(hooksOff), num * entrySize);
+      const orig = v.bytes(e + BigInt(hooksOff + num * entrySize), num * 8);
+      for (let i = 0; i < num && out.length < MAX_NF_ROWS; i++) {
+        const hook = entries.readBigUInt64LE(i * entrySize);
+        const ops = orig.readBigUInt64LE(i * 8);
+        const pf = ops ? v.num(ops, 'nf_hook_ops', 'pf') : null;
+        out.push({
+          kind: 'netfilter',
+          target_symbol: target,
+          target_address: targetAddr,
+          location: slot,
+          object_address: ops || null,
+          handler: hook,
+          family: pf !== null && pf !== undefined ? (NFPROTO[pf] ?? String(pf)) : family,
+          hooknum: ops ? v.num(ops, 'nf_hook_ops', 'hooknum') : h,
+          hook_point: hookName,
+          priority: ops ? v.i32(ops + BigInt(v.off('nf_hook_ops', 'priority'))) : null,
+          detail,
+        });
+      }
+    }, undefined);
+
+  let devices = 0;
   for (const net of nets) {
     if (out.length >= MAX_NF_ROWS) {
       ctx.warn(`netfilter: more than ${MAX_NF_ROWS} hooks — cut`);
@@ -45,41 +89,25 @@ export function netfilterHooks(ctx: LinuxContext): RawHook[] {
     }
     const inum = ctx.safe(`net ${hex(net)}`, () => (v.has('net', 'ns.inum') ? v.u32(net + BigInt(v.off('net', 'ns.inum'))) : null), null);
     const netName = net === initNet ? 'init_net' : `net:[${inum ?? hex(net)}]`;
+    const ns = inum !== null ? ` (net ns ${inum})` : '';
     for (const [member, family, names] of NF_FAMILIES) {
       if (!v.has('net', `nf.${member}`)) continue;
       const arr = net + BigInt(v.off('net', `nf.${member}`));
       const count = Math.min(v.count('net', `nf.${member}`), names.length);
-      for (let h = 0; h < count; h++) {
-        const slot = arr + BigInt(h * 8);
-        ctx.safe(`netfilter ${netName} ${family} ${names[h]}`, () => {
-          const e = v.ptr(slot);
-          if (e === 0n) return;
-          const num = v.u16(e + BigInt(v.off('nf_hook_entries', 'num_hook_entries')));
-          if (num > MAX_NF_ENTRIES) {
-            ctx.warn(`netfilter ${netName} ${family} ${names[h]}: nf_hook_entries at ${hex(e)} claims ${num} entries — skipped`);
-            return;
-          }
-          const entries = v.bytes(e + BigInt(hooksOff), num * entrySize);
-          const orig = v.bytes(e + BigInt(hooksOff + num * entrySize), num * 8);
-          for (let i = 0; i < num && out.length < MAX_NF_ROWS; i++) {
-            const hook = entries.readBigUInt64LE(i * entrySize);
-            const ops = orig.readBigUInt64LE(i * 8);
-            const pf = ops ? v.num(ops, 'nf_hook_ops', 'pf') : null;
-            out.push({
-              kind: 'netfilter',
-              target_symbol: netName,
-              target_address: net,
-              location: slot,
-              object_address: ops || null,
-              handler: hook,
-              family: pf !== null && pf !== undefined ? (NFPROTO[pf] ?? String(pf)) : family,
-              hooknum: ops ? v.num(ops, 'nf_hook_ops', 'hooknum') : h,
-              hook_point: names[h],
-              priority: ops ? v.i32(ops + BigInt(v.off('nf_hook_ops', 'priority'))) : null,
-              detail: `${family} hook ${h} in ${netName}${inum !== null ? ` (net ns ${inum})` : ''}`,
-            });
-          }
-        }, undefined);
+      for (let h = 0; h < count; h++) slotRows(arr + BigInt(h * 8), family, names[h], h, netName, net, `${family} hook ${h} in ${netName}${ns}`);
+    }
+    // netdev family: per device, CONFIG_NETFILTER_INGRESS / _EGRESS
+    const devHooks = NETDEV_HOOKS.filter(([m]) => v.has('net_device', m));
+    if (!devHooks.length || !v.has('net', 'dev_base_head')) continue;
+    const devHead = net + BigInt(v.off('net', 'dev_base_head'));
+    for (const dev of v.list(devHead, v.off('net_device', 'dev_list'), MAX_DEVICES, (m) => ctx.warn(`devices of ${netName}: ${m}`))) {
+      if (++devices > MAX_DEVICES) {
+        ctx.warn(`netfilter: more than ${MAX_DEVICES} network devices — cut`);
+        break;
+      }
+      const name = ctx.safe(`net_device ${hex(dev)}`, () => v.cstr(dev + BigInt(v.off('net_device', 'name')), 16), hex(dev));
+      for (const [member, hookName, h] of devHooks) {
+        slotRows(dev + BigInt(v.off('net_device', member)), 'netdev', hookName, h, `${name} in ${netName}`, dev, `netdev ${hookName.toLowerCase()} hook of ${name} in ${netName}${ns}`);
       }
     }
   }
