@@ -9,6 +9,7 @@ import { hex } from '../../util/hex';
 
 const MAX_OPS = 4096;
 const MAX_HASH_ENTRIES = 1 << 16;
+const MAX_FTRACE_ROWS = 1 << 17;
 const MAX_PROBES = 1 << 14;
 const MAX_TP_FUNCS = 256;
 const MAX_TP_ROWS = 1 << 16;
@@ -57,10 +58,14 @@ export function ftraceHooks(ctx: LinuxContext, mods: ModuleMap): RawHook[] {
         return { ...base, target_symbol: s ? s.symbol.name : null, target_address: s ? s.symbol.addr : ip, location: ip, detail: detail.filter(Boolean).join(', ') || null };
       });
     }, [] as RawHook[]);
-    out.push(...rows);
+    for (const r of rows) out.push(r);
+    if (out.length >= MAX_FTRACE_ROWS) {
+      ctx.warn(`ftrace: more than ${MAX_FTRACE_ROWS} traced functions over all ops — cut`);
+      break;
+    }
     ops = ctx.safe(`ftrace_ops ${hex(cur)} next`, () => v.p(cur, 'ftrace_ops', 'next'), 0n);
   }
-  if (ctx.k.arch === 'x86_64') out.push(...ctx.safe('ftrace records', () => unownedSites(ctx, mods, trampolines), []));
+  if (ctx.k.arch === 'x86_64') for (const r of ctx.safe('ftrace records', () => unownedSites(ctx, mods, trampolines), [])) out.push(r);
   return out;
 }
 
@@ -109,6 +114,10 @@ function unownedSites(ctx: LinuxContext, mods: ModuleMap, trampolines: Set<bigin
       if (!site || site[0] !== 0xe8) continue; // not a call: nothing to resolve
       const dest = (ip + 5n + BigInt(site.readInt32LE(1))) & 0xffffffffffffffffn;
       if (known.has(dest)) continue;
+      if (out.length >= MAX_HASH_ENTRIES) {
+        ctx.warn(`ftrace call sites: more than ${MAX_HASH_ENTRIES} unaccounted — cut`);
+        return out;
+      }
       const s = syms.lookup(ip);
       const ops = ctx.safe(`trampoline ${hex(dest)}`, () => opsOfTrampoline(ctx, dest), null);
       const func = ops === null ? null : ctx.safe(`ftrace_ops ${hex(ops)}`, () => v.p(ops, 'ftrace_ops', 'func'), null);

@@ -56,7 +56,9 @@ export function hookRows(ctx: LinuxContext): Row<'kernel_hook'>[] {
   const mods = ctx.memoKernel('module map', () => new ModuleMap(ctx));
   const ipmodify = (ctx.k.types as { enumValue?: (n: string) => number | undefined }).enumValue?.('FTRACE_OPS_FL_IPMODIFY') ?? IPMODIFY_FALLBACK;
   const raw: RawHook[] = [];
-  const collect = (what: string, f: () => RawHook[]) => raw.push(...ctx.safe(what, f, []));
+  const collect = (what: string, f: () => RawHook[]) => {
+    for (const h of ctx.safe(what, f, [])) raw.push(h); // no spread: a collector may return 10^5 rows
+  };
   collect('ftrace hooks', () => ftraceHooks(ctx, mods));
   collect('kprobes', () => kprobeHooks(ctx));
   collect('tracepoint probes', () => tracepointHooks(ctx, mods));

@@ -24,6 +24,7 @@ export interface MappedModule {
   ranges: ModuleRange[];
   /** in the `modules` list (false: only in the address tree = unlinked/hidden) */
   listed: boolean;
+  /** the module's own symbols by address, read on first use */
   syms: { value: bigint; name: string }[] | null;
 }
 
@@ -35,6 +36,8 @@ export interface AddressOwner {
 export class ModuleMap {
   readonly modules: MappedModule[] = [];
   readonly source: string;
+  /** every module range, by start address, for owner() */
+  private readonly sorted: (ModuleRange & { module: MappedModule })[] = [];
   private readonly stext: bigint;
   private readonly etext: bigint;
   /** .init.text: freed after boot, but the reserved IDT vectors keep their early handlers there */
@@ -52,9 +55,17 @@ export class ModuleMap {
     const all = new Set<bigint>([...listed, ...(tree ?? [])]);
     this.source = tree ? 'mod_tree + modules list' : 'modules list (no mod_tree)';
     for (const m of all) {
+      if (this.modules.length >= MAX_MODULES) {
+        ctx.warn(`module map: more than ${MAX_MODULES} modules — cut`);
+        break;
+      }
       const mod = ctx.safe(`module ${hex(m)}`, () => readRanges(ctx, m), null);
-      if (mod) this.modules.push({ ...mod, listed: listed.has(m), syms: null });
+      // a tree node of a corrupt dump can point anywhere: keep what reads as a module
+      if (mod && /^[\w-]{1,55}$/.test(mod.name)) this.modules.push({ ...mod, listed: listed.has(m), syms: null });
+      else if (mod) ctx.warn(`module map: ${hex(m)} is no struct module (name ${JSON.stringify(mod.name.slice(0, 56))}) — skipped`);
     }
+    for (const m of this.modules) for (const r of m.ranges) this.sorted.push({ ...r, module: m });
+    this.sorted.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
   }
 
   inKernelText(a: bigint): boolean {
@@ -63,7 +74,22 @@ export class ModuleMap {
 
   owner(a: bigint): AddressOwner {
     if (this.inKernelText(a)) return { kind: 'kernel', module: null };
-    for (const m of this.modules) if (m.ranges.some((r) => a >= r.start && a < r.end)) return { kind: 'module', module: m };
+    // last range starting at or below a (binary search); ranges of real modules do not overlap, a few
+    // steps back cover a corrupt dump's overlapping ones
+    let lo = 0;
+    let hi = this.sorted.length - 1;
+    let best = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.sorted[mid].start <= a) {
+        best = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    for (let i = best; i >= 0 && i > best - 8; i--) {
+      const r = this.sorted[i];
+      if (a < r.end) return { kind: 'module', module: r.module };
+    }
     return { kind: 'none', module: null };
   }
 
@@ -85,10 +111,22 @@ export class ModuleMap {
 
   /** the module symbol at or below `a`, with the offset into it */
   moduleSymbol(m: MappedModule, a: bigint): { name: string; offset: bigint } | null {
-    if (m.syms === null) m.syms = this.ctx.safe(`symbols of module ${m.name}`, () => moduleSyms(this.ctx, m.addr), []);
-    let best: { value: bigint; name: string } | null = null;
-    for (const s of m.syms) if (s.value <= a && (!best || s.value > best.value)) best = s;
-    return best ? { name: best.name, offset: a - best.value } : null;
+    if (m.syms === null) {
+      m.syms = this.ctx.safe(`symbols of module ${m.name}`, () => moduleSyms(this.ctx, m.addr), []);
+      m.syms.sort((x, y) => (x.value < y.value ? -1 : x.value > y.value ? 1 : 0));
+    }
+    const syms = m.syms;
+    let lo = 0;
+    let hi = syms.length - 1;
+    let best = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (syms[mid].value <= a) {
+        best = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return best < 0 ? null : { name: syms[best].name, offset: a - syms[best].value };
   }
 }
 
