@@ -289,6 +289,9 @@ maybe('kernel_hook on a corrupted rootkit-dev dump (hostile input)', () => {
     // mod_tree: the root node's left child → itself
     const root = v.ptr(base.k.syms.require('mod_tree') + BigInt(v.off('mod_tree_root', 'root') + v.off('latch_tree_root', 'tree')));
     ov.writeU64(pa(root + BigInt(v.off('rb_node', 'rb_left'))), root);
+    // …and its struct module pointer → init_net (no struct module there)
+    const rootMod = root - BigInt(v.off('mod_tree_node', 'node')) + BigInt(v.off('mod_tree_node', 'mod'));
+    ov.writeU64(pa(rootMod), B(hook('netfilter').target_addr));
     base.mem.close();
 
     const eng = openEngine(ov) as LinuxEngine;
@@ -307,6 +310,7 @@ maybe('kernel_hook on a corrupted rootkit-dev dump (hostile input)', () => {
       expect(w).toMatch(/claims 65535 entries — skipped/);
       expect(w).toMatch(/kprobe_table\[\d+\]: cycle at /);
       expect(w).toMatch(/keyboard_notifier_list: cycle at /);
+      expect(w).toMatch(/module map: 0x[0-9a-f]+ is no struct module/);
     } finally {
       eng.mem.close();
     }
