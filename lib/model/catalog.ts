@@ -349,7 +349,7 @@ export const objects: Record<string, ObjectDef> = {
     doc: 'kernel hooks: ftrace, kprobes, tracepoint probes, netfilter, keyboard notifiers, IDT and tty operations (Linux)',
     primary: 'hook_object',
     subObjects: { hook_object: { table: 'kernel_hook', cardinality: 'one', join: [], doc: 'the hook' } },
-    defaultColumns: ['hook_object.kind', 'hook_object.target_symbol', 'hook_object.handler_symbol', 'hook_object.module', 'hook_object.suspicious'],
+    defaultColumns: ['hook_object.kind', 'hook_object.target_symbol', 'hook_object.handler_symbol', 'hook_object.module', 'hook_object.suspicious', 'hook_object.reason'],
   },
   history: {
     doc: 'shell commands recovered from shell memory (Linux bash)',
