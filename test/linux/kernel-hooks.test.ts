@@ -164,7 +164,7 @@ maybe('kernel_hook on the rootkit-dev dump', () => {
     );
   });
 
-  test('planted IDT, tty, line-discipline and netdev ingress hooks (overlay) are found with their owners', async () => {
+  test('planted IDT, tty, line-discipline, netdev ingress and tracepoint hooks (overlay) are found with their owners', async () => {
     const ov = new OverlayMemory(await openDumpFile(path.join(RK, 'memory.kdump')));
     const pa = (va: bigint) => {
       const p = eng.k.space.translate(va);
@@ -201,9 +201,23 @@ maybe('kernel_hook on the rootkit-dev dump', () => {
     const ingress = lo + BigInt(v.off('net_device', 'nf_hooks_ingress'));
     ov.writeU64(pa(ingress), v.ptr(B(nfGt.hooks_slot)));
 
+    // a probe on the sched_switch tracepoint: funcs → a tracepoint_func array written over the hidden
+    // module's keylog buffer { func = its keyboard handler, data 0, prio 10 }, then the NULL terminator
+    const tp = eng.k.syms.require('__tracepoint_sched_switch');
+    const arr = B(rk.hooks.find((h: { type: string }) => h.type === 'keyboard_notifier').keylog_addr);
+    const fsz = v.size('tracepoint_func');
+    const tf = Buffer.alloc(fsz * 2);
+    tf.writeBigUInt64LE(kbd, v.off('tracepoint_func', 'func'));
+    tf.writeInt32LE(10, v.off('tracepoint_func', 'prio'));
+    ov.write(pa(arr), tf);
+    ov.writeU64(pa(tp + BigInt(v.off('tracepoint', 'funcs'))), arr);
+
     const patched = openEngine(ov) as LinuxEngine;
     try {
       const all = patched.extract('kernel_hook');
+      expect(all.filter((r) => r.kind === 'tracepoint').map((r) => [r.target_symbol, r.target_address, r.location, r.handler, r.handler_symbol, r.priority, r.module, r.suspicious])).toEqual([
+        ['sched_switch', tp, arr, kbd, 'memqtk_kbd_notify', 10, rk.module.name, true],
+      ]);
       const dev = all.filter((r) => r.location === ingress);
       expect(dev.map((r) => [r.kind, r.target_symbol, r.target_address, r.hook_point, r.handler, r.handler_symbol, r.object_address, r.module, r.suspicious])).toEqual([
         ['netfilter', `${loName} in init_net`, lo, 'INGRESS', B(nfGt.handler_addr), nfGt.handler_symbol, B(nfGt.ops_addr), rk.module.name, true],
