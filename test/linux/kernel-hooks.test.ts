@@ -164,7 +164,7 @@ maybe('kernel_hook on the rootkit-dev dump', () => {
     );
   });
 
-  test('planted IDT, tty, line-discipline, netdev ingress and tracepoint hooks (overlay) are found with their owners', async () => {
+  test('planted IDT, tty, line-discipline, netdev ingress, tracepoint and kretprobe hooks (overlay) are found with their owners', async () => {
     const ov = new OverlayMemory(await openDumpFile(path.join(RK, 'memory.kdump')));
     const pa = (va: bigint) => {
       const p = eng.k.space.translate(va);
@@ -212,9 +212,21 @@ maybe('kernel_hook on the rootkit-dev dump', () => {
     ov.write(pa(arr), tf);
     ov.writeU64(pa(tp + BigInt(v.off('tracepoint', 'funcs'))), arr);
 
+    // the do_sys_openat2 kprobe turned into a kretprobe: pre_handler = pre_handler_kretprobe, and the
+    // struct kretprobe around it (kp first) gets a return handler in the hidden module
+    const kpGt = rk.hooks.find((h: { type: string; target_symbol: string }) => h.type === 'kprobe' && h.target_symbol === 'do_sys_openat2');
+    const kpAddr = B(kpGt.kprobe_addr);
+    const rp = kpAddr - BigInt(v.off('kretprobe', 'kp'));
+    const retHandler = B(kpGt.handler_addr) + 0x20n; // memqtk_nf_hook: any code of the module
+    ov.writeU64(pa(kpAddr + BigInt(v.off('kprobe', 'pre_handler'))), eng.k.syms.require('pre_handler_kretprobe'));
+    ov.writeU64(pa(rp + BigInt(v.off('kretprobe', 'handler'))), retHandler);
+
     const patched = openEngine(ov) as LinuxEngine;
     try {
       const all = patched.extract('kernel_hook');
+      expect(all.filter((r) => r.kind === 'kretprobe').map((r) => [r.target_symbol, r.location, r.object_address, r.handler, r.module, r.suspicious])).toEqual([
+        ['do_sys_openat2', B(kpGt.probe_addr), rp, retHandler, rk.module.name, true],
+      ]);
       expect(all.filter((r) => r.kind === 'tracepoint').map((r) => [r.target_symbol, r.target_address, r.location, r.handler, r.handler_symbol, r.priority, r.module, r.suspicious])).toEqual([
         ['sched_switch', tp, arr, kbd, 'memqtk_kbd_notify', 10, rk.module.name, true],
       ]);
