@@ -64,6 +64,10 @@ maybe('kernel_hook on the rootkit-dev dump', () => {
     // the replacement's symbol, from the hidden module's own symbol table
     const mm = new ModuleMap(eng.ctx);
     expect(mm.symbol(r.redirect!)).toBe(g.handler_symbol);
+    // a module address resolves in the module's symtab (kallsyms would name the last kernel symbol)
+    expect(mm.resolve(r.redirect! + 4n)).toEqual({ name: g.handler_symbol, start: r.redirect, offset: 4n });
+    expect(mm.resolve(B(g.target_addr) + 1n)).toEqual({ name: g.target_symbol, start: B(g.target_addr), offset: 1n });
+    expect(mm.resolve(B(g.trampoline))).toBeNull();
   });
 
   test('ftrace rows are exactly the guest\'s enabled_functions: function, trampoline and callback symbol', () => {

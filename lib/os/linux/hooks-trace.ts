@@ -54,8 +54,8 @@ export function ftraceHooks(ctx: LinuxContext, mods: ModuleMap): RawHook[] {
       const ips = tracedIps(ctx, cur);
       if (ips.length === 0) return [{ ...base, target_symbol: null, target_address: null, location: null, detail: ['all functions', ...detail].filter(Boolean).join(', ') }];
       return ips.map((ip) => {
-        const s = syms.lookup(ip);
-        return { ...base, target_symbol: s ? s.symbol.name : null, target_address: s ? s.symbol.addr : ip, location: ip, detail: detail.filter(Boolean).join(', ') || null };
+        const s = mods.resolve(ip);
+        return { ...base, target_symbol: s ? s.name : null, target_address: s ? s.start : ip, location: ip, detail: detail.filter(Boolean).join(', ') || null };
       });
     }, [] as RawHook[]);
     for (const r of rows) out.push(r);
@@ -118,15 +118,15 @@ function unownedSites(ctx: LinuxContext, mods: ModuleMap, trampolines: Set<bigin
         ctx.warn(`ftrace call sites: more than ${MAX_HASH_ENTRIES} unaccounted — cut`);
         return out;
       }
-      const s = syms.lookup(ip);
+      const s = mods.resolve(ip);
       const ops = ctx.safe(`trampoline ${hex(dest)}`, () => opsOfTrampoline(ctx, dest), null);
       const func = ops === null ? null : ctx.safe(`ftrace_ops ${hex(ops)}`, () => v.p(ops, 'ftrace_ops', 'func'), null);
       const opsFlags = ops === null ? null : ctx.safe(`ftrace_ops ${hex(ops)}`, () => v.n64(ops + BigInt(v.off('ftrace_ops', 'flags'))), null);
       const IPMODIFY = enumValue(ctx, 'FTRACE_OPS_FL_IPMODIFY', 1 << 12);
       out.push({
         kind: 'ftrace',
-        target_symbol: s ? s.symbol.name : null,
-        target_address: s ? s.symbol.addr : ip,
+        target_symbol: s ? s.name : null,
+        target_address: s ? s.start : ip,
         location: ip,
         object_address: ops,
         handler: func ?? dest,
@@ -210,7 +210,7 @@ function ipmodifyTarget(ctx: LinuxContext, mods: ModuleMap, ops: bigint, func: b
 }
 
 /** kprobe_table[64] hlists of struct kprobe; an aggregated probe (aggr_pre_handler) lists the user probes on its .list. */
-export function kprobeHooks(ctx: LinuxContext): RawHook[] {
+export function kprobeHooks(ctx: LinuxContext, mods: ModuleMap): RawHook[] {
   const v = ctx.v;
   const { syms } = ctx.k;
   const table = syms.get('kprobe_table');
@@ -241,10 +241,10 @@ export function kprobeHooks(ctx: LinuxContext): RawHook[] {
           let k = 0;
           for (const child of v.list(kp + BigInt(listOff), listOff, 1024, (m) => ctx.warn(`kprobe ${hex(kp)} list: ${m}`))) {
             if (++k > 1024) break;
-            const row = ctx.safe(`kprobe ${hex(child)}`, () => probeRow(ctx, child, kret, `${mode}, aggregated by ${hex(kp)}`), null);
+            const row = ctx.safe(`kprobe ${hex(child)}`, () => probeRow(ctx, mods, child, kret, `${mode}, aggregated by ${hex(kp)}`), null);
             if (row) out.push(row);
           }
-        } else out.push(probeRow(ctx, kp, kret, mode));
+        } else out.push(probeRow(ctx, mods, kp, kret, mode));
       }, undefined);
       node = ctx.safe(`kprobe hlist ${hex(node)}`, () => v.ptr(node), 0n);
     }
@@ -253,7 +253,7 @@ export function kprobeHooks(ctx: LinuxContext): RawHook[] {
   return out;
 }
 
-function probeRow(ctx: LinuxContext, kp: bigint, kret: bigint | undefined, mode: string): RawHook {
+function probeRow(ctx: LinuxContext, mods: ModuleMap, kp: bigint, kret: bigint | undefined, mode: string): RawHook {
   const v = ctx.v;
   const addr = v.p(kp, 'kprobe', 'addr');
   const pre = v.p(kp, 'kprobe', 'pre_handler');
@@ -269,11 +269,11 @@ function probeRow(ctx: LinuxContext, kp: bigint, kret: bigint | undefined, mode:
     handler = v.p(object, 'kretprobe', 'handler');
     if (handler === 0n && v.has('kretprobe', 'entry_handler')) handler = v.p(object, 'kretprobe', 'entry_handler');
   }
-  const s = ctx.k.syms.lookup(addr);
+  const s = mods.resolve(addr);
   return {
     kind,
-    target_symbol: s ? s.symbol.name : null,
-    target_address: s ? s.symbol.addr : addr,
+    target_symbol: s ? s.name : null,
+    target_address: s ? s.start : addr,
     target_offset: s ? Number(s.offset) : null,
     location: addr,
     object_address: object,

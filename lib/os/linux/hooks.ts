@@ -60,7 +60,7 @@ export function hookRows(ctx: LinuxContext): Row<'kernel_hook'>[] {
     for (const h of ctx.safe(what, f, [])) raw.push(h); // no spread: a collector may return 10^5 rows
   };
   collect('ftrace hooks', () => ftraceHooks(ctx, mods));
-  collect('kprobes', () => kprobeHooks(ctx));
+  collect('kprobes', () => kprobeHooks(ctx, mods));
   collect('tracepoint probes', () => tracepointHooks(ctx, mods));
   collect('netfilter hooks', () => netfilterHooks(ctx));
   collect('keyboard notifiers', () => keyboardNotifierHooks(ctx));

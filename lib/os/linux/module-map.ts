@@ -99,14 +99,24 @@ export class ModuleMap {
 
   /** "name" or "name+0xoff": kernel kallsyms for the kernel image, the module's own symtab inside a module; null when neither knows it. */
   symbol(a: bigint): string | null {
+    const r = this.resolve(a);
+    return r ? fmt(r.name, r.offset) : null;
+  }
+
+  /**
+   * The function (symbol) an address is in: kernel kallsyms inside the kernel text, the owning
+   * module's symtab inside a module, null elsewhere — kallsyms alone would name the last kernel
+   * symbol for any module address.
+   */
+  resolve(a: bigint): { name: string; start: bigint; offset: bigint } | null {
     const o = this.owner(a);
     if (o.kind === 'kernel') {
       const r = this.ctx.k.syms.lookup(a);
-      return r ? fmt(r.symbol.name, r.offset) : null;
+      return r ? { name: r.symbol.name, start: r.symbol.addr, offset: r.offset } : null;
     }
     if (!o.module) return null;
     const s = this.moduleSymbol(o.module, a);
-    return s ? fmt(s.name, s.offset) : null;
+    return s ? { name: s.name, start: a - s.offset, offset: s.offset } : null;
   }
 
   /** the module symbol at or below `a`, with the offset into it */
