@@ -2,7 +2,7 @@
 // profile-free discovery + process table) and full `analyze` (every table + Parquet), per-stage
 // timings, and peak RSS. Printed, not asserted. Run: npm run bench -- linux
 // x86-64 and ARM64 rows come out of the same run (MEMQ_BENCH_KERNEL=arm64|6.1|6.12 runs one kernel's
-// rows only; =rootkit only the containers/namespaces line). The arm64 raw form is derived from its kdump (test/linux/gen/arm64-forms.ts); the
+// rows only; =6.1-rk only the rootkit-dev rows; =rootkit only the containers/namespaces line). The arm64 raw form is derived from its kdump (test/linux/gen/arm64-forms.ts); the
 // "no VMCOREINFO" rows wipe every copy of the note through a copy-on-write overlay (the patched
 // addresses are found once, outside the timing) so discovery runs on the kallsyms/BTF/init_task scans.
 import * as fs from 'node:fs';
@@ -33,6 +33,7 @@ const cases: [string, string][] = ([
   ['arm64', 'linux-dev-arm64/memory.kdump'], // Debian 6.1 arm64 (AArch64 translation, data symbols found in the image)
   ['arm64', 'linux-dev-arm64/memory.raw'], // derived from the kdump (zeros below RAM at 1 GiB, as QEMU virt)
   ['arm64', `linux-dev-arm64/memory.kdump${NO_VMCI}`],
+  ['6.1-rk', 'linux-dev-rootkit/memory.kdump'], // rootkit-dev scenario: a hidden module's ftrace/kprobe/netfilter/keyboard hooks (kernel_hook)
 ] as [string, string][]).filter(([k]) => !process.env.MEMQ_BENCH_KERNEL || k === process.env.MEMQ_BENCH_KERNEL);
 
 /** the dump file of a case (the arm64 raw form is derived from the kdump, as its README says) */
@@ -93,12 +94,12 @@ async function main(): Promise<void> {
     t0 = performance.now();
     const eng2 = openEngine(await openCase(file, wipe));
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-bench-'));
-    const { timings_ms } = await analyzeTables(eng2, out, tableNames);
+    const { timings_ms, counts } = await analyzeTables(eng2, out, tableNames);
     const analyzeMs = performance.now() - t0;
     eng2.mem.close();
     fs.rmSync(out, { recursive: true, force: true });
     const stages = `open ${tOpen.toFixed(0)}, vmcoreinfo scan ${tScan.toFixed(0)}, kallsyms+btf ${tDiscover.toFixed(0)}, process(${procs.length}) ${tPs.toFixed(0)}; ` +
-      Object.entries(timings_ms).map(([t, v]) => `${t} ${v}`).join(', ');
+      Object.entries(timings_ms).map(([t, v]) => `${t} ${v}`).join(', ') + `; kernel_hook rows ${counts.kernel_hook ?? 0}`;
     console.log(
       `${arch.padEnd(7)} ${(kernel === 'arm64' ? '6.1' : kernel).padEnd(7)} ${path.basename(rel).padEnd(31)} ${`${psTotal.toFixed(0)} ms`.padEnd(9)} ${`${analyzeMs.toFixed(0)} ms`.padEnd(9)} ${(mb(size) / (analyzeMs / 1000)).toFixed(0).padEnd(14)} ${stages}`,
     );

@@ -49,6 +49,8 @@ const tableCommands: TableCommand[] = [
   { name: 'env', table: 'env_var', describe: 'environment variables', pid: true, columns: ['process_id', 'name', 'value'] },
   { name: 'syscalls', table: 'syscall', describe: 'system call table with hook check and a summary line (--hooked: hooked entries only)', pid: false,
     columns: ['table_name', 'index', 'handler', 'symbol', 'module', 'hooked'] },
+  { name: 'hooks', table: 'kernel_hook', describe: 'kernel hooks beyond the syscall table: ftrace, kprobes, tracepoint probes, netfilter, keyboard notifiers, IDT, tty (Linux), with owner and verdict', pid: false,
+    columns: ['kind', 'target_symbol', 'family', 'hook_point', 'handler', 'handler_symbol', 'module', 'suspicious', 'reason'] },
   { name: 'dmesg', table: 'kernel_log', describe: 'kernel log, as dmesg prints it ([seconds.micro] message; --all-columns or --format for the fields)', pid: false, columns: ['timestamp_ns', 'level', 'message'] },
   { name: 'indicators', table: 'indicator', describe: 'IPs, domains and URLs in process memory', pid: true,
     columns: ['process_id', 'kind', 'value', 'address', 'region'] },

@@ -304,6 +304,18 @@ export function linuxTampered(): { rows: Rows; planted: Record<string, string[]>
     { table_name: 'x64', index: 62, handler: 0xffffffffc0700100n, symbol: null, module: 'diamorphine', hooked: true },
     { table_name: 'x64_sys_call', index: 217, handler: 0xffffffffc0700200n, symbol: null, module: 'diamorphine', hooked: true },
   );
+  // hooks of the hidden module (kernel_hook), next to a legitimate kernel netfilter hook that must not fire
+  const hook = (h: Partial<Row<'kernel_hook'>> & { kind: string; target_symbol: string; handler: bigint }): Row<'kernel_hook'> => ({
+    target_address: null, target_offset: null, location: null, object_address: null, handler_symbol: null, module: 'diamorphine', module_hidden: true,
+    redirect: null, family: null, hooknum: null, hook_point: null, priority: null, flags: null, detail: null, suspicious: true, reason: 'handler in module diamorphine, which is hidden from the module list', ...h,
+  });
+  rows.kernel_hook.push(
+    hook({ kind: 'ftrace', target_symbol: '__x64_sys_kill', handler: 0xffffffffc0700300n, flags: 0x1857 }),
+    hook({ kind: 'netfilter', target_symbol: 'init_net', handler: 0xffffffffc0700400n, family: 'ipv4', hooknum: 0, hook_point: 'PRE_ROUTING', priority: -2147483648 }),
+    hook({ kind: 'keyboard_notifier', target_symbol: 'keyboard_notifier_list', handler: 0xffffffffc0700500n, priority: 0 }),
+    hook({ kind: 'idt', target_symbol: 'idt_table', handler: 0xffffffffc0700600n, hooknum: 3, hook_point: 'vector 3' }),
+    hook({ kind: 'netfilter', target_symbol: 'init_net', handler: 0xffffffff81c98190n, handler_symbol: 'apparmor_ip_postroute', module: 'kernel', module_hidden: false, family: 'ipv4', hooknum: 4, hook_point: 'POST_ROUTING', priority: -225, suspicious: false, reason: null }),
+  );
   const seq = rows.kernel_log.length;
   rows.kernel_log.push(
     { sequence: seq, timestamp_ns: 9e11, level: 4, facility: 0, message: 'diamorphine: loading out-of-tree module taints kernel.' },
@@ -335,6 +347,10 @@ export function linuxTampered(): { rows: Rows; planted: Record<string, string[]>
       'hidden-kernel-module': ['diamorphine'],
       'linux-syscall-hook': ['x64:62', 'x64_sys_call:217'],
       'linux-unsigned-module-taint': [String(seq), String(seq + 1)],
+      'linux-ftrace-kprobe-hook': ['ftrace:__x64_sys_kill'],
+      'linux-netfilter-hook': ['netfilter:init_net'],
+      'linux-keylogger-hook': ['keyboard_notifier:keyboard_notifier_list'],
+      'linux-idt-hook': ['idt:idt_table'],
     },
   };
 }
@@ -440,6 +456,7 @@ export function hitKey(r: Record<string, unknown>): string {
   if ('table_name' in r && 'index' in r) return `${r.table_name}:${r.index}`;
   if ('local_port' in r) return `${r.process_id}:${r.local_port}`;
   if ('container_id' in r && 'runtime' in r) return String(r.container_id);
+  if ('kind' in r && 'handler_symbol' in r) return `${r.kind}:${r.target_symbol}`; // kernel_hook
   if ('process_id' in r) return String(r.process_id);
   return String(r.name);
 }

@@ -17,6 +17,7 @@ import { shellHistoryRows } from './shell-history';
 import { containerRows } from './containers';
 import { mountRows } from './mounts';
 import { yaraRows } from './yara';
+import { hookRows } from './hooks';
 import { hex } from '../../util/hex';
 import { MemqError } from '../../util/errors';
 import { findVmcoreInfo } from '../../symbols/vmcoreinfo';
@@ -27,7 +28,7 @@ const BANNER = Buffer.from('Linux version ');
 /** tables the arm64 path has been checked against ground truth for; any other (none today: a future table) refuses with one line */
 const ARM64_TABLES = new Set<TableName>([
   'process', 'thread', 'vma', 'loaded_library', 'open_file', 'socket', 'env_var', 'indicator', 'shell_history', 'kernel_log', 'kernel_module', 'syscall',
-  'container', 'mount', 'yara_match',
+  'container', 'mount', 'yara_match', 'kernel_hook',
 ]);
 
 export class LinuxEngine implements OsEngine {
@@ -115,6 +116,7 @@ export class LinuxEngine implements OsEngine {
       mount: (o) => kernelWide(o, () => mountRows(ctx())),
       // only when rules are given; module and kernel-image memory in the first process-range shard
       yara_match: (o) => (o.yara ? yaraRows(ctx(), o.yara.scanner, tasks(o), o.yara, !(o.processRange && o.processRange[0] > 0) && o.pid === undefined) : []),
+      kernel_hook: (o) => kernelWide(o, () => hookRows(ctx())),
     };
   })();
 
