@@ -221,6 +221,7 @@ export const tables = {
     string_identifier: col.string('the rule string that matched ($a)', { nullable: true }),
     match_length: col.int32('length of the matched bytes', { nullable: true }),
     data_preview: col.string('the first ≤ 64 matched bytes, printable ASCII as is, other bytes as \\xNN', { nullable: true }),
+  }),
   kernel_hook: table('kernel_hook', 'Kernel hooks beyond the syscall table (Linux): ftrace ops and the functions they trace, kprobes/kretprobes, tracepoint probes, netfilter hooks, keyboard notifiers, and IDT / tty operations that point outside the kernel, each with its handler and owning module.', 'linux', {
     kind: col.string('ftrace, kprobe, kretprobe, tracepoint, netfilter, keyboard_notifier, idt, tty_ops, tty_ldisc'),
     target_symbol: col.string('what is hooked: the traced/probed function, tracepoint name, network namespace (init_net), notifier chain, IDT vector, tty driver', { nullable: true }),
