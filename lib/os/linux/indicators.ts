@@ -17,7 +17,7 @@ export function indicatorRows(ctx: LinuxContext, tasks: Task[]): Row<'indicator'
     const c = new IndicatorCollector(space, t.tgid);
     for (const vma of vmasOf(ctx, t)) {
       if ((vma.flags & (VM_READ | VM_WRITE)) !== (VM_READ | VM_WRITE)) continue;
-      const region = vma.file ? ctx.safe('vma path', () => ctx.paths.fromPathStruct(vma.file + BigInt(ctx.v.off('file', 'f_path'))).path, null) : null;
+      const region = vma.file ? ctx.safe('vma path', () => ctx.paths.fromFile(vma.file).path, null) : null;
       c.scanRegion(vma.start, vma.end, region ?? kindOf(vma.start, t, ctx));
       if (c.exhausted) {
         ctx.warn(`indicators: pid ${t.pid} has more than ${c.budgetBytes >> 20} MiB of writable memory; scan truncated`);

@@ -7,6 +7,12 @@ const SOCKFS_MAGIC = 0x534f434b;
 const PIPEFS_MAGIC = 0x50495045;
 const ANON_INODE_FS_MAGIC = 0x09041934;
 const MAX_DEPTH = 256;
+// FMODE_BACKING ("file is embedded in a struct backing_file", 6.6+) moved from bit 25 to bit 24 in
+// 6.12, and BTF carries no macros: both bits are accepted, and backing_file.user_path is used only
+// when the real path also looks like a backing file's (see fromFile) — so a kernel where bit 24 or 25
+// means something else never gets a neighbouring object's path.
+const FMODE_BACKING_BITS = (1 << 24) | (1 << 25);
+const ERR_PTR_MIN = 0xfffffffffffff001n; // -MAX_ERRNO
 
 export interface ResolvedPath {
   path: string;
@@ -44,6 +50,27 @@ export class PathResolver {
     const mnt = v.p(pathVa, 'path', 'mnt');
     const dentry = v.p(pathVa, 'path', 'dentry');
     return this.resolve(mnt, dentry);
+  }
+
+  /**
+   * The path /proc/PID/maps shows for a struct file (the kernel's file_user_path()). An overlayfs
+   * file mmap()ed on 6.6+ leaves the *real* (lower/upper layer) file in vma->vm_file, a backing_file
+   * whose f_path is on the layer's private clone mount; the overlay path is backing_file.user_path.
+   */
+  fromFile(file: bigint): ResolvedPath {
+    const v = this.v;
+    const real = this.fromPathStruct(file + BigInt(v.off('file', 'f_path')));
+    if (!v.has('backing_file', 'user_path') || !v.has('mount', 'mnt_ns')) return real;
+    if ((v.u32(file + BigInt(v.off('file', 'f_mode'))) & FMODE_BACKING_BITS) === 0) return real;
+    // the layer's clone mount (clone_private_mount()) is in no mount namespace: its mnt_ns is
+    // MNT_NS_INTERNAL, an ERR_PTR; a file opened through a mount tree has a real namespace pointer
+    const mnt = v.p(file + BigInt(v.off('file', 'f_path')), 'path', 'mnt');
+    const ns = v.p(mnt - BigInt(v.off('mount', 'mnt')), 'mount', 'mnt_ns');
+    if (ns !== 0n && ns < ERR_PTR_MIN) return real;
+    const user = this.fromPathStruct(file + BigInt(v.off('backing_file', 'user_path')));
+    const base = (p: string) => p.slice(p.lastIndexOf('/') + 1);
+    // the overlay dentry carries the real dentry's name
+    return base(user.path) === base(real.path) ? user : real;
   }
 
   resolve(vfsmnt: bigint, dentry: bigint): ResolvedPath {

@@ -167,7 +167,7 @@ export function vmaRows(ctx: LinuxContext, tasks: Task[]): Row<'vma'>[] {
         let inode: number | null = null;
         let kind = 'anon';
         if (m.file) {
-          const p = ctx.paths.fromPathStruct(m.file + BigInt(v.off('file', 'f_path')));
+          const p = ctx.paths.fromFile(m.file);
           fileName = p.deleted ? `${p.path} (deleted)` : p.path; // as /proc/PID/maps shows it
           inode = p.inode;
           kind = 'file';

@@ -12,20 +12,22 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { runChecks } from './checks';
 import { buildGroundTruth, untar } from './gt';
-import { bootAndDump, deflatten } from './qemu';
+import { HASHED_HOST_PKGS, HERE, REPO, cacheDir, dpkgVersion, inputHash, outDir, wantedKernel } from './inputs';
+import { bootAndDump, deflatten, type BootResult } from './qemu';
 import { writeReadme } from './readme';
 
-const HERE = __dirname;
-const REPO = resolve(HERE, '../../..');
-const OUT = resolve(process.env.MEMQ_ROOTKIT_IMAGE_OUT ?? join(REPO, '.memq/testdata/linux-dev-rootkit-6.12'));
-const CACHE = resolve(process.env.MEMQ_ROOTKIT_CACHE ?? join(REPO, '.memq/cache/rootkit-image'));
-const WANT_KREL = process.env.MEMQ_ROOTKIT_KERNEL ?? '6.12.117+deb12-amd64';
+const OUT = outDir();
+const CACHE = cacheDir();
+const WANT_KREL = wantedKernel();
 const MEM_MIB = 128;
 const KEYLOG = 'memqdevkeylog42';
-const SCENARIO_FILES = ['build.ts', 'gt.ts', 'qemu.ts', 'readme.ts', 'checks.ts', 'init.sh', 'ctr-init.sh', 'capture.sh', 'memq-idle.c', 'testkit/Kbuild', 'testkit/tk.h', 'testkit/tk_cfg.h', 'testkit/tk_core.c', 'testkit/tk_getdents64.c', 'testkit/tk_param_trigger.c', 'testkit/memq-bpf.c'];
+// generous for a loaded 2-core CI machine under TCG (an idle one needs ~35 s to READY)
+const GUEST_TIMEOUT_S = Number(process.env.MEMQ_ROOTKIT_TIMEOUT ?? 900);
+// one more boot when the first one timed out or left the scenario incomplete (said in the log)
+const BOOT_ATTEMPTS = 2;
 
 const t0 = Date.now();
 const timings: Record<string, number> = {};
@@ -45,11 +47,6 @@ const step = async <T>(name: string, f: () => T | Promise<T>): Promise<T> => {
   return r;
 };
 const isRoot = process.getuid?.() === 0;
-const dpkgVersion = (pkg: string) => {
-  const r = out('dpkg-query', ['-W', '-f=${Status} ${Version}', pkg]);
-  const m = r.status === 0 ? r.stdout.match(/^install ok installed (\S+)$/) : null;
-  return m ? m[1] : null;
-};
 const have = (cmd: string) => out('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
 // ---- host tools ----
@@ -68,10 +65,11 @@ const HOST_PKGS: [string, () => boolean][] = [
 function ensureHostPackages() {
   const missing = HOST_PKGS.filter(([, ok]) => !ok()).map(([p]) => p);
   if (!missing.length) return;
-  if (!isRoot) throw new Error(`rootkit-image: missing ${missing.join(' ')}; run as root (apt-get install) or install them first`);
-  log(`  apt-get install ${missing.join(' ')}`);
-  sh('apt-get', ['update', '-qq']);
-  sh('env', ['DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing]);
+  const cmd = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+  if (!isRoot) throw new Error(`host packages missing (${missing.join(' ')}): run \`sudo ${cmd}\` (or run this as root, which installs them)`);
+  log(`  ${cmd}`);
+  sh('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'update', '-qq']);
+  sh('env', ['DEBIAN_FRONTEND=noninteractive', 'apt-get', '-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '-qq', '--no-install-recommends', ...missing]);
 }
 
 /** the kernel release to use: the wanted one if the mirror has it, else the newest 6.12 (said in the README) */
@@ -89,7 +87,10 @@ function chooseKernel(): { krel: string; note: string } {
   }
   if (list.includes(WANT_KREL)) return { krel: WANT_KREL, note: `the requested ${WANT_KREL}` };
   const sorted = list.sort((a, b) => Number(a.split('.')[2].split('+')[0]) - Number(b.split('.')[2].split('+')[0]));
-  if (!sorted.length) throw new Error('rootkit-image: no linux-image-6.12.*+deb12-amd64 in the configured Debian mirrors (bookworm-security / bookworm-backports)');
+  if (!sorted.length)
+    throw new Error(
+      `no linux-image-6.12.*+deb12-amd64 in the configured apt sources${isRoot ? ' (bookworm-backports added)' : ''}: add bookworm-security or bookworm-backports to /etc/apt/sources.list.d and run \`sudo apt-get update\`${isRoot ? '' : ' (as root this script adds bookworm-backports itself)'}`,
+    );
   const krel = sorted[sorted.length - 1];
   return { krel, note: `${WANT_KREL} is not on the mirror; used the newest 6.12 available, ${krel}` };
 }
@@ -110,7 +111,7 @@ function fetchKernelDebs(krel: string): Deb[] {
   for (const pkg of pkgs) {
     const find = () => readdirSync(dir).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
     if (!find()) {
-      if (!isRoot && !have('apt-get')) throw new Error(`rootkit-image: cannot download ${pkg}`);
+      if (!have('apt-get')) throw new Error(`apt-get not found: cannot download ${pkg} (a Debian host is needed)`);
       log(`  apt-get download ${pkg}`);
       sh('apt-get', ['download', '-q', pkg], { cwd: dir });
     }
@@ -175,14 +176,6 @@ function buildInitramfs(krel: string, root: string, work: string, ko: string): s
   return img;
 }
 
-function inputHash(krel: string): string {
-  const h = createHash('sha256');
-  for (const f of SCENARIO_FILES) h.update(f + '\0').update(readFileSync(join(HERE, f)));
-  h.update(krel);
-  for (const p of ['qemu-system-x86', 'busybox-static', 'gcc-12', 'libc6-dev']) h.update(`${p}=${dpkgVersion(p)}`);
-  return h.digest('hex');
-}
-
 function systemMap(root: string, krel: string): Map<string, string> | undefined {
   // the signed image ships an 83-byte stub System.map; the shared 6.12 image has the real one of the same build
   const cands = [join(root, `boot/System.map-${krel}`), join(REPO, `../shared/images/linux-dev-6.12/System.map-${krel}`)];
@@ -238,55 +231,84 @@ async function main() {
   const initrd = await step('initramfs', () => buildInitramfs(krel, root, work, ko));
   mkdirSync(OUT, { recursive: true });
   const flatPath = join(work, 'memory.kdump.flat');
-  const boot = await step('boot, capture, dump', () =>
-    bootAndDump({
-      kernel: join(root, `boot/vmlinuz-${krel}`),
-      initrd,
-      memMiB: MEM_MIB,
-      serialLog: join(work, 'serial0.log'),
-      qmpSock: join(work, 'qmp.sock'),
-      kdumpPath: flatPath,
-      timeoutS: Number(process.env.MEMQ_ROOTKIT_TIMEOUT ?? 300),
-      keylog: KEYLOG,
-      log,
-    }),
-  );
-  const kdump = await step('kdump layout', () => deflatten(readFileSync(flatPath)));
-  rmSync(flatPath, { force: true });
-  writeFileSync(join(OUT, 'memory.kdump'), kdump);
-  const gtTar = Buffer.from(boot.gtBase64, 'base64');
-  writeFileSync(join(OUT, 'capture.tar.gz'), gtTar);
   const koBuf = readFileSync(ko);
   const imageDeb = debs[0];
-  const gt = buildGroundTruth(untar(gtTar), {
-    scenario: 'rootkit-dev-6.12',
-    machine: { qemu_accel: 'tcg', cpu_model: 'qemu64', machine_type: 'pc', mem_bytes: MEM_MIB << 20, vcpus: 1 },
-    kernelPackage: imageDeb.pkg,
-    kernelPackageVersion: imageDeb.version,
-    systemMap: systemMap(root, krel),
-    koSha256: sha256(koBuf),
-    koSize: koBuf.length,
-  });
-  (gt.rootkit as Record<string, unknown>).keyboard = { typed_after_capture: KEYLOG, how: 'QMP send-key on the PS/2 keyboard after the capture, before stop; the keylog buffer of the notifier should hold it' };
-  const kbd = ((gt.rootkit as { hooks: { type: string; keylog_buffer?: string | null }[] }).hooks.find((h) => h.type === 'keyboard_notifier')?.keylog_buffer) ?? null;
-  const checks = await step('checks in the dump', () => runChecks(join(OUT, 'memory.kdump'), KEYLOG, kbd, ['MEMQ-HEAP:48tKQ2memqWalletXr9', 'MEMQ-BPF-DEV-CFG-7f3a', 'MQBPF-DEVCONN', 'memq-rk loot: aws_secret_access_key=MEMQFAKEKEY7f3a']));
-  (gt.rootkit as Record<string, unknown>).checks = checks;
-  for (const c of checks) log(`  check ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}`);
-  const gtJson = JSON.stringify(gt, null, 1) + '\n';
-  writeFileSync(join(OUT, 'ground-truth.json'), gtJson);
+  // from here on the folder's files change: a half-written image must never count as up to date
+  rmSync(infoPath, { force: true });
+  /** one boot: guest scenario + capture + dump, outputs written, checks run; throws on a boot failure */
+  const attempt = async (n: number) => {
+    const sfx = n > 1 ? ` (attempt ${n})` : '';
+    const boot: BootResult = await step(`boot, capture, dump${sfx}`, () =>
+      bootAndDump({
+        kernel: join(root, `boot/vmlinuz-${krel}`),
+        initrd,
+        memMiB: MEM_MIB,
+        serialLog: join(work, 'serial0.log'),
+        qmpSock: join(work, 'qmp.sock'),
+        kdumpPath: flatPath,
+        timeoutS: GUEST_TIMEOUT_S,
+        keylog: KEYLOG,
+        log,
+      }),
+    );
+    const kdump = await step(`kdump layout${sfx}`, () => deflatten(readFileSync(flatPath)));
+    rmSync(flatPath, { force: true });
+    writeFileSync(join(OUT, 'memory.kdump'), kdump);
+    const gtTar = Buffer.from(boot.gtBase64, 'base64');
+    writeFileSync(join(OUT, 'capture.tar.gz'), gtTar);
+    writeFileSync(join(OUT, 'serial0.log'), readFileSync(join(work, 'serial0.log')));
+    const gt = buildGroundTruth(untar(gtTar), {
+      scenario: 'rootkit-dev-6.12',
+      machine: { qemu_accel: 'tcg', cpu_model: 'qemu64', machine_type: 'pc', mem_bytes: MEM_MIB << 20, vcpus: 1 },
+      kernelPackage: imageDeb.pkg,
+      kernelPackageVersion: imageDeb.version,
+      systemMap: systemMap(root, krel),
+      koSha256: sha256(koBuf),
+      koSize: koBuf.length,
+    });
+    (gt.rootkit as Record<string, unknown>).keyboard = { typed_after_capture: KEYLOG, how: 'QMP send-key on the PS/2 keyboard after the capture, before stop; the keylog buffer of the notifier should hold it' };
+    const kbd = ((gt.rootkit as { hooks: { type: string; keylog_buffer?: string | null }[] }).hooks.find((h) => h.type === 'keyboard_notifier')?.keylog_buffer) ?? null;
+    const checks = await step(`checks in the dump${sfx}`, () => runChecks(join(OUT, 'memory.kdump'), KEYLOG, kbd, ['MEMQ-HEAP:48tKQ2memqWalletXr9', 'MEMQ-BPF-DEV-CFG-7f3a', 'MQBPF-DEVCONN', 'memq-rk loot: aws_secret_access_key=MEMQFAKEKEY7f3a']));
+    (gt.rootkit as Record<string, unknown>).checks = checks;
+    for (const c of checks) log(`  check ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}`);
+    writeFileSync(join(OUT, 'ground-truth.json'), JSON.stringify(gt, null, 1) + '\n');
+    return { boot, gt, checks, problems: scenarioProblems(gt, checks) };
+  };
+  // TCG on a loaded machine is slow and its timing varies: a boot that timed out or came up
+  // incomplete gets one more try, and the log and build-info.json say so
+  const retried: string[] = [];
+  let res: Awaited<ReturnType<typeof attempt>> | undefined;
+  for (let n = 1; !res; n++) {
+    try {
+      const r = await attempt(n);
+      if (r.problems.length && n < BOOT_ATTEMPTS) {
+        retried.push(`attempt ${n}: scenario incomplete: ${r.problems.join('; ')}`);
+        log(`[rootkit-image] attempt ${n}: scenario incomplete (${r.problems.join('; ')}); booting once more`);
+        continue;
+      }
+      res = r;
+    } catch (e) {
+      if (n >= BOOT_ATTEMPTS) throw e;
+      const why = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+      retried.push(`attempt ${n}: ${why}`);
+      log(`[rootkit-image] attempt ${n} failed (${why}); booting once more`);
+    }
+  }
+  const { boot, gt, problems } = res;
   copyFileSync(ko, join(OUT, 'memq_testkit.ko'));
-  writeFileSync(join(OUT, 'serial0.log'), readFileSync(join(work, 'serial0.log')));
   timings.total = (Date.now() - t0) / 1000;
   const info = {
     input_sha256: hash,
     kernel: krel,
     kernel_note: kernelNote,
     debs: debs.map(({ pkg, version, sha256: s }) => ({ pkg, version, sha256: s })),
-    host: Object.fromEntries(['qemu-system-x86', 'busybox-static', 'gcc-12', 'libc6-dev'].map((p) => [p, dpkgVersion(p)])),
+    host: Object.fromEntries(HASHED_HOST_PKGS.map((p) => [p, dpkgVersion(p)])),
     qemu_version: sh('qemu-system-x86_64', ['--version']).split('\n')[0],
     qemu_args: boot.qemuArgs,
     guest_stages_s: boot.stages,
     dump_s: boot.dumpSeconds,
+    boot_attempts: retried.length + 1,
+    retried_after: retried,
     timings_s: timings,
     module_build_warnings: warnings,
     files: Object.fromEntries(['memory.kdump', 'ground-truth.json', 'memq_testkit.ko'].map((f) => {
@@ -295,7 +317,6 @@ async function main() {
     })),
     built_at: new Date().toISOString(),
   };
-  const problems = scenarioProblems(gt, checks);
   // a broken scenario is written out for inspection but never counts as up to date
   writeFileSync(infoPath, JSON.stringify(problems.length ? { ...info, input_sha256: null, problems } : info, null, 1) + '\n');
   writeReadme(OUT, gt, info);

@@ -42,6 +42,21 @@ function kv(line: string): Record<string, string> {
   return o;
 }
 
+const PF_WQ_WORKER = 0x20;
+const TASK_COMM_LEN = 16;
+
+/**
+ * task_struct.comm as memory holds it (at most 15 bytes). /proc shows a kernel thread by its full
+ * name (get_kthread_comm(), 6.x) and a workqueue worker as its id + "-desc" or "+desc"
+ * (wq_worker_comm()); the stored comm is that id cut to TASK_COMM_LEN - 1. A worker's id
+ * ("kworker/0:1", "kworker/u4:0") has no '-' or '+'; a rescuer's is "kworker/R-<workqueue>".
+ */
+export function taskComm(procComm: string, flags: number, kthread: boolean): string {
+  const worker = kthread && (flags & PF_WQ_WORKER) !== 0 && !procComm.startsWith('kworker/R-');
+  const c = worker ? procComm.split(/[-+]/)[0] : procComm;
+  return Buffer.from(c, 'utf8').subarray(0, TASK_COMM_LEN - 1).toString('utf8');
+}
+
 function parseStat(stat: string) {
   // comm is in parentheses and may hold spaces/parentheses: split after the last ')'
   const close = stat.lastIndexOf(')');
@@ -200,7 +215,7 @@ export function buildGroundTruth(files: Map<string, Buffer>, ctx: GtContext): Ob
       flags: stat.flags,
       is_kernel_thread: isKthread,
       tgid: Number(statusField(status, 'Tgid') ?? pid),
-      task_comm: stat.comm,
+      task_comm: taskComm(stat.comm, stat.flags, isKthread),
       cgroup,
       cgroup_path: cgroup.replace(/^0::/, ''),
       ns,

@@ -24,6 +24,25 @@ ROLES=/run/memq-roles
 : > $ROLES
 role() { echo "$1 $2" >> $ROLES; }
 say() { echo "MEMQ-STAGE $*"; }
+# bounded wait for a condition: TCG on a loaded host runs the guest slowly, so a fixed sleep races
+# usage: waitfor TRIES(0.2 s each) NAME COMMAND...
+waitfor() {
+	t=$1 w=$2; shift 2; i=0
+	until "$@" 2>/dev/null; do
+		[ $i -ge $t ] && { say error=timeout-$w; return 1; }
+		sleep 0.2; i=$((i+1))
+	done
+}
+# a TCP listener on the port (hex, /proc/net/tcp{,6} state 0A) in this process's network namespace
+listening() { grep -qE ":$1 [0-9A-F]+:0000 0A" /proc/net/tcp /proc/net/tcp6; }
+exe_is() { [ "$(readlink /proc/$1/exe)" = "$2" ]; }
+# a container is up when its scope cgroup holds N processes and each port listens in its namespace
+ctr_up() { # SCOPE N PORT...
+	sc=$CG$1/cgroup.procs n=$2; shift 2
+	[ "$(wc -l < $sc)" -ge $n ] || return 1
+	p1=$(head -n 1 $sc)
+	for port; do grep -qE ":$port [0-9A-F]+:0000 0A" /proc/$p1/net/tcp /proc/$p1/net/tcp6 || return 1; done
+}
 say init uptime=$(cut -d' ' -f1 /proc/uptime)
 
 IDLE=/usr/lib/memq/memq-idle
@@ -32,7 +51,7 @@ insmod /lib/modules/$KREL/kernel/fs/overlayfs/overlay.ko || say error=overlay-in
 # ---- plain processes ----
 sleep 2147483647 | nc -l -p 4444 127.0.0.1 >/dev/null 2>&1 &
 role nc_listener $!
-sleep 1
+waitfor 300 nc-listen listening 115C   # the client below must find it listening
 echo 'root:x:0:0:root:/root:/bin/sh' > /etc/passwd
 echo 'dev:x:1000:1000:dev:/home/dev:/bin/sh' >> /etc/passwd
 printf 'root:x:0:\ndev:x:1000:\n' > /etc/group
@@ -46,8 +65,9 @@ MARKER=memq-dev-7f3a MEMQ_HEAP=MEMQ-HEAP:48tKQ2memqWalletXr9 /tmp/.hidden/evil-m
 role evil_miner $!
 cp $IDLE /tmp/.cache/kupdated
 /tmp/.cache/kupdated --interval 600 &
-role deleted_exe $!
-sleep 1
+KUPD=$!
+role deleted_exe $KUPD
+waitfor 300 kupdated-exec exe_is $KUPD /tmp/.cache/kupdated   # deleted only once it runs
 rm -f /tmp/.cache/kupdated
 echo '<h1>memq</h1>' > /srv/www/index.html
 httpd -f -p 8080 -h /srv/www &
@@ -109,7 +129,9 @@ mkimage $S/17/fs /usr/local/bin/redis-server
 ctr containerd $K8S_ID $K/rootfs $S/17/fs $S/18/fs $S/18/work redis-cache-0 \
 	$POD_SLICE/cri-containerd-$K8S_ID.scope ctr_redis \
 	"/bin/sh -c 'sleep 2147483647 | nc -l -p 7000 & exec env MEMQ_LISTEN=6379 MEMQ_TITLE=\"redis-server *:6379\" /usr/local/bin/redis-server'"
-sleep 2
+# docker: nginx (80) + httpd (8081); containerd: redis-server (6379) + sleep + nc (7000)
+waitfor 600 ctr-web ctr_up /system.slice/docker-$DOCKER_ID.scope 2 0050 1F91
+waitfor 600 ctr-redis ctr_up $POD_SLICE/cri-containerd-$K8S_ID.scope 3 18EB 1B58
 say containers-up
 
 # ---- eBPF maps and programs held by a process (raw bpf() syscalls, memq-bpf.c) ----
@@ -118,8 +140,7 @@ cp /usr/lib/memq/memq-bpf /usr/sbin/sysmon-agent
 	map:memq_dev_conns:hash:8:16:64:MQBPF-DEVCONN prog:memq_sock_flt:socket_filter:memq_dev_cfg:packet \
 	prog:memq_kp_unlink:kprobe:memq_dev_conns:do_unlinkat 2>/run/memq-bpf.err &
 role bpf_agent $!
-n=0; while ! grep -q '^done' /run/memq-bpf.txt 2>/dev/null && [ $n -lt 50 ]; do sleep 0.2; n=$((n+1)); done
-grep -q '^done' /run/memq-bpf.txt 2>/dev/null || say error=bpf "$(cat /run/memq-bpf.err)"
+waitfor 600 bpf grep -q '^done' /run/memq-bpf.txt || say error=bpf "$(cat /run/memq-bpf.err)"
 say bpf-up
 
 # ---- the hiding kernel module ----

@@ -111,7 +111,7 @@ export async function bootAndDump(o: BootOptions): Promise<BootResult> {
   const stages: Record<string, number> = {};
   let qmp: Qmp | undefined;
   try {
-    qmp = await Qmp.open(o.qmpSock, 15_000);
+    qmp = await Qmp.open(o.qmpSock, 60_000); // QEMU may start slowly on a loaded machine
     const deadline = t0 + o.timeoutS * 1000;
     let gt: string | undefined;
     while (!gt) {
@@ -143,7 +143,7 @@ export async function bootAndDump(o: BootOptions): Promise<BootResult> {
     await sleep(1500);
     await qmp.cmd('stop');
     const d0 = Date.now();
-    await qmp.cmd('dump-guest-memory', { paging: false, protocol: `file:${o.kdumpPath}`, format: 'kdump-zlib' }, 180_000);
+    await qmp.cmd('dump-guest-memory', { paging: false, protocol: `file:${o.kdumpPath}`, format: 'kdump-zlib' }, 600_000);
     const dumpSeconds = (Date.now() - d0) / 1000;
     await qmp.cmd('quit').catch(() => undefined);
     return { gtBase64: gt, stages, qemuArgs, dumpSeconds };

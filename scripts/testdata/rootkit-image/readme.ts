@@ -113,6 +113,8 @@ export function writeReadme(outDir: string, gt: O, info: O): void {
   L.push('');
   L.push('Same schema keys as ../shared/images/linux-dev-rootkit/ground-truth.json where captured: `kernel`, `processes` (pid, ppid, comm, cmdline, exe, cwd, uid/euid/gid/egid, state, start_time, pgrp, session, num_threads, flags, is_kernel_thread, tgid, task_comm, cgroup, cgroup_path, ns, nspid; for user processes maps, environ, fds, fdinfo of bpf/perf fds; mountinfo / net for processes in another mount / net namespace; hidden_from_proc_listing), `roles`, `modules`, `net`, `iomem`, `rootkit` (module, hooks, hidden, hook_counts, raw), `bpf` (programs, maps, all_in_kernel, kallsyms), `containers`, `cgroups`, `raw`. Not captured here (present in the 6.1 image): `shell_history` (no bash typing on ttyS1), `rootkit.kprobe_table_in_dump`, and `rootkit.checks` only searches RAM for the markers (the 6.1 build re-checked every hook structure in the dump with a page walk; this generator leaves that to memq\'s tests), the raw/ELF/LiME forms of the memory, `kernel.kallsyms_modules` is limited to the memq_testkit/bpf/overlay lines.');
   L.push('');
+  L.push('`task_comm` is task_struct.comm as memory holds it (≤ 15 bytes), derived from /proc PID/stat comm (which shows a kernel thread\'s full name and a workqueue worker\'s `-desc`/`+desc` suffix): the worker id before that suffix, cut to 15 bytes (gt.ts `taskComm`).');
+  L.push('');
   L.push('Caveats: processes are as of the capture; the capture shell and its short-lived children are left out; kernel worker threads may come and go between the capture and `stop`.');
   L.push('');
   L.push('## How it was made');
