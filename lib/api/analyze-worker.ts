@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     yara: scanner ? { scanner } : undefined,
     progress: (stage, done, total) => process.stdout.write(JSON.stringify({ progress: { stage, done, total } }) + '\n'),
   });
-  process.stdout.write(JSON.stringify({ manifest: { os: m.os, kernel: m.kernel, counts: m.counts } }) + '\n');
+  process.stdout.write(JSON.stringify({ manifest: { os: m.os, kernel: m.kernel, captured_at: m.captured_at ?? null, counts: m.counts } }) + '\n');
 }
 
 main().catch((e) => {

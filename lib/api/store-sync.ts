@@ -83,6 +83,7 @@ export async function registerStoreSnapshots(p: Platform, storeDir: string): Pro
       size: readManifest(storeDir, s)?.dump?.size ?? 0,
       os: s.os ?? null,
       kernel: s.kernel ?? null,
+      captured_at: s.captured_at ?? null,
       counts: s.counts ?? {},
       classification: 'AMBER',
       tags: [],

@@ -172,8 +172,8 @@ export class LocalDumps implements DumpStore {
     this.running.delete(snap.id);
     if (this.cancelled.has(snap.id)) return; // deleted meanwhile: nothing to report
     if (code === 0 && manifest) {
-      const m = manifest as { os?: string; kernel?: string | null; counts?: Record<string, number> };
-      await report({ status: 'ready', progress: 1, stage: 'analyzed', os: m.os ?? null, kernel: m.kernel ?? null, counts: m.counts ?? {}, error: null });
+      const m = manifest as { os?: string; kernel?: string | null; captured_at?: string | null; counts?: Record<string, number> };
+      await report({ status: 'ready', progress: 1, stage: 'analyzed', os: m.os ?? null, kernel: m.kernel ?? null, captured_at: m.captured_at ?? null, counts: m.counts ?? {}, error: null });
     } else {
       const lastLine = stderr.trim().split('\n').filter(Boolean).pop() ?? `analysis exited with code ${code}`;
       await report({ status: 'failed', stage: 'analysis failed', error: lastLine.replace(/^memq:\s*/, '').slice(0, 1000) });

@@ -10,7 +10,7 @@ import { readAt } from '../image/byte-source';
 import { wrapperKind } from '../image/decompress';
 import { openEngine } from '../os/open';
 import type { OsEngine } from '../os/engine';
-import { analyzeTables, type SkippedTable, type SnapshotManifest } from '../store/analyze';
+import { analyzeTables, capturedAt, type SkippedTable, type SnapshotManifest } from '../store/analyze';
 import { tableNames, type TableName } from '../model';
 import { now, type Snapshot } from '../platform/model';
 import { MemqError } from '../util/errors';
@@ -216,7 +216,7 @@ export async function probe(deps: PipelineDeps, job: SnapshotJob): Promise<{ job
       info,
       hints: eng.discoveryHints?.() ?? {},
     };
-    await updateSnapshot(deps, job.snapshot, { stage: 'probe', progress: 0.05, os: result.os, kernel: result.kernel });
+    await updateSnapshot(deps, job.snapshot, { stage: 'probe', progress: 0.05, os: result.os, kernel: result.kernel, captured_at: capturedAt(info) });
     return { job, probe: result };
   } catch (e) {
     closeCachedEngine();
@@ -369,6 +369,7 @@ export async function finalize(
     dump: { name: path.posix.basename(job.key), size: job.size, sha256: combineHashes(hashes, (deps.limits ?? limits).hashPartBytes), format: planFile.probe.format },
     os: planFile.probe.os,
     kernel: planFile.probe.kernel,
+    captured_at: capturedAt(planFile.probe.info),
     info: planFile.probe.info,
     counts,
     timings_ms,

@@ -81,6 +81,8 @@ export const Snapshot = z.object({
   size: z.number().int().min(0),
   os: z.string().nullable(),
   kernel: z.string().nullable(),
+  /** when the dump was taken, read from the dump (null: not known; absent on records made before it was read) */
+  captured_at: z.string().max(40).nullable().optional(),
   counts: z.record(z.string(), z.number()),
   /** YARA rules the analysis runs into the yara_match table (≤ 64 KiB: they travel in the pipeline's payload) */
   yara_rules: z.string().max(65536).optional(),

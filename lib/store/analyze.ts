@@ -29,6 +29,8 @@ export interface SnapshotManifest {
   dump: { name: string; size: number; sha256: string | null; format: string; identity?: DumpIdentity };
   os: 'linux' | 'windows';
   kernel: string | null;
+  /** when the dump was taken, from the dump itself (Linux timekeeper wall clock, Windows dump header); null when unknown */
+  captured_at?: string | null;
   info: Record<string, string | number | boolean>;
   counts: Record<string, number>;
   timings_ms: Record<string, number>;
@@ -118,6 +120,12 @@ export async function analyzeToDirectory(
   }
 }
 
+/** The engine's capture_time as an ISO instant, or null ('unknown', absent, or not a date). */
+export function capturedAt(info: Record<string, unknown>): string | null {
+  const t = info.capture_time;
+  return typeof t === 'string' && !Number.isNaN(Date.parse(t)) ? new Date(t).toISOString() : null;
+}
+
 export function buildManifest(
   eng: OsEngine,
   dump: string,
@@ -132,6 +140,7 @@ export function buildManifest(
     dump: { name: path.basename(dump), size: fs.statSync(dump).size, sha256: hash.sha256, format: eng.mem.format, ...(hash.identity ? { identity: hash.identity } : {}) },
     os: eng.os,
     kernel: (info.kernel_version as string | undefined) ?? null,
+    captured_at: capturedAt(info),
     info,
     counts,
     timings_ms,

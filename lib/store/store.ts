@@ -24,6 +24,7 @@ export interface SnapshotInfo extends SnapshotRef {
   created_at?: string;
   os?: string;
   kernel?: string | null;
+  captured_at?: string | null;
   dump?: string;
   counts?: Record<string, number>;
 }
@@ -135,7 +136,7 @@ export function listSnapshots(dir: string): SnapshotInfo[] {
   const out = [...found.values()];
   for (const s of out) {
     const m = readManifest(dir, s);
-    if (m) Object.assign(s, { created_at: m.created_at, os: m.os, kernel: m.kernel, dump: m.dump?.name, counts: m.counts });
+    if (m) Object.assign(s, { created_at: m.created_at, os: m.os, kernel: m.kernel, captured_at: m.captured_at ?? null, dump: m.dump?.name, counts: m.counts });
   }
   return out.sort((a, b) => a.project.localeCompare(b.project) || a.machine.localeCompare(b.machine) || a.snapshot.localeCompare(b.snapshot));
 }

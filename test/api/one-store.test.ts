@@ -72,6 +72,8 @@ test('memq add → memq serve lists the project, machine and snapshot, owned by 
   expect(snaps).toHaveLength(1);
   expect(snaps[0]).toMatchObject({ id: 's1', project_id: 'dev', machine_id: 'linux-dev', status: 'ready', os: 'linux', kernel: String(gt.kernel.release), dump_name: 'memory.kdump', size: fs.statSync(dump).size });
   expect(snaps[0].counts.process).toBe(gt.processes.length);
+  // when the dump was taken, read from the dump (test/linux/capture-time.test.ts checks the value)
+  expect(snaps[0].captured_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   // the registration is in the audit log
   const audit = (await call('GET', '/audit')).body;
   expect(audit.map((e: any) => e.action)).toEqual(expect.arrayContaining(['project.register', 'snapshot.register']));
@@ -137,6 +139,10 @@ test('a dump uploaded through the API is visible to memq query and memq hunt on 
     await new Promise((r) => setTimeout(r, 200));
   }
   expect(snap).toMatchObject({ status: 'ready', error: null });
+  // the same dump uploaded through the UI carries the same capture time as the CLI-added one
+  const cliAdded = (await call('GET', '/snapshots/s1')).body;
+  expect(snap.captured_at).toBe(cliAdded.captured_at);
+  expect(snap.captured_at).toMatch(/^\d{4}-/);
   // the upload lives in the same store, under its project, machine and snapshot ids
   const q = await memq('query', '--store', store, '--snapshot', id, '--format', 'json', `process.process_object.process_id == ${gt.roles.evil_miner}`);
   expect(q.code).toBe(0);

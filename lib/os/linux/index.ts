@@ -62,6 +62,7 @@ export class LinuxEngine implements OsEngine {
       paging: k.arm64 ? `AArch64 ${k.arm64.pageSize / 1024} KiB granule, ${k.arm64.vaBits}-bit VA, 4-level (TTBR1 kernel root)` : k.la57 ? '5-level' : '4-level',
       page_offset_base: hex(k.pageOffsetBase),
       boot_time: k.bootTimeNs === null ? 'unknown' : new Date(Number(k.bootTimeNs / 1_000_000n)).toISOString(),
+      capture_time: k.captureTimeNs === null ? 'unknown' : new Date(Number(k.captureTimeNs / 1_000_000n)).toISOString(),
       symbols: k.syms.size,
       layout_types: k.types.count,
     };

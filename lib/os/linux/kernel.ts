@@ -41,6 +41,8 @@ export interface LinuxKernel {
   vmcoreinfo: VmcoreInfo | null;
   /** wall-clock time of boot in ns since the epoch (timekeeper), or null when not derivable */
   bootTimeNs: bigint | null;
+  /** wall clock of the last timekeeping update before the dump (≈ capture time), ns since the epoch */
+  captureTimeNs: bigint | null;
   /** where each piece of the profile came from, for `memq info` */
   sources: Record<string, string>;
   warnings: string[];
@@ -173,13 +175,14 @@ export function discoverLinux(mem: PhysicalMemory, opts: DiscoverOptions = {}): 
   }
   const release = vmci?.osrelease ?? banner?.match(/^Linux version (\S+)/)?.[1] ?? 'unknown';
   const bootTimeNs = bootTime(space, syms, types);
+  const captureTimeNs = captureTime(space, syms, types);
   opts.progress?.('discover', 4, 4);
   // what the discovery cache keeps: found through VMCOREINFO with kallsyms decoded from memory
   const discovered: CachedLinux | null =
     vmci && sources.symbols?.startsWith('kallsyms')
       ? { vmcoreinfoPaddr: vmci.paddr, vmcoreinfoSha: sha256(vmci.raw), valueSymbols: vmcoreinfoValueSymbols(vmci, base.syms), syms: base.syms, symsSource: sources.symbols, btf: cache.btf }
       : null;
-  return { mem, arch, arm64: base.arm64, space, release, banner, kaslrShift, physBase, dtb, la57, pageOffsetBase, syms, types, vmcoreinfo: vmci, bootTimeNs, sources, warnings, discovered, cacheUse: cache.use };
+  return { mem, arch, arm64: base.arm64, space, release, banner, kaslrShift, physBase, dtb, la57, pageOffsetBase, syms, types, vmcoreinfo: vmci, bootTimeNs, captureTimeNs, sources, warnings, discovered, cacheUse: cache.use };
 }
 
 /** Why symbols + layouts (from the discovery cache) do not fit this memory, or null: linux_banner and init_task.comm are read through them. */
@@ -221,6 +224,22 @@ function bootTime(space: VirtualSpace, syms: SymbolTable, types: TypeLayouts): b
   const ns = -(w.readBigInt64LE(tvSec.offset) * 1_000_000_000n + w.readBigInt64LE(tvNsec.offset) + ob.readBigInt64LE(0));
   // sanity: between 2000 and 2200
   return ns > 946684800n * 1_000_000_000n && ns < 7258118400n * 1_000_000_000n ? ns : null;
+}
+
+/**
+ * When the dump was taken, near enough: timekeeper.xtime_sec, the wall clock the kernel updated at its
+ * last tick before the CPUs stopped (seconds; a stopped VM or a crash kernel leaves it within a tick).
+ */
+function captureTime(space: VirtualSpace, syms: SymbolTable, types: TypeLayouts): bigint | null {
+  const tk = syms.get('tk_core');
+  const inner = types.anonMemberOffset('timekeeper');
+  const xtime = types.member('timekeeper', 'xtime_sec');
+  if (tk === undefined || inner === undefined || !xtime) return null;
+  const b = space.read(tk + BigInt(inner) + BigInt(xtime.offset), 8);
+  if (!b) return null;
+  const sec = b.readBigInt64LE(0);
+  // same sanity window as the boot time: 2000–2200
+  return sec > 946684800n && sec < 7258118400n ? sec * 1_000_000_000n : null;
 }
 
 interface BaseProfile {

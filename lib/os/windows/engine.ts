@@ -2,6 +2,7 @@
 // (kernel.ts) and fills the catalog tables — process (list + psscan), thread, vma (VADs),
 // loaded_library (PEB Ldr + ldrmodules cross-check), handle, kernel_module, syscall (SSDT) — caching
 // per-process work so `analyze` reads each structure once.
+import { filetimeToDate } from '../../image/formats/windows/dump-header';
 import type { PhysicalMemory } from '../../image/physical';
 import type { Row, TableName } from '../../model';
 import { extractWith, type EngineOptions, type Extractors, type ExtractOptions, type OsEngine } from '../engine';
@@ -97,6 +98,9 @@ export class WindowsEngine implements OsEngine {
       'windows.symbols': k.layout ? `${k.layout.build.pdb} ${k.layout.build.guid}-${k.layout.build.age} (${k.layout.build.source})` : 'none',
       'windows.heuristic_layout': k.heuristic,
     };
+    // the dump header's SystemTime: when the dump was written
+    const captured = k.header ? filetimeToDate(k.header.systemTime) : null;
+    out.capture_time = captured ? captured.toISOString() : 'unknown';
     if (k.pe?.pdb) out['windows.kernel_pdb'] = `${k.pe.pdb.name} ${k.pe.pdb.guid} age ${k.pe.pdb.age}`;
     if (k.kdbg) out['windows.kdbg_kernbase'] = hex(k.kdbg.kernBase);
     if (k.psActiveProcessHead !== null) out['windows.ps_active_process_head'] = hex(k.psActiveProcessHead);

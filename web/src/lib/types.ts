@@ -8,7 +8,7 @@ export interface Project { id: string; name: string; description: string; role: 
 export interface Machine { id: string; name: string; project_id: string; os: string }
 export interface Snapshot {
   id: string; project_id: string; machine_id: string; name: string; status: 'uploading' | 'analyzing' | 'ready' | 'failed';
-  progress: number; stage: string; error: string | null; dump_name: string; size: number; os: string | null; kernel: string | null;
+  progress: number; stage: string; error: string | null; dump_name: string; size: number; os: string | null; kernel: string | null; captured_at?: string | null;
   counts: Record<string, number>; classification: Tlp; tags: string[]; created_by: string; created_at: string;
 }
 export interface Catalog {
