@@ -1,15 +1,17 @@
 // Containers and namespaces (issue #16) against ground truth captured in the guests from /proc:
-// on the rootkit-dev dump (docker and Kubernetes/containerd containers in cgroup v2 scopes with their
-// own pid/mnt/uts/ipc/net namespaces) every process's /proc/PID/ns inodes, NSpid and cgroup path,
-// every container (id, runtime, pod, hostname, init, members, namespaces, rootfs) and the mountinfo
-// of every process in another mount namespace, field by field; on the plain dev dumps (6.1, 6.12,
-// arm64) the host-only values; the host mount namespace against /proc/mounts on all four. Then the
-// query language and the container-escape playbooks on a store made from the real dump, before and
-// after a process of a container is moved into the host's namespaces (copy-on-write overlay).
+// on the rootkit-dev images of Debian 6.1 (shipped) and 6.12 (generated, test/support/rootkit-images.ts)
+// — docker and Kubernetes/containerd containers in cgroup v2 scopes with their own pid/mnt/uts/ipc/net
+// namespaces — every process's /proc/PID/ns inodes, NSpid and cgroup path, every container (id,
+// runtime, pod, hostname, init, members, namespaces, rootfs) and the mountinfo of every process in
+// another mount namespace, field by field (6.12 keeps a namespace's mounts in an rb-tree); on the
+// plain dev dumps (6.1, 6.12, arm64) the host-only values; the host mount namespace against
+// /proc/mounts on all of them. Then the query language and the container-escape playbooks on a store
+// made from each real rootkit dump, before and after a process of a container is moved into the
+// host's namespaces (copy-on-write overlay).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { materialize, openDumpFile } from '../../lib/image/open';
+import { openDumpFile } from '../../lib/image/open';
 import { openDump, openEngine } from '../../lib/os/open';
 import type { OsEngine } from '../../lib/os/engine';
 import type { LinuxEngine } from '../../lib/os/linux';
@@ -22,6 +24,7 @@ import { loadPlaybooks } from '../../lib/hunt/loader';
 import { runHunt } from '../../lib/hunt/runner';
 import { OverlayMemory } from '../support/overlay';
 import { IMAGES, dumpPath } from '../support/dumps';
+import { rootkitImage, rootkitKernels, ROOTKIT_IMAGE_TIMEOUT_MS, type RootkitKernel } from '../support/rootkit-images';
 
 jest.setTimeout(300_000);
 
@@ -50,6 +53,33 @@ interface GtContainer {
 interface Gt { processes: GtProc[]; containers: GtContainer[]; raw: Record<string, string> }
 
 const readGt = (dir: string): Gt => JSON.parse(fs.readFileSync(path.join(IMAGES, dir, 'ground-truth.json'), 'utf8'));
+
+/**
+ * A rootkit image's ground truth with the two captures' key spellings made one (the values are the
+ * guest's): 6.12's generator writes mountinfo `options`/`fs_type` and pod `qos` where the 6.1 capture
+ * wrote `mount_options`/`fstype` and `qos_class`.
+ */
+async function rootkitGt(kernel: RootkitKernel): Promise<{ gt: Gt; kdump: string }> {
+  const img = await rootkitImage(kernel);
+  const raw = img.groundTruth as unknown as Gt;
+  const gt: Gt = {
+    ...raw,
+    processes: raw.processes.map((p) => (p.mountinfo ? {
+      ...p,
+      mountinfo: p.mountinfo.map((e) => {
+        const x = e as GtMountinfo & { options?: string; fs_type?: string };
+        return { ...x, mount_options: x.mount_options ?? x.options!, fstype: x.fstype ?? x.fs_type! };
+      }),
+    } : p)),
+    containers: raw.containers.map((c) => {
+      const pod = c.pod as (GtContainer['pod'] & { qos?: string }) | null;
+      return { ...c, pod: pod ? { ...pod, qos_class: pod.qos_class ?? pod.qos! } : null };
+    }),
+  };
+  for (const p of gt.processes) for (const e of p.mountinfo ?? []) expect([p.pid, typeof e.mount_options, typeof e.fstype]).toEqual([p.pid, 'string', 'string']);
+  for (const c of gt.containers) if (c.pod) expect([c.id, typeof c.pod.qos_class]).toEqual([c.id, 'string']);
+  return { gt, kdump: img.kdump };
+}
 const NS_COLUMNS: [keyof Row<'process'>, string][] = [
   ['pid_ns', 'pid'], ['net_ns', 'net'], ['mnt_ns', 'mnt'], ['uts_ns', 'uts'], ['ipc_ns', 'ipc'], ['user_ns', 'user'], ['cgroup_ns', 'cgroup'], ['time_ns', 'time'],
 ];
@@ -87,20 +117,22 @@ function expectHostMounts(eng: OsEngine, gt: Gt, later: string[] = []): void {
   expect(mine[0].parent_mount_id).toBe(mine[0].mount_id);
 }
 
-test('INIT_INO constants are the inode numbers the rootkit dump\'s pid 1 had', () => {
+test.each(rootkitKernels)('INIT_INO constants are the inode numbers the %s rootkit dump\'s pid 1 had', async (kernel) => {
   // written as hex above; checked against the guest so a typo cannot pass the host-only tests below
-  const p1 = readGt('linux-dev-rootkit').processes.find((p) => p.pid === 1)!;
+  const p1 = (await rootkitGt(kernel)).gt.processes.find((p) => p.pid === 1)!;
   for (const [k, v] of Object.entries(INIT_INO)) expect([k, p1.ns![k]]).toEqual([k, v]);
 });
 
-describe('rootkit-dev dump (6.1 x86-64): containers, namespaces, mounts vs ground truth', () => {
-  const gt = readGt('linux-dev-rootkit');
+describe.each(rootkitKernels)('rootkit-dev dump (%s x86-64): containers, namespaces, mounts vs ground truth', (kernel) => {
+  let gt: Gt;
   let eng: LinuxEngine;
   let procs: Row<'process'>[];
   beforeAll(async () => {
-    eng = (await openDump(await materialize(path.join(IMAGES, 'linux-dev-rootkit', 'memory.kdump')))) as LinuxEngine;
+    const img = await rootkitGt(kernel);
+    gt = img.gt;
+    eng = (await openDump(img.kdump)) as LinuxEngine;
     procs = eng.extract('process');
-  });
+  }, ROOTKIT_IMAGE_TIMEOUT_MS);
   afterAll(() => eng?.mem.close());
 
   test('every process: the inode of each /proc/PID/ns link, NSpid, cgroup v2 path and container id', () => {
@@ -156,7 +188,10 @@ describe('rootkit-dev dump (6.1 x86-64): containers, namespaces, mounts vs groun
     const byPid = new Map(procs.map((r) => [r.process_id, r]));
     const rootfsOf = new Map(gt.containers.flatMap((c) => c.pids.map((p) => [p, c.rootfs] as const)));
     const withInfo = gt.processes.filter((p) => p.mountinfo);
-    expect(withInfo.length).toBe(gt.containers.flatMap((c) => c.pids).length + 1); // + kdevtmpfs
+    // every container process has its mountinfo in the ground truth (6.1 also kdevtmpfs'), each one in a mount namespace not the host's
+    const hostMnt = gt.processes.find((p) => p.pid === 1)!.ns!.mnt;
+    expect(withInfo.map((p) => p.pid)).toEqual(expect.arrayContaining(gt.containers.flatMap((c) => c.pids)));
+    for (const p of withInfo) expect([p.pid, p.ns!.mnt !== hostMnt, p.mountinfo!.length > 0]).toEqual([p.pid, true, true]);
     for (const p of withInfo) {
       const ns = byPid.get(p.pid)!.mnt_ns;
       const mine = mounts.filter((m) => m.mnt_ns === ns);
@@ -208,8 +243,8 @@ describe('rootkit-dev dump (6.1 x86-64): containers, namespaces, mounts vs groun
   });
 });
 
-describe('queries and the container-escape playbook on a store of the rootkit-dev dump', () => {
-  const gt = readGt('linux-dev-rootkit');
+describe.each(rootkitKernels)('queries and the container-escape playbook on a store of the rootkit-dev %s dump', (kernel) => {
+  let gt: Gt;
   const TABLES: TableName[] = ['process', 'socket', 'container', 'mount'];
   const playbooks = loadPlaybooks().filter((p) => p.id === 'linux-container-host-namespace' || p.id === 'linux-container-host-filesystem');
   let dir: string;
@@ -236,16 +271,18 @@ describe('queries and the container-escape playbook on a store of the rootkit-de
 
   let file: string;
   beforeAll(async () => {
+    const img = await rootkitGt(kernel);
+    gt = img.gt;
+    file = img.kdump;
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-containers-'));
-    file = await materialize(path.join(IMAGES, 'linux-dev-rootkit', 'memory.kdump'));
     const eng = await openDump(file);
     try {
       await storeOf(eng, 'as-captured');
     } finally {
       eng.mem.close();
     }
-  });
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  }, ROOTKIT_IMAGE_TIMEOUT_MS);
+  afterAll(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
 
   test('process.container_object.runtime == "containerd" && process.socket_object.state == "LISTEN" returns the pods\' listeners', async () => {
     // ground truth: members of containerd containers that own a LISTEN socket in their network namespace
@@ -339,10 +376,9 @@ describe.each(plain)('%s (host only): namespaces, cgroup, mounts', (dir, file) =
   test('the host mount namespace lists /proc/mounts', () => expectHostMounts(eng, gt));
 });
 
-describe('hostile input: corrupted namespace, cgroup and mount structures (copy-on-write overlay of the rootkit-dev dump)', () => {
-  const gt = readGt('linux-dev-rootkit');
-  test('a kernfs parent cycle, an absurd pid level and a cyclic mount list are cut with warnings, the rest is intact', async () => {
-    const file = await materialize(path.join(IMAGES, 'linux-dev-rootkit', 'memory.kdump'));
+describe.each(rootkitKernels)('hostile input: corrupted namespace, cgroup and mount structures (copy-on-write overlay of the rootkit-dev %s dump)', (kernel) => {
+  test('a kernfs parent cycle, an absurd pid level and a cyclic mount list or tree are cut with warnings, the rest is intact', async () => {
+    const { gt, kdump: file } = await rootkitGt(kernel);
     const base = (await openDump(file)) as LinuxEngine;
     const ov = new OverlayMemory(await openDumpFile(file));
     try {
@@ -361,11 +397,26 @@ describe('hostile input: corrupted namespace, cgroup and mount structures (copy-
       const lvl = Buffer.alloc(4);
       lvl.writeUInt32LE(1000);
       ov.write(pa(pid + BigInt(v.off('pid', 'level'))), lvl);
-      // 3. the second mount of the redis mount namespace points back at the first (a cycle without the anchor)
+      // 3. up to 6.7 (a list): the second mount of the redis mount namespace points back at the first (a
+      // cycle without the anchor), so the walk keeps the first two; since 6.8 (an rb-tree keyed by mount
+      // id): the root node's left child is the root itself, so the in-order walk keeps the root and what
+      // follows it (the mounts from the root's on, in the base dump's order)
       const mntNs = v.p(v.p(task(redis.init_pid), 'task_struct', 'nsproxy'), 'nsproxy', 'mnt_ns');
-      const first = v.ptr(mntNs + BigInt(v.off('mnt_namespace', 'list')));
-      const second = v.ptr(first);
-      ov.writeU64(pa(second), first);
+      const redisNs = procs.find((p) => p.process_id === redis.init_pid)!.mnt_ns;
+      const baseMounts = base.extract('mount').filter((m) => m.mnt_ns === redisNs);
+      let keep: Row<'mount'>[];
+      if (v.has('mnt_namespace', 'list')) {
+        const first = v.ptr(mntNs + BigInt(v.off('mnt_namespace', 'list')));
+        const second = v.ptr(first);
+        ov.writeU64(pa(second), first);
+        keep = baseMounts.slice(0, 2);
+      } else {
+        const root = v.ptr(mntNs + BigInt(v.off('mnt_namespace', 'mounts')));
+        ov.writeU64(pa(root + BigInt(v.off('rb_node', 'rb_left'))), root);
+        const at = baseMounts.findIndex((m) => m.object_address === root - BigInt(v.off('mount', 'mnt_node')));
+        expect(at).toBeGreaterThan(0); // the root has a left subtree that is now cut
+        keep = baseMounts.slice(at);
+      }
 
       const eng = openEngine(ov) as LinuxEngine;
       const rows = eng.extract('process');
@@ -376,8 +427,8 @@ describe('hostile input: corrupted namespace, cgroup and mount structures (copy-
       expect(byPid.get(redis.init_pid)!.container_id).toBe(redis.id); // the cgroup is intact
       expect(eng.extract('container').map((c) => c.container_id)).toEqual([redis.id]);
       const mounts = eng.extract('mount');
-      const redisNs = byPid.get(redis.init_pid)!.mnt_ns;
-      expect(mounts.filter((m) => m.mnt_ns === redisNs).length).toBe(2); // first, second, then the cycle is cut
+      expect(byPid.get(redis.init_pid)!.mnt_ns).toBe(redisNs);
+      expect(mounts.filter((m) => m.mnt_ns === redisNs).map((m) => m.mount_id)).toEqual(keep.map((m) => m.mount_id));
       expect(mounts.filter((m) => m.mnt_ns === byPid.get(1)!.mnt_ns).length).toBe(base.extract('mount').filter((m) => m.mnt_ns === byPid.get(1)!.mnt_ns).length);
       expect(eng.warnings.some((w) => /kernfs parent chain deeper than/.test(w))).toBe(true);
       expect(eng.warnings.some((w) => /mounts of namespace .* cycle/.test(w))).toBe(true);
