@@ -45,6 +45,7 @@ export function processRow(p: Partial<Row<'process'>> & { process_id: number; na
     flag_suspicious_path: false,
     flag_wx_memory: false,
     flag_unusual_parent: false,
+    in_pid_hash: null, found_by_scan: null, cred_address: null, flag_shared_cred: null, flag_root_from_user: null,
     ...p,
   };
 }
@@ -213,6 +214,8 @@ export function devRows(): Rows {
       in_module_list: true,
       hidden: false,
       object_address: null,
+      in_mod_tree: null,
+      in_sysfs: null,
     });
   }
   // a few syscall entries, none hooked (the dump's table is intact)
@@ -288,7 +291,7 @@ export function linuxTampered(): { rows: Rows; planted: Record<string, string[]>
   P.push(processRow({ process_id: 907, name: 'bash', argv: ['bash'], exe_path: '/usr/bin/bash' }));
   rows.env_var.push({ process_id: 907, name: 'HISTFILE', value: '/dev/null' });
   P.push(processRow({ process_id: 908, name: 'sshd', parent_process_id: 907, argv: ['sshd'], exe_path: '/usr/sbin/sshd' }));
-  rows.kernel_module.push({ name: 'diamorphine', base: 0xffffffffc0700000n, size: 16384, path: null, state: 'live', in_module_list: false, hidden: true, object_address: null });
+  rows.kernel_module.push({ name: 'diamorphine', base: 0xffffffffc0700000n, size: 16384, path: null, state: 'live', in_module_list: false, hidden: true, object_address: null, in_mod_tree: null, in_sysfs: null });
   rows.syscall.push(
     { table_name: 'x64', index: 62, handler: 0xffffffffc0700100n, symbol: null, module: 'diamorphine', hooked: true },
     { table_name: 'x64_sys_call', index: 217, handler: 0xffffffffc0700200n, symbol: null, module: 'diamorphine', hooked: true },
@@ -359,8 +362,8 @@ export function windowsClean(): Rows {
     socketRow({ process_id: 620, local_address: '0.0.0.0', local_port: 49664, state: 'LISTEN' }),
   );
   rows.kernel_module.push(
-    { name: 'ntoskrnl.exe', base: 0xfffff80000000000n, size: 0xa00000, path: '\\SystemRoot\\system32\\ntoskrnl.exe', state: null, in_module_list: true, hidden: false, object_address: null },
-    { name: 'tcpip.sys', base: 0xfffff80001000000n, size: 0x300000, path: '\\SystemRoot\\System32\\drivers\\tcpip.sys', state: null, in_module_list: true, hidden: false, object_address: null },
+    { name: 'ntoskrnl.exe', base: 0xfffff80000000000n, size: 0xa00000, path: '\\SystemRoot\\system32\\ntoskrnl.exe', state: null, in_module_list: true, hidden: false, object_address: null, in_mod_tree: null, in_sysfs: null },
+    { name: 'tcpip.sys', base: 0xfffff80001000000n, size: 0x300000, path: '\\SystemRoot\\System32\\drivers\\tcpip.sys', state: null, in_module_list: true, hidden: false, object_address: null, in_mod_tree: null, in_sysfs: null },
   );
   for (let i = 0; i < 8; i++) rows.syscall.push({ table_name: 'ssdt', index: i, handler: 0xfffff80000100000n + BigInt(i * 0x20), symbol: `Nt${i}`, module: 'ntoskrnl.exe', hooked: false });
   return rows;
@@ -389,7 +392,7 @@ export function windowsMalicious(): { rows: Rows; planted: Record<string, string
     command_line: 'm.exe privilege::debug sekurlsa::logonpasswords exit' });
   add({ process_id: 2009, parent_process_id: 1200, name: 'ghost.exe', exe_path: 'C:\\Windows\\ghost.exe', command_line: 'ghost.exe', in_process_list: false });
   rows.syscall.push({ table_name: 'ssdt', index: 0x55, handler: 0xfffff80009990000n, symbol: null, module: 'rootkit.sys', hooked: true });
-  rows.kernel_module.push({ name: 'rootkit.sys', base: 0xfffff80009990000n, size: 0x8000, path: null, state: null, in_module_list: false, hidden: true, object_address: null });
+  rows.kernel_module.push({ name: 'rootkit.sys', base: 0xfffff80009990000n, size: 0x8000, path: null, state: null, in_module_list: false, hidden: true, object_address: null, in_mod_tree: null, in_sysfs: null });
   return {
     rows,
     planted: {
