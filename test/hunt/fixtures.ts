@@ -296,6 +296,15 @@ export function linuxTampered(): { rows: Rows; planted: Record<string, string[]>
     { table_name: 'x64', index: 62, handler: 0xffffffffc0700100n, symbol: null, module: 'diamorphine', hooked: true },
     { table_name: 'x64_sys_call', index: 217, handler: 0xffffffffc0700200n, symbol: null, module: 'diamorphine', hooked: true },
   );
+  // #16 rootkit views: eBPF hooks, LKM view mismatch, credential anomalies, a PID detached from the IDR
+  P.push(processRow({ process_id: 909, name: 'ebpfkit', argv: ['ebpfkit'], exe_path: '/opt/ebpfkit' }));
+  rows.bpf_program.push(bpfProgramRow({ id: 7, name: 'kp_getdents', type: 'kprobe', attach_target: 'kprobes:__x64_sys_getdents64', process_id: 909, fd: 5 }));
+  P.push(processRow({ process_id: 910, name: 'bpfdoor', argv: ['/usr/sbin/console-kit-daemon'], exe_path: '/usr/sbin/console-kit-daemon' }));
+  rows.bpf_program.push(bpfProgramRow({ id: 8, name: '', type: 'socket_filter', attach_target: 'socket:pid 910 fd 3', process_id: 910, fd: 4 }));
+  rows.kernel_module.push({ name: 'reptile', base: 0xffffffffc0710000n, size: 8192, path: null, state: 'live', in_module_list: true, hidden: false, object_address: null, in_mod_tree: true, in_sysfs: false });
+  P.push(processRow({ process_id: 911, name: 'rkshell', argv: ['rkshell'], exe_path: '/usr/bin/rkshell', uid: 0, euid: 0, flag_shared_cred: true }));
+  P.push(processRow({ process_id: 912, parent_process_id: 900, name: 'sh', argv: ['sh'], exe_path: '/bin/dash', uid: 0, euid: 0, flag_root_from_user: true }));
+  P.push(processRow({ process_id: 913, name: 'unhashed', argv: ['unhashed'], exe_path: '/usr/bin/unhashed', in_pid_hash: false }));
   const seq = rows.kernel_log.length;
   rows.kernel_log.push(
     { sequence: seq, timestamp_ns: 9e11, level: 4, facility: 0, message: 'diamorphine: loading out-of-tree module taints kernel.' },
@@ -310,7 +319,12 @@ export function linuxTampered(): { rows: Rows; planted: Record<string, string[]>
       'linux-unusual-parent-getty-sshd': ['903', '908'],
       'wx-anonymous-memory': ['904'],
       'linux-memfd-execution': ['905'],
-      'hidden-process': ['906'],
+      'hidden-process': ['906', '913'],
+      'linux-ebpf-kernel-probe': ['909'],
+      'linux-ebpf-socket-filter': ['910'],
+      'linux-module-view-mismatch': ['reptile'],
+      'linux-shared-credentials': ['911'],
+      'linux-root-under-user': ['912'],
       'linux-history-tampering': ['907'],
       'hidden-kernel-module': ['diamorphine'],
       'linux-syscall-hook': ['x64:62', 'x64_sys_call:217'],
@@ -415,6 +429,26 @@ export function windowsMalicious(): { rows: Rows; planted: Record<string, string
 }
 
 /** Row → the identity tests talk about: pid, pid:port for sockets, module name, table:index, log sequence. */
+export function bpfProgramRow(p: Partial<Row<'bpf_program'>> & { id: number; name: string; type: string }): Row<'bpf_program'> {
+  return {
+    tag: '0123456789abcdef',
+    attach_type: null,
+    attach_target: null,
+    map_ids: [],
+    load_time_ns: 9e9,
+    created_by_uid: 0,
+    jited: true,
+    jited_address: 0xffffffffc0020000n,
+    jited_size: 64,
+    xlated_size: 96,
+    gpl_compatible: true,
+    process_id: null,
+    fd: null,
+    object_address: nextAddr(),
+    ...p,
+  };
+}
+
 export function hitKey(r: Record<string, unknown>): string {
   if ('sequence' in r) return String(r.sequence);
   if ('table_name' in r && 'index' in r) return `${r.table_name}:${r.index}`;
