@@ -9,6 +9,8 @@ const ROOTS = [
   'unix_address', 'module', 'module_memory', 'module_layout', 'module_kobject', 'maple_tree', 'maple_range_64',
   'maple_arange_64', 'vm_special_mapping', 'printk_ringbuffer', 'prb_desc_ring', 'prb_data_ring', 'prb_desc',
   'prb_data_blk_lpos', 'printk_info', 'list_head', 'hlist_bl_node',
+  // cross-views (#16): PID IDR, module address tree, module_kset — a real Volatility ISF has every struct
+  'pid_namespace', 'idr', 'xarray', 'xa_node', 'pid', 'mod_tree_root', 'mod_tree_node', 'latch_tree_root', 'rb_node', 'kset', 'kobject',
 ];
 
 type IsfType = Record<string, unknown>;
