@@ -45,7 +45,7 @@ export function processRow(p: Partial<Row<'process'>> & { process_id: number; na
     flag_suspicious_path: false,
     flag_wx_memory: false,
     flag_unusual_parent: false,
-    in_pid_hash: null, found_by_scan: null, cred_address: null, flag_shared_cred: null, flag_root_from_user: null,
+    in_pid_hash: null, cred_address: null, flag_shared_cred: null, flag_root_from_user: null,
     ...p,
   };
 }

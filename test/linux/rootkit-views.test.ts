@@ -37,7 +37,7 @@ interface GtMap {
   id: number; name: string; type_name: string; key_size: number; value_size: number; max_entries: number; map_flags: string; owner: { pid: number; fd: number };
 }
 interface RkGt {
-  processes: { pid: number; is_kernel_thread: boolean; uid: number; euid: number; fdinfo?: Record<string, Record<string, string>>; hidden_from_proc_listing?: boolean }[];
+  processes: { pid: number; ppid: number; task_comm: string; exe?: string; is_kernel_thread: boolean; uid: number; euid: number; fdinfo?: Record<string, Record<string, string>>; hidden_from_proc_listing?: boolean }[];
   modules: { name: string; size: number }[];
   roles: Record<string, number>;
   bpf: { programs: GtProg[]; maps: GtMap[]; all_in_kernel: { progs: { id: number; name: string; type_name: string; tag: string }[]; maps: { id: number; name: string; type_name: string }[] } };
@@ -108,22 +108,30 @@ maybe('rootkit-dev dump (6.1): eBPF, LKM views, task scan, credentials', () => {
     for (const r of listed) expect([r.name, r.in_module_list, r.hidden, r.in_mod_tree, r.in_sysfs]).toEqual([r.name, true, false, true, true]);
   });
 
-  test('task scan: finds exactly the ground-truth pids; every process is on the list, in the PID IDR and found by the scan', () => {
+  test('task_scan (psscan): exactly the ground-truth pids, field by field; every one on the task list and in the PID IDR', () => {
     const g = gt();
     const ctx = eng.ctx;
-    const scan = scanTasks(ctx, ctx.tasks().map((t) => t.addr));
-    const scannedPids = [...scan.leaders.values()].map((va) => ctx.v.i32(va + BigInt(ctx.v.off('task_struct', 'pid')))).sort((a, b) => a - b);
-    expect(scannedPids).toEqual(g.processes.map((p) => p.pid).sort((a, b) => a - b));
+    const rows = eng.extract('task_scan');
+    expect(rows.map((r) => r.process_id)).toEqual(g.processes.map((p) => p.pid).sort((a, b) => a - b));
+    for (const r of rows) {
+      const p = g.processes.find((x) => x.pid === r.process_id)!;
+      expect({ pid: r.process_id, ppid: r.parent_process_id, comm: r.name, uid: r.uid, euid: r.euid, kthread: r.is_kernel_thread, exe: r.exe_path, list: r.in_task_list, idr: r.in_pid_hash })
+        .toEqual({ pid: p.pid, ppid: p.ppid, comm: p.task_comm, uid: p.uid, euid: p.euid, kthread: p.is_kernel_thread, exe: p.is_kernel_thread ? null : p.exe, list: true, idr: true });
+    }
+    // the same task_structs the list holds (by physical address: the scan sees the direct-map alias)
+    const listed = new Set(ctx.tasks().map((t) => ctx.k.space.translate(t.addr)));
+    for (const r of rows) expect([r.process_id, listed.has(ctx.k.space.translate(r.object_address))]).toEqual([r.process_id, true]);
     // without the listed tasks' classes, the kallsyms sched classes alone still find every user process
     const bySyms = scanTasks(ctx, []);
     const symPids = new Set([...bySyms.leaders.values()].map((va) => ctx.v.i32(va + BigInt(ctx.v.off('task_struct', 'pid')))));
     for (const p of g.processes.filter((x) => !x.is_kernel_thread)) expect([p.pid, symPids.has(p.pid)]).toEqual([p.pid, true]);
     const procs = eng.extract('process');
-    for (const p of procs) expect([p.process_id, p.in_process_list, p.in_pid_hash, p.found_by_scan]).toEqual([p.process_id, true, true, true]);
+    for (const p of procs) expect([p.process_id, p.in_process_list, p.in_pid_hash]).toEqual([p.process_id, true, true]);
     // pid 246 is hidden from /proc listings by the module's getdents hook only: alive and on every kernel view
     const h = g.rootkit.hidden.processes[0];
     expect(g.processes.find((p) => p.pid === h.pid)!.hidden_from_proc_listing).toBe(true);
-    expect(procs.find((p) => p.process_id === h.pid)).toEqual(expect.objectContaining({ name: h.comm, exe_path: h.exe, found_by_scan: true }));
+    expect(procs.find((p) => p.process_id === h.pid)).toEqual(expect.objectContaining({ name: h.comm, exe_path: h.exe, in_process_list: true, in_pid_hash: true }));
+    expect(rows.find((r) => r.process_id === h.pid)).toEqual(expect.objectContaining({ name: h.comm, exe_path: h.exe, in_task_list: true, in_pid_hash: true }));
   });
 
   test('credentials: one struct cred per process, no root under a user process (ground truth uids)', () => {
@@ -150,9 +158,11 @@ describe.each(['6.1', '6.12'] as Kernel[])('clean dev dump %s: no false positive
       const procs = eng.extract('process');
       expect(procs.map((p) => p.process_id).sort((a, b) => a - b)).toEqual(g.processes.map((p) => p.pid).sort((a, b) => a - b));
       for (const p of procs) {
-        expect([p.process_id, p.in_process_list, p.in_pid_hash, p.found_by_scan, p.flag_shared_cred, p.flag_root_from_user])
-          .toEqual([p.process_id, true, true, true, false, false]);
+        expect([p.process_id, p.in_process_list, p.in_pid_hash, p.flag_shared_cred, p.flag_root_from_user]).toEqual([p.process_id, true, true, false, false]);
       }
+      const scanned = eng.extract('task_scan');
+      expect(scanned.map((r) => r.process_id)).toEqual(g.processes.map((p) => p.pid).sort((a, b) => a - b));
+      for (const r of scanned) expect([r.process_id, r.name, r.in_task_list, r.in_pid_hash]).toEqual([r.process_id, g.processes.find((p) => p.pid === r.process_id)!.task_comm, true, true]);
       // the dev scenario loads no eBPF (README scenario table; busybox init, no systemd): prog_idr/map_idr are empty
       expect(eng.extract('bpf_program')).toEqual([]);
       expect(eng.extract('bpf_map')).toEqual([]);
@@ -172,7 +182,10 @@ describe.each(['6.1', '6.12'] as Kernel[])('clean dev dump %s: no false positive
       const g = JSON.parse(fs.readFileSync(path.join(ARM, 'ground-truth.json'), 'utf8')) as RkGt;
       const procs = eng.extract('process');
       expect(procs.map((p) => p.process_id).sort((a, b) => a - b)).toEqual(g.processes.map((p) => p.pid).sort((a, b) => a - b));
-      for (const p of procs) expect([p.process_id, p.found_by_scan, p.flag_shared_cred, p.flag_root_from_user]).toEqual([p.process_id, true, false, false]);
+      for (const p of procs) expect([p.process_id, p.flag_shared_cred, p.flag_root_from_user]).toEqual([p.process_id, false, false]);
+      const scanned = eng.extract('task_scan');
+      expect(scanned.map((r) => r.process_id)).toEqual(g.processes.map((p) => p.pid).sort((a, b) => a - b));
+      for (const r of scanned) expect([r.process_id, r.in_task_list]).toEqual([r.process_id, true]);
     } finally {
       eng.mem.close();
     }
@@ -186,7 +199,8 @@ describe.each(['6.1', '6.12'] as Kernel[])('clean dev dump %s: no false positive
       for (const m of mods) expect([m.name, m.in_mod_tree, m.in_sysfs, m.hidden]).toEqual([m.name, true, true, false]);
       expect(eng.extract('bpf_program')).toEqual([]);
       expect(eng.extract('bpf_map')).toEqual([]);
-      for (const p of eng.extract('process')) expect([p.process_id, p.in_pid_hash, p.found_by_scan]).toEqual([p.process_id, true, true]);
+      for (const p of eng.extract('process')) expect([p.process_id, p.in_pid_hash]).toEqual([p.process_id, true]);
+      for (const r of eng.extract('task_scan')) expect([r.process_id, r.in_task_list, r.in_pid_hash]).toEqual([r.process_id, true, true]);
     } finally {
       eng.mem.close();
     }
@@ -281,8 +295,10 @@ maybe('rootkit playbooks on the rootkit-dev dump', () => {
     const eng = openEngine(ov) as LinuxEngine;
     try {
       const rows = eng.extract('process');
-      const rk = rows.find((p) => p.process_id === hidden)!;
-      expect([rk.name, rk.in_process_list, rk.in_pid_hash, rk.found_by_scan, rk.exe_path]).toEqual([h.comm, false, false, true, h.exe]);
+      // gone from the task list and the IDR: the process table cannot see it, the scan does
+      expect(rows.find((p) => p.process_id === hidden)).toBeUndefined();
+      const rk = eng.extract('task_scan').filter((r) => !r.in_task_list);
+      expect(rk.map((r) => [r.process_id, r.name, r.exe_path, r.in_pid_hash])).toEqual([[hidden, h.comm, h.exe, false]]);
       expect(rows.filter((p) => p.flag_shared_cred).map((p) => p.process_id).sort((a, b) => a - b)).toEqual([credThief, credDonor].sort((a, b) => a - b));
       expect(rows.filter((p) => p.flag_root_from_user).map((p) => p.process_id)).toEqual([rootChild]);
       expect(eng.extract('kernel_module').find((m) => m.name === g.rootkit.module.name)).toEqual(expect.objectContaining({ in_module_list: false, in_mod_tree: true, in_sysfs: false }));

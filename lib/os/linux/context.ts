@@ -8,7 +8,6 @@ import { KView, ReadFault } from './view';
 import { PathResolver } from './paths';
 import { hex } from '../../util/hex';
 import { tasksFromPidIdr } from './pid-idr';
-import { scanTasks, type ScanStats } from './psscan';
 
 const PF_KTHREAD = 0x00200000;
 
@@ -22,12 +21,10 @@ export interface Task {
   mm: bigint;
   /** index in the kernel process list (for process-range shards) */
   index: number;
-  /** true when not on the task list: found only through the PID IDR or the memory scan (unlinked = hidden) */
+  /** true when found only through the PID IDR, not the task list (unlinked = hidden) */
   hidden?: boolean;
   /** its PID in init_pid_ns's IDR leads to it (undefined: the IDR could not be read) */
   inPidHash?: boolean;
-  /** found by the task_struct scan of physical memory (undefined: the scan did not run) */
-  foundByScan?: boolean;
 }
 
 export class LinuxContext {
@@ -105,35 +102,16 @@ export class LinuxContext {
     return out;
   }
 
-  /** last task scan's figures (bench, info) */
-  scanStats: ScanStats | null = null;
+  /** task_structs the PID IDR leads to (as the kernel links them), set by tasks() */
+  pidIdrTasks: bigint[] = [];
 
-  /**
-   * Marks each task with the views that see it (PID IDR, physical-memory scan) and appends live
-   * thread-group leaders only the scan found. Tasks are compared by physical address: the scan reaches
-   * them through the direct map, the lists by whatever address the kernel linked.
-   */
+  /** Marks each task with whether its PID (init_pid_ns IDR) leads back to it, compared by physical address. */
   private crossViews(out: Task[], idr: bigint[]): void {
+    this.pidIdrTasks = idr;
+    if (idr.length === 0) return; // IDR unreadable (or no init_pid_ns): unknown, not "missing"
     const phys = (a: bigint) => this.k.space.translate(a);
     const idrPhys = new Set(idr.map(phys));
-    const idrKnown = idr.length > 0;
-    const scan = this.safe('task scan', () => scanTasks(this, out.map((t) => t.addr)), null);
-    this.scanStats = scan?.stats ?? null;
-    const seen = new Set(out.map((t) => phys(t.addr)));
-    for (const t of out) {
-      const pa = phys(t.addr);
-      if (idrKnown) t.inPidHash = idrPhys.has(pa);
-      if (scan) t.foundByScan = pa !== null && scan.leaders.has(pa);
-    }
-    if (!scan) return;
-    for (const [pa, va] of scan.leaders) {
-      if (seen.has(pa)) continue;
-      const task = this.safe(`task ${hex(va)} from the memory scan`, () => this.readTask(va, out.length), null);
-      if (!task) continue;
-      seen.add(pa);
-      out.push({ ...task, hidden: true, inPidHash: idrKnown ? idrPhys.has(pa) : undefined, foundByScan: true });
-      this.warn(`pid ${task.pid} (${task.comm}) found by the task_struct scan, on neither the task list nor the PID IDR: hidden`);
-    }
+    for (const t of out) t.inPidHash = idrPhys.has(phys(t.addr));
   }
 
   readTask(t: bigint, index: number): Task {

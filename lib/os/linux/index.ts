@@ -11,6 +11,7 @@ import { isWxAnon, libraryRows, vmaRows, vmasOf } from './vmas';
 import { fileRows, openFds, socketRows, type OpenFd } from './files';
 import { moduleRows } from './modules';
 import { bpfMapRows, bpfProgramRows } from './bpf';
+import { taskScanRows } from './psscan';
 import { syscallRows } from './syscalls';
 import { dmesgRows } from './dmesg';
 import { indicatorRows } from './indicators';
@@ -25,7 +26,7 @@ const BANNER = Buffer.from('Linux version ');
 /** tables the arm64 path has been checked against ground truth for; any other (none today: a future table) refuses with one line */
 const ARM64_TABLES = new Set<TableName>([
   'process', 'thread', 'vma', 'loaded_library', 'open_file', 'socket', 'env_var', 'indicator', 'shell_history', 'kernel_log', 'kernel_module', 'syscall',
-  'bpf_program', 'bpf_map',
+  'bpf_program', 'bpf_map', 'task_scan',
 ]);
 
 export class LinuxEngine implements OsEngine {
@@ -108,6 +109,7 @@ export class LinuxEngine implements OsEngine {
       kernel_module: (o) => kernelWide(o, () => moduleRows(ctx())),
       syscall: (o) => kernelWide(o, () => syscallRows(ctx())),
       kernel_log: (o) => kernelWide(o, () => dmesgRows(ctx())),
+      task_scan: (o) => kernelWide(o, () => taskScanRows(ctx())),
       bpf_program: (o) => kernelWide(o, () => bpfProgramRows(ctx())),
       bpf_map: (o) => kernelWide(o, () => bpfMapRows(ctx())),
     };

@@ -166,7 +166,6 @@ export function processRows(ctx: LinuxContext, tasks: Task[], wx: (t: Task) => b
         object_address: t.addr,
         in_process_list: !t.hidden,
         in_pid_hash: t.inPidHash ?? null,
-        found_by_scan: t.foundByScan ?? null,
         cred_address: cv.cred,
         flag_shared_cred: cv.shared,
         flag_root_from_user: cv.rootFromUser,

@@ -1,14 +1,17 @@
 // psscan for Linux: finds struct task_structs by scanning physical memory, independent of every kernel
 // list, so a process unlinked from both the task list and the PID IDR is still found. Anchor: each task
 // holds task->sched_class, a pointer to one of a handful of scheduler-class objects in the kernel image
-// (fair/rt/dl/idle/stop). Those 8-byte values are searched with Buffer.indexOf (native memmem, no JS
-// loop over bytes); each hit is then checked as a task_struct: a thread-group leader (group_leader
+// (fair/rt/dl/idle/stop). Those values are searched with Buffer.indexOf (native search, no JS loop
+// over bytes; one pass for the high bytes the classes share); each hit is then checked as a task_struct: a thread-group leader (group_leader
 // leads back to itself), sane pid/tgid, printable comm, kernel pointers where the kernel keeps them,
 // and alive (no exit_state, not TASK_DEAD) — freed task_structs left in slab pages keep their bytes, but
 // a reaped task is EXIT_DEAD/TASK_DEAD first. Identity is the physical address: the scan sees the
 // direct-map alias of tasks the list knows by their kernel-image address (init_task).
 import { scanRam } from '../../image/physical';
+import type { Row } from '../../model';
 import type { LinuxContext } from './context';
+import { exeOf, taskStateLetter } from './processes';
+import { hex } from '../../util/hex';
 
 const MASK64 = (1n << 64n) - 1n;
 const PID_MAX_LIMIT = 4 * 1024 * 1024;
@@ -29,8 +32,8 @@ export interface ScanResult {
   stats: ScanStats;
 }
 
-/** 8-byte little-endian needles of the sched_class pointers tasks may hold. */
-function needles(ctx: LinuxContext, known: bigint[]): Buffer[] {
+/** The sched_class pointer values tasks may hold. */
+function classValues(ctx: LinuxContext, known: bigint[]): bigint[] {
   const v = ctx.v;
   const values = new Set<bigint>();
   for (const name of SCHED_CLASSES) {
@@ -42,30 +45,45 @@ function needles(ctx: LinuxContext, known: bigint[]): Buffer[] {
     const c = ctx.safe('sched_class', () => v.p(t, 'task_struct', 'sched_class'), 0n);
     if (c > ctx.kernelFloor) values.add(c);
   }
-  return [...values].map((x) => {
+  return [...values];
+}
+
+/**
+ * Search plan: the scheduler classes sit next to each other in the kernel image (the __sched_class
+ * section), so their pointers share their high bytes. One indexOf pass for that shared high part
+ * (the last `k` bytes of the little-endian value) finds every class at once; each hit is then checked
+ * as an aligned full 8-byte value. Without ≥ 4 shared bytes: one pass per value.
+ */
+function plan(values: bigint[]): { needles: Buffer[]; skip: number } {
+  const bufs = values.map((x) => {
     const b = Buffer.alloc(8);
     b.writeBigUInt64LE(x);
     return b;
   });
+  let k = 8;
+  while (k > 0 && !bufs.every((b) => b.subarray(8 - k).equals(bufs[0].subarray(8 - k)))) k--;
+  if (bufs.length > 1 && k >= 4) return { needles: [bufs[0].subarray(8 - k)], skip: 8 - k };
+  return { needles: bufs, skip: 0 };
 }
 
-/** Scans all RAM for live thread-group leaders; `known` = task addresses from the lists (for needles). */
+/** Scans all RAM for live thread-group leaders; `known` = task addresses from the lists (for the classes). */
 export function scanTasks(ctx: LinuxContext, known: bigint[]): ScanResult {
   const v = ctx.v;
   const t0 = performance.now();
   const schedOff = v.off('task_struct', 'sched_class');
-  const ndl = needles(ctx, known);
+  const values = classValues(ctx, known);
+  const wanted = new Set(values);
+  const { needles, skip } = plan(values);
   const hits: number[] = [];
   let bytes = 0;
   for (const [at, chunk] of scanRam(ctx.k.mem)) {
     bytes += chunk.length;
-    for (const n of ndl) {
-      for (let i = chunk.indexOf(n); i >= 0 && hits.length < MAX_HITS; i = chunk.indexOf(n, i + 8)) {
-        if (((at + i) & 7) !== 0) {
-          i -= 7; // unaligned match: resume one byte later (i + 8 - 7)
-          continue;
-        }
-        if (at + i >= schedOff) hits.push(at + i - schedOff);
+    for (const n of needles) {
+      for (let i = chunk.indexOf(n, skip); i >= 0 && hits.length < MAX_HITS; i = chunk.indexOf(n, i + 1)) {
+        const slot = i - skip;
+        // aligned, and (for the shared-suffix needle) the whole value one of the classes
+        if (((at + slot) & 7) !== 0 || (skip && !wanted.has(chunk.readBigUInt64LE(slot)))) continue;
+        if (at + slot >= schedOff) hits.push(at + slot - schedOff);
       }
     }
   }
@@ -101,4 +119,52 @@ function isLiveLeader(ctx: LinuxContext, va: bigint, pa: number): boolean {
     if (v.p(va, 'task_struct', f) < ctx.kernelFloor) return false;
   }
   return true;
+}
+
+function startNs(ctx: LinuxContext, t: bigint): number | null {
+  for (const f of ['start_boottime', 'real_start_time']) if (ctx.v.has('task_struct', f)) return ctx.v.n64(t + BigInt(ctx.v.off('task_struct', f)));
+  return null;
+}
+
+/**
+ * The task_scan table: one row per live thread-group leader in RAM, marked with whether the task list
+ * and the PID IDR see it. Kernel-wide and run once per analysis (not part of `ps`: it reads all RAM).
+ */
+export function taskScanRows(ctx: LinuxContext): Row<'task_scan'>[] {
+  const v = ctx.v;
+  const tasks = ctx.tasks();
+  const phys = (a: bigint) => ctx.k.space.translate(a);
+  const onList = new Set(tasks.filter((t) => !t.hidden).map((t) => phys(t.addr)));
+  const idr = ctx.pidIdrTasks.length ? new Set(ctx.pidIdrTasks.map(phys)) : null;
+  const scan = scanTasks(ctx, tasks.map((t) => t.addr));
+  const out: Row<'task_scan'>[] = [];
+  for (const [pa, va] of scan.leaders) {
+    const row = ctx.safe(`scanned task ${hex(va)}`, () => {
+      const t = ctx.readTask(va, 0);
+      const parent = v.p(va, 'task_struct', 'real_parent');
+      const realCred = v.p(va, 'task_struct', 'real_cred');
+      const cred = v.p(va, 'task_struct', 'cred');
+      const kthread = ctx.isKernelThread(t);
+      const exe = kthread ? null : ctx.safe(`exe of scanned pid ${t.pid}`, () => exeOf(ctx, t), null);
+      return {
+        process_id: t.tgid,
+        parent_process_id: parent ? ctx.safe('parent', () => v.i32(parent + BigInt(v.off('task_struct', 'tgid'))), 0) : 0,
+        name: t.comm,
+        uid: ctx.safe('uid', () => v.u32(realCred + BigInt(v.off('cred', 'uid'))), null),
+        euid: ctx.safe('euid', () => v.u32(cred + BigInt(v.off('cred', 'euid'))), null),
+        state: taskStateLetter(v, va),
+        start_time_ns: startNs(ctx, va),
+        is_kernel_thread: kthread,
+        exe_path: exe ? (exe.deleted ? `${exe.path} (deleted)` : exe.path) : null,
+        object_address: va,
+        in_task_list: onList.has(pa),
+        in_pid_hash: idr ? idr.has(pa) : null,
+      };
+    }, null);
+    if (row) out.push(row);
+  }
+  for (const r of out) {
+    if (!r.in_task_list) ctx.warn(`pid ${r.process_id} (${r.name}) found by the task_struct scan but not on the task list${r.in_pid_hash === false ? ' nor in the PID IDR' : ''}: hidden`);
+  }
+  return out.sort((a, b) => a.process_id - b.process_id);
 }

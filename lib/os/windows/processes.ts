@@ -313,6 +313,6 @@ export function processRow(ctx: WinCtx, p: EProc, parentName: string | null, ext
     flag_wx_memory: extras.wxPe,
     flag_unusual_parent: unusualParent(p.name, parentName),
     // Linux-only views (task scan, PID IDR, struct cred)
-    in_pid_hash: null, found_by_scan: null, cred_address: null, flag_shared_cred: null, flag_root_from_user: null,
+    in_pid_hash: null, cred_address: null, flag_shared_cred: null, flag_root_from_user: null,
   };
 }
