@@ -49,6 +49,12 @@ const tableCommands: TableCommand[] = [
   { name: 'syscalls', table: 'syscall', describe: 'system call table with hook check and a summary line (--hooked: hooked entries only)', pid: false,
     columns: ['table_name', 'index', 'handler', 'symbol', 'module', 'hooked'] },
   { name: 'dmesg', table: 'kernel_log', describe: 'kernel log, as dmesg prints it ([seconds.micro] message; --all-columns or --format for the fields)', pid: false, columns: ['timestamp_ns', 'level', 'message'] },
+  { name: 'bpf', table: 'bpf_program', describe: 'Linux eBPF programs (prog_idr) with the process/fd holding each and what they are attached to', pid: false,
+    columns: ['id', 'name', 'type', 'tag', 'attach_target', 'map_ids', 'jited_address', 'process_id', 'fd'] },
+  { name: 'bpf-maps', table: 'bpf_map', describe: 'Linux eBPF maps (map_idr) with the process/fd holding each', pid: false,
+    columns: ['id', 'name', 'type', 'key_size', 'value_size', 'max_entries', 'process_id', 'fd'] },
+  { name: 'psscan', table: 'task_scan', describe: 'Linux task_structs found by scanning RAM, with whether the task list and PID IDR see them', pid: false,
+    columns: ['process_id', 'parent_process_id', 'name', 'uid', 'state', 'in_task_list', 'in_pid_hash', 'exe_path'] },
   { name: 'indicators', table: 'indicator', describe: 'IPs, domains and URLs in process memory', pid: true,
     columns: ['process_id', 'kind', 'value', 'address', 'region'] },
 ];

@@ -6,6 +6,7 @@
 // patched through a copy-on-write overlay the way deeper rootkits go (task unlinked from the list and
 // the PID IDR, a cred handed to another process, a root child re-parented under a user process, the
 // module's kobject removed from module_kset) — analyzed into a store and hunted with the playbooks.
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -314,5 +315,25 @@ maybe('rootkit playbooks on the rootkit-dev dump', () => {
     } finally {
       base.mem.close();
     }
+  });
+});
+
+maybe('CLI: memq bpf / bpf-maps / psscan on the rootkit-dev dump', () => {
+  const BIN = path.resolve(__dirname, '../../bin/memq.js');
+  const run = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, MEMQ_PROGRESS: '0' }, maxBuffer: 64 << 20 });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+  test('tables print the ground-truth objects; json keeps the fields', () => {
+    const g = gt();
+    const dump = path.join(RK, 'memory.kdump');
+    const progs = run('bpf', dump);
+    expect(progs.code).toBe(0);
+    for (const p of g.bpf.programs) expect(progs.out).toMatch(new RegExp(`^${p.id} +${p.name} +${p.type_name} +${p.tag} `, 'm'));
+    const maps = JSON.parse(run('bpf-maps', dump, '--format', 'json').out) as { id: number; name: string; process_id: number; fd: number }[];
+    expect(maps.map((m) => [m.id, m.name, m.process_id, m.fd])).toEqual(byId(g.bpf.maps).map((m) => [m.id, m.name, m.owner.pid, m.owner.fd]));
+    const ps = JSON.parse(run('psscan', dump, '--format', 'json').out) as { process_id: number; in_task_list: boolean }[];
+    expect(ps.map((r) => r.process_id)).toEqual(g.processes.map((p) => p.pid).sort((a, b) => a - b));
+    expect(ps.every((r) => r.in_task_list)).toBe(true);
   });
 });
