@@ -283,6 +283,10 @@ maybe('rootkit playbooks on the rootkit-dev dump', () => {
     // 2. the miner's task->cred and real_cred pointed at syslogd's cred
     const donor = v.p(task(credDonor), 'task_struct', 'cred');
     for (const f of ['cred', 'real_cred']) ov.writeU64(pa(task(credThief) + BigInt(v.off('task_struct', f))), donor);
+    //    and the nc listener's effective cred (task->cred only, what permission checks use) pointed at init_task's
+    const initCred = v.p(base.k.syms.require('init_task'), 'task_struct', 'real_cred');
+    const effOnly = g.roles.nc_listener;
+    ov.writeU64(pa(task(effOnly) + BigInt(v.off('task_struct', 'cred'))), initCred);
     // 3. httpd (root) re-parented under the uid-1000 nc client
     ov.writeU64(pa(task(rootChild) + BigInt(v.off('task_struct', 'real_parent'))), task(user));
     // 4. memq_testkit's kobject taken off module_kset's list (kobject_del without the sysfs side)
@@ -300,7 +304,7 @@ maybe('rootkit playbooks on the rootkit-dev dump', () => {
       expect(rows.find((p) => p.process_id === hidden)).toBeUndefined();
       const rk = eng.extract('task_scan').filter((r) => !r.in_task_list);
       expect(rk.map((r) => [r.process_id, r.name, r.exe_path, r.in_pid_hash])).toEqual([[hidden, h.comm, h.exe, false]]);
-      expect(rows.filter((p) => p.flag_shared_cred).map((p) => p.process_id).sort((a, b) => a - b)).toEqual([credThief, credDonor].sort((a, b) => a - b));
+      expect(rows.filter((p) => p.flag_shared_cred).map((p) => p.process_id).sort((a, b) => a - b)).toEqual([credThief, credDonor, effOnly].sort((a, b) => a - b));
       expect(rows.filter((p) => p.flag_root_from_user).map((p) => p.process_id)).toEqual([rootChild]);
       expect(eng.extract('kernel_module').find((m) => m.name === g.rootkit.module.name)).toEqual(expect.objectContaining({ in_module_list: false, in_mod_tree: true, in_sysfs: false }));
       expect(mine(await huntOn(eng))).toEqual({
@@ -309,7 +313,7 @@ maybe('rootkit playbooks on the rootkit-dev dump', () => {
         'hidden-kernel-module': [g.rootkit.module.name],
         'linux-module-view-mismatch': [g.rootkit.module.name],
         'hidden-process': [String(hidden)],
-        'linux-shared-credentials': [credThief, credDonor].map(String).sort(),
+        'linux-shared-credentials': [credThief, credDonor, effOnly].map(String).sort(),
         'linux-root-under-user': [String(rootChild)],
       });
     } finally {

@@ -1,7 +1,7 @@
-// Credential anomalies per process (what a privilege-escalation rootkit leaves): the struct cred a
-// task runs with (task->cred) shared with another thread group — the kernel gives every process its
-// own cred at fork/exec (copy_creds/prepare_creds; only CLONE_THREAD shares), so two processes on one
-// cred means someone assigned it, e.g. `task->cred = init_cred` or another root task's cred — and uid
+// Credential anomalies per process (what a privilege-escalation rootkit leaves): task->cred or
+// real_cred being the cred of another thread group — the kernel gives every process its own cred at
+// fork/exec (copy_creds/prepare_creds; only CLONE_THREAD shares), so two processes on one cred means
+// someone assigned it, e.g. `task->cred = &init_cred` (init_task's) or another root task's cred — and uid
 // or euid 0 under a parent chain that has a non-root process (root gained below a user process;
 // setuid programs such as su/sudo do this legitimately). The parent walk is bounded.
 import type { LinuxContext, Task } from './context';
@@ -14,17 +14,25 @@ export interface CredView {
   rootFromUser: boolean | null;
 }
 
-/** cred → thread groups using it, for every task (kernel-wide, computed once). */
+/**
+ * cred → thread groups that own it as their real_cred (what fork/exec/commit_creds set), with the idle
+ * task (tgid 0) owning init_cred — no process should run on it. A task inside override_creds()
+ * (overlayfs, NFS, …) has task->cred ≠ real_cred for a moment: that temporary cred is not anyone's own,
+ * so comparing against owners (not against other tasks' temporary creds) keeps it from looking shared.
+ */
 function credOwners(ctx: LinuxContext): Map<bigint, Set<number>> {
   return ctx.memoKernel('cred owners', () => {
+    const v = ctx.v;
     const m = new Map<bigint, Set<number>>();
-    for (const t of ctx.tasks()) {
-      const c = ctx.safe(`cred of pid ${t.pid}`, () => ctx.v.p(t.addr, 'task_struct', 'cred'), 0n);
-      if (c < ctx.kernelFloor) continue;
+    const own = (c: bigint, tgid: number) => {
+      if (c < ctx.kernelFloor) return;
       let s = m.get(c);
       if (!s) m.set(c, (s = new Set()));
-      s.add(t.tgid);
-    }
+      s.add(tgid);
+    };
+    const init = ctx.k.syms.get('init_task');
+    if (init !== undefined) ctx.safe('cred of init_task', () => own(v.p(init, 'task_struct', 'real_cred'), 0), undefined);
+    for (const t of ctx.tasks()) ctx.safe(`cred of pid ${t.pid}`, () => own(v.p(t.addr, 'task_struct', 'real_cred'), t.tgid), undefined);
     return m;
   });
 }
@@ -51,11 +59,14 @@ function userAncestor(ctx: LinuxContext, task: bigint): boolean {
 }
 
 export function credView(ctx: LinuxContext, t: Task): CredView {
-  const cred = ctx.safe(`cred of pid ${t.pid}`, () => ctx.v.p(t.addr, 'task_struct', 'cred'), null);
-  if (cred === null || cred < ctx.kernelFloor) return { cred: null, shared: null, rootFromUser: null };
-  const owners = credOwners(ctx).get(cred);
+  const v = ctx.v;
+  const ptrs = ctx.safe(`cred of pid ${t.pid}`, () => [v.p(t.addr, 'task_struct', 'cred'), v.p(t.addr, 'task_struct', 'real_cred')], null);
+  if (ptrs === null || ptrs[0] < ctx.kernelFloor) return { cred: null, shared: null, rootFromUser: null };
+  const owners = credOwners(ctx);
+  // shared: either pointer is the own cred of another thread group (or init_task's init_cred)
+  const shared = ptrs.some((c) => [...(owners.get(c) ?? [])].some((g) => g !== t.tgid));
   const rootFromUser = ctx.isKernelThread(t)
     ? false
     : ctx.safe(`parent chain of pid ${t.pid}`, () => effectiveRoot(ctx, t.addr) && userAncestor(ctx, t.addr), null);
-  return { cred, shared: owners ? owners.size > 1 : null, rootFromUser };
+  return { cred: ptrs[0], shared, rootFromUser };
 }
