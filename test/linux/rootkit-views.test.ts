@@ -341,3 +341,44 @@ maybe('CLI: memq bpf / bpf-maps / psscan on the rootkit-dev dump', () => {
     expect(ps.every((r) => r.in_task_list)).toBe(true);
   });
 });
+
+maybe('hostile rootkit-view structures (overlay on the rootkit-dev dump)', () => {
+  test('a cyclic prog_idr node, a self-linked mod_tree node and a cyclic module_kset list end with a warning, not a hang', async () => {
+    const g = gt();
+    const file = await materialize(path.join(RK, 'memory.kdump'));
+    const base = (await openDump(file)) as LinuxEngine;
+    const ov = new OverlayMemory(await openDumpFile(file));
+    const v = base.ctx.v;
+    const pa = (va: bigint) => base.k.space.translate(va)!;
+    // prog_idr: its top node's last slot points back at the node itself
+    const head = base.k.syms.require('prog_idr') + BigInt(v.off('idr', 'idr_rt') + v.off('xarray', 'xa_head'));
+    const top = v.ptr(head);
+    expect(top & 3n).toBe(2n); // ids 1 and 2 live below an internal node
+    ov.writeU64(pa(top - 2n + BigInt(v.off('xa_node', 'slots')) + 63n * 8n), top);
+    // mod_tree: the root rb_node's left child is itself
+    const rootNode = v.ptr(base.k.syms.require('mod_tree') + BigInt(v.off('mod_tree_root', 'root') + v.off('latch_tree_root', 'tree')));
+    const leftOff = BigInt(v.off('rb_node', 'rb_left'));
+    const oldLeft = v.ptr(rootNode + leftOff);
+    ov.writeU64(pa(rootNode + leftOff), rootNode);
+    // module_kset: the last kobject's next points at the first kobject (skipping the head: a ring without an end)
+    const kset = v.ptr(base.k.syms.require('module_kset'));
+    const listHead = kset + BigInt(v.off('kset', 'list'));
+    const first = v.ptr(listHead);
+    const last = v.ptr(listHead + 8n);
+    ov.writeU64(pa(last), first);
+    const eng = openEngine(ov) as LinuxEngine;
+    try {
+      const progs = eng.extract('bpf_program');
+      expect(progs.map((p) => p.id)).toEqual(byId(g.bpf.programs).map((p) => p.id));
+      const mods = eng.extract('kernel_module');
+      // the left subtree is cut off: the modules in it drop out of the tree view, nothing loops
+      expect(mods.filter((m) => m.in_mod_tree === true).length).toBeGreaterThan(0);
+      expect(mods.some((m) => m.in_sysfs === true)).toBe(true);
+      expect(eng.warnings.some((w) => /prog_idr: xarray node [0-9a-f]+ reached twice/.test(w))).toBe(true);
+      expect(eng.warnings.some((w) => /module_kset: list at 0x[0-9a-f]+ has a cycle/.test(w))).toBe(true);
+      expect(oldLeft === 0n || mods.some((m) => m.in_mod_tree === false)).toBe(true);
+    } finally {
+      base.mem.close();
+    }
+  });
+});

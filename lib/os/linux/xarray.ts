@@ -20,6 +20,7 @@ export function xarrayEntries(ctx: LinuxContext, headAddr: bigint, what: string,
   const shiftOff = BigInt(v.off('xa_node', 'shift'));
   const out: XaEntry[] = [];
   let nodes = 0;
+  const seen = new Set<bigint>(); // a node reached twice is a cycle (or a forged shared subtree): walked once
   const isNode = (e: bigint) => (e & 3n) === 2n && e > 4096n;
   const visit = (entry: bigint, index: number, depth: number): void => {
     if (entry === 0n || out.length >= max) return;
@@ -32,6 +33,11 @@ export function xarrayEntries(ctx: LinuxContext, headAddr: bigint, what: string,
       return;
     }
     const node = entry - 2n;
+    if (seen.has(node)) {
+      ctx.warn(`${what}: xarray node ${node.toString(16)} reached twice — skipped`);
+      return;
+    }
+    seen.add(node);
     const shift = v.u8(node + shiftOff);
     if (shift > 60 || shift % XA_CHUNK_SHIFT !== 0) {
       ctx.warn(`${what}: xarray node ${node.toString(16)} has shift ${shift} — skipped`);
