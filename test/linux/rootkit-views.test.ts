@@ -23,6 +23,7 @@ import { runHunt } from '../../lib/hunt/runner';
 import { OverlayMemory } from '../support/overlay';
 import { IMAGES, dumpPath, groundTruth, type Kernel } from '../support/dumps';
 import { hitKey } from '../hunt/fixtures';
+import { processFlags } from '../../lib/cli/inspect-run';
 
 const RK = path.join(IMAGES, 'linux-dev-rootkit');
 const ARM = path.join(IMAGES, 'linux-dev-arm64');
@@ -306,6 +307,9 @@ maybe('rootkit playbooks on the rootkit-dev dump', () => {
       expect(rk.map((r) => [r.process_id, r.name, r.exe_path, r.in_pid_hash])).toEqual([[hidden, h.comm, h.exe, false]]);
       expect(rows.filter((p) => p.flag_shared_cred).map((p) => p.process_id).sort((a, b) => a - b)).toEqual([credThief, credDonor, effOnly].sort((a, b) => a - b));
       expect(rows.filter((p) => p.flag_root_from_user).map((p) => p.process_id)).toEqual([rootChild]);
+      // memq ps / pstree show them in the flags column
+      expect(processFlags(rows.find((p) => p.process_id === credThief)!)).toContain('shared-cred');
+      expect(processFlags(rows.find((p) => p.process_id === rootChild)!)).toContain('root-from-user');
       expect(eng.extract('kernel_module').find((m) => m.name === g.rootkit.module.name)).toEqual(expect.objectContaining({ in_module_list: false, in_mod_tree: true, in_sysfs: false }));
       expect(mine(await huntOn(eng))).toEqual({
         'linux-ebpf-kernel-probe': [String(g.roles.bpf_agent)],
