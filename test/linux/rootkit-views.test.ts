@@ -386,3 +386,25 @@ maybe('hostile rootkit-view structures (overlay on the rootkit-dev dump)', () =>
     }
   });
 });
+
+maybe('a module hidden from the list and the self-reference scan is still found through mod_tree', () => {
+  test("memq_testkit with mkobj.mod zeroed: only the module address tree leads to it", async () => {
+    const g = gt();
+    const file = await materialize(path.join(RK, 'memory.kdump'));
+    const base = (await openDump(file)) as LinuxEngine;
+    const ov = new OverlayMemory(await openDumpFile(file));
+    const v = base.ctx.v;
+    const tk = BigInt(g.rootkit.module.this_module);
+    ov.writeU64(base.k.space.translate(tk + BigInt(v.off('module', 'mkobj') + v.off('module_kobject', 'mod')))!, 0n);
+    const eng = openEngine(ov) as LinuxEngine;
+    try {
+      const rows = eng.extract('kernel_module').filter((m) => m.name === g.rootkit.module.name);
+      expect(rows).toEqual([expect.objectContaining({
+        object_address: tk, base: BigInt(g.rootkit.module.core_base), size: g.rootkit.module.core_size,
+        in_module_list: false, hidden: true, in_mod_tree: true, in_sysfs: false,
+      })]);
+    } finally {
+      base.mem.close();
+    }
+  });
+});
