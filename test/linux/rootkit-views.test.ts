@@ -408,3 +408,38 @@ maybe('a module hidden from the list and the self-reference scan is still found 
     }
   });
 });
+
+maybe('task scan: zombies count, reaped tasks do not', () => {
+  test('a zombie (EXIT_ZOMBIE, TASK_DEAD, stack freed) is found; a task marked EXIT_DEAD is not', async () => {
+    const g = gt();
+    const file = await materialize(path.join(RK, 'memory.kdump'));
+    const base = (await openDump(file)) as LinuxEngine;
+    const ov = new OverlayMemory(await openDumpFile(file));
+    const v = base.ctx.v;
+    const pa = (va: bigint) => base.k.space.translate(va)!;
+    const procs = base.extract('process');
+    const task = (pid: number) => procs.find((p) => p.process_id === pid)!.object_address;
+    const stateField = v.has('task_struct', '__state') ? '__state' : 'state';
+    const put32 = (at: bigint, x: number) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32LE(x);
+      ov.write(pa(at), b);
+    };
+    const zombie = task(g.roles.nc_client);
+    put32(zombie + BigInt(v.off('task_struct', 'exit_state')), 0x20);
+    put32(zombie + BigInt(v.off('task_struct', stateField)), 0x80);
+    ov.writeU64(pa(zombie + BigInt(v.off('task_struct', 'stack'))), 0n);
+    const reaped = task(g.roles.agetty);
+    put32(reaped + BigInt(v.off('task_struct', 'exit_state')), 0x10);
+    put32(reaped + BigInt(v.off('task_struct', stateField)), 0x80);
+    const eng = openEngine(ov) as LinuxEngine;
+    try {
+      const pids = eng.extract('task_scan').map((r) => r.process_id);
+      expect(pids).toContain(g.roles.nc_client);
+      expect(pids).not.toContain(g.roles.agetty);
+      expect(pids.length).toBe(g.processes.length - 1);
+    } finally {
+      base.mem.close();
+    }
+  });
+});

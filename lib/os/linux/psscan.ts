@@ -4,8 +4,8 @@
 // (fair/rt/dl/idle/stop). Those values are searched with Buffer.indexOf (native search, no JS loop
 // over bytes; one pass for the high bytes the classes share); each hit is then checked as a task_struct: a thread-group leader (group_leader
 // leads back to itself), sane pid/tgid, printable comm, kernel pointers where the kernel keeps them,
-// and alive (no exit_state, not TASK_DEAD) — freed task_structs left in slab pages keep their bytes, but
-// a reaped task is EXIT_DEAD/TASK_DEAD first. Identity is the physical address: the scan sees the
+// and alive or a zombie not yet reaped — freed task_structs left in slab pages keep their bytes, but a
+// reaped task is EXIT_DEAD first. Identity is the physical address: the scan sees the
 // direct-map alias of tasks the list knows by their kernel-image address (init_task).
 import { scanRam } from '../../image/physical';
 import type { Row } from '../../model';
@@ -16,6 +16,7 @@ import { hex } from '../../util/hex';
 const MASK64 = (1n << 64n) - 1n;
 const PID_MAX_LIMIT = 4 * 1024 * 1024;
 const TASK_DEAD = 0x80;
+const EXIT_ZOMBIE = 0x20;
 const MAX_HITS = 1 << 20;
 const MAX_TASKS = 1 << 17;
 const SCHED_CLASSES = ['fair_sched_class', 'rt_sched_class', 'dl_sched_class', 'ext_sched_class'];
@@ -111,11 +112,14 @@ function isLiveLeader(ctx: LinuxContext, va: bigint, pa: number): boolean {
   const comm = v.bytes(va + BigInt(v.off('task_struct', 'comm')), 16);
   const z = comm.indexOf(0);
   if (z <= 0 || !COMM_OK.test(comm.toString('latin1', 0, z))) return false;
-  if (v.num(va, 'task_struct', 'exit_state') !== 0) return false;
+  // a zombie (EXIT_ZOMBIE) is still a process until reaped (its state is TASK_DEAD and its stack is
+  // gone); a reaped task is EXIT_DEAD first, and a running one has no exit_state and is not TASK_DEAD
+  const exit = v.num(va, 'task_struct', 'exit_state');
   const stateField = v.has('task_struct', '__state') ? '__state' : 'state';
-  if (v.u32(va + BigInt(v.off('task_struct', stateField))) & TASK_DEAD) return false;
+  if (exit !== 0 && exit !== EXIT_ZOMBIE) return false;
+  if (exit === 0 && v.u32(va + BigInt(v.off('task_struct', stateField))) & TASK_DEAD) return false;
   // (tasks.next/prev are not checked: an unlinked task holds LIST_POISON or stale pointers there)
-  for (const f of ['real_parent', 'cred', 'real_cred', 'stack', 'signal']) {
+  for (const f of exit === 0 ? ['real_parent', 'cred', 'real_cred', 'stack', 'signal'] : ['real_parent', 'cred', 'real_cred', 'signal']) {
     if (v.p(va, 'task_struct', f) < ctx.kernelFloor) return false;
   }
   return true;
