@@ -161,7 +161,9 @@ export const tables = {
     region: col.string('the mapping it was found in (file name or kind)', { nullable: true }),
   }),
   task_scan: table('task_scan', 'Linux psscan: live thread-group leaders found by scanning physical memory for task_structs, with the kernel views that also see them.', 'linux', {
-    process_id: col.int32('tgid'),
+    // nullable in the schema only (never null): a non-null process_id makes the cloud planner shard a
+    // table by process range, and this one is one kernel-wide scan (lib/pipeline/plan.ts isProcessKeyed)
+    process_id: col.int32('tgid', { nullable: true }),
     parent_process_id: col.int32('real_parent tgid'),
     name: col.string('task_struct.comm'),
     uid: col.int32('real uid', { nullable: true }),

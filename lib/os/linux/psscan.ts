@@ -170,5 +170,5 @@ export function taskScanRows(ctx: LinuxContext): Row<'task_scan'>[] {
   for (const r of out) {
     if (!r.in_task_list) ctx.warn(`pid ${r.process_id} (${r.name}) found by the task_struct scan but not on the task list${r.in_pid_hash === false ? ' nor in the PID IDR' : ''}: hidden`);
   }
-  return out.sort((a, b) => a.process_id - b.process_id);
+  return out.sort((a, b) => (a.process_id ?? 0) - (b.process_id ?? 0));
 }
