@@ -123,8 +123,14 @@ maybe('rootkit-dev dump (6.1): eBPF, LKM views, task scan, credentials', () => {
     // the same task_structs the list holds (by physical address: the scan sees the direct-map alias)
     const listed = new Set(ctx.tasks().map((t) => ctx.k.space.translate(t.addr)));
     for (const r of rows) expect([r.process_id, listed.has(ctx.k.space.translate(r.object_address))]).toEqual([r.process_id, true]);
+    // the slab-only scan (default here) and the scan of all RAM find the same task_structs
+    const slab = scanTasks(ctx, ctx.tasks().map((t) => t.addr), 'slab');
+    const ram = scanTasks(ctx, ctx.tasks().map((t) => t.addr), 'ram');
+    expect([slab.stats.mode, ram.stats.mode]).toEqual(['slab', 'ram']);
+    expect(slab.stats.bytes).toBeLessThan(ram.stats.bytes / 16);
+    expect([...slab.leaders.keys()].sort((a, b) => a - b)).toEqual([...ram.leaders.keys()].sort((a, b) => a - b));
     // without the listed tasks' classes, the kallsyms sched classes alone still find every user process
-    const bySyms = scanTasks(ctx, []);
+    const bySyms = scanTasks(ctx, [], 'ram');
     const symPids = new Set([...bySyms.leaders.values()].map((va) => ctx.v.i32(va + BigInt(ctx.v.off('task_struct', 'pid')))));
     for (const p of g.processes.filter((x) => !x.is_kernel_thread)) expect([p.pid, symPids.has(p.pid)]).toEqual([p.pid, true]);
     const procs = eng.extract('process');
@@ -165,6 +171,9 @@ describe.each(['6.1', '6.12'] as Kernel[])('clean dev dump %s: no false positive
       const scanned = eng.extract('task_scan');
       expect(scanned.map((r) => r.process_id)).toEqual(g.processes.map((p) => p.pid).sort((a, b) => a - b));
       for (const r of scanned) expect([r.process_id, r.name, r.in_task_list, r.in_pid_hash]).toEqual([r.process_id, g.processes.find((p) => p.pid === r.process_id)!.task_comm, true, true]);
+      expect(eng.info()['source.task_scan']).toMatch(/^task_struct cache slabs/);
+      const known = eng.ctx.tasks().map((t) => t.addr);
+      expect([...scanTasks(eng.ctx, known, 'ram').leaders.keys()].sort((a, b) => a - b)).toEqual([...scanTasks(eng.ctx, known, 'slab').leaders.keys()].sort((a, b) => a - b));
       // the dev scenario loads no eBPF (README scenario table; busybox init, no systemd): prog_idr/map_idr are empty
       expect(eng.extract('bpf_program')).toEqual([]);
       expect(eng.extract('bpf_map')).toEqual([]);
@@ -188,6 +197,7 @@ describe.each(['6.1', '6.12'] as Kernel[])('clean dev dump %s: no false positive
       const scanned = eng.extract('task_scan');
       expect(scanned.map((r) => r.process_id)).toEqual(g.processes.map((p) => p.pid).sort((a, b) => a - b));
       for (const r of scanned) expect([r.process_id, r.in_task_list]).toEqual([r.process_id, true]);
+      expect(eng.info()['source.task_scan']).toMatch(/^all RAM: 131072 KiB/); // no struct page array known on arm64: every RAM page
     } finally {
       eng.mem.close();
     }
