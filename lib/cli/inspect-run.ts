@@ -66,10 +66,13 @@ const PROCESS_FLAGS: [string, string][] = [
   ['flag_kernel_thread_name', 'kthread-name'],
   ['flag_wx_memory', 'wx-memory'],
   ['flag_unusual_parent', 'unusual-parent'],
+  ['flag_shared_cred', 'shared-cred'],
+  ['flag_root_from_user', 'root-from-user'],
 ];
 
 export function processFlags(p: Record<string, unknown>): string[] {
   const out = PROCESS_FLAGS.filter(([c]) => p[c] === true).map(([, w]) => w);
+  if (p.in_pid_hash === false) out.unshift('pid-unhashed');
   if (p.in_process_list === false) out.unshift('hidden');
   return out;
 }

@@ -56,6 +56,7 @@ export function processRow(p: Partial<Row<'process'>> & { process_id: number; na
     time_ns: null,
     cgroup_path: null,
     container_id: null,
+    in_pid_hash: null, cred_address: null, flag_shared_cred: null, flag_root_from_user: null,
     ...p,
   };
 }
@@ -224,6 +225,8 @@ export function devRows(): Rows {
       in_module_list: true,
       hidden: false,
       object_address: null,
+      in_mod_tree: null,
+      in_sysfs: null,
     });
   }
   // a few syscall entries, none hooked (the dump's table is intact)
@@ -299,7 +302,7 @@ export function linuxTampered(): { rows: Rows; planted: Record<string, string[]>
   P.push(processRow({ process_id: 907, name: 'bash', argv: ['bash'], exe_path: '/usr/bin/bash' }));
   rows.env_var.push({ process_id: 907, name: 'HISTFILE', value: '/dev/null' });
   P.push(processRow({ process_id: 908, name: 'sshd', parent_process_id: 907, argv: ['sshd'], exe_path: '/usr/sbin/sshd' }));
-  rows.kernel_module.push({ name: 'diamorphine', base: 0xffffffffc0700000n, size: 16384, path: null, state: 'live', in_module_list: false, hidden: true, object_address: null });
+  rows.kernel_module.push({ name: 'diamorphine', base: 0xffffffffc0700000n, size: 16384, path: null, state: 'live', in_module_list: false, hidden: true, object_address: null, in_mod_tree: null, in_sysfs: null });
   rows.syscall.push(
     { table_name: 'x64', index: 62, handler: 0xffffffffc0700100n, symbol: null, module: 'diamorphine', hooked: true },
     { table_name: 'x64_sys_call', index: 217, handler: 0xffffffffc0700200n, symbol: null, module: 'diamorphine', hooked: true },
@@ -316,6 +319,15 @@ export function linuxTampered(): { rows: Rows; planted: Record<string, string[]>
     hook({ kind: 'idt', target_symbol: 'idt_table', handler: 0xffffffffc0700600n, hooknum: 3, hook_point: 'vector 3' }),
     hook({ kind: 'netfilter', target_symbol: 'init_net', handler: 0xffffffff81c98190n, handler_symbol: 'apparmor_ip_postroute', module: 'kernel', module_hidden: false, family: 'ipv4', hooknum: 4, hook_point: 'POST_ROUTING', priority: -225, suspicious: false, reason: null }),
   );
+  // #16 rootkit views: eBPF hooks, LKM view mismatch, credential anomalies, a PID detached from the IDR
+  P.push(processRow({ process_id: 909, name: 'ebpfkit', argv: ['ebpfkit'], exe_path: '/opt/ebpfkit' }));
+  rows.bpf_program.push(bpfProgramRow({ id: 7, name: 'kp_getdents', type: 'kprobe', attach_target: 'kprobes:__x64_sys_getdents64', process_id: 909, fd: 5 }));
+  P.push(processRow({ process_id: 910, name: 'bpfdoor', argv: ['/usr/sbin/console-kit-daemon'], exe_path: '/usr/sbin/console-kit-daemon' }));
+  rows.bpf_program.push(bpfProgramRow({ id: 8, name: '', type: 'socket_filter', attach_target: 'socket:pid 910 fd 3', process_id: 910, fd: 4 }));
+  rows.kernel_module.push({ name: 'reptile', base: 0xffffffffc0710000n, size: 8192, path: null, state: 'live', in_module_list: true, hidden: false, object_address: null, in_mod_tree: true, in_sysfs: false });
+  P.push(processRow({ process_id: 911, name: 'rkshell', argv: ['rkshell'], exe_path: '/usr/bin/rkshell', uid: 0, euid: 0, flag_shared_cred: true }));
+  P.push(processRow({ process_id: 912, parent_process_id: 900, name: 'sh', argv: ['sh'], exe_path: '/bin/dash', uid: 0, euid: 0, flag_root_from_user: true }));
+  P.push(processRow({ process_id: 913, name: 'unhashed', argv: ['unhashed'], exe_path: '/usr/bin/unhashed', in_pid_hash: false }));
   const seq = rows.kernel_log.length;
   rows.kernel_log.push(
     { sequence: seq, timestamp_ns: 9e11, level: 4, facility: 0, message: 'diamorphine: loading out-of-tree module taints kernel.' },
@@ -342,7 +354,12 @@ export function linuxTampered(): { rows: Rows; planted: Record<string, string[]>
       'linux-unusual-parent-getty-sshd': ['903', '908'],
       'wx-anonymous-memory': ['904'],
       'linux-memfd-execution': ['905'],
-      'hidden-process': ['906'],
+      'hidden-process': ['906', '913'],
+      'linux-ebpf-kernel-probe': ['909'],
+      'linux-ebpf-socket-filter': ['910'],
+      'linux-module-view-mismatch': ['reptile'],
+      'linux-shared-credentials': ['911'],
+      'linux-root-under-user': ['912'],
       'linux-history-tampering': ['907'],
       'hidden-kernel-module': ['diamorphine'],
       'linux-syscall-hook': ['x64:62', 'x64_sys_call:217'],
@@ -398,8 +415,8 @@ export function windowsClean(): Rows {
     socketRow({ process_id: 620, local_address: '0.0.0.0', local_port: 49664, state: 'LISTEN' }),
   );
   rows.kernel_module.push(
-    { name: 'ntoskrnl.exe', base: 0xfffff80000000000n, size: 0xa00000, path: '\\SystemRoot\\system32\\ntoskrnl.exe', state: null, in_module_list: true, hidden: false, object_address: null },
-    { name: 'tcpip.sys', base: 0xfffff80001000000n, size: 0x300000, path: '\\SystemRoot\\System32\\drivers\\tcpip.sys', state: null, in_module_list: true, hidden: false, object_address: null },
+    { name: 'ntoskrnl.exe', base: 0xfffff80000000000n, size: 0xa00000, path: '\\SystemRoot\\system32\\ntoskrnl.exe', state: null, in_module_list: true, hidden: false, object_address: null, in_mod_tree: null, in_sysfs: null },
+    { name: 'tcpip.sys', base: 0xfffff80001000000n, size: 0x300000, path: '\\SystemRoot\\System32\\drivers\\tcpip.sys', state: null, in_module_list: true, hidden: false, object_address: null, in_mod_tree: null, in_sysfs: null },
   );
   for (let i = 0; i < 8; i++) rows.syscall.push({ table_name: 'ssdt', index: i, handler: 0xfffff80000100000n + BigInt(i * 0x20), symbol: `Nt${i}`, module: 'ntoskrnl.exe', hooked: false });
   return rows;
@@ -428,7 +445,7 @@ export function windowsMalicious(): { rows: Rows; planted: Record<string, string
     command_line: 'm.exe privilege::debug sekurlsa::logonpasswords exit' });
   add({ process_id: 2009, parent_process_id: 1200, name: 'ghost.exe', exe_path: 'C:\\Windows\\ghost.exe', command_line: 'ghost.exe', in_process_list: false });
   rows.syscall.push({ table_name: 'ssdt', index: 0x55, handler: 0xfffff80009990000n, symbol: null, module: 'rootkit.sys', hooked: true });
-  rows.kernel_module.push({ name: 'rootkit.sys', base: 0xfffff80009990000n, size: 0x8000, path: null, state: null, in_module_list: false, hidden: true, object_address: null });
+  rows.kernel_module.push({ name: 'rootkit.sys', base: 0xfffff80009990000n, size: 0x8000, path: null, state: null, in_module_list: false, hidden: true, object_address: null, in_mod_tree: null, in_sysfs: null });
   return {
     rows,
     planted: {
@@ -451,6 +468,26 @@ export function windowsMalicious(): { rows: Rows; planted: Record<string, string
 }
 
 /** Row → the identity tests talk about: pid, pid:port for sockets, module name, table:index, log sequence. */
+export function bpfProgramRow(p: Partial<Row<'bpf_program'>> & { id: number; name: string; type: string }): Row<'bpf_program'> {
+  return {
+    tag: '0123456789abcdef',
+    attach_type: null,
+    attach_target: null,
+    map_ids: [],
+    load_time_ns: 9e9,
+    created_by_uid: 0,
+    jited: true,
+    jited_address: 0xffffffffc0020000n,
+    jited_size: 64,
+    xlated_size: 96,
+    gpl_compatible: true,
+    process_id: null,
+    fd: null,
+    object_address: nextAddr(),
+    ...p,
+  };
+}
+
 export function hitKey(r: Record<string, unknown>): string {
   if ('sequence' in r) return String(r.sequence);
   if ('table_name' in r && 'index' in r) return `${r.table_name}:${r.index}`;

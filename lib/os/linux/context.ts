@@ -23,6 +23,8 @@ export interface Task {
   index: number;
   /** true when found only through the PID IDR, not the task list (unlinked = hidden) */
   hidden?: boolean;
+  /** its PID in init_pid_ns's IDR leads to it (undefined: the IDR could not be read) */
+  inPidHash?: boolean;
 }
 
 export class LinuxContext {
@@ -86,7 +88,8 @@ export class LinuxContext {
     }
     // cross-view: thread-group leaders that have a PID but are not on the list
     const listed = new Set(out.map((t) => t.addr));
-    for (const addr of tasksFromPidIdr(this)) {
+    const idr = tasksFromPidIdr(this);
+    for (const addr of idr) {
       if (listed.has(addr)) continue;
       const task = this.safe(`task ${hex(addr)} from the pid IDR`, () => this.readTask(addr, out.length), null);
       if (!task || task.pid !== task.tgid || task.pid <= 0) continue;
@@ -94,8 +97,21 @@ export class LinuxContext {
       out.push({ ...task, hidden: true });
       this.warn(`pid ${task.pid} (${task.comm}) has a PID but is not on the task list: hidden`);
     }
+    this.crossViews(out, idr);
     this._tasks = out;
     return out;
+  }
+
+  /** task_structs the PID IDR leads to (as the kernel links them), set by tasks() */
+  pidIdrTasks: bigint[] = [];
+
+  /** Marks each task with whether its PID (init_pid_ns IDR) leads back to it, compared by physical address. */
+  private crossViews(out: Task[], idr: bigint[]): void {
+    this.pidIdrTasks = idr;
+    if (idr.length === 0) return; // IDR unreadable (or no init_pid_ns): unknown, not "missing"
+    const phys = (a: bigint) => this.k.space.translate(a);
+    const idrPhys = new Set(idr.map(phys));
+    for (const t of out) t.inPidHash = idrPhys.has(phys(t.addr));
   }
 
   readTask(t: bigint, index: number): Task {

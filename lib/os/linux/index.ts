@@ -10,6 +10,8 @@ import { envRows, processRows, threadRows } from './processes';
 import { isWxAnon, libraryRows, vmaRows, vmasOf } from './vmas';
 import { fileRows, openFds, socketRows, type OpenFd } from './files';
 import { moduleRows } from './modules';
+import { bpfMapRows, bpfProgramRows } from './bpf';
+import { taskScanRows } from './psscan';
 import { syscallRows } from './syscalls';
 import { dmesgRows } from './dmesg';
 import { indicatorRows } from './indicators';
@@ -29,6 +31,7 @@ const BANNER = Buffer.from('Linux version ');
 const ARM64_TABLES = new Set<TableName>([
   'process', 'thread', 'vma', 'loaded_library', 'open_file', 'socket', 'env_var', 'indicator', 'shell_history', 'kernel_log', 'kernel_module', 'syscall',
   'container', 'mount', 'yara_match', 'kernel_hook',
+  'bpf_program', 'bpf_map', 'task_scan',
 ]);
 
 export class LinuxEngine implements OsEngine {
@@ -118,6 +121,9 @@ export class LinuxEngine implements OsEngine {
       // only when rules are given; module and kernel-image memory in the first process-range shard
       yara_match: (o) => (o.yara ? yaraRows(ctx(), o.yara.scanner, tasks(o), o.yara, !(o.processRange && o.processRange[0] > 0) && o.pid === undefined) : []),
       kernel_hook: (o) => kernelWide(o, () => hookRows(ctx())),
+      task_scan: (o) => kernelWide(o, () => taskScanRows(ctx())),
+      bpf_program: (o) => kernelWide(o, () => bpfProgramRows(ctx())),
+      bpf_map: (o) => kernelWide(o, () => bpfMapRows(ctx())),
     };
   })();
 

@@ -1,7 +1,10 @@
 // Kernel modules: the `modules` list (struct module.list), sizes as /proc/modules reports them
 // (layouts ≤ 6.3: core_layout/init_layout; ≥ 6.4: mem[MOD_*]), plus modules found in memory but not
 // in the list (hidden): a scan of the module area for struct modules whose mkobj.mod points back at
-// themselves — a self-reference a list-unlinking rootkit leaves intact.
+// themselves — a self-reference a list-unlinking rootkit leaves intact. Two more kernel views are
+// cross-checked per module (LKM tampering): the module address tree (mod_tree, a latch tree of each
+// module's memory regions, which %pS / kallsyms lookups use) and sysfs (module_kset's kobject list,
+// /sys/module/<name>). A module in any view but the list is reported hidden.
 import type { Row } from '../../model';
 import type { LinuxContext } from './context';
 import { hex } from '../../util/hex';
@@ -116,9 +119,62 @@ function scanned(ctx: LinuxContext): bigint[] {
   return out;
 }
 
+const MAX_TREE_NODES = 16_384;
+
+/** struct module addresses in mod_tree (tree[0] of the latch tree), or null when mod_tree is not known */
+function inModTree(ctx: LinuxContext): Set<bigint> | null {
+  const v = ctx.v;
+  const root = ctx.k.syms.get('mod_tree');
+  if (root === undefined || !v.has('latch_tree_root', 'tree') || !v.has('mod_tree_node', 'mod')) return null;
+  const rootOff = v.has('mod_tree_root', 'root') ? v.off('mod_tree_root', 'root') : 0;
+  const nodeOff = BigInt(v.off('mod_tree_node', 'node'));
+  const modOff = BigInt(v.off('mod_tree_node', 'mod'));
+  const left = BigInt(v.off('rb_node', 'rb_left'));
+  const right = BigInt(v.off('rb_node', 'rb_right'));
+  const out = new Set<bigint>();
+  const seen = new Set<bigint>();
+  const stack = [v.ptr(root + BigInt(rootOff + v.off('latch_tree_root', 'tree')))]; // tree[0].rb_node
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n < ctx.kernelFloor || seen.has(n)) continue;
+    if (seen.size >= MAX_TREE_NODES) {
+      ctx.warn(`mod_tree: more than ${MAX_TREE_NODES} nodes — cut`);
+      break;
+    }
+    seen.add(n);
+    // tree[0] links node[0], the first member of latch_tree_node: n is the latch node itself
+    ctx.safe(`mod_tree node ${hex(n)}`, () => {
+      const mod = v.ptr(n - nodeOff + modOff);
+      if (mod > ctx.kernelFloor) out.add(mod);
+      stack.push(v.ptr(n + left), v.ptr(n + right));
+    }, undefined);
+  }
+  return out;
+}
+
+/** struct module addresses behind module_kset's kobjects (/sys/module; built-in entries have no module), or null */
+function inSysfs(ctx: LinuxContext): Set<bigint> | null {
+  const v = ctx.v;
+  const ksetVar = ctx.k.syms.get('module_kset');
+  if (ksetVar === undefined || !v.has('module_kobject', 'mod')) return null;
+  const kset = v.ptr(ksetVar); // struct kset *module_kset
+  const entry = v.off('kobject', 'entry');
+  const kobjOff = BigInt(v.off('module_kobject', 'kobj'));
+  const modOff = BigInt(v.off('module_kobject', 'mod'));
+  const out = new Set<bigint>();
+  for (const kobj of v.list(kset + BigInt(v.off('kset', 'list')), entry, 1 << 14, (m) => ctx.warn(`module_kset: ${m}`))) {
+    const mod = ctx.safe(`module kobject ${hex(kobj)}`, () => v.ptr(kobj - kobjOff + modOff), 0n);
+    if (mod > ctx.kernelFloor) out.add(mod);
+  }
+  return out;
+}
+
 export function moduleRows(ctx: LinuxContext): Row<'kernel_module'>[] {
   const mods = listed(ctx);
   const known = new Set(mods.map((m) => m.addr));
+  const tree = ctx.safe('mod_tree', () => inModTree(ctx), null);
+  const sysfs = ctx.safe('module_kset', () => inSysfs(ctx), null);
+  const views = (a: bigint) => ({ in_mod_tree: tree ? tree.has(a) : null, in_sysfs: sysfs ? sysfs.has(a) : null });
   const rows: Row<'kernel_module'>[] = mods.map((m) => ({
     name: m.name,
     base: m.base,
@@ -128,13 +184,15 @@ export function moduleRows(ctx: LinuxContext): Row<'kernel_module'>[] {
     in_module_list: true,
     hidden: false,
     object_address: m.addr,
+    ...views(m.addr),
   }));
-  for (const cand of ctx.safe('module scan', () => scanned(ctx), [])) {
+  const candidates = [...ctx.safe('module scan', () => scanned(ctx), []), ...(tree ?? []), ...(sysfs ?? [])];
+  for (const cand of candidates) {
     if (known.has(cand)) continue;
     const mod = ctx.safe(`module candidate ${hex(cand)}`, () => readModule(ctx, cand), null);
     if (!mod || !/^[\w-]{1,55}$/.test(mod.name) || !MODULE_STATES.includes(mod.state)) continue;
     known.add(cand);
-    rows.push({ name: mod.name, base: mod.base, size: mod.size, path: null, state: mod.state, in_module_list: false, hidden: true, object_address: cand });
+    rows.push({ name: mod.name, base: mod.base, size: mod.size, path: null, state: mod.state, in_module_list: false, hidden: true, object_address: cand, ...views(cand) });
   }
   return rows;
 }

@@ -6,6 +6,7 @@ import { commOf } from './context';
 import type { KView } from './view';
 import { namespacesOf } from './namespaces';
 import { containerOf } from './containers';
+import { credView } from './creds';
 
 // /proc state letters (fs/proc/array.c task_state_array) and the task-state bits they index: ABI.
 const STATE_LETTERS = 'RSDTtXZPI';
@@ -136,6 +137,7 @@ export function processRows(ctx: LinuxContext, tasks: Task[], wx: (t: Task) => b
       const argv = kthread ? [] : argvOf(ctx, t);
       const exe = kthread ? null : ctx.safe(`exe of pid ${t.pid}`, () => exeOf(ctx, t), null);
       const ids = credIds(v, t.addr);
+      const cv = credView(ctx, t);
       const sig = v.p(t.addr, 'task_struct', 'signal');
       const nthreads = sig ? v.num(sig, 'signal_struct', 'nr_threads') : 1;
       const parentName = byPid.get(ppid)?.comm ?? (parent ? ctx.safe('parent comm', () => commOf(v, parent), '') : '');
@@ -165,6 +167,10 @@ export function processRows(ctx: LinuxContext, tasks: Task[], wx: (t: Task) => b
         is_wow64: null,
         object_address: t.addr,
         in_process_list: !t.hidden,
+        in_pid_hash: t.inPidHash ?? null,
+        cred_address: cv.cred,
+        flag_shared_cred: cv.shared,
+        flag_root_from_user: cv.rootFromUser,
         flag_kernel_thread_name: !kthread && KTHREAD_NAME.test(t.comm),
         flag_deleted_exe: exe?.deleted ?? false,
         flag_suspicious_path: !!exe && SUSPICIOUS_DIR.test(exe.path),

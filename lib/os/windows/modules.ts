@@ -25,6 +25,8 @@ export function triageDriverRows(k: WinKernel): Row<'kernel_module'>[] {
     in_module_list: true,
     hidden: false,
     object_address: null,
+    in_mod_tree: null,
+    in_sysfs: null,
   }));
 }
 
@@ -56,6 +58,8 @@ export function driverRows(ctx: WinCtx): Row<'kernel_module'>[] {
       in_module_list: true,
       hidden: false,
       object_address: va,
+      in_mod_tree: null,
+      in_sysfs: null,
     });
   }
   return out;
@@ -151,6 +155,8 @@ export function hiddenDriverRows(ctx: WinCtx, listed: Row<'kernel_module'>[], po
       in_module_list: false,
       hidden: true,
       object_address: vaOf(pa),
+      in_mod_tree: null,
+      in_sysfs: null,
     });
   }
   return out;

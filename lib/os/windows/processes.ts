@@ -324,5 +324,7 @@ export function processRow(ctx: WinCtx, p: EProc, parentName: string | null, ext
     time_ns: null,
     cgroup_path: null,
     container_id: null,
+    // Linux-only views (task scan, PID IDR, struct cred)
+    in_pid_hash: null, cred_address: null, flag_shared_cred: null, flag_root_from_user: null,
   };
 }

@@ -13,6 +13,8 @@ const ROOTS = [
   'nsproxy', 'ns_common', 'uts_namespace', 'new_utsname', 'pid_namespace', 'mnt_namespace', 'net', 'ipc_namespace',
   'cgroup_namespace', 'user_namespace', 'time_namespace', 'pid', 'upid', 'css_set', 'cgroup', 'kernfs_node',
   'file_system_type', 'rb_node',
+  // cross-views (#16): PID IDR, module address tree, module_kset — a real Volatility ISF has every struct
+  'pid_namespace', 'idr', 'xarray', 'xa_node', 'pid', 'mod_tree_root', 'mod_tree_node', 'latch_tree_root', 'rb_node', 'kset', 'kobject',
 ];
 
 type IsfType = Record<string, unknown>;
