@@ -6,7 +6,7 @@
 // ground truth has is asserted: the 6.12 scenario has no bash history, agetty or fake kworker.
 import { openDump } from '../../lib/os/open';
 import type { OsEngine } from '../../lib/os/engine';
-import { rootkitImage, rootkitKernels, ROOTKIT_IMAGE_TIMEOUT_MS, type RootkitGroundTruth, type RootkitGtProcess, type RootkitKernel } from '../support/rootkit-images';
+import { rootkitImage, rootkitKernels, type RootkitGroundTruth, type RootkitGtProcess, type RootkitKernel } from '../support/rootkit-images';
 
 jest.setTimeout(300_000);
 
@@ -43,13 +43,12 @@ function expectedInetSockets(gt: RootkitGroundTruth): string[] {
 }
 
 describe.each(rootkitKernels)('Linux rootkit-dev %s vs ground truth', (kernel: RootkitKernel) => {
-  let gt: RootkitGroundTruth;
+  const img = rootkitImage(kernel); // 6.12: generated here when missing or stale
+  const gt: RootkitGroundTruth = img.groundTruth;
   let eng: OsEngine;
   beforeAll(async () => {
-    const img = await rootkitImage(kernel);
-    gt = img.groundTruth;
     eng = await openDump(img.kdump);
-  }, ROOTKIT_IMAGE_TIMEOUT_MS);
+  });
   afterAll(() => eng?.mem.close());
 
   const user = () => gt.processes.filter((p) => !p.is_kernel_thread);
