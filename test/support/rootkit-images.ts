@@ -6,12 +6,14 @@
 // file in the output folder; the other jest workers wait for it, bounded), and a failure is one line
 // saying what to install or run. A missing image never skips or passes a test.
 //
-//   const img = await rootkitImage('6.12');   // in beforeAll, with ROOTKIT_IMAGE_TIMEOUT_MS
+// Synchronous, so a test written for the 6.1 image extends to 6.12 by one line, even where it reads
+// the folder while jest collects tests (describe bodies): the generator blocks that worker, bounded.
+//   describe.each(rootkitKernels)('… %s', (kernel) => { const img = rootkitImage(kernel); … })
 //   openDump(img.kdump); img.groundTruth.roles.hidden_proc; path.join(img.dir, 'README.md')
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cacheDir, outDir, REPO, upToDate } from '../../scripts/testdata/rootkit-image/inputs';
 import { IMAGES, type GroundTruth, type GtProcess } from './dumps';
 
@@ -23,8 +25,6 @@ const GENERATOR = path.join(REPO, 'scripts/testdata/rootkit-image/build.ts');
 const GENERATOR_CMD = 'sudo npx tsx scripts/testdata/rootkit-image/build.ts';
 /** how long one test process may wait for (or spend on) the generator: from scratch it is ~2 min idle, more under load */
 const WAIT_MS = Number(process.env.MEMQ_ROOTKIT_WAIT_S ?? 1800) * 1000;
-/** for beforeAll: the generator's bound plus reading the image */
-export const ROOTKIT_IMAGE_TIMEOUT_MS = WAIT_MS + 120_000;
 
 export interface RootkitImage {
   kernel: RootkitKernel;
@@ -56,28 +56,29 @@ export function rootkitImageDir(kernel: RootkitKernel): string {
   return kernel === '6.1' ? path.join(IMAGES, 'linux-dev-rootkit') : outDir();
 }
 
-const memo = new Map<RootkitKernel, Promise<RootkitImage>>();
+const memo = new Map<RootkitKernel, RootkitImage>();
 
 /** The rootkit image of a kernel; for 6.12 generated first when missing or stale (see the header). */
-export function rootkitImage(kernel: RootkitKernel): Promise<RootkitImage> {
-  let p = memo.get(kernel);
-  if (!p) {
-    p = load(kernel);
-    memo.set(kernel, p);
+export function rootkitImage(kernel: RootkitKernel): RootkitImage {
+  let img = memo.get(kernel);
+  if (!img) {
+    img = load(kernel);
+    memo.set(kernel, img);
   }
-  return p;
+  return img;
 }
 
-async function load(kernel: RootkitKernel): Promise<RootkitImage> {
+function load(kernel: RootkitKernel): RootkitImage {
   const dir = rootkitImageDir(kernel);
-  if (kernel === '6.12') await ensureGenerated(dir);
+  if (kernel === '6.12') ensureGenerated(dir);
   const kdump = path.join(dir, 'memory.kdump');
   const gtFile = path.join(dir, 'ground-truth.json');
   if (!fs.existsSync(kdump) || !fs.existsSync(gtFile)) throw new Error(`rootkit image ${kernel}: ${dir} has no memory.kdump / ground-truth.json (the shared test images are missing)`);
   return { kernel, dir, kdump, groundTruth: JSON.parse(fs.readFileSync(gtFile, 'utf8')) as RootkitGroundTruth };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** a blocking wait (this module is synchronous; see the header) */
+const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 const say = (line: string) => process.stderr.write(line + '\n');
 
 /**
@@ -124,7 +125,7 @@ function holder(lock: string): number | null {
  * Workers that find another one generating wait for it; when that run failed, they fail with its
  * message instead of running the generator again.
  */
-async function ensureGenerated(out: string): Promise<void> {
+function ensureGenerated(out: string): void {
   if (upToDate(out).ok) return;
   fs.mkdirSync(out, { recursive: true });
   const lock = path.join(out, '.generate.lock');
@@ -148,7 +149,7 @@ async function ensureGenerated(out: string): Promise<void> {
         const state = upToDate(out); // another worker may have finished while we waited
         if (state.ok) return;
         fs.rmSync(failed, { force: true });
-        await generate(out, state.why, failed, started);
+        generate(out, state.why, failed, started);
         return;
       } finally {
         fs.rmSync(lock, { force: true });
@@ -162,33 +163,23 @@ async function ensureGenerated(out: string): Promise<void> {
     }
     if (Date.now() - started > WAIT_MS)
       throw new Error(`rootkit image 6.12: waited ${Math.round(WAIT_MS / 1000)} s for process ${pid} generating ${out}; if no generator runs, remove ${lock} (or set MEMQ_ROOTKIT_WAIT_S)`);
-    await sleep(1000);
+    sleep(1000);
   }
 }
 
 /** one generator run, output to a log file; throws (and leaves the failure for waiting workers) on failure */
-async function generate(out: string, why: string, failed: string, started: number): Promise<void> {
+function generate(out: string, why: string, failed: string, started: number): void {
   const logDir = cacheDir();
   fs.mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, 'generate.log');
   say(`rootkit image 6.12: generating ${out} (${why}) with scripts/testdata/rootkit-image/build.ts: QEMU TCG boot, ~1-2 min (first time also apt packages and ~125 MB of Debian kernel .debs); log ${logFile}`);
   const logFd = fs.openSync(logFile, 'w');
-  const tsx = require.resolve('tsx/cli');
   const remaining = Math.max(60_000, WAIT_MS - (Date.now() - started));
-  const res = await new Promise<{ code: number | null; err?: string }>((resolve) => {
-    const child = spawn(process.execPath, [tsx, GENERATOR], { cwd: REPO, stdio: ['ignore', logFd, logFd], env: { ...process.env, MEMQ_ROOTKIT_IMAGE_OUT: out } });
-    // the generator bounds every wait itself; this is the last resort against a hang
-    const t = setTimeout(() => child.kill('SIGKILL'), remaining);
-    child.on('error', (e) => {
-      clearTimeout(t);
-      resolve({ code: null, err: e.message });
-    });
-    child.on('exit', (code, sig) => {
-      clearTimeout(t);
-      resolve({ code, err: sig ? `killed by ${sig} after ${Math.round(remaining / 1000)} s` : undefined });
-    });
-  });
+  // one process (node --import tsx, not the tsx CLI's wrapper) so the last-resort kill reaches the
+  // generator; it bounds every wait itself (2 boots x MEMQ_ROOTKIT_TIMEOUT 600 s + build < WAIT_MS)
+  const r = spawnSync(process.execPath, ['--import', 'tsx', GENERATOR], { cwd: REPO, stdio: ['ignore', logFd, logFd], env: { ...process.env, MEMQ_ROOTKIT_IMAGE_OUT: out }, timeout: remaining, killSignal: 'SIGKILL' });
   fs.closeSync(logFd);
+  const res = { code: r.status, err: r.error ? r.error.message : r.signal ? `killed by ${r.signal} after ${Math.round(remaining / 1000)} s` : undefined };
   const log = fs.readFileSync(logFile, 'utf8');
   const state = upToDate(out);
   if (res.code === 0 && state.ok) return;

@@ -24,8 +24,9 @@ const CACHE = cacheDir();
 const WANT_KREL = wantedKernel();
 const MEM_MIB = 128;
 const KEYLOG = 'memqdevkeylog42';
-// generous for a loaded 2-core CI machine under TCG (an idle one needs ~35 s to READY)
-const GUEST_TIMEOUT_S = Number(process.env.MEMQ_ROOTKIT_TIMEOUT ?? 900);
+// generous for a loaded 2-core CI machine under TCG (an idle one needs 20-40 s to READY); two boots
+// plus the build stay below the tests' wait bound (test/support/rootkit-images.ts, 1800 s)
+const GUEST_TIMEOUT_S = Number(process.env.MEMQ_ROOTKIT_TIMEOUT ?? 600);
 // one more boot when the first one timed out or left the scenario incomplete (said in the log)
 const BOOT_ATTEMPTS = 2;
 
@@ -80,6 +81,11 @@ function chooseKernel(): { krel: string; note: string } {
   };
   let list = avail();
   if (!list.length && isRoot) {
+    // a fresh machine (CI container) may have no package lists yet: read the configured sources first
+    sh('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'update', '-qq']);
+    list = avail();
+  }
+  if (!list.length && isRoot) {
     // 6.12 for bookworm lives in bookworm-security / bookworm-backports: add backports if no source has it
     writeFileSync('/etc/apt/sources.list.d/memq-bookworm-backports.sources', 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n');
     sh('apt-get', ['update', '-qq']);
@@ -113,7 +119,15 @@ function fetchKernelDebs(krel: string): Deb[] {
     if (!find()) {
       if (!have('apt-get')) throw new Error(`apt-get not found: cannot download ${pkg} (a Debian host is needed)`);
       log(`  apt-get download ${pkg}`);
-      sh('apt-get', ['download', '-q', pkg], { cwd: dir });
+      try {
+        sh('apt-get', ['download', '-q', pkg], { cwd: dir });
+      } catch (e) {
+        if (!isRoot) throw e;
+        // stale package lists name a version the mirror no longer has: refresh them once
+        log(`  apt-get download failed; apt-get update and again`);
+        sh('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'update', '-qq']);
+        sh('apt-get', ['download', '-q', pkg], { cwd: dir });
+      }
     }
     const file = join(dir, find()!);
     const version = sh('dpkg-deb', ['-f', file, 'Version']).trim();

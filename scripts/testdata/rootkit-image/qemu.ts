@@ -143,7 +143,7 @@ export async function bootAndDump(o: BootOptions): Promise<BootResult> {
     await sleep(1500);
     await qmp.cmd('stop');
     const d0 = Date.now();
-    await qmp.cmd('dump-guest-memory', { paging: false, protocol: `file:${o.kdumpPath}`, format: 'kdump-zlib' }, 600_000);
+    await qmp.cmd('dump-guest-memory', { paging: false, protocol: `file:${o.kdumpPath}`, format: 'kdump-zlib' }, 300_000);
     const dumpSeconds = (Date.now() - d0) / 1000;
     await qmp.cmd('quit').catch(() => undefined);
     return { gtBase64: gt, stages, qemuArgs, dumpSeconds };
