@@ -25,6 +25,8 @@ const GENERATOR = path.join(REPO, 'scripts/testdata/rootkit-image/build.ts');
 const GENERATOR_CMD = 'sudo npx tsx scripts/testdata/rootkit-image/build.ts';
 /** how long one test process may wait for (or spend on) the generator: from scratch it is ~2 min idle, more under load */
 const WAIT_MS = Number(process.env.MEMQ_ROOTKIT_WAIT_S ?? 1800) * 1000;
+/** jest timeout for a hook or test whose first call may generate the 6.12 image (waits included) */
+export const ROOTKIT_IMAGE_TIMEOUT_MS = WAIT_MS + 120_000;
 
 export interface RootkitImage {
   kernel: RootkitKernel;
