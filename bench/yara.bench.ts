@@ -1,13 +1,15 @@
 // YARA benchmark: YARA-X (WebAssembly, @virustotal/yara-x) throughput per core on dump bytes, and
-// `memq yara` end to end on the real kdumps (process VMAs + module memory + kernel image): bytes
-// scanned, MB/s of scanned memory per CPU second, wall time, peak RSS; plus the Lambda-fit facts
-// (package size on disk, WebAssembly load, rule compile). Printed, not asserted.
+// `memq yara` end to end on the real kdumps (process VMAs + module memory + kernel image; the
+// generated 6.12 rootkit image too when it exists): bytes scanned, MB/s of scanned memory per CPU
+// second, wall time, peak RSS; plus the Lambda-fit facts (package size on disk, WebAssembly load,
+// rule compile). Printed, not asserted.
 // Run: npm run bench -- yara
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { materialize } from '../lib/image/open';
 import { openDump } from '../lib/os/open';
 import { compileRules, type YaraScanner } from '../lib/yara/engine';
+import { outDir } from '../scripts/testdata/rootkit-image/inputs';
 
 const IMAGES = path.resolve(__dirname, '../../shared/images');
 const mb = (n: number) => n / (1 << 20);
@@ -89,9 +91,18 @@ async function main(): Promise<void> {
 
   console.log('\nmemq yara end to end (processes + modules + kernel image)');
   console.log('dump                           rules      scanned MB  matches  wall ms  scan MB/s per core  peak RSS MB');
-  for (const rel of ['linux-dev/memory.kdump', 'linux-dev-rootkit/memory.kdump', 'linux-dev-arm64/memory.kdump']) {
+  // the generated 6.12 rootkit image when it has been built (scripts/testdata/rootkit-image; the tests build it)
+  const rk612 = path.join(outDir(), 'memory.kdump');
+  const dumps: [string, string][] = [
+    ['linux-dev/memory.kdump', path.join(IMAGES, 'linux-dev/memory.kdump')],
+    ['linux-dev-6.12/memory.kdump', path.join(IMAGES, 'linux-dev-6.12/memory.kdump')],
+    ['linux-dev-rootkit/memory.kdump', path.join(IMAGES, 'linux-dev-rootkit/memory.kdump')],
+    ...(fs.existsSync(rk612) ? [['linux-dev-rootkit-6.12 (gen.)', rk612] as [string, string]] : []),
+    ['linux-dev-arm64/memory.kdump', path.join(IMAGES, 'linux-dev-arm64/memory.kdump')],
+  ];
+  for (const [rel, file] of dumps) {
     for (const [name, s] of [['4 markers', first], ['100 mixed', many]] as [string, YaraScanner][]) {
-      const eng = await openDump(path.join(IMAGES, rel));
+      const eng = await openDump(file);
       eng.extract('process'); // discovery and the task list are not part of the figure
       const cs = counting(s);
       const w = performance.now();

@@ -44,6 +44,59 @@ function readModule(ctx: LinuxContext, m: bigint): Mod {
   return { addr: m, name: name.toString('latin1', 0, z < 0 ? 56 : z), base, size, state: MODULE_STATES[st] ?? String(st) };
 }
 
+/** One allocation of a module's memory: ≤ 6.3 the core and init layouts, ≥ 6.4 each mem[] region. */
+export interface ModuleMemory {
+  /** core, init (≤ 6.3); text, data, rodata, ro_after_init, init_text, init_data, init_rodata (≥ 6.4) */
+  kind: string;
+  start: bigint;
+  end: bigint;
+  /** r-x / rw- / r-- for ≥ 6.4's typed regions; null for ≤ 6.3's layouts (text, rodata and data in one) */
+  protection: string | null;
+}
+
+/** a module region larger than this is no module's (a corrupt or hostile struct module) */
+const MAX_MODULE_REGION = 1 << 30;
+/** enum mod_mem_type (≥ 6.4), in kernel order: the values come from BTF when it has the enum */
+const MOD_MEM_TYPES: [string, string, string][] = [
+  ['MOD_TEXT', 'text', 'r-x'],
+  ['MOD_DATA', 'data', 'rw-'],
+  ['MOD_RODATA', 'rodata', 'r--'],
+  ['MOD_RO_AFTER_INIT', 'ro_after_init', 'r--'],
+  ['MOD_INIT_TEXT', 'init_text', 'r-x'],
+  ['MOD_INIT_DATA', 'init_data', 'rw-'],
+  ['MOD_INIT_RODATA', 'init_rodata', 'r--'],
+];
+
+/**
+ * The memory a struct module occupies, region by region (what a scan of "the module" must read):
+ * since 6.4 text, data and rodata are separate allocations (mem[MOD_*]) that need not be adjacent,
+ * so base..base+size of the /proc/modules view would miss some and cover gaps. Freed init memory
+ * (base 0 / size 0 after load) is left out.
+ */
+export function moduleMemory(ctx: LinuxContext, m: bigint): ModuleMemory[] {
+  const v = ctx.v;
+  const out: ModuleMemory[] = [];
+  const push = (kind: string, base: bigint, size: number, protection: string | null) => {
+    if (base === 0n || size <= 0 || size > MAX_MODULE_REGION) return;
+    out.push({ kind, start: base, end: base + BigInt(size), protection });
+  };
+  if (v.has('module', 'core_layout')) {
+    for (const l of ['core', 'init']) push(l, v.ptr(m + BigInt(v.off('module', `${l}_layout.base`))), v.u32(m + BigInt(v.off('module', `${l}_layout.size`))), null);
+  } else {
+    const memOff = BigInt(v.off('module', 'mem'));
+    const elem = v.size('module_memory');
+    const n = Math.min(v.count('module', 'mem'), 16);
+    const types = ctx.k.types as { enumValue?: (n: string) => number | undefined };
+    MOD_MEM_TYPES.forEach(([enumName, kind, prot], i) => {
+      const idx = types.enumValue?.(enumName) ?? i;
+      if (idx < 0 || idx >= n) return;
+      const at = m + memOff + BigInt(idx * elem);
+      push(kind, v.ptr(at + BigInt(v.off('module_memory', 'base'))), v.u32(at + BigInt(v.off('module_memory', 'size'))), prot);
+    });
+  }
+  return out.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+}
+
 function listed(ctx: LinuxContext): Mod[] {
   const v = ctx.v;
   const head = ctx.k.syms.get('modules') ?? ctx.memoKernel('modules head', () => modulesHeadFromScan(ctx)) ?? ctx.k.syms.require('modules');

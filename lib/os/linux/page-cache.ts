@@ -1,7 +1,7 @@
 // Files in the page cache: a path is looked up through the dentry cache (from init's root, child by
 // child, across mounts), its inode's address_space (i_mapping) gives the cached pages through the
-// i_pages xarray (index → struct page → physical frame via vmemmap). Pages the cache does not hold
-// are holes. Everything is bounded: path depth, children per directory, xarray nodes and file size.
+// i_pages xarray (index → struct page / folio → physical frame via vmemmap; large folios as
+// multi-index entries: head slot + sibling slots). Pages the cache does not hold are holes. Everything is bounded: path depth, children per directory, xarray nodes and file size.
 import type { LinuxContext } from './context';
 import { MemqError } from '../../util/errors';
 import { hex } from '../../util/hex';
@@ -124,14 +124,26 @@ export function cachedFile(ctx: LinuxContext, inode: bigint, maxBytes: number): 
   const shiftOff = BigInt(v.off('xa_node', 'shift'));
   let nodes = 0;
   const isNode = (e: bigint) => (e & 3n) === 2n && e > 4096n;
-  const leaf = (e: bigint, index: bigint) => {
-    // value entries (bit 0: shadow / swap) and internal entries (siblings, retry) are holes
-    if (e === 0n || (e & 3n) !== 0n || index >= BigInt(maxIndex) || e < ctx.kernelFloor) return;
-    const pa = pagePhys(ctx, e);
-    if (pa !== null) pages.set(Number(index), pa);
+  // multi-index entries (large folios, CONFIG_XARRAY_MULTI): the folio in its first slot, sibling
+  // entries xa_mk_sibling(first slot) = (slot << 2) | 2 in the others; a slot of a node with shift s
+  // covers 1 << s indices. A folio's frames are physically contiguous (one struct page run).
+  const isSibling = (e: bigint) => (e & 3n) === 2n && e < (BigInt(XA_CHUNK) << 2n);
+  const limit = BigInt(maxIndex);
+  /** the folio's pages for indices [index, index + count): frame = head frame + (index - headIndex) */
+  // a hostile xarray (a node linked many times) cannot make this loop more than a few times the file
+  let budget = maxIndex * 4 + 4096;
+  const pagesOf = (headPa: number, headIndex: bigint, index: bigint, count: bigint) => {
+    for (let i = index; i < index + count && i < limit && budget-- > 0; i++) pages.set(Number(i), headPa + Number(i - headIndex) * 4096);
   };
+  /** a leaf entry's head frame, or null for holes: value entries (bit 0: shadow / swap), internal entries (retry, zero) */
+  const folioPhys = (e: bigint): number | null => (e === 0n || (e & 3n) !== 0n || e < ctx.kernelFloor ? null : pagePhys(ctx, e));
   const visit = (entry: bigint, base: bigint, depth: number): void => {
-    if (!isNode(entry)) return leaf(entry, base);
+    if (!isNode(entry)) {
+      if (base >= limit) return;
+      const pa = folioPhys(entry);
+      if (pa !== null) pages.set(Number(base), pa);
+      return;
+    }
     if (depth > 12 || ++nodes > MAX_XA_NODES) {
       ctx.warn(`page cache of inode ${hex(inode)}: xarray too deep/large — cut`);
       return;
@@ -140,13 +152,29 @@ export function cachedFile(ctx: LinuxContext, inode: bigint, maxBytes: number): 
     const shift = BigInt(v.u8(node + shiftOff));
     if (shift > 60n || shift % XA_CHUNK_SHIFT !== 0n) return;
     const slots = v.bytes(node + slotsOff, XA_CHUNK * 8);
+    const span = 1n << shift;
+    let head: { slot: number; pa: number; index: bigint } | null = null;
     for (let i = 0; i < XA_CHUNK; i++) {
       const s = slots.readBigUInt64LE(i * 8);
-      if (s === 0n) continue;
       const idx = base + (BigInt(i) << shift);
-      if (idx >= BigInt(maxIndex)) break;
-      if (shift > 0n) visit(s, idx, depth + 1);
-      else leaf(s, idx);
+      if (idx >= limit) break;
+      if (s === 0n) {
+        head = null;
+        continue;
+      }
+      if (isSibling(s)) {
+        // continues the folio of an earlier slot of this node (only the one just before: a folio's slots are adjacent)
+        if (head && Number(s >> 2n) === head.slot) pagesOf(head.pa, head.index, idx, span);
+        continue;
+      }
+      if (isNode(s)) {
+        head = null;
+        if (shift > 0n) visit(s, idx, depth + 1);
+        continue;
+      }
+      const pa = folioPhys(s);
+      head = pa === null ? null : { slot: i, pa, index: idx };
+      if (pa !== null) pagesOf(pa, idx, idx, span);
     }
   };
   ctx.safe(`page cache of inode ${hex(inode)}`, () => visit(head, 0n, 0), undefined);

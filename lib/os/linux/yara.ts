@@ -1,5 +1,5 @@
 // YARA over Linux memory: each process's VMAs (with their protections and files), every kernel module's
-// memory (listed and hidden) and the kernel image, read page by page through the existing virtual
+// memory region by region (listed and hidden; ≥ 6.4 text, data and rodata apart) and the kernel image, read page by page through the existing virtual
 // spaces (present pages only: nothing loads a whole dump). Present runs are packed into scan blocks of
 // ≤ BLOCK_BYTES (YARA-X's per-scan overhead makes small blocks slow, see README "YARA"); matches are
 // mapped back to the VA, region and process they lie in. A match that would span two VA-discontiguous
@@ -10,7 +10,8 @@ import type { RuleMatch, YaraScanner } from '../../yara/engine';
 import type { VirtualSpace } from '../../arch/space';
 import type { LinuxContext, Task } from './context';
 import { vmaRows } from './vmas';
-import { moduleRows } from './modules';
+import { moduleMemory, moduleRows } from './modules';
+import { ModuleMap } from './module-map';
 import { hex } from '../../util/hex';
 
 export const BLOCK_BYTES = 16 << 20;
@@ -180,6 +181,18 @@ function addRegion(bs: BlockScanner, space: VirtualSpace, r: Region, budget: { l
   }
 }
 
+/**
+ * Every struct module to scan, by address: the module list and the self-referencing scan (moduleRows:
+ * hidden ones included) and the module address tree (mod_tree: an unlinked module stays there).
+ */
+function moduleStructs(ctx: LinuxContext): Map<bigint, string> {
+  const out = new Map<bigint, string>();
+  for (const m of ctx.safe('yara: modules', () => moduleRows(ctx), [])) if (m.object_address !== null) out.set(m.object_address, m.name);
+  const map = ctx.safe('yara: module address tree', () => ctx.memoKernel('module map', () => new ModuleMap(ctx)), null);
+  for (const m of map?.modules ?? []) if (!out.has(m.addr)) out.set(m.addr, m.name);
+  return out;
+}
+
 /** YARA matches in the selected tasks' memory and (kernel-wide scopes) module and kernel-image memory. */
 export function yaraRows(ctx: LinuxContext, scanner: YaraScanner, tasks: Task[], scope: YaraScope, kernelWide: boolean): Row<'yara_match'>[] {
   const rows: Row<'yara_match'>[] = [];
@@ -201,10 +214,11 @@ export function yaraRows(ctx: LinuxContext, scanner: YaraScanner, tasks: Task[],
   }
   if (kernelWide && scope.modules !== false) {
     const budget = { left: MAX_SCOPE_BYTES };
-    for (const mod of ctx.safe('yara: modules', () => moduleRows(ctx), [])) {
-      if (mod.size <= 0 || mod.base === 0n) continue;
-      const r: Region = { scope: 'module', task: null, module: mod.name, start: mod.base, end: mod.base + BigInt(mod.size), protection: null, file: null };
-      ctx.safe(`yara: module ${mod.name}`, () => addRegion(bs, ctx.k.space, r, budget), undefined);
+    for (const [addr, name] of moduleStructs(ctx)) {
+      for (const mem of ctx.safe(`yara: module ${name} memory`, () => moduleMemory(ctx, addr), [])) {
+        const r: Region = { scope: 'module', task: null, module: name, start: mem.start, end: mem.end, protection: mem.protection, file: `[${mem.kind}]` };
+        ctx.safe(`yara: module ${name} ${mem.kind}`, () => addRegion(bs, ctx.k.space, r, budget), undefined);
+      }
       bs.flush(); // one module = one scan
     }
   }
