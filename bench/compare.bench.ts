@@ -3,19 +3,27 @@
 // plugins run one by one). Volatility is whatever is installed: `vol` on PATH, or VOL=path/to/vol.py
 // (run with python3); VOL_ARGS adds arguments (e.g. "-s /path/to/symbols" for the kernel's ISF).
 // Without one, memq's side is printed and the comparison is skipped with one line.
-// Dumps: MEMQ_COMPARE_DUMPS (comma-separated paths) or the dev dumps (ELF core and kdump).
+// Dumps: MEMQ_COMPARE_DUMPS (comma-separated paths) or the dev dumps (ELF core and kdump); plus the
+// rootkit-dev dump written flat (MEMQ_COMPARE_ROOTKIT: an existing raw of it) for the #16 questions.
 // memq is measured warm (the discovery cache holds the dump: every command after the first) and cold
 // (first command on the dump). `npm run bench -- compare`. Prints; asserts nothing.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { materialize } from '../lib/image/open';
+import { materialize, openDumpFile } from '../lib/image/open';
 import { freshCache, IMAGES, memq, repeat, s, table } from './support/memq-cli';
 
 const VOL_PLUGINS = [
   'linux.pslist.PsList', 'linux.psaux.PsAux', 'linux.proc.Maps', 'linux.elfs.Elfs', 'linux.lsof.Lsof', 'linux.sockstat.Sockstat',
-  'linux.envars.Envars', 'linux.lsmod.Lsmod', 'linux.check_syscall.Check_syscall', 'linux.kmsg.Kmsg', 'linux.bash.Bash', 'linux.hidden_modules.Hidden_modules',
+  'linux.envars.Envars', 'linux.lsmod.Lsmod', 'linux.check_syscall.Check_syscall', 'linux.kmsg.Kmsg', 'linux.bash.Bash', 'linux.check_modules.Check_modules',
+];
+// the #16 questions (containers' mounts, kernel hooks, eBPF, module views, psscan, creds, page cache) as
+// Volatility 3 2.11 asks them; memq answers them all in one `analyze` of the rootkit-dev dump
+const ROOTKIT_PLUGINS = [
+  'linux.check_modules.Check_modules', 'linux.check_idt.Check_idt', 'linux.keyboard_notifiers.Keyboard_notifiers', 'linux.netfilter.Netfilter',
+  'linux.ebpf.EBPF', 'linux.check_creds.Check_creds', 'linux.tty_check.tty_check', 'linux.psscan.PsScan', 'linux.mountinfo.MountInfo',
+  'linux.pidhashtable.PIDHashTable', 'linux.check_syscall.Check_syscall', 'linux.pagecache.Files',
 ];
 
 function volatility(): { cmd: string; args: string[]; label: string } | null {
@@ -35,17 +43,22 @@ async function main(): Promise<void> {
   const dumps = process.env.MEMQ_COMPARE_DUMPS
     ? process.env.MEMQ_COMPARE_DUMPS.split(',')
     : [await materialize(path.join(IMAGES, 'linux-dev/memory.elf.gz')), path.join(IMAGES, 'linux-dev/memory.kdump')];
+  // Volatility 3 has no kdump layer: the rootkit-dev kdump is written out flat (raw) for both tools
+  const rootkitRaw = process.env.MEMQ_COMPARE_ROOTKIT ?? (await flatRaw(path.join(IMAGES, 'linux-dev-rootkit/memory.kdump')));
   const vol = volatility();
   if (!vol) process.stdout.write('compare: Volatility 3 not found (no `vol` on PATH, VOL unset): printing memq only\n');
   const failed: string[] = [];
   const rows = [['dump', 'work', 'memq warm s', 'memq cold s', vol ? `Volatility 3 s (${vol.label})` : 'Volatility 3 s', 'ratio (warm)', 'ratio (cold)', 'goal']];
-  for (const dump of dumps) {
+  const cases = [...dumps.map((d) => ({ dump: d, rootkit: false })), { dump: rootkitRaw, rootkit: true }];
+  for (const { dump, rootkit } of cases) {
     const name = `${path.basename(dump)} (${(fs.statSync(dump).size / 2 ** 20).toFixed(0)} MiB)`;
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-compare-'));
-    const work = [
-      { what: 'process list (ps / linux.pslist)', args: ['ps', dump], plugins: [VOL_PLUGINS[0]!], goal: 20 },
-      { what: `everything (analyze / ${VOL_PLUGINS.length} plugins one by one)`, args: ['analyze', dump, '--out', out], plugins: VOL_PLUGINS, goal: 100 },
-    ];
+    const work = rootkit
+      ? [{ what: `rootkit questions (analyze / ${ROOTKIT_PLUGINS.length} plugins one by one)`, args: ['analyze', dump, '--out', out], plugins: ROOTKIT_PLUGINS, goal: 50 }]
+      : [
+          { what: 'process list (ps / linux.pslist)', args: ['ps', dump], plugins: [VOL_PLUGINS[0]!], goal: 20 },
+          { what: `everything (analyze / ${VOL_PLUGINS.length} plugins one by one)`, args: ['analyze', dump, '--out', out], plugins: VOL_PLUGINS, goal: 100 },
+        ];
     for (const w of work) {
       const cold = repeat(3, () => memq(w.args, { MEMQ_CACHE: freshCache() })).med.wallS;
       const cache = freshCache();
@@ -65,6 +78,29 @@ async function main(): Promise<void> {
   }
   process.stdout.write(table(rows));
   for (const f of failed) process.stdout.write(`Volatility: ${f}\n`);
+}
+
+/** A flat raw image of a dump's RAM below 4 GiB (pages at their physical address, holes sparse), in the temp folder. */
+async function flatRaw(dump: string): Promise<string> {
+  const out = path.join(os.tmpdir(), `memq-compare-${path.basename(path.dirname(dump))}.raw`);
+  if (fs.existsSync(out)) return out;
+  const mem = await openDumpFile(dump);
+  const ram = mem.ranges.filter((r) => r.start < 2 ** 32);
+  const fd = fs.openSync(`${out}.part`, 'w');
+  try {
+    fs.ftruncateSync(fd, Math.max(...ram.map((r) => r.end)));
+    const buf = Buffer.alloc(1 << 20);
+    for (const r of ram)
+      for (let a = r.start; a < r.end; a += buf.length) {
+        const n = Math.min(buf.length, r.end - a);
+        if (mem.readPhys(a, buf, 0, n)) fs.writeSync(fd, buf, 0, n, a);
+      }
+  } finally {
+    fs.closeSync(fd);
+    mem.close();
+  }
+  fs.renameSync(`${out}.part`, out);
+  return out;
 }
 
 main().catch((e) => {
