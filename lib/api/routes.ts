@@ -321,7 +321,7 @@ export const routes: RouteDef[] = [
       for (const sn of snaps) {
         const sum = stored.get(sn.id);
         // a summary older than the snapshot record belongs to a deleted snapshot that had the same id
-        if (sum && sum.finished_at >= sn.created_at) out.push(visibleSummary(sum, (id) => bundled.has(id) || custom.has(id)));
+        if (sum && Date.parse(sum.finished_at) >= Date.parse(sn.created_at)) out.push(visibleSummary(sum, (id) => bundled.has(id) || custom.has(id)));
       }
       return out.sort((a, b) => b.finished_at.localeCompare(a.finished_at));
     },
