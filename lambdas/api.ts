@@ -41,8 +41,11 @@ export function setApi(a: Api | undefined): void {
 function getApi(): Api {
   if (api) return api;
   const env = process.env;
-  const platform = new Platform(new DynamoRepository(new DynamoDBClient({}), env.METADATA_TABLE!));
+  const dynamo = new DynamoDBClient({});
+  const platform = new Platform(new DynamoRepository(dynamo, env.METADATA_TABLE!));
   const data = cloudDataPlane({
+    dynamo,
+    metadataTable: env.METADATA_TABLE!,
     s3: new S3Client({}),
     glue: new GlueClient({}),
     athena: new AthenaSdkPort({ client: new AthenaClient({}), workGroup: env.ATHENA_WORKGROUP!, database: env.GLUE_DATABASE! }),

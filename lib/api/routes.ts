@@ -31,11 +31,13 @@ import { csvField, isNumeric } from '../util/csv';
 import { customPlaybookInfo, runnablePlaybook, validatePlaybookYaml } from './custom-playbooks';
 import { OVERVIEW_SECTIONS, type OverviewPages } from '../store/overview';
 import { nextOffsetOf } from '../dataplane/page-bytes';
-import { HuntJobSchema, IocJobSchema, MAX_PAGE_BYTES, PageSchema, PlaybookInfoSchema, PositionSchema, ProcessViewSchema, QueryJobSchema } from '../model/jobs';
+import { HuntJobSchema, HuntSummarySchema, IocJobSchema, MAX_PAGE_BYTES, PageSchema, PlaybookInfoSchema, PositionSchema, ProcessViewSchema, QueryJobSchema } from '../model/jobs';
 import { SECTION_ROWS } from '../dataplane/process-view';
 import { findingHtml, huntHtml } from '../hunt/html-report';
 import { huntFindings } from '../hunt/report';
 import { findChromium, htmlToPdf, NO_CHROMIUM } from '../util/chromium-pdf';
+import { visibleSummary } from '../hunt/snapshot-summary';
+import { MAX_SUMMARY_LOOKUP } from '../dataplane/hunt-summaries';
 
 export interface RouteDef {
   id: string;
@@ -301,6 +303,29 @@ export const routes: RouteDef[] = [
     handler: async ({ deps, subject, params }) => (await deps.platform.removeMember(subject, params.id, params.user_id), { ok: true as const }),
   }),
   route({ id: 'listMachines', method: 'GET', path: '/projects/{id}/machines', summary: 'machines of a project', tag: 'projects', params: IdParam, response: z.array(Machine), handler: async ({ deps, subject, params }) => deps.platform.listMachines(subject, params.id) }),
+  route({
+    id: 'projectHuntSummaries', method: 'GET', path: '/projects/{id}/hunt-summaries',
+    summary: 'the latest hunt over each snapshot of the project that I may read (the fleet overview): when it finished, which hunt, distinct hit rows and the highest severity, per fired playbook and in total, newest first. Kept when a hunt finishes, after the hunt job itself has expired; custom playbooks I may not read do not count',
+    tag: 'hunt', params: IdParam, query: z.object({ snapshot_id: Id.optional() }),
+    response: z.array(HuntSummarySchema),
+    handler: async ({ deps, subject, params, query }) => {
+      const project = await deps.platform.getProject(subject, params.id); // another org's project: not found
+      const snaps = (await deps.platform.readableSnapshots(subject, { project_id: project.id }))
+        .filter((sn) => !query.snapshot_id || sn.id === query.snapshot_id)
+        .sort((a, b) => b.created_at.localeCompare(a.created_at))
+        .slice(0, MAX_SUMMARY_LOOKUP);
+      const stored = await deps.data.huntSummaries(snaps.map((sn) => sn.id));
+      const bundled = new Set((await deps.data.playbooks()).map((p) => p.id));
+      const custom = new Set((await deps.platform.readablePlaybooks(subject)).map((p) => p.id));
+      const out = [];
+      for (const sn of snaps) {
+        const sum = stored.get(sn.id);
+        // a summary older than the snapshot record belongs to a deleted snapshot that had the same id
+        if (sum && Date.parse(sum.finished_at) >= Date.parse(sn.created_at)) out.push(visibleSummary(sum, (id) => bundled.has(id) || custom.has(id)));
+      }
+      return out.sort((a, b) => b.finished_at.localeCompare(a.finished_at));
+    },
+  }),
   route({
     id: 'createMachine', method: 'POST', path: '/projects/{id}/machines', summary: 'add a machine', tag: 'projects', params: IdParam, status: 201,
     body: z.object({ name: z.string().min(1).max(200), os: Machine.shape.os.optional() }), response: Machine,

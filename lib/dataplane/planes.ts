@@ -1,12 +1,16 @@
 // The two ways to build the one data plane (service.ts): the API Lambda's (Athena, S3 job state,
-// presigned S3 uploads) and `memq serve`'s (DuckDB over the store, in-memory jobs, streamed uploads
-// analyzed by a child process). Each is its adapters and limits, nothing more.
+// presigned S3 uploads, hunt summaries in the metadata table) and `memq serve`'s (DuckDB over the store,
+// in-memory jobs, streamed uploads analyzed by a child process, hunt summaries as files in the store).
+// Each is its adapters and limits, nothing more.
+import * as path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { GlueClient } from '@aws-sdk/client-glue';
 import type { AthenaSdkPort } from '../engine/athena';
 import { openLocalStore } from '../store/store';
 import { athenaEngine, duckdbEngine } from './engines';
 import { memoryJobStore, s3JobStore } from './job-stores';
+import { dynamoHuntSummaryStore, fileHuntSummaryStore } from './hunt-summaries';
 import { LocalDumps, type LocalDumpsOptions } from './local-dumps';
 import { S3Dumps } from './s3-dumps';
 import { DataPlaneService } from './service';
@@ -19,6 +23,9 @@ export interface CloudPlaneOptions {
   lakeBucket: string;
   /** where job state is kept (the Athena results bucket) */
   resultsBucket: string;
+  /** the metadata table (lib/platform/dynamo-repository.ts): the latest hunt summary per snapshot is kept there */
+  dynamo: DynamoDBClient;
+  metadataTable: string;
   database: string;
   /** single PUT limit of S3 (tests lower it) */
   maxSinglePutBytes?: number;
@@ -34,6 +41,7 @@ export function cloudDataPlane(o: CloudPlaneOptions): DataPlaneService {
     engine: athenaEngine(o.athena, o.database),
     jobs: s3JobStore(o.s3, o.resultsBucket),
     dumps: new S3Dumps(o),
+    summaries: dynamoHuntSummaryStore(o.dynamo, o.metadataTable),
     limits: { maxResultRows: o.maxResultRows ?? 10_000, maxPageBytes: o.maxPageBytes, batchConcurrency: o.huntConcurrency ?? 8, jobsExpireAfter: 'a week' },
   });
 }
@@ -54,6 +62,7 @@ export function localDataPlane(dir: string, o: LocalDumpsOptions & { queryTimeou
     engine: duckdbEngine(store, { maxRows: LOCAL.maxResultRows, timeoutMs: o.queryTimeoutMs ?? LOCAL.queryTimeoutMs, parallel: LOCAL.connections }),
     jobs: memoryJobStore({ maxEntriesPerOwner: LOCAL.jobsPerUser, ttlMs: LOCAL.jobTtlMs }),
     dumps,
+    summaries: fileHuntSummaryStore(path.join(dir, '_platform', 'hunt-summaries')),
     limits: {
       maxResultRows: LOCAL.maxResultRows,
       maxResultBytes: LOCAL.maxResultBytes,

@@ -4,9 +4,11 @@
 // - JobStore: where job state lives between requests — memory locally, JSON objects in S3 in the cloud;
 // - DumpStore: where dumps go and how analysis starts — the local store's uploads and analysis worker,
 //   or presigned S3 uploads whose landing event starts the cloud pipeline.
+// Beside them, HuntSummaryStore keeps what outlives a job: the latest hunt summary per snapshot.
 import type { ColumnKind } from '../model';
 import type { BoundValue, Dialect } from '../query';
 import type { Snapshot } from '../platform/model';
+import type { HuntSummary } from '../model/jobs';
 import type { EvidenceExport, EvidenceRequest, MultipartUpload, OverviewPages, PartRange, UploadTarget } from './types';
 
 export interface StatementColumn {
@@ -53,6 +55,19 @@ export interface JobStore {
    * oldest entries to make room, never another user's result.
    */
   put(key: string, value: unknown, owner?: string): Promise<void>;
+}
+
+/**
+ * The latest hunt summary per snapshot, durable (jobs expire; these counts do not): a file per snapshot
+ * in the local store, an item per snapshot in the cloud's metadata table.
+ */
+export interface HuntSummaryStore {
+  /** Keeps `s` unless the store holds a summary of a hunt that finished later (newest wins). */
+  put(s: HuntSummary): Promise<void>;
+  /** The stored summaries of these snapshots (absent: never hunted). */
+  get(snapshotIds: readonly string[]): Promise<Map<string, HuntSummary>>;
+  /** Forgets a snapshot's summary (the snapshot was deleted). */
+  delete(snapshotId: string): Promise<void>;
 }
 
 export interface DumpStore {

@@ -4,7 +4,8 @@
 // (DuckDB or Athena), where job state lives (memory or S3) and where dumps go (store folder or S3).
 // Every statement is compiled by lib/query and scoped to the snapshots the router already authorized
 // (partition-key equality), so no route reads another org's rows. Jobs belong to their owner: another
-// user's job is reported exactly like a missing one.
+// user's job is reported exactly like a missing one. What a finished hunt found per snapshot outlives
+// the job (HuntSummaryStore): the fleet overview reads it; the route decides who may see which.
 import * as crypto from 'node:crypto';
 import { compileBrowse, compileQuery, checkQueryText, QueryError, type CompiledQuery } from '../query';
 import { searchIocs } from '../ioc/search';
@@ -19,7 +20,8 @@ import { advanceBatch, pendingQuery, type BatchQuery } from './batch';
 import { huntReportOf, huntResultOf, iocResultOf, loadPlaybooks, selectHuntPlaybooks } from './library';
 import type { HuntReport } from '../hunt/runner';
 import { MAX_PAGE_BYTES, boundedSlice } from './page-bytes';
-import type { DumpStore, JobStore, SqlEngine, SqlStatement, StatementColumn } from './ports';
+import type { DumpStore, HuntSummaryStore, JobStore, SqlEngine, SqlStatement, StatementColumn } from './ports';
+import { snapshotSummaries } from '../hunt/snapshot-summary';
 import type {
   BrowseOptions,
   DataPlane,
@@ -38,7 +40,7 @@ import type {
 } from './types';
 import { redactPaths } from '../util/redact';
 import { processView } from './process-view';
-import type { HuntHit, ProcessView } from '../model/jobs';
+import type { HuntHit, HuntSummary, ProcessView } from '../model/jobs';
 
 export interface DataPlaneLimits {
   /** rows a query job keeps at most (more: the job fails asking to narrow the query) */
@@ -64,6 +66,8 @@ export interface DataPlaneOptions {
   engine: SqlEngine;
   jobs: JobStore;
   dumps: DumpStore;
+  /** the latest hunt summary per snapshot (durable); absent: not kept (planes built by unit tests) */
+  summaries?: HuntSummaryStore;
   limits: DataPlaneLimits;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -126,6 +130,7 @@ export class DataPlaneService implements DataPlane {
   private readonly engine: SqlEngine;
   private readonly jobs: JobStore;
   private readonly dumps: DumpStore;
+  private readonly summaries?: HuntSummaryStore;
   private readonly limits: DataPlaneLimits;
   private readonly sleep: (ms: number) => Promise<void>;
   /** the precomputed overview, when the dump store has one (cloud); the route browses otherwise */
@@ -135,6 +140,7 @@ export class DataPlaneService implements DataPlane {
     this.engine = o.engine;
     this.jobs = o.jobs;
     this.dumps = o.dumps;
+    this.summaries = o.summaries;
     this.limits = o.limits;
     this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     if (o.dumps.overview) this.overview = (snap) => o.dumps.overview!(snap);
@@ -171,8 +177,9 @@ export class DataPlaneService implements DataPlane {
   abortMultipart(snap: Snapshot, uploadId: string): Promise<void> {
     return this.dumps.abortMultipart(snap, uploadId);
   }
-  deleteData(snap: Snapshot): Promise<void> {
-    return this.dumps.deleteData(snap);
+  async deleteData(snap: Snapshot): Promise<void> {
+    await this.dumps.deleteData(snap);
+    await this.summaries?.delete(snap.id);
   }
   get exportEvidence(): DataPlane['exportEvidence'] {
     const d = this.dumps;
@@ -551,11 +558,40 @@ export class DataPlaneService implements DataPlane {
         );
         Object.assign(job, { status: 'done', result: huntResultOf(report, pbs), elapsed_ms: Date.now() - job.started_at });
         for (const q of job.queries) q.rows = []; // the result holds them now
+        await this.keepSummaries(job);
       }
     } catch (e) {
       Object.assign(job, { status: 'failed', error: redactPaths((e as Error).message.split('\n')[0]!).slice(0, 1000), elapsed_ms: Date.now() - job.started_at });
     }
     await this.jobs.put(huntKey(job.id), job, job.owner_id);
+  }
+
+  /**
+   * What the finished hunt found per snapshot, kept beyond the job. A store that fails does not fail the
+   * hunt (its result is all there): the counts are missing from the fleet overview, and the log says why.
+   */
+  private async keepSummaries(job: StoredHunt): Promise<void> {
+    try {
+      await this.writeSummaries(job);
+    } catch (e) {
+      console.warn(`memq: hunt ${job.id}: per-snapshot hit counts not kept: ${redactPaths((e as Error).message.split('\n')[0]!)}`);
+    }
+  }
+
+  private async writeSummaries(job: StoredHunt): Promise<void> {
+    if (!this.summaries || !job.result || job.snapshot_ids.length === 0) return;
+    const finished = new Date(job.started_at + (job.elapsed_ms ?? 0)).toISOString();
+    const list = snapshotSummaries(
+      { id: job.id, owner_id: job.owner_id, snapshot_ids: job.snapshot_ids, started_at: new Date(job.started_at).toISOString(), finished_at: finished, playbooks_run: job.result.playbooks_run, errors: job.result.errors.length },
+      job.result.hits,
+    );
+    const store = this.summaries;
+    for (let i = 0; i < list.length; i += 16) await Promise.all(list.slice(i, i + 16).map((s) => store.put(s)));
+  }
+
+  /** The latest hunt summary of each of these snapshots (the caller authorized them); absent: never hunted. */
+  async huntSummaries(snapshotIds: readonly string[]): Promise<Map<string, HuntSummary>> {
+    return this.summaries ? this.summaries.get(snapshotIds) : new Map();
   }
 
   /** A finished hunt of the owner in the hunt runner's report shape (the HTML/PDF report renders it). */

@@ -7,8 +7,8 @@ import type { TableName } from '../model';
 import type { Playbook } from '../hunt/playbook';
 import type { HuntReport } from '../hunt/runner';
 import type { OverviewPages } from '../store/overview';
-import type { HuntJob, IocJob, Page, PlaybookInfo, ProcessView, QueryJob, QueryPosition } from '../model/jobs';
-export type { Column, HuntHit, HuntJob, HuntResult, IocHit, IocJob, IocResult, Page, PlaybookInfo, ProcessView, QueryJob, QueryPosition, TacticGroup } from '../model/jobs';
+import type { HuntJob, HuntSummary, IocJob, Page, PlaybookInfo, ProcessView, QueryJob, QueryPosition } from '../model/jobs';
+export type { Column, HuntHit, HuntJob, HuntResult, HuntSummary, IocHit, IocJob, IocResult, Page, PlaybookInfo, ProcessView, QueryJob, QueryPosition, TacticGroup } from '../model/jobs';
 export type { OverviewPages };
 
 /** Where the API's routes live (upload targets name them; lib/api mounts the router there). */
@@ -85,6 +85,11 @@ export interface DataPlane {
   startHunt(snaps: Snapshot[], opts: HuntSelection, ownerId: string): Promise<HuntJob>;
   /** Progress of a hunt job (advancing it, in the cloud); another owner's job is "not found". */
   huntStatus(jobId: string, ownerId: string): Promise<HuntJob>;
+  /**
+   * The latest hunt summary per snapshot (hit counts, highest severity, per playbook; kept when a hunt
+   * finishes, durable beyond the job) for snapshots the route already authorized; absent: never hunted.
+   */
+  huntSummaries(snapshotIds: readonly string[]): Promise<Map<string, HuntSummary>>;
   /** A finished hunt of the owner as the hunt runner's report (for the HTML/PDF report). */
   huntReport(jobId: string, ownerId: string): Promise<{ job: HuntJob; report: HuntReport }>;
   /** Multipart upload of a large dump straight to storage (cloud); the local plane refuses (streamed uploads). */

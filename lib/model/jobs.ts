@@ -82,6 +82,29 @@ export const HuntJobSchema = z.object({
   result: HuntResultSchema.nullable(),
 });
 
+/**
+ * What one finished hunt found on one snapshot, kept by the data plane beyond the job's life (the fleet
+ * overview's counts): distinct hit rows and the highest severity, per fired playbook and in total.
+ */
+export const HuntSummarySchema = z.object({
+  snapshot_id: z.string(),
+  hunt_id: z.string(),
+  /** who ran the hunt (only they may open the hunt job itself) */
+  owner_id: z.string(),
+  started_at: z.string(),
+  finished_at: z.string(),
+  playbooks_run: z.number(),
+  /** distinct hit rows over the fired playbooks (a row two queries of one playbook return counts once) */
+  hits: z.number(),
+  /** playbooks that fired on this snapshot */
+  playbooks: z.number(),
+  /** highest severity among them (null: nothing fired) */
+  severity: z.string().nullable(),
+  /** playbook queries that failed in that hunt */
+  errors: z.number(),
+  by_playbook: z.array(z.object({ playbook_id: z.string(), hits: z.number(), severity: z.string() })),
+});
+
 export const IocHitSchema = z.object({
   /** the IOC as given, and what kind it was recognized as (ipv4, domain, path, …) */
   ioc: z.string(),
@@ -147,6 +170,7 @@ export type HuntHit = z.infer<typeof HuntHitSchema>;
 export type TacticGroup = z.infer<typeof TacticGroupSchema>;
 export type HuntResult = z.infer<typeof HuntResultSchema>;
 export type HuntJob = z.infer<typeof HuntJobSchema>;
+export type HuntSummary = z.infer<typeof HuntSummarySchema>;
 export type IocHit = z.infer<typeof IocHitSchema>;
 export type IocResult = z.infer<typeof IocResultSchema>;
 export type IocJob = z.infer<typeof IocJobSchema>;

@@ -15,6 +15,7 @@ import { Platform } from '../../lib/platform/service';
 import { SqliteRepository } from '../../lib/platform/sqlite-repository';
 import { dumpPath, groundTruth } from '../support/dumps';
 import { findChromium } from '../../lib/util/chromium-pdf';
+import { fileHuntSummaryStore } from '../../lib/dataplane/hunt-summaries';
 
 const called = new Set<string>();
 let api: Api;
@@ -336,6 +337,25 @@ test('playbooks, hunt and IOC search', async () => {
   const del = pbs.body.find((p: any) => p.id === 'linux-deleted-executable');
   const tac = h.body.by_tactic.find((t: any) => t.shortname === del.techniques[0].tactics[0]);
   expect(tac.techniques.find((t: any) => t.id === del.techniques[0].id).playbooks.map((p: any) => p.id)).toContain('linux-deleted-executable');
+  // what the hunt found per snapshot is kept by the server (the fleet overview): the distinct hit rows of
+  // this hunt, per playbook with its YAML severity, for every project member who may read the snapshot
+  const distinctRows = (pb?: string) => new Set(h.body.hits.filter((x: any) => !pb || x.playbook_id === pb).flatMap((x: any) => x.rows.map((r: any) => `${x.playbook_id}\0${JSON.stringify(r)}`))).size;
+  const sums = await call('projectHuntSummaries', { token: tokens.analyst, params: { id: ids.project } });
+  expect(sums.status).toBe(200);
+  expect(sums.body).toHaveLength(1);
+  const sum = sums.body[0];
+  expect(sum).toMatchObject({ snapshot_id: ids.snap, hunt_id: start.body.id, owner_id: ids.viewer, playbooks_run: linuxPbs.length, hits: distinctRows(), playbooks: new Set(h.body.hits.map((x: any) => x.playbook_id)).size });
+  expect(Date.parse(sum.finished_at)).toBeGreaterThanOrEqual(Date.parse(sum.started_at));
+  expect(sum.by_playbook.find((x: any) => x.playbook_id === 'linux-deleted-executable')).toEqual({ playbook_id: 'linux-deleted-executable', hits: distinctRows('linux-deleted-executable'), severity: del.severity });
+  expect(sum.severity).toBe(['critical', 'high', 'medium', 'low', 'info'].find((sv) => sum.by_playbook.some((x: any) => x.severity === sv)));
+  expect((await call('projectHuntSummaries', { token: tokens.viewer, params: { id: ids.project }, query: { snapshot_id: ids.snap } })).body).toEqual(sums.body);
+  expect((await call('projectHuntSummaries', { token: tokens.viewer, params: { id: ids.project }, query: { snapshot_id: 'snp_other' } })).body).toEqual([]);
+  // org B never sees the project, nor does the outsider (same org, not a member: as GET /snapshots?project_id=)
+  expect((await call('projectHuntSummaries', { token: tokens.b, params: { id: ids.project } })).status).toBe(404);
+  expect((await call('projectHuntSummaries', { token: tokens.outsider, params: { id: ids.project } })).status).toBe(404);
+  // durable: a server started again over the store (a fresh adapter on the same folder) reads the same summary
+  const again = await fileHuntSummaryStore(path.join(storeDir, '_platform', 'hunt-summaries')).get([ids.snap]);
+  expect(again.get(ids.snap)).toEqual(sum);
   // the hunt job is its starter's: another user of the org, and another org, get "not found"
   expect((await call('huntStatus', { token: tokens.analyst, params: { id: start.body.id } })).status).toBe(404);
   expect((await call('huntStatus', { token: tokens.b, params: { id: start.body.id } })).status).toBe(404);
@@ -512,6 +532,12 @@ test('custom playbooks: validated YAML, classified and shared like saved queries
   expect(await fired(tokens.viewer)).toEqual([gt.roles.agetty]);
   expect((await call('revokeShare', { token: tokens.analyst, params: { id: sh.body.id } })).status).toBe(200);
   expect(await fired(tokens.viewer)).toBe(404);
+  // the latest hunt over the snapshot is the viewer's, run with P while it was shared: each reader counts
+  // only the playbooks they may read now — P's creator its hit, the viewer (share revoked) and the admin (RED) nothing
+  const latest = async (token: string) => (await call('projectHuntSummaries', { token, params: { id: ids.project } })).body[0];
+  expect(await latest(tokens.analyst)).toMatchObject({ owner_id: ids.viewer, playbooks_run: 1, hits: 1, playbooks: 1, by_playbook: [{ playbook_id: P, hits: 1, severity: 'low' }] });
+  expect(await latest(tokens.viewer)).toMatchObject({ owner_id: ids.viewer, playbooks_run: 1, hits: 0, playbooks: 0, severity: null, by_playbook: [] });
+  expect(await latest(tokens.admin)).toMatchObject({ hits: 0, by_playbook: [] });
   // edit: validated the same way; the new title is listed
   expect((await call('updatePlaybook', { token: tokens.analyst, params: { id: P }, body: { yaml: 'id: x' } })).status).toBe(400);
   const upd = await call('updatePlaybook', { token: tokens.analyst, params: { id: P }, body: { yaml: yaml.replace('Getty started by init', 'Getty from init') } });

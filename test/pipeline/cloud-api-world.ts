@@ -23,6 +23,8 @@ export async function startCloudApi(o: { who: () => User | null; usageTable?: st
   const repo = new DynamoRepository(ddb.client, 'meta');
   const platform = new Platform(repo);
   const data = cloudDataPlane({
+    dynamo: ddb.client,
+    metadataTable: 'meta',
     s3: s3.client,
     glue: new GlueClient({ region: 'us-east-1' }),
     athena: new AthenaSdkPort({ client: new AthenaClient({ region: 'us-east-1' }), workGroup: 'wg', database: 'memq_db' }),

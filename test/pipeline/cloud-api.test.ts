@@ -3,9 +3,9 @@
 // picks it up for the same snapshot, queries run asynchronously over Athena scoped to the caller's
 // snapshots, another org sees nothing, and deleting a snapshot removes its lake data, dump and
 // partitions.
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import * as crypto from 'node:crypto';
-import { AbortMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { GlueClient, BatchDeletePartitionCommand, BatchCreatePartitionCommand } from '@aws-sdk/client-glue';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -174,7 +174,7 @@ test('browsing a table goes to Athena, always scoped to the snapshot', async () 
 
 test('a hunt is a job across invocations: POST starts a few Athena queries, each GET polls their execution ids and starts more, the result groups hits by tactic', async () => {
   athena.reset();
-  const pbs = (await call('GET', '/playbooks')).json as { id: string; platform: string; queries: string[]; techniques: { id: string; tactics: string[] }[] }[];
+  const pbs = (await call('GET', '/playbooks')).json as { id: string; platform: string; severity: string; queries: string[]; techniques: { id: string; tactics: string[] }[] }[];
   const deleted = pbs.find((p) => p.id === 'linux-deleted-executable')!;
   // every execution is RUNNING when first polled and SUCCEEDED afterwards; only the deleted-executable query returns a row
   const sqlOf = new Map<string, string>();
@@ -241,10 +241,23 @@ test('a hunt is a job across invocations: POST starts a few Athena queries, each
   athena.resetHistory();
   expect((await call('GET', `/hunts/${h.json.id}`)).json).toEqual(job);
   expect(athena.commandCalls(GetQueryExecutionCommand)).toHaveLength(0);
-  // another org cannot read the job, nor start a hunt over the snapshot
+  // what it found on the snapshot is kept in the metadata table, beyond the job: the poll that finished
+  // the hunt wrote it; it is served after the job's state is gone (the results bucket expires in a week)
+  const summary = { snapshot_id: snapId, hunt_id: h.json.id, owner_id: alice.id, playbooks_run: r.playbooks_run, hits: 1, playbooks: 1, severity: deleted.severity, errors: 0, by_playbook: [{ playbook_id: 'linux-deleted-executable', hits: 1, severity: deleted.severity }] };
+  const sums = await call('GET', `/projects/${projectId}/hunt-summaries`);
+  expect(sums.status).toBe(200);
+  expect(sums.json).toEqual([{ ...summary, started_at: expect.any(String), finished_at: expect.any(String) }]);
+  const item = await ddb.client.send(new GetItemCommand({ TableName: 'meta', Key: { pk: { S: `hunt_summary#${snapId}` } }, ConsistentRead: true }));
+  expect(JSON.parse(item.Item!.body!.S!)).toEqual(sums.json[0]);
+  expect(item.Item!.kind).toBeUndefined(); // not a platform record: no index lists it
+  await s3.client.send(new DeleteObjectCommand({ Bucket: 'results', Key: `hunts/${h.json.id}.json` }));
+  expect((await call('GET', `/hunts/${h.json.id}`)).status).toBe(404);
+  expect((await call('GET', `/projects/${projectId}/hunt-summaries`)).json).toEqual(sums.json);
+  // another org cannot read the job, nor start a hunt over the snapshot, nor see the counts
   current = mallory;
   expect((await call('GET', `/hunts/${h.json.id}`)).status).toBe(404);
   expect((await call('POST', '/hunts', { scope: { snapshot_ids: [snapId] } })).status).toBe(404);
+  expect((await call('GET', `/projects/${projectId}/hunt-summaries`)).status).toBe(404);
   current = alice;
 });
 
@@ -364,7 +377,12 @@ test('a custom playbook runs in a cloud hunt: kept with the job, replayed on the
   expect((await call('POST', '/hunts', { scope: { all: true }, playbook_ids: [P] })).status).toBe(404);
   expect((await call('GET', '/playbooks')).json.some((p: { id: string }) => p.id === P)).toBe(false);
   current = alice;
+  // this hunt is now the snapshot's latest; its custom playbook counts for whoever may read it (its creator)…
+  const latest = async () => (await call('GET', `/projects/${projectId}/hunt-summaries`)).json[0];
+  expect(await latest()).toMatchObject({ hunt_id: h.json.id, playbooks_run: 2, hits: 1, playbooks: 1, severity: 'high', by_playbook: [{ playbook_id: P, hits: 1, severity: 'high' }] });
   expect((await call('DELETE', `/playbooks/${P}`)).status).toBe(200);
+  // …and for nobody once it is deleted
+  expect(await latest()).toMatchObject({ hunt_id: h.json.id, hits: 0, playbooks: 0, severity: null, by_playbook: [] });
 });
 
 test('dumps over the single-PUT limit go up in presigned parts: create, more part URLs, PUT with fetch, complete; abort', async () => {
@@ -574,6 +592,8 @@ test('DELETE /snapshots/{id} removes its lake partitions, manifest, dump and Glu
   glue.on(BatchDeletePartitionCommand).resolves({ Errors: [] });
   glue.on(BatchCreatePartitionCommand).resolves({ Errors: [] });
   expect((await call('DELETE', `/snapshots/${snapId}`)).status).toBe(200);
+  // its hunt summary goes with it
+  expect((await ddb.client.send(new GetItemCommand({ TableName: 'meta', Key: { pk: { S: `hunt_summary#${snapId}` } }, ConsistentRead: true }))).Item).toBeUndefined();
   const lake = (await s3.client.send(new ListObjectsV2Command({ Bucket: 'lake' }))).Contents?.map((c) => c.Key) ?? [];
   expect(lake).toEqual([`process/project=${projectId}/machine=${snap.machine_id}/snapshot=other/keep.parquet`]);
   const dumps = (await s3.client.send(new ListObjectsV2Command({ Bucket: 'dumps', Prefix: `dumps/${alice.org_id}/` }))).Contents ?? [];

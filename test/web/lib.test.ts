@@ -13,7 +13,7 @@ import { bootTimeMs, buildTimeline, ticks, tickLabel, zoom } from '../../web/src
 import { TACTICS, buildMatrix, tacticName } from '../../web/src/lib/attack';
 import { osLabel, snapshotName } from '../../web/src/lib/labels';
 import { auditPairs, auditSentence } from '../../web/src/lib/audit';
-import { countHits } from '../../web/src/lib/hunt-cache';
+import { snapshotSummaries, visibleSummary } from '../../lib/hunt/snapshot-summary';
 import type { HuntHit } from '../../web/src/lib/types';
 
 const cat = catalogView() as unknown as Parameters<typeof complete>[0];
@@ -204,6 +204,15 @@ test('labels: OS named once, snapshots by machine and id; audit entries as sente
     { playbook_id: 'a', title: 'a', severity: 'medium', techniques: [], snapshot_id: 's1', columns: ['process_id'], rows: [[2]] }, // second query of a, same row
     { playbook_id: 'b', title: 'b', severity: 'critical', techniques: [], snapshot_id: 's1', columns: ['process_id'], rows: [[2]] },
   ];
-  const c = countHits(['s1', 's2'], hits, 'hunt_1', 'T');
-  expect(c).toEqual({ s1: { hits: 3, playbooks: 2, severity: 'critical', at: 'T', hunt: 'hunt_1' }, s2: { hits: 0, playbooks: 0, severity: null, at: 'T', hunt: 'hunt_1' } });
+  // the server's per-snapshot summary of a hunt (lib/hunt/snapshot-summary.ts, kept for the fleet overview)
+  const job = { id: 'hunt_1', owner_id: 'u', snapshot_ids: ['s1', 's2'], started_at: 'S', finished_at: 'T', playbooks_run: 5, errors: 0 };
+  const [s1, s2] = snapshotSummaries(job, hits);
+  expect(s1).toMatchObject({ snapshot_id: 's1', hunt_id: 'hunt_1', finished_at: 'T', hits: 3, playbooks: 2, severity: 'critical', playbooks_run: 5 });
+  expect(s1!.by_playbook).toEqual([
+    { playbook_id: 'b', hits: 1, severity: 'critical' },
+    { playbook_id: 'a', hits: 2, severity: 'medium' },
+  ]);
+  expect(s2).toMatchObject({ snapshot_id: 's2', hits: 0, playbooks: 0, severity: null, by_playbook: [] }); // looked at, clean
+  // a reader who may not read playbook b sees only a's rows
+  expect(visibleSummary(s1!, (id) => id !== 'b')).toMatchObject({ hits: 2, playbooks: 1, severity: 'medium' });
 });

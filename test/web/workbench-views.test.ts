@@ -3,8 +3,9 @@
 // wall-clock timeline (marks checked against the guest's /proc start times and bash history
 // timestamps; zoom, brush, a mark opens its process), the ATT&CK matrix of a hunt (tactics in MITRE's
 // order and names, the deleted-executable playbook's technique cell and its hit labelled with machine
-// and snapshot), the process tree's folding, the fleet overview's hit counts, the query page's scope
-// from a snapshot, readable audit entries, the navigation at 900 px and visible keyboard focus.
+// and snapshot; the hunt's report downloaded from the playbooks page), the process tree's folding, the
+// fleet overview's hit counts (the server's, the same after a reload and in a new browser), the query
+// page's scope from a snapshot and a stored finding's report, readable audit entries, the navigation at 900 px and visible keyboard focus.
 // Screenshots of every page at 1400 and 900 px go to test-output/web/. Expected values come from
 // ground-truth.json, the playbook YAML and the bundled ATT&CK table.
 import * as fs from 'node:fs';
@@ -40,6 +41,14 @@ async function shots(name: string, checkWidth = true): Promise<void> {
     if (checkWidth) expect([name, width, await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')]).toEqual([name, width, 0]);
   }
   await page.setViewportSize({ width: 1400, height: 900 });
+}
+
+/** Clicks a download button and returns the downloaded file's text (saved under the test's temp folder). */
+async function downloaded(testId: string, name: string, p: Page = page): Promise<Buffer> {
+  const [d] = await Promise.all([p.waitForEvent('download'), p.getByTestId(testId).click()]);
+  const file = path.join(tmp, name);
+  await d.saveAs(file);
+  return fs.readFileSync(file);
 }
 
 /** The README's pictures (docs/*.png are copies): the top of the page at 1200 px, viewport only. */
@@ -82,6 +91,7 @@ beforeAll(async () => {
   ctx = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
     executablePath,
     headless: true,
+    acceptDownloads: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     viewport: { width: 1400, height: 900 },
   });
@@ -229,12 +239,22 @@ test('ATT&CK matrix: tactics in matrix order and names; the deleted-executable t
   expect(text).toContain(`pid ${gt.roles.deleted_exe}`);
   await shots('06-hunt-attack-matrix');
   await readmeShot('attack-matrix');
+  // the hunt downloads as a report from here: the HTML names the processes it found, with their playbooks
+  const deleted = gtProcs.find((x) => x.pid === gt.roles.deleted_exe)!;
+  const fake = gtProcs.find((x) => x.pid === gt.roles.fake_kthread)!;
+  const report = (await downloaded('hunt-report-html', 'hunt-report.html')).toString('utf8');
+  expect(report).toContain(`pid ${deleted.pid} ${deleted.task_comm}`);
+  expect(report).toContain(`pid ${fake.pid} ${fake.task_comm}`);
+  expect(report).toContain(`data-playbook="${playbook.id}"`);
+  expect(report).toContain('data-tlp="AMBER"');
+  expect(report).not.toMatch(/<(script|link|img)\b|\bsrc=/i);
+  expect((await downloaded('hunt-report-pdf', 'hunt-report.pdf')).subarray(0, 5).toString('latin1')).toBe('%PDF-');
   // the hit's pid opens the process page with the hunt
   await row.getByTestId('process-link').click();
   await page.waitForURL(new RegExp(`#/snapshots/${snapshotId}/processes/${gt.roles.deleted_exe}\\?hunt=`));
 }, 180_000);
 
-test('fleet overview counts the hunt’s hits per snapshot; the query page opens on the snapshot it came from', async () => {
+test('fleet overview counts the latest hunt’s hits per snapshot as the server keeps them (after a reload, in a new browser); the query page opens on the snapshot it came from; a finding downloads as a report', async () => {
   await page.goto(`${server.url}/#/projects`);
   await page.getByTestId('fleet').waitFor();
   const row = page.locator('[data-testid="snapshot-row"][data-machine="memq-dev"]').first();
@@ -244,6 +264,7 @@ test('fleet overview counts the hunt’s hits per snapshot; the query page opens
   await page.locator('[data-testid="fleet-hits"]:not([data-hits=""])').first().waitFor();
   // the count is the distinct hit rows of that hunt, as the API reports them for this snapshot
   const { token } = await call<{ token: string }>('POST', '/auth/login', { email: 'admin@e2e.test', password: 'admin-password' });
+  const apiHuntStarted = Date.now();
   let job = await call('POST', '/hunts', { scope: { snapshot_ids: [snapshotId] } }, token);
   while (job.status === 'running') job = await (new Promise((r) => setTimeout(r, 300)).then(() => call('GET', `/hunts/${job.id}`, undefined, token)));
   const distinct = new Set(job.result.hits.flatMap((h: { playbook_id: string; rows: unknown[] }) => h.rows.map((r) => `${h.playbook_id}\0${JSON.stringify(r)}`))).size;
@@ -251,7 +272,33 @@ test('fleet overview counts the hunt’s hits per snapshot; the query page opens
   // the guest's deleted executable alone makes it non-zero
   expect(job.result.hits.some((h: { playbook_id: string }) => h.playbook_id === 'linux-deleted-executable')).toBe(true);
   expect(await row.getByTestId('snapshot-status').textContent()).toBe('ready');
+  // the counts are the server's: after a reload the grid shows the latest hunt over the snapshot — the
+  // one just run through the API, not in this browser — with its id and when it finished
+  await page.reload();
+  const cell = page.locator(`[data-testid="snapshot-row"][data-machine="memq-dev"] [data-testid="fleet-hits"][data-hunt="${job.id}"]`);
+  await cell.waitFor();
+  expect(Number(await cell.getAttribute('data-hits'))).toBe(distinct);
+  expect(Date.parse((await cell.getAttribute('data-at'))!)).toBeGreaterThanOrEqual(apiHuntStarted);
+  expect(await cell.getByTestId('fleet-hunt').textContent()).toContain(job.id.replace(/^hunt_/, '').slice(0, 10));
   await shots('07-project-fleet');
+  // a browser that never ran a hunt (new profile: no local storage) sees the same counts
+  const other = await chromium.launch({ executablePath: ensureChromium(), headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  try {
+    const p2 = await (await other.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+    p2.setDefaultTimeout(30_000);
+    await p2.goto(server.url + '/');
+    await p2.getByTestId('login-email').fill('admin@e2e.test');
+    await p2.getByTestId('login-password').fill('admin-password');
+    await p2.getByTestId('login-submit').click();
+    await p2.getByTestId('current-user').waitFor();
+    await p2.goto(`${server.url}/#/projects`);
+    const cell2 = p2.locator('[data-testid="snapshot-row"][data-machine="memq-dev"] [data-testid="fleet-hits"]');
+    await p2.locator(`[data-testid="snapshot-row"][data-machine="memq-dev"] [data-testid="fleet-hits"][data-hunt="${job.id}"]`).waitFor();
+    expect(Number(await cell2.getAttribute('data-hits'))).toBe(distinct);
+    expect(await p2.evaluate('localStorage.getItem("memq.hunt-counts")')).toBeNull();
+  } finally {
+    await other.close();
+  }
 
   await row.getByRole('link').click();
   await page.getByTestId('query-snapshot').click();
@@ -285,7 +332,21 @@ test('fleet overview counts the hunt’s hits per snapshot; the query page opens
   await page.getByTestId('saved-chip').getByText('gettys').click();
   await page.locator('[data-testid="query-result"][data-stale="false"]').waitFor();
   expect(await page.getByTestId('grid-row').first().textContent()).toContain(String(gt.roles.agetty));
-}, 240_000);
+  // stored as a finding, it downloads as a report naming the process it holds
+  page.once('dialog', (d) => void d.accept('gettys finding'));
+  await page.getByTestId('store-finding').click();
+  const finding = page.getByTestId('finding').filter({ hasText: 'gettys finding' });
+  await finding.waitFor();
+  const [d] = await Promise.all([page.waitForEvent('download'), finding.getByTestId('finding-report-html').click()]);
+  const file = path.join(tmp, 'finding-report.html');
+  await d.saveAs(file);
+  const html = fs.readFileSync(file, 'utf8');
+  const agetty = gtProcs.find((x) => x.pid === gt.roles.agetty)!;
+  expect(html).toContain(`pid ${agetty.pid} ${agetty.task_comm}`);
+  expect(html).toContain('process.process_object.name == &quot;agetty&quot;');
+  expect(html).not.toMatch(/<(script|link|img)\b|\bsrc=/i);
+  await page.getByTestId('finding-report-note').getByText('downloaded (HTML)').waitFor();
+}, 300_000);
 
 test('audit, IOC and shared pages read well; the navigation fits 900 px; keyboard focus is visible', async () => {
   await page.goto(`${server.url}/#/audit`);

@@ -95,4 +95,18 @@ export async function uploadMultipart(snapshotId: string, file: File, onProgress
   }
 }
 
+/** Downloads an API response as a file (reports, exports): fetched with the token, saved under `name`. */
+export async function download(path: string, name: string): Promise<void> {
+  const res = await fetch(PREFIX + path, { headers: authHeader() });
+  if (!res.ok) {
+    const body = await res.json().catch(() => null);
+    throw new ApiError(res.status, body?.error?.code ?? 'E_HTTP', body?.error?.message ?? `HTTP ${res.status}`, body);
+  }
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(await res.blob());
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 5000);
+}
+
 export * from './types';

@@ -1,6 +1,6 @@
 // Shapes the API returns, as the UI uses them (no DOM here: shared with jest tests). Pages and jobs
 // are the data plane's own zod-inferred types (lib/model/jobs.ts imports only zod), not a copy.
-export type { Column, HuntHit, HuntJob, IocHit, IocJob, IocResult, Page, QueryJob } from '../../../lib/model/jobs';
+export type { Column, HuntHit, HuntJob, HuntSummary, IocHit, IocJob, IocResult, Page, QueryJob } from '../../../lib/model/jobs';
 
 export type Tlp = 'CLEAR' | 'GREEN' | 'AMBER' | 'AMBER+STRICT' | 'RED';
 export interface User { id: string; email: string; name: string; org_admin: boolean; org_id: string }

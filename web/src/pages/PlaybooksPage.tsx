@@ -1,14 +1,13 @@
 // Playbook library grouped by ATT&CK tactic (filter by tactic/technique/text), run on a scope; hits
 // show as the ATT&CK matrix (tactics in matrix order, cells coloured by hits and severity) and as a
-// list by tactic → playbook, each row labelled with machine and snapshot and linking to the process.
+// list by tactic → playbook, each row labelled with machine and snapshot and linking to the process;
+// the hunt downloads as a report (HTML, or PDF where the server has Chromium).
 // Custom playbooks of the organization are listed with their classification badge, can be created
 // (YAML form) and shared or reclassified with the same dialog as snapshots and saved queries.
 import { useEffect, useMemo, useState } from 'react';
-import { Play, Plus } from 'lucide-react';
-import { api, type HuntHit, type HuntJob, type Playbook, type Scope } from '../lib/api';
+import { FileDown, Play, Plus } from 'lucide-react';
+import { api, download, type HuntHit, type HuntJob, type Playbook, type Scope } from '../lib/api';
 import { TACTICS, tacticName } from '../lib/attack';
-import { countHits } from '../lib/hunt-cache';
-import { saveHitCounts } from '../lib/hunt-cache-store';
 import { snapshotName } from '../lib/labels';
 import { ScopePicker, useScopeData } from '../components/ScopePicker';
 import { AttackMatrix } from '../components/AttackMatrix';
@@ -36,6 +35,15 @@ export function PlaybooksPage({ session }: { session: Session }) {
   const [error, setError] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
   const [sharing, setSharing] = useState<Playbook | null>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const exportReport = (format: 'html' | 'pdf') => {
+    if (!huntId) return;
+    setNote(null);
+    download(`/hunts/${encodeURIComponent(huntId)}/report?format=${format}`, `${huntId}.${format}`).then(
+      () => setNote(`report downloaded (${format.toUpperCase()})`),
+      (e) => setNote(`report: ${(e as Error).message}`),
+    );
+  };
   const load = () => api<Playbook[]>('GET', '/playbooks').then(setPbs).catch((e) => setError(e.message));
   useEffect(() => void load(), []);
   const remove = async (p: Playbook) => {
@@ -66,8 +74,7 @@ export function PlaybooksPage({ session }: { session: Session }) {
       if (job.status === 'failed' || !job.result) throw new Error(job.error ?? 'the hunt failed');
       setHits(job.result.hits);
       setHuntId(job.id);
-      setErrors(job.result.errors);
-      saveHitCounts(countHits(job.snapshot_ids, job.result.hits, job.id));
+      setErrors(job.result.errors); // the server keeps the per-snapshot counts for the fleet overview
     } catch (e) {
       setError((e as Error).message);
     } finally {
@@ -119,9 +126,19 @@ export function PlaybooksPage({ session }: { session: Session }) {
       {error && <div className="error">{error}</div>}
       {hits && (
         <div className="hunt-results" data-testid="hunt-results">
-          <h3 data-testid="hunt-summary">
-            {new Set(hits.map((h) => h.playbook_id)).size} playbooks fired, {hits.reduce((n, h) => n + h.rows.length, 0)} hits
-          </h3>
+          <div className="row">
+            <h3 data-testid="hunt-summary" style={{ margin: 0 }}>
+              {new Set(hits.map((h) => h.playbook_id)).size} playbooks fired, {hits.reduce((n, h) => n + h.rows.length, 0)} hits
+            </h3>
+            <span className="spacer" />
+            <button onClick={() => exportReport('html')} disabled={!huntId} data-testid="hunt-report-html" title="the hunt as one self-contained HTML document">
+              <FileDown size={15} aria-hidden /> Report (HTML)
+            </button>
+            <button onClick={() => exportReport('pdf')} disabled={!huntId} data-testid="hunt-report-pdf" title="the same report printed to PDF by the server">
+              <FileDown size={15} aria-hidden /> Report (PDF)
+            </button>
+            {note && <small className="muted" data-testid="hunt-report-note">{note}</small>}
+          </div>
           <AttackMatrix library={library} hits={[...merged.values()]} snaps={snaps} machines={machines} huntId={huntId} />
           <h3>Hits by tactic</h3>
           {tacticGroups.map(([t, hs]) => (

@@ -5,11 +5,9 @@
 // Actions: query this process, find its executable in every snapshot (IOC search), copy as JSON, and
 // export the hunt as an HTML or PDF report.
 import { useEffect, useState } from 'react';
-import { ApiError, api, authHeader, type HuntJob, type IocJob, type IocResult, type Page, type Snapshot } from '../lib/api';
+import { ApiError, api, download, type HuntJob, type HuntSummary, type IocJob, type IocResult, type Page, type Snapshot } from '../lib/api';
 import type { ProcessView } from '../../../lib/model/jobs';
 import { ProcessLink, processHref } from '../components/ProcessLink';
-import { loadHitCounts, saveHitCounts } from '../lib/hunt-cache-store';
-import { countHits } from '../lib/hunt-cache';
 import type { Session } from '../App';
 
 const HIDDEN = new Set(['project', 'machine', 'snapshot']);
@@ -29,19 +27,6 @@ const col = (p: Page, row: unknown[] | undefined, name: string): unknown => (row
 function huntFromHash(): string | null {
   const q = window.location.hash.split('?')[1];
   return q ? new URLSearchParams(q).get('hunt') : null;
-}
-
-async function download(path: string, name: string): Promise<void> {
-  const res = await fetch('/api/v1' + path, { headers: authHeader() });
-  if (!res.ok) {
-    const body = await res.json().catch(() => null);
-    throw new ApiError(res.status, body?.error?.code ?? 'E_HTTP', body?.error?.message ?? `HTTP ${res.status}`, body);
-  }
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(await res.blob());
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(a.href), 5000);
 }
 
 /** A page of one table as a plain table (catalog column docs as header tooltips); `mark` highlights rows. */
@@ -82,21 +67,36 @@ export function ProcessPage({ session, snapshotId, pid }: { session: Session; sn
   const [view, setView] = useState<ProcessView | null>(null);
   const [snap, setSnap] = useState<Snapshot | null>(null);
   const [error, setError] = useState<string | null>(null);
-  // the hunt in the link, else the last hunt this browser ran over the snapshot (it may have expired)
-  const [hunt, setHunt] = useState<string | null>(() => huntFromHash() ?? loadHitCounts()[snapshotId]?.hunt ?? null);
+  // the hunt in the link, else my latest hunt over the snapshot as the server kept it (it may have
+  // expired); undefined while that is being looked up
+  const [hunt, setHunt] = useState<string | null | undefined>(() => huntFromHash() ?? undefined);
   const [hunting, setHunting] = useState<string | null>(null);
   const [note, setNote] = useState<string | null>(null);
   const [ioc, setIoc] = useState<{ value: string; running: boolean; result: IocResult | null } | null>(null);
 
   useEffect(() => {
-    const on = () => setHunt(huntFromHash() ?? loadHitCounts()[snapshotId]?.hunt ?? null);
-    window.addEventListener('hashchange', on);
-    return () => window.removeEventListener('hashchange', on);
+    let stop = false;
+    const resolve = async () => {
+      const s = await api<Snapshot>('GET', `/snapshots/${encodeURIComponent(snapshotId)}`).catch(() => null);
+      if (stop) return;
+      setSnap(s);
+      const inLink = huntFromHash();
+      if (inLink) return setHunt(inLink);
+      const sums = s ? await api<HuntSummary[]>('GET', `/projects/${encodeURIComponent(s.project_id)}/hunt-summaries?snapshot_id=${encodeURIComponent(snapshotId)}`).catch(() => []) : [];
+      const mine = sums.find((x) => x.owner_id === session.user.id); // only the hunt's owner may open it
+      if (!stop) setHunt(mine?.hunt_id ?? null);
+    };
+    void resolve();
+    window.addEventListener('hashchange', resolve);
+    return () => {
+      stop = true;
+      window.removeEventListener('hashchange', resolve);
+    };
   }, [snapshotId]);
   useEffect(() => {
+    if (hunt === undefined) return;
     setView(null);
     setError(null);
-    void api<Snapshot>('GET', `/snapshots/${encodeURIComponent(snapshotId)}`).then(setSnap).catch(() => undefined);
     void api<ProcessView>('GET', `/snapshots/${encodeURIComponent(snapshotId)}/processes/${encodeURIComponent(pid)}${hunt ? `?hunt=${encodeURIComponent(hunt)}` : ''}`)
       .then(setView)
       .catch((e) => {
@@ -171,7 +171,6 @@ export function ProcessPage({ session, snapshotId, pid }: { session: Session; sn
         job = await api<HuntJob>('GET', `/hunts/${job.id}`);
       }
       if (job.status !== 'done') throw new Error(job.error ?? 'the hunt failed');
-      if (job.result) saveHitCounts(countHits([snapshotId], job.result.hits, job.id)); // the fleet overview counts it too
       window.location.hash = processHref(snapshotId, view.process_id, job.id);
     } catch (e) {
       setError((e as Error).message);

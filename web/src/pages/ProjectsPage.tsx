@@ -1,13 +1,12 @@
 // Projects, and a project's fleet overview: machines × snapshots (newest first) with status, OS,
-// classification and the hit counts of the last hunt over them ("Hunt project" runs every playbook
-// over the project), plus drag-and-drop upload of a dump: POST /snapshots registers it and says where
+// classification and the hit counts of the latest hunt over each snapshot, as the server keeps them
+// (GET /projects/{id}/hunt-summaries: any hunt, by anyone who may read the snapshot, from any browser;
+// "Hunt project" runs every playbook over the project), plus drag-and-drop upload of a dump: POST /snapshots registers it and says where
 // to send the bytes (the API locally, a presigned URL in the cloud); progress comes from the upload,
 // then from the analysis status.
 import { useEffect, useRef, useState } from 'react';
 import { ShieldAlert, Upload } from 'lucide-react';
-import { api, uploadFile, uploadMultipart, type HuntJob, type Machine, type Snapshot, type Tlp } from '../lib/api';
-import { countHits, type SnapshotHits } from '../lib/hunt-cache';
-import { loadHitCounts, saveHitCounts } from '../lib/hunt-cache-store';
+import { api, uploadFile, uploadMultipart, type HuntJob, type HuntSummary, type Machine, type Snapshot, type Tlp } from '../lib/api';
 import { osLabel, shortId, snapshotTime, utc } from '../lib/labels';
 import { go } from '../lib/router';
 import { TlpBadge } from '../components/TlpBadge';
@@ -75,13 +74,14 @@ function ProjectView({ session, projectId }: { session: Session; projectId: stri
   const [error, setError] = useState<string | null>(null);
   const [drag, setDrag] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
-  const [hitCounts, setHitCounts] = useState<Record<string, SnapshotHits>>(loadHitCounts);
+  const [hitCounts, setHitCounts] = useState<Map<string, HuntSummary>>(new Map());
   const [hunting, setHunting] = useState<string | null>(null);
-  useEffect(() => {
-    const on = () => setHitCounts(loadHitCounts());
-    window.addEventListener('memq:hits-changed', on);
-    return () => window.removeEventListener('memq:hits-changed', on);
-  }, []);
+  const loadCounts = () =>
+    api<HuntSummary[]>('GET', `/projects/${encodeURIComponent(projectId)}/hunt-summaries`).then(
+      (list) => setHitCounts(new Map(list.map((x) => [x.snapshot_id, x]))),
+      (e) => setError(`hit counts: ${(e as Error).message}`),
+    );
+  useEffect(() => void loadCounts(), [projectId]);
   const huntProject = async () => {
     setError(null);
     setHunting('starting…');
@@ -93,7 +93,7 @@ function ProjectView({ session, projectId }: { session: Session; projectId: stri
         job = await api<HuntJob>('GET', `/hunts/${job.id}`);
       }
       if (job.status === 'failed' || !job.result) throw new Error(job.error ?? 'the hunt failed');
-      saveHitCounts(countHits(job.snapshot_ids, job.result.hits, job.id));
+      await loadCounts(); // the server kept this hunt's counts per snapshot
     } catch (e) {
       setError((e as Error).message);
     } finally {
@@ -221,7 +221,7 @@ function ProjectView({ session, projectId }: { session: Session; projectId: stri
             {fleet(machines, snaps).map(({ machine, list }) =>
               list.map((s, i) => {
                 const when = snapshotTime(s);
-                const h = hitCounts[s.id];
+                const h = hitCounts.get(s.id);
                 return (
                   <tr key={s.id} data-testid="snapshot-row" data-status={s.status} data-machine={machine.name}>
                     {i === 0 && (
@@ -251,11 +251,19 @@ function ProjectView({ session, projectId }: { session: Session; projectId: stri
                       )}
                       {s.error && <div className="error">{s.error}</div>}
                     </td>
-                    <td className="count" data-testid="fleet-hits" data-hits={h ? h.hits : ''}>
+                    <td className="count" data-testid="fleet-hits" data-hits={h ? h.hits : ''} data-hunt={h?.hunt_id ?? ''} data-at={h?.finished_at ?? ''}>
                       {h ? (
-                        <span className={`cnt ${h.hits ? 'some' : 'zero'}`} title={`${h.playbooks} playbooks fired · hunt of ${utc(h.at)} UTC`}>
-                          {h.hits}
-                        </span>
+                        <>
+                          <span
+                            className={`cnt ${h.hits ? 'some' : 'zero'}${h.severity ? ` sev-${h.severity}` : ''}`}
+                            title={`${h.playbooks} of ${h.playbooks_run} playbooks fired${h.severity ? ` (highest severity ${h.severity})` : ''}${h.errors ? ` · ${h.errors} queries failed` : ''}`}
+                          >
+                            {h.hits}
+                          </span>
+                          <div className="muted small" data-testid="fleet-hunt" title={`hunt ${h.hunt_id}${h.owner_id === session.user.id ? ' (yours)' : ''}, finished ${utc(h.finished_at)} UTC`}>
+                            {utc(h.finished_at).slice(0, 16)} · {shortId(h.hunt_id)}
+                          </div>
+                        </>
                       ) : (
                         <small className="muted" title="no hunt over this snapshot yet: Hunt project">
                           —

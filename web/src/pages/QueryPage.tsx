@@ -1,10 +1,11 @@
 // Query: highlighted editor with completion at the cursor and inline errors, the scope (remembered,
 // and set by a snapshot page's "Query" button), async run with polling, the virtualized result grid
 // (dimmed while the text has an error or the last run failed), saved queries one click away, and
-// storing results as a classified finding.
+// storing results as a classified finding, which downloads as a report (HTML, or PDF where the server
+// has Chromium).
 import { useEffect, useState } from 'react';
-import { Bookmark, Play, Save, Share2 } from 'lucide-react';
-import { api, type Page, type Scope, type Tlp } from '../lib/api';
+import { Bookmark, FileDown, Play, Save, Share2 } from 'lucide-react';
+import { api, download, type Page, type Scope, type Tlp } from '../lib/api';
 import { processHref } from '../components/ProcessLink';
 import { snapshotName } from '../lib/labels';
 import type { CheckResult } from '../components/QueryEditor';
@@ -42,6 +43,14 @@ export function QueryPage({ session }: { session: Session }) {
   const [findings, setFindings] = useState<Finding[]>([]);
   const [sharing, setSharing] = useState<{ kind: 'saved_query' | 'result_set'; item: SavedQuery | Finding } | null>(null);
   const projectId = scope.project_id ?? session.projects[0]?.id;
+  const [note, setNote] = useState<string | null>(null);
+  const findingReport = (f: Finding, format: 'html' | 'pdf') => {
+    setNote(null);
+    download(`/result-sets/${encodeURIComponent(f.id)}/report?format=${format}`, `${f.id}.${format}`).then(
+      () => setNote(`report of ${f.name} downloaded (${format.toUpperCase()})`),
+      (e) => setNote(`report: ${(e as Error).message}`),
+    );
+  };
   // result rows name their project/machine/snapshot by id (partition values): show names
   const { snaps, machines } = useScopeData(session);
   const names = new Map<string, string>([...session.projects.map((p) => [p.id, p.name] as const), ...machines.map((m) => [m.id, m.name] as const), ...snaps.map((x) => [x.id, snapshotName(x, machines.find((m) => m.id === x.machine_id)?.name)] as const)]);
@@ -130,16 +139,25 @@ export function QueryPage({ session }: { session: Session }) {
         <h3>Findings</h3>
         <ul className="list" data-testid="findings">
           {findings.map((f) => (
-            <li key={f.id}>
+            <li key={f.id} data-testid="finding" data-finding={f.id}>
               <a href="#/query" onClick={(e) => (e.preventDefault(), setText(f.query), setResult({ page: { columns: f.columns.map((name) => ({ name, kind: 'string' })), rows: f.rows, total: f.rows.length, offset: 0 }, elapsed: null, text: f.query }))}>{f.name}</a>{' '}
               <TlpBadge tlp={f.classification} tags={f.tags} />{' '}
               <button className="linklike" title="share / classify" aria-label={`share or classify ${f.name}`} onClick={() => setSharing({ kind: 'result_set', item: f })}>
                 <Share2 size={13} />
               </button>
+              <div className="row small">
+                <button onClick={() => findingReport(f, 'html')} data-testid="finding-report-html" title="this finding as one self-contained HTML document">
+                  <FileDown size={13} aria-hidden /> Report (HTML)
+                </button>
+                <button onClick={() => findingReport(f, 'pdf')} data-testid="finding-report-pdf" title="the same report printed to PDF by the server">
+                  <FileDown size={13} aria-hidden /> Report (PDF)
+                </button>
+              </div>
             </li>
           ))}
           {findings.length === 0 && <li>None stored.</li>}
         </ul>
+        {note && <small className="muted" data-testid="finding-report-note">{note}</small>}
         <h3>Objects</h3>
         <ul className="list small">
           {Object.entries(session.catalog.objects).map(([n, o]) => (
