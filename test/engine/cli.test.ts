@@ -47,7 +47,7 @@ test('a multi-line query from stdin', () => {
 
 test('snapshots', () => {
   const r = memq('snapshots', '--store', dir, '--format', 'csv');
-  expect(r.out.split('\n').slice(1, 3)).toEqual(['acme,web-1,monday,,,,,', 'acme,web-2,monday,,,,,']);
+  expect(r.out.split('\n').slice(1, 3)).toEqual(['acme,web-1,monday,,,,,,', 'acme,web-2,monday,,,,,,']);
 });
 
 test('--explain prints SQL and parameters without a store', () => {

@@ -336,10 +336,10 @@ export function linuxTampered(): { rows: Rows; planted: Record<string, string[]>
   // a Kubernetes pod started with hostNetwork/hostPID (its container shares the host's pid and net
   // namespaces) by a runtime that chroot'ed instead of pivot_root'ing (the host's mounts stay reachable)
   const ctr = 'c0ffee'.padEnd(64, '0');
-  P.push(processRow({ process_id: 909, name: 'kube-proxy', argv: ['kube-proxy'], exe_path: '/usr/local/bin/kube-proxy', container_id: ctr, ns_pid: 909 }));
+  P.push(processRow({ process_id: 914, name: 'kube-proxy', argv: ['kube-proxy'], exe_path: '/usr/local/bin/kube-proxy', container_id: ctr, ns_pid: 914 }));
   rows.container.push({
     container_id: ctr, runtime: 'containerd', cgroup_path: `/kubepods.slice/cri-containerd-${ctr}.scope`, pod_uid: null, pod_name: null, qos_class: 'guaranteed',
-    hostname: 'node-1', init_process_id: 909, process_count: 1, rootfs: `/run/containerd/io.containerd.runtime.v2.task/k8s.io/${ctr}/rootfs`, mounts_outside_rootfs: 14, pid_ns: 4026531836, net_ns: 4026531840, mnt_ns: 4026532300, uts_ns: 4026531838,
+    hostname: 'node-1', init_process_id: 914, process_count: 1, rootfs: `/run/containerd/io.containerd.runtime.v2.task/k8s.io/${ctr}/rootfs`, mounts_outside_rootfs: 14, pid_ns: 4026531836, net_ns: 4026531840, mnt_ns: 4026532300, uts_ns: 4026531838,
     ipc_ns: 4026532301, user_ns: 4026531837, cgroup_ns: 4026531835,
     shares_host_pid: true, shares_host_net: true, shares_host_mnt: false, shares_host_uts: true, shares_host_ipc: false, shares_host_user: true,
   });

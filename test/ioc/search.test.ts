@@ -152,14 +152,15 @@ maybe('memq diff', () => {
   test('planted Linux attacks appear; reversed, they vanish', async () => {
     const d = await diffSnapshots(exec, S.dev, S.tampered);
     const pids = d.entries.filter((e) => e.kind === 'process').map((e) => `${e.change}:${e.row.process_id}`).sort();
-    expect(pids).toEqual(['900', '901', '902', '903', '904', '905', '906', '907', '908'].map((p) => `appeared:${p}`));
-    expect(d.entries.filter((e) => e.kind === 'module').map((e) => `${e.change}:${e.row.name}`)).toEqual(['appeared:diamorphine']);
+    // every process the tampered fixture plants (test/hunt/fixtures.ts linuxTampered), each once
+    expect(pids).toEqual(['900', '901', '902', '903', '904', '905', '906', '907', '908', '909', '910', '911', '912', '913', '914'].map((p) => `appeared:${p}`));
+    expect(d.entries.filter((e) => e.kind === 'module').map((e) => `${e.change}:${e.row.name}`).sort()).toEqual(['appeared:diamorphine', 'appeared:reptile']);
     expect(d.entries.filter((e) => e.kind === 'socket').map((e) => `${e.change}:${e.row.process_id}:${e.row.remote_address}`)).toEqual([
       'appeared:900:203.0.113.5',
     ]);
     expect(d.counts.listener).toEqual({ appeared: 0, vanished: 0 });
     const back = await diffSnapshots(exec, S.tampered, S.dev);
-    expect(back.counts.process).toEqual({ appeared: 0, vanished: 9 });
+    expect(back.counts.process).toEqual({ appeared: 0, vanished: 15 });
     expect(back.counts.module).toEqual({ appeared: 0, vanished: 1 });
   });
 
