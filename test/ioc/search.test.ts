@@ -161,7 +161,7 @@ maybe('memq diff', () => {
     expect(d.counts.listener).toEqual({ appeared: 0, vanished: 0 });
     const back = await diffSnapshots(exec, S.tampered, S.dev);
     expect(back.counts.process).toEqual({ appeared: 0, vanished: 15 });
-    expect(back.counts.module).toEqual({ appeared: 0, vanished: 1 });
+    expect(back.counts.module).toEqual({ appeared: 0, vanished: 2 });
   });
 
   test('Windows clean → malicious, and a listener that vanished', async () => {
