@@ -24,7 +24,7 @@ export async function huntOver(store: LocalStore, snaps: ScopedSnapshot[]): Prom
       return { columns: r.columns.map((c) => c.name), rows: r.rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, jsonValue(v)]))) };
     },
     pbs,
-    { maxRowsPerQuery: 1000 },
+    { maxRowsPerQuery: 1000, evidence: true }, // as memq hunt and the API run playbooks: rows carry their evidence
   );
   return huntResultOf(report, pbs);
 }
