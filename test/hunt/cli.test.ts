@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { ParquetWriter } from '../../lib/store/parquet-writer';
 import { devRows, gtPid, windowsClean, writeSnapshot } from './fixtures';
-import { imagesAvailable } from '../support/dumps';
+import { imagesAvailable, describeWithImages } from '../support/dumps';
 
 const BIN = path.resolve(__dirname, '../../bin/memq.js');
 let dir: string;
@@ -16,7 +16,7 @@ function memq(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-const maybe = imagesAvailable() ? describe : describe.skip;
+const maybe = describeWithImages;
 
 beforeAll(async () => {
   if (!imagesAvailable()) return;

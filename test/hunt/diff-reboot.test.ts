@@ -7,11 +7,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { addDumpToStore } from '../../lib/store/add';
-import { IMAGES, dumpPath, groundTruth, imagesAvailable } from '../support/dumps';
+import { IMAGES, dumpPath, groundTruth, imagesAvailable, describeWithImages } from '../support/dumps';
 
 jest.setTimeout(300_000);
 const BIN = path.resolve(__dirname, '../../bin/memq.js');
-const maybe = imagesAvailable() ? describe : describe.skip;
+const maybe = describeWithImages;
 let dir: string;
 
 function memq(...args: string[]) {

@@ -10,7 +10,7 @@ import { runHunt, type HuntReport } from '../../lib/hunt/runner';
 import { openLocalStore, runQuery, type LocalStore } from '../../lib/engine';
 import { devRows, gtPid, hitKey, linuxTampered, windowsClean, windowsMalicious, writeSnapshot, type SnapshotRef } from './fixtures';
 import { ParquetWriter } from '../../lib/store/parquet-writer';
-import { imagesAvailable } from '../support/dumps';
+import { imagesAvailable, describeWithImages } from '../support/dumps';
 
 const playbooks = loadPlaybooks();
 let dir: string;
@@ -96,7 +96,7 @@ afterAll(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const maybe = imagesAvailable() ? describe : describe.skip;
+const maybe = describeWithImages;
 
 maybe('bundled playbooks', () => {
   test('there are at least 20, covering Linux and Windows', () => {

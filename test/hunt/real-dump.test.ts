@@ -14,12 +14,12 @@ import { diffSnapshots } from '../../lib/diff/snapshot-diff';
 import { localSqlExecutor } from '../../lib/ioc/local';
 import { tableNames } from '../../lib/model';
 import { scanIndicators } from '../../lib/os/common/indicators';
-import { IMAGES, dumpPath, groundTruth, imagesAvailable } from '../support/dumps';
+import { IMAGES, dumpPath, groundTruth, imagesAvailable, describeWithImages } from '../support/dumps';
 import { gtPid, hitKey } from './fixtures';
 import { huntCsv, huntFindings, huntMarkdown } from '../../lib/hunt/report';
 import { renderIocTable } from '../../lib/cli/hunt-run';
 
-const maybe = imagesAvailable() ? describe : describe.skip;
+const maybe = describeWithImages;
 const ref = { project: 'lab', machine: 'memq-dev', snapshot: 'kdump' };
 let dir: string;
 let store: LocalStore;

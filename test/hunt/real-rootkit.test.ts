@@ -20,10 +20,10 @@ import { tableNames } from '../../lib/model';
 import { loadPlaybooks } from '../../lib/hunt/loader';
 import { runHunt } from '../../lib/hunt/runner';
 import { OverlayMemory } from '../support/overlay';
-import { dumpPath, groundTruth, imagesAvailable } from '../support/dumps';
+import { dumpPath, groundTruth, imagesAvailable, describeWithImages } from '../support/dumps';
 import { gtPid, hitKey } from './fixtures';
 
-const maybe = imagesAvailable() ? describe : describe.skip;
+const maybe = describeWithImages;
 jest.setTimeout(300_000);
 
 const PATH_ENV = 'PATH=/usr/sbin:/usr/bin:/sbin:/bin';

@@ -11,7 +11,7 @@ import { classifyIoc, combinedPattern } from '../../lib/ioc/classify';
 import type { SqlExecutor } from '../../lib/query/statements';
 import { ParquetWriter } from '../../lib/store/parquet-writer';
 import { devRows, gtPid, linuxTampered, windowsClean, windowsMalicious, writeSnapshot } from '../hunt/fixtures';
-import { groundTruth, imagesAvailable } from '../support/dumps';
+import { groundTruth, imagesAvailable, describeWithImages } from '../support/dumps';
 
 const S = {
   dev: { project: 'alpha', machine: 'memq-dev', snapshot: 'gt' },
@@ -26,7 +26,7 @@ let dir: string;
 let store: LocalStore;
 let exec: SqlExecutor;
 
-const maybe = imagesAvailable() ? describe : describe.skip;
+const maybe = describeWithImages;
 
 beforeAll(async () => {
   if (!imagesAvailable()) return;

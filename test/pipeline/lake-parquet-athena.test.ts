@@ -17,7 +17,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { LakeCatalog } from '../../lib/infra/catalog';
 import { analyzeToDirectory } from '../../lib/store/analyze';
 import { tables, tableNames, partitionKeys, type ColumnDef, type TableName } from '../../lib/model';
-import { IMAGES, dumpPath, imagesAvailable } from '../support/dumps';
+import { IMAGES, dumpPath, imagesAvailable, describeWithImages } from '../support/dumps';
 
 /** A Parquet schema element as hyparquet reports it (the footer's flattened schema). */
 interface El {
@@ -192,7 +192,7 @@ describe('Athena rule table (unit): the checker refuses what Athena engine v3 wo
   });
 });
 
-const run = imagesAvailable() ? describe : describe.skip;
+const run = describeWithImages;
 
 run('every Parquet file memq writes for real dumps reads in Athena as the Glue table declares', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-athena-pq-'));

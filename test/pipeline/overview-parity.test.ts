@@ -13,9 +13,9 @@ import type { DataPlaneService } from '../../lib/dataplane/service';
 import { OVERVIEW_SECTIONS, mergeOverview, overviewSlices, overviewTables, type OverviewSlice } from '../../lib/store/overview';
 import { tableNames } from '../../lib/model';
 import type { Snapshot } from '../../lib/platform/model';
-import { IMAGES, dumpPath, imagesAvailable } from '../support/dumps';
+import { IMAGES, dumpPath, imagesAvailable, describeWithImages } from '../support/dumps';
 
-const run = imagesAvailable() ? describe : describe.skip;
+const run = describeWithImages;
 
 run('precomputed (cloud) overview = local overview on real dumps', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-overview-'));

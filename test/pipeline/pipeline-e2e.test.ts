@@ -14,7 +14,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { imagesAvailable, dumpPath } from '../support/dumps';
+import { imagesAvailable, describeWithImages, dumpPath } from '../support/dumps';
 import { startDynamo, startS3, credentials, type LocalDynamo, type LocalS3 } from './local-aws';
 import { DynamoRepository, createTableInput } from '../../lib/platform/dynamo-repository';
 import { GluePartitionRegistrar, S3DumpReader, S3ObjectStore } from '../../lib/pipeline/aws';
@@ -35,7 +35,7 @@ const KEY = `dumps/${ORG}/${PROJECT}/${MACHINE}/memory.kdump`;
 // small ranges so the dev dump (54 processes, 28 MB) exercises process-range and byte-range shards
 const limits = { ...defaultLimits, processesPerShard: 20, processesPerShardByTable: {}, hashPartBytes: 8 << 20 };
 
-const run = imagesAvailable() ? describe : describe.skip;
+const run = describeWithImages;
 
 run('pipeline handlers end to end on the real dev kdump', () => {
   let s3: LocalS3;

@@ -8,10 +8,10 @@ import { objectNames } from '../../lib/query';
 import { openLocalStore, runQuery, type LocalStore } from '../../lib/engine';
 import { addDumpToStore } from '../../lib/store/add';
 import { compileRules } from '../../lib/yara/engine';
-import { IMAGES, dumpPath, groundTruth, imagesAvailable } from '../support/dumps';
+import { IMAGES, dumpPath, groundTruth, imagesAvailable, describeWithImages } from '../support/dumps';
 
 jest.setTimeout(300_000);
-const maybe = imagesAvailable() ? describe : describe.skip;
+const maybe = describeWithImages;
 let dir: string;
 let store: LocalStore;
 

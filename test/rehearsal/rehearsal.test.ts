@@ -1,10 +1,10 @@
 // Runs the cloud rehearsal (test/rehearsal/rehearse.ts) once — the synthesized template, the built
 // Lambda assets and the real dumps — and reports its steps as tests. Needs ../shared/images.
-import { imagesAvailable } from '../support/dumps';
+import { imagesAvailable, describeWithImages } from '../support/dumps';
 import { rehearse, DEFAULT_DUMPS, type RehearsalSummary } from './rehearse';
 
 process.env.MEMQ_LOG = 'off';
-const run = imagesAvailable() ? describe : describe.skip;
+const run = describeWithImages;
 
 run('cloud rehearsal: the shipped artifacts, as shipped', () => {
   let summary: RehearsalSummary;

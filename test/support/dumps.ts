@@ -25,6 +25,20 @@ export function imagesAvailable(): boolean {
 }
 
 /**
+ * `describe` for suites that read the real dumps. Without ../shared/images the suite is one failing
+ * test naming what is missing: a suite that cannot run never passes silently or turns into skips.
+ */
+export function describeWithImages(name: string, fn: () => void): void {
+  if (imagesAvailable()) describe(name, fn);
+  else
+    describe(name, () =>
+      test('needs the real dumps', () => {
+        throw new Error(`${IMAGES} is missing: these tests read the real dumps and their ground truth (see README, Test data)`);
+      }),
+    );
+}
+
+/**
  * Every format per kernel, as test cases: the shipped files, plus for 6.12 the raw and LiME forms its
  * README says were checked identical and can be derived from the ELF core (test/support/derive.ts).
  */
