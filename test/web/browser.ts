@@ -5,6 +5,7 @@
 // unpacks here but hangs on a headless screenshot: it is built for Amazon Linux.)
 import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { ensureDebianPackage } from '../support/debian';
 
 export const CHROMIUM = process.env.MEMQ_CHROMIUM || '/usr/bin/chromium';
 
@@ -14,30 +15,11 @@ function works(exe: string): boolean {
   return r.status === 0 && /chrom/i.test(r.stdout);
 }
 
-function apt(args: string[]): { ok: boolean; out: string } {
-  const r = spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    timeout: 15 * 60_000,
-  });
-  return { ok: r.status === 0, out: `${r.stderr ?? ''}${r.stdout ?? ''}${r.error ? String(r.error) : ''}` };
-}
-
 /** Path of a working Chromium, installing Debian's package when possible; throws one clear line otherwise. */
 export function ensureChromium(log: (line: string) => void = (l) => process.stderr.write(l + '\n')): string {
   if (works(CHROMIUM)) return CHROMIUM;
   const fix = 'install it with `apt-get install chromium` (as root) or point MEMQ_CHROMIUM at a Chromium binary';
   if (process.env.MEMQ_CHROMIUM) throw new Error(`MEMQ_CHROMIUM=${CHROMIUM} is not a working Chromium: ${fix}`);
-  const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  const hasApt = spawnSync('apt-get', ['--version'], { encoding: 'utf8' }).status === 0;
-  if (!root || !hasApt)
-    throw new Error(`Chromium missing at ${CHROMIUM} and this test cannot install it (${!hasApt ? 'no apt-get' : 'not root'}): ${fix}`);
-  log(`web e2e: ${CHROMIUM} missing; installing Debian's chromium with apt-get (once)…`);
-  const upd = apt(['update', '-qq']);
-  const inst = apt(['install', '-y', '-qq', 'chromium']);
-  if (!inst.ok || !works(CHROMIUM)) {
-    const why = (inst.out || upd.out).trim().split('\n').filter(Boolean).slice(-1)[0] ?? 'unknown error';
-    throw new Error(`Chromium missing at ${CHROMIUM} and \`apt-get install chromium\` failed (${why}): ${fix}`);
-  }
+  ensureDebianPackage('chromium', `Chromium at ${CHROMIUM}`, () => works(CHROMIUM), fix, log);
   return CHROMIUM;
 }
