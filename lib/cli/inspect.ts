@@ -106,7 +106,8 @@ export function registerInspectCommands(program: Command): void {
     .option('-o, --out <dir>', 'output directory', 'memq-out')
     .option('--system-map <file>', 'System.map to use or cross-check')
     .option('--isf <file...>', 'Volatility ISF symbol files')
-    .option('--no-hash', 'skip the whole-dump SHA-256 (reads every byte, holes of a sparse dump included); the manifest records size, mtime and a sampled-block hash instead')
+    .option('--hash', 'compute the dump\'s SHA-256 even for a sparse file (by default a file ≥ 1 GiB with under half its bytes allocated is not hashed: it would read every hole)')
+    .option('--no-hash', 'never compute the dump\'s SHA-256; the manifest records size, mtime and a sampled-block hash instead')
     .option('--yara-rules <file...>', 'YARA rule files: scan process, module and kernel memory into the yara_match table')
     .action((dump: string, o: { out: string; systemMap?: string; isf?: string[]; yaraRules?: string[]; hash?: boolean }) => load<AnalyzeRun>('analyze-run').analyze(dump, o));
 }

@@ -17,7 +17,7 @@ export interface AddOpts {
   replace?: boolean;
   systemMap?: string;
   isf?: string[];
-  /** false with --no-hash */
+  /** true with --hash, false with --no-hash, unset by default */
   hash?: boolean;
   yaraRules?: string[];
 }

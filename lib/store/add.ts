@@ -27,7 +27,7 @@ import {
 export interface AddOptions extends EngineOptions, OpenOptions {
   /** replace an existing snapshot of the same name instead of failing */
   replace?: boolean;
-  /** false: skip the whole-file SHA-256 (CLI --no-hash) */
+  /** the dump's SHA-256: true always (--hash), false never (--no-hash), unset unless sparse (lib/store/dump-hash.ts) */
   hash?: boolean;
   /** compiled YARA rules: fill the yara_match table (memq add --yara-rules) */
   yara?: ExtractOptions['yara'];
@@ -52,7 +52,7 @@ export async function addDumpToStore(dir: string, dump: string, ref: SnapshotRef
   const release = removeOnExit(staging);
   try {
     const t0 = performance.now();
-    const hash = startDumpHash(dump, opts.hash !== false);
+    const hash = startDumpHash(dump, opts.hash);
     let eng: Awaited<ReturnType<typeof openDump>>;
     try {
       eng = await openDump(dump, opts);

@@ -26,7 +26,7 @@ function isBadInput(e: unknown): boolean {
 
 export interface SnapshotManifest {
   memq_version: string;
-  dump: { name: string; size: number; sha256: string | null; format: string; identity?: DumpIdentity };
+  dump: { name: string; size: number; sha256: string | null; format: string; identity?: DumpIdentity; hash_skipped?: string };
   os: 'linux' | 'windows';
   kernel: string | null;
   /** when the dump was taken, from the dump itself (Linux timekeeper wall clock, Windows dump header); null when unknown */
@@ -94,10 +94,10 @@ export async function analyzeTables(
 export async function analyzeToDirectory(
   dump: string,
   outDir: string,
-  opts: EngineOptions & OpenOptions & { /** false: skip the whole-file SHA-256 (CLI --no-hash) */ hash?: boolean; yara?: ExtractOptions['yara'] } = {},
+  opts: EngineOptions & OpenOptions & { /** the dump's SHA-256: true always (--hash), false never (--no-hash), unset unless sparse (lib/store/dump-hash.ts) */ hash?: boolean; yara?: ExtractOptions['yara'] } = {},
 ): Promise<SnapshotManifest> {
   const t0 = performance.now();
-  const hash = startDumpHash(dump, opts.hash !== false);
+  const hash = startDumpHash(dump, opts.hash);
   let eng: OsEngine;
   try {
     eng = await openDump(dump, opts);
@@ -137,14 +137,14 @@ export function buildManifest(
   const info = eng.info();
   return {
     memq_version: require('../../package.json').version,
-    dump: { name: path.basename(dump), size: fs.statSync(dump).size, sha256: hash.sha256, format: eng.mem.format, ...(hash.identity ? { identity: hash.identity } : {}) },
+    dump: { name: path.basename(dump), size: fs.statSync(dump).size, sha256: hash.sha256, format: eng.mem.format, ...(hash.identity ? { identity: hash.identity } : {}), ...(hash.skipped ? { hash_skipped: hash.skipped } : {}) },
     os: eng.os,
     kernel: (info.kernel_version as string | undefined) ?? null,
     captured_at: capturedAt(info),
     info,
     counts,
     timings_ms,
-    warnings: [...eng.warnings],
+    warnings: [...eng.warnings, ...(hash.skipped ? [`dump SHA-256 not computed: ${hash.skipped}`] : [])],
     ...(skipped.length ? { skipped } : {}),
     created_at: new Date().toISOString(),
   };

@@ -1,9 +1,14 @@
 // The dump's SHA-256 for the snapshot manifest, computed in a worker thread while the tables are
-// extracted. Hashing reads every byte of the file (holes of a sparse dump included), which on a
-// large dump costs more than the analysis itself; on its own thread it overlaps the extraction
-// instead of following it. `hash: false` (CLI `--no-hash`) skips it: the manifest then records
-// `sha256: null` and the sampled identity (size, mtime, hash of three 4 KiB blocks) the discovery
-// cache uses, so a forensic hash is never left out silently.
+// extracted, so on an ordinary dump it costs no wall time. Hashing reads every byte of the file,
+// holes of a sparse file included (Node has no SEEK_DATA to skip them): on a mostly-empty sparse dump
+// it would cost many times the analysis, whose cost does not grow with empty memory. So:
+//   - hash: true  (CLI --hash)     always hash;
+//   - hash: false (CLI --no-hash)  never;
+//   - unset (default)              hash, except a file of ≥ 1 GiB with less than half its bytes
+//                                  allocated on disk (sparse), where the hash is skipped.
+// A skipped hash is never silent: the manifest records `sha256: null`, why (`hash_skipped`, also a
+// warning) and the sampled identity the discovery cache uses (size, mtime, hash of three 4 KiB blocks).
+import * as fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { dumpIdentity, type DumpIdentity } from '../os/discovery-cache';
 
@@ -28,11 +33,28 @@ export interface DumpHash {
   sha256: string | null;
   /** recorded when the full hash was skipped */
   identity?: DumpIdentity;
+  /** why the full hash was skipped */
+  skipped?: string;
 }
 
-/** Starts hashing `file` on a worker thread; `result()` waits for it. Not started when `enabled` is false. */
-export function startDumpHash(file: string, enabled = true): { result(): Promise<DumpHash>; cancel(): void } {
-  if (!enabled) return { result: async () => ({ sha256: null, identity: dumpIdentity(file) }), cancel: () => undefined };
+const GiB = 2 ** 30;
+
+/** Why the default skips hashing `file` (a mostly-unallocated sparse file), or null to hash it. */
+export function sparseReason(file: string): string | null {
+  const st = fs.statSync(file);
+  const allocated = st.blocks * 512;
+  // blocks = 0 on a filesystem that does not report them: not evidence of holes
+  if (st.size < GiB || st.blocks === 0 || allocated >= st.size / 2) return null;
+  return `sparse file (${(allocated / 2 ** 20).toFixed(0)} MiB allocated of ${(st.size / GiB).toFixed(1)} GiB): its SHA-256 would read every hole; --hash computes it`;
+}
+
+/**
+ * Starts hashing `file` on a worker thread; `result()` waits for it. `mode`: true always, false never,
+ * undefined = unless the file is sparse (sparseReason).
+ */
+export function startDumpHash(file: string, mode?: boolean): { result(): Promise<DumpHash>; cancel(): void } {
+  const skip = mode === false ? '--no-hash' : mode === true ? null : sparseReason(file);
+  if (skip !== null) return { result: async () => ({ sha256: null, identity: dumpIdentity(file), skipped: skip }), cancel: () => undefined };
   const worker = new Worker(WORKER, { eval: true, workerData: { file } });
   const done = new Promise<DumpHash>((resolve, reject) => {
     worker.once('message', (hex: string) => resolve({ sha256: hex }));
@@ -46,5 +68,5 @@ export function startDumpHash(file: string, enabled = true): { result(): Promise
 
 /** SHA-256 of a whole file on a worker thread (the bench times this part on its own). */
 export async function sha256File(file: string): Promise<string> {
-  return (await startDumpHash(file).result()).sha256!;
+  return (await startDumpHash(file, true).result()).sha256!;
 }

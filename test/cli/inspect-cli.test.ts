@@ -2,6 +2,7 @@
 // against ground truth, CSV/JSONL shapes, `analyze` Parquet read back with DuckDB, and one-line errors
 // with a non-zero exit on bad input.
 import { spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -65,6 +66,32 @@ test('memq analyze --no-hash: same tables, the manifest says the hash was skippe
   expect(manifest.dump.identity).toEqual({ size: st.size, mtimeMs: st.mtimeMs, blocks: expect.stringMatching(/^[0-9a-f]{64}$/) });
   expect(manifest.counts.process).toBe(groundTruth('6.1').processes.length);
   expect(fs.existsSync(path.join(out, 'process.parquet'))).toBe(true);
+});
+
+test('a sparse dump is not hashed by default (said in the manifest and on stderr); --hash hashes it', async () => {
+  // the dev raw padded with a hole to 1.5 GiB: 128 MiB allocated
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-sparse-'));
+  try {
+    const sparse = path.join(dir, 'sparse.raw');
+    fs.copyFileSync(await dumpPath('6.1', 'memory.raw.gz'), sparse);
+    fs.truncateSync(sparse, 1.5 * 2 ** 30);
+    const r = run('analyze', sparse, '--out', path.join(dir, 'a'));
+    expect(r.status).toBe(0);
+    const m = JSON.parse(fs.readFileSync(path.join(dir, 'a', 'manifest.json'), 'utf8'));
+    expect(m.dump.sha256).toBeNull();
+    expect(m.dump.hash_skipped).toMatch(/^sparse file \(128 MiB allocated of 1\.5 GiB\).*--hash computes it$/);
+    expect(r.stderr).toContain(`warning: dump SHA-256 not computed: ${m.dump.hash_skipped}`);
+    expect(m.counts.process).toBe(groundTruth('6.1').processes.length);
+    const h = run('analyze', '--hash', sparse, '--out', path.join(dir, 'b'));
+    expect(h.status).toBe(0);
+    const hashed = JSON.parse(fs.readFileSync(path.join(dir, 'b', 'manifest.json'), 'utf8'));
+    const want = crypto.createHash('sha256');
+    for await (const chunk of fs.createReadStream(sparse, { highWaterMark: 8 << 20 })) want.update(chunk as Buffer);
+    expect(hashed.dump.sha256).toBe(want.digest('hex'));
+    expect(hashed.dump.hash_skipped).toBeUndefined();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('bad input: one line naming the problem, exit code 1, no stack trace', () => {
