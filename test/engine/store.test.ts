@@ -54,7 +54,7 @@ test('listing: partitions and manifests merged, sorted', async () => {
   ]);
   writeManifest(dir, { project: 'a', machine: 'm', snapshot: '1' }, { os: 'linux', kernel: '6.1', created_at: 'T', counts: { process: 0 }, dump: { name: 'd.raw' } } as unknown as SnapshotManifest);
   expect(listSnapshots(dir)).toEqual([
-    { project: 'a', machine: 'm', snapshot: '1', os: 'linux', kernel: '6.1', created_at: 'T', counts: { process: 0 }, dump: 'd.raw' },
+    { project: 'a', machine: 'm', snapshot: '1', os: 'linux', kernel: '6.1', captured_at: null, created_at: 'T', counts: { process: 0 }, dump: 'd.raw' },
     { project: 'b', machine: 'm', snapshot: '2' },
   ]);
   removeSnapshot(dir, { project: 'a', machine: 'm', snapshot: '1' });
