@@ -5,7 +5,7 @@
 // namespaces and hostname of its init process and whether any of its processes is in a host namespace.
 import type { Row } from '../../model';
 import type { LinuxContext, Task } from './context';
-import { hostNamespaces, namespacesOf, type TaskNamespaces } from './namespaces';
+import { hostNamespaces, inodeColumns, namespacesOf, type TaskNamespaces } from './namespaces';
 import { mountRows } from './mounts';
 
 export interface CgroupContainer {
@@ -116,13 +116,7 @@ export function containerRows(ctx: LinuxContext): Row<'container'>[] {
       process_count: tasks.length,
       rootfs,
       mounts_outside_rootfs: rootfs === null || ns?.mnt_ns == null ? null : outsideRoot(ctx, ns.mnt_ns, rootfs),
-      pid_ns: ns?.pid_ns ?? null,
-      net_ns: ns?.net_ns ?? null,
-      mnt_ns: ns?.mnt_ns ?? null,
-      uts_ns: ns?.uts_ns ?? null,
-      ipc_ns: ns?.ipc_ns ?? null,
-      user_ns: ns?.user_ns ?? null,
-      cgroup_ns: ns?.cgroup_ns ?? null,
+      ...inodeColumns(ns ?? null),
       shares_host_pid: null,
       shares_host_net: null,
       shares_host_mnt: null,

@@ -31,6 +31,19 @@ export interface TaskNamespaces {
   mnt_ns_addr: bigint;
 }
 
+/** The seven namespace inode columns the process and container rows share (null when unreadable). */
+export function inodeColumns(ns: TaskNamespaces | null) {
+  return {
+    pid_ns: ns?.pid_ns ?? null,
+    net_ns: ns?.net_ns ?? null,
+    mnt_ns: ns?.mnt_ns ?? null,
+    uts_ns: ns?.uts_ns ?? null,
+    ipc_ns: ns?.ipc_ns ?? null,
+    user_ns: ns?.user_ns ?? null,
+    cgroup_ns: ns?.cgroup_ns ?? null,
+  };
+}
+
 /** nsproxy member → the struct it points to */
 const NSPROXY: [keyof TaskNamespaces, string, string][] = [
   ['net_ns', 'net_ns', 'net'],

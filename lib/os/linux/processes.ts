@@ -4,7 +4,7 @@ import type { Row } from '../../model';
 import type { LinuxContext, Task } from './context';
 import { commOf } from './context';
 import type { KView } from './view';
-import { namespacesOf } from './namespaces';
+import { inodeColumns, namespacesOf } from './namespaces';
 import { containerOf } from './containers';
 import { credView } from './creds';
 
@@ -190,13 +190,7 @@ function namespaceColumns(ctx: LinuxContext, t: Task) {
   const ns = namespacesOf(ctx, t);
   return {
     ns_pid: ns?.ns_pid ?? null,
-    pid_ns: ns?.pid_ns ?? null,
-    net_ns: ns?.net_ns ?? null,
-    mnt_ns: ns?.mnt_ns ?? null,
-    uts_ns: ns?.uts_ns ?? null,
-    ipc_ns: ns?.ipc_ns ?? null,
-    user_ns: ns?.user_ns ?? null,
-    cgroup_ns: ns?.cgroup_ns ?? null,
+    ...inodeColumns(ns),
     time_ns: ns?.time_ns ?? null,
     cgroup_path: ns?.cgroup_path ?? null,
     container_id: containerOf(ctx, t)?.id ?? null,
