@@ -10,7 +10,7 @@ import { tableNames, type TableName } from '../model';
 import { ParquetWriter } from './parquet-writer';
 import { startDumpHash, type DumpHash } from './dump-hash';
 import type { DumpIdentity } from '../os/discovery-cache';
-import { isMemqError, isTransientError } from '../util/errors';
+import { isMemqError, isTransientError, MemqError } from '../util/errors';
 
 /**
  * True for an error that means "this input cannot be read here" (a MemqError, a ReadFault that
@@ -96,6 +96,7 @@ export async function analyzeToDirectory(
   outDir: string,
   opts: EngineOptions & OpenOptions & { /** the dump's SHA-256: true always (--hash), false never (--no-hash), unset unless sparse (lib/store/dump-hash.ts) */ hash?: boolean; yara?: ExtractOptions['yara'] } = {},
 ): Promise<SnapshotManifest> {
+  if (!fs.existsSync(dump)) throw new MemqError(`${dump}: no such file`, 'E_NO_FILE');
   const t0 = performance.now();
   const hash = startDumpHash(dump, opts.hash);
   let eng: OsEngine;

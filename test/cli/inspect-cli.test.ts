@@ -98,7 +98,7 @@ test('bad input: one line naming the problem, exit code 1, no stack trace', () =
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memq-bad-'));
   const f = path.join(dir, 'notes.txt');
   fs.writeFileSync(f, 'not a dump\n');
-  for (const args of [['ps', f], ['info', path.join(dir, 'missing.raw')], ['ps', f, '--pid', 'abc']]) {
+  for (const args of [['ps', f], ['info', path.join(dir, 'missing.raw')], ['ps', f, '--pid', 'abc'], ['analyze', path.join(dir, 'missing.raw'), '--out', path.join(dir, 'o')]]) {
     const r = run(...args);
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
